@@ -1,0 +1,88 @@
+#include "cli/report.h"
+
+#include <fmt/format.h>
+
+namespace smpemu {
+
+std::string hex16(std::uint64_t v) { return fmt::format("{:016x}", v); }
+
+namespace {
+double events_per_second(const RunResult& r) {
+  return r.stats.host_seconds > 0 ? static_cast<double>(r.stats.events) / r.stats.host_seconds : 0.0;
+}
+}  // namespace
+
+nlohmann::json to_json(const RunResult& r) {
+  using nlohmann::json;
+  json j;
+  j["workload"] = r.config.workload;
+  j["seed"] = r.config.params.seed;
+  j["cpus"] = r.config.params.cpus;
+  j["machine"] = r.config.machine;
+  j["strategy"] = r.config.params.strategy;
+  j["preempt"] = preempt_name(r.config.params.preempt);
+  j["knobs"] = r.knobs.all();
+  j["digest"] = hex16(r.stats.digest);
+  j["cycles"] = r.stats.cycles;
+  j["events"] = r.stats.events;
+  j["end"] = end_reason_name(r.stats.end);
+  j["host_seconds"] = r.stats.host_seconds;
+  j["events_per_second"] = events_per_second(r);
+  j["build"] = build_identity();
+  json bugs = json::array();
+  for (const auto& b : r.bugs) {
+    bugs.push_back({{"check", b.check},
+                    {"message", b.message},
+                    {"cycle", b.cycle},
+                    {"cpu", b.cpu},
+                    {"task", b.task},
+                    {"fatal", b.fatal},
+                    {"repro", repro_command(r.config)}});
+  }
+  j["bugs"] = bugs;
+  json hs = json::object();
+  for (const auto& [name, h] : r.histograms) {
+    if (h.count() == 0) continue;
+    hs[name] = {{"count", h.count()},      {"min", h.min()},           {"p50", h.percentile(5000)},
+                {"p90", h.percentile(9000)}, {"p99", h.percentile(9900)}, {"p999", h.percentile(9990)},
+                {"max", h.max()},          {"mean", h.mean()},         {"unit", "cycles"}};
+  }
+  j["histograms"] = hs;
+  j["metrics"] = r.metrics;
+  return j;
+}
+
+std::string to_text(const RunResult& r) {
+  std::string s;
+  s += fmt::format("workload   {} on {} x{} (seed {}, strategy {}, preempt {})\n", r.config.workload,
+                   r.config.machine, r.config.params.cpus, r.config.params.seed, r.config.params.strategy,
+                   preempt_name(r.config.params.preempt));
+  s += fmt::format("digest     {}\n", hex16(r.stats.digest));
+  s += fmt::format("end        {} after {} cycles ({:.1f} us emulated)\n", end_reason_name(r.stats.end),
+                   r.stats.cycles, static_cast<double>(r.stats.cycles) * 1e6 / r.clock_hz);
+  s += fmt::format("events     {} in {:.3f} s host ({:.2f} M events/s)\n", r.stats.events, r.stats.host_seconds,
+                   events_per_second(r) / 1e6);
+  if (!r.metrics.empty()) {
+    s += "metrics\n";
+    for (const auto& [k, v] : r.metrics) s += fmt::format("  {:<28} {:.6g}\n", k, v);
+  }
+  bool header = false;
+  for (const auto& [name, h] : r.histograms) {
+    if (h.count() == 0) continue;
+    if (!header) {
+      s += fmt::format("{:<26} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10}  (cycles)\n", "histogram", "count", "p50",
+                       "p90", "p99", "p99.9", "max");
+      header = true;
+    }
+    s += fmt::format("{:<26} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10}\n", name, h.count(), h.percentile(5000),
+                     h.percentile(9000), h.percentile(9900), h.percentile(9990), h.max());
+  }
+  for (const auto& b : r.bugs) {
+    s += fmt::format("BUG [{}] {}: {}\n    at cycle {} on cpu {} in task {}\n    repro: {}\n",
+                     b.fatal ? "fatal" : "warning", b.check, b.message, b.cycle, b.cpu, b.task,
+                     repro_command(r.config));
+  }
+  return s;
+}
+
+}  // namespace smpemu

@@ -1,0 +1,106 @@
+#include "emu/coherence.h"
+
+#include <algorithm>
+#include <bit>
+
+namespace smpemu {
+
+CoherenceModel::CoherenceModel(const Topology& topo, const CostTable& costs, Rng* jitter,
+                               std::uint32_t jitter_pct)
+    : costs_(costs),
+      ncpus_(static_cast<std::size_t>(topo.ncpus())),
+      words_((ncpus_ + 63) / 64),
+      dist_(ncpus_ * ncpus_),
+      jitter_(jitter),
+      jitter_pct_(jitter_pct) {
+  for (std::size_t a = 0; a < ncpus_; ++a)
+    for (std::size_t b = 0; b < ncpus_; ++b)
+      dist_[a * ncpus_ + b] = static_cast<std::uint8_t>(
+          topo.distance(static_cast<CpuId>(a), static_cast<CpuId>(b)));
+}
+
+LineId CoherenceModel::new_line() {
+  lines_.emplace_back();
+  sharers_.resize(sharers_.size() + words_, 0);
+  return static_cast<LineId>(lines_.size() - 1);
+}
+
+bool CoherenceModel::holds(LineId id, CpuId cpu) const {
+  const LineState& l = lines_[id];
+  if (l.owner == cpu) return true;
+  const auto c = static_cast<std::size_t>(cpu);
+  return (sharer_words(id)[c / 64] >> (c % 64)) & 1;
+}
+
+Cycles CoherenceModel::jittered(Cycles c) {
+  if (jitter_pct_ == 0 || c == 0) return c;
+  return c + jitter_->below(c * jitter_pct_ / 100 + 1);
+}
+
+Cycles CoherenceModel::access(LineId id, CpuId cpu, Access kind, Cycles t) {
+  LineState& l = lines_[id];
+  std::uint64_t* w = sharer_words(id);
+  const auto c = static_cast<std::size_t>(cpu);
+  const std::uint64_t mybit = std::uint64_t{1} << (c % 64);
+  const bool sharer = (w[c / 64] & mybit) != 0;
+  Cycles cost;
+
+  if (kind == Access::Load) {
+    if (l.owner == cpu || sharer) return t + costs_.hit;
+    if (l.owner != kNoCpu) {
+      cost = transfer_cost(cpu, l.owner);
+      const auto o = static_cast<std::size_t>(l.owner);
+      w[o / 64] |= std::uint64_t{1} << (o % 64);
+      ++l.nsharers;
+      l.owner = kNoCpu;
+    } else if (l.nsharers > 0) {
+      cost = kNever;
+      for (std::size_t i = 0; i < words_; ++i)
+        for (std::uint64_t bits = w[i]; bits; bits &= bits - 1) {
+          const auto s = static_cast<CpuId>(i * 64 + static_cast<std::size_t>(std::countr_zero(bits)));
+          cost = std::min(cost, transfer_cost(cpu, s));
+        }
+    } else {
+      cost = costs_.memory;
+    }
+    w[c / 64] |= mybit;
+    ++l.nsharers;
+  } else {
+    if (l.owner == cpu) {
+      // Exclusive hit: no transfer. An atomic holds the line for its duration.
+      const Cycles end = t + (kind == Access::Rmw ? costs_.local_rmw : costs_.hit);
+      if (kind == Access::Rmw) l.busy_until = std::max(l.busy_until, end);
+      return end;
+    }
+    if (l.owner != kNoCpu) {
+      cost = transfer_cost(cpu, l.owner);
+    } else if (l.nsharers > 0) {
+      const std::uint32_t others = l.nsharers - (sharer ? 1 : 0);
+      if (others == 0) {
+        cost = costs_.hit;  // sole sharer upgrades its copy
+      } else {
+        Cycles far = 0;
+        for (std::size_t i = 0; i < words_; ++i)
+          for (std::uint64_t bits = w[i]; bits; bits &= bits - 1) {
+            const auto s = static_cast<CpuId>(i * 64 + static_cast<std::size_t>(std::countr_zero(bits)));
+            if (s != cpu) far = std::max(far, transfer_cost(cpu, s));
+          }
+        cost = far + costs_.inval_per_sharer * (others - 1);
+      }
+      std::fill(w, w + words_, 0);
+      l.nsharers = 0;
+    } else {
+      cost = costs_.memory;
+    }
+    l.owner = cpu;
+    if (kind == Access::Rmw) cost += costs_.local_rmw;
+  }
+  cost = jittered(cost);
+  const Cycles start = std::max(t, l.busy_until);
+  const Cycles end = start + cost;
+  l.busy_until = end;
+  ++l.transfers;
+  return end;
+}
+
+}  // namespace smpemu

@@ -1,0 +1,84 @@
+// Cache-line coherence model: what a load, store or atomic costs, and when it completes.
+//
+// Shared memory is divided into lines (LineId). Each line is in one of three states:
+//   uncached   - no CPU holds it (owner == kNoCpu, no sharers); an access fetches it
+//                from memory;
+//   exclusive  - one CPU owns it (owner), as in MESI's M/E; only that CPU may hit;
+//   shared     - one or more CPUs hold read copies (sharer bits), owner == kNoCpu.
+// A load by a non-holder transfers the line from the owner (which becomes a sharer) or
+// from the nearest sharer. A store or RMW by a non-owner transfers the line and
+// invalidates every other copy: it costs the transfer from the farthest holder plus
+// `inval_per_sharer` for each further sharer.
+//
+// Occupancy: a line serves one transfer at a time. A transfer starts at
+// max(request time, busy_until) and keeps the line busy until it completes, so requests
+// queue per line. This is what makes a test-and-set or ticket lock hand-off cost
+// O(waiters) transfers while a queue lock's costs one (shared/COSTS.md, "Why the curves
+// have that shape"). Hits use no interconnect and neither wait for nor occupy the line.
+//
+// Concurrency: owned by one Machine; the engine calls access() only for the CPU that is
+// performing its visible operation, in the global order the strategy chose. State
+// changes take effect in that order, so a later access always observes earlier ones.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "emu/rng.h"
+#include "emu/topology.h"
+#include "emu/types.h"
+
+namespace smpemu {
+
+enum class Access : std::uint8_t { Load, Store, Rmw };
+
+/// State of one line. Engine-owned: only CoherenceModel and Machine change it.
+struct LineState {
+  Cycles busy_until = 0;     ///< the line serves no new transfer before this time
+  std::uint64_t version = 0; ///< bumped by every write that changed a value (wakes spinners)
+  CpuId owner = kNoCpu;      ///< exclusive holder, or kNoCpu
+  std::uint32_t nsharers = 0;///< read copies (the owner is not counted)
+  CpuId wait_head = kNoCpu;  ///< first CPU spin-waiting for this line to change
+  std::uint64_t transfers = 0;  ///< statistics: transfers served
+};
+
+class CoherenceModel {
+ public:
+  /// `jitter_pct` > 0 adds a uniform random 0..jitter_pct% to every transfer cost,
+  /// drawn from `jitter` (which must outlive the model).
+  CoherenceModel(const Topology& topo, const CostTable& costs, Rng* jitter, std::uint32_t jitter_pct);
+
+  /// Allocates a new line, initially uncached. Ids are dense, from 0, in call order.
+  LineId new_line();
+  std::size_t nlines() const { return lines_.size(); }
+
+  /// Performs an access by `cpu` issued at time `t`; returns the completion time.
+  Cycles access(LineId id, CpuId cpu, Access kind, Cycles t);
+
+  LineState& line(LineId id) { return lines_[id]; }
+  const LineState& line(LineId id) const { return lines_[id]; }
+  /// True if `cpu` holds a copy (shared or exclusive).
+  bool holds(LineId id, CpuId cpu) const;
+  /// Cost of moving a line between two CPUs.
+  Cycles transfer_cost(CpuId a, CpuId b) const {
+    return costs_.transfer[dist_[static_cast<std::size_t>(a) * ncpus_ + static_cast<std::size_t>(b)]];
+  }
+  Cycles jittered(Cycles c);
+
+ private:
+  std::uint64_t* sharer_words(LineId id) { return &sharers_[static_cast<std::size_t>(id) * words_]; }
+  const std::uint64_t* sharer_words(LineId id) const {
+    return &sharers_[static_cast<std::size_t>(id) * words_];
+  }
+
+  CostTable costs_;
+  std::size_t ncpus_;
+  std::size_t words_;                    // 64-bit sharer words per line
+  std::vector<std::uint8_t> dist_;       // ncpus x ncpus distance classes
+  std::vector<LineState> lines_;
+  std::vector<std::uint64_t> sharers_;   // words_ per line
+  Rng* jitter_;
+  std::uint32_t jitter_pct_;
+};
+
+}  // namespace smpemu

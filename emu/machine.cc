@@ -1,0 +1,480 @@
+// Machine core: construction, turn-taking, fiber switching, shared accesses, spin
+// waits and interrupts. Scheduling of tasks on a CPU is in sched.cc.
+#include "emu/machine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#define SMPEMU_ASAN 1
+#endif
+
+namespace smpemu {
+
+const char* end_reason_name(EndReason r) {
+  switch (r) {
+    case EndReason::Completed: return "completed";
+    case EndReason::TimeLimit: return "time_limit";
+    case EndReason::Deadlock: return "deadlock";
+    case EndReason::FatalBug: return "fatal_bug";
+  }
+  return "?";
+}
+
+namespace {
+
+[[noreturn]] void panic(const char* what, Cycles cycle, CpuId cpu) {
+  std::fprintf(stderr, "smpemu: panic: %s (cycle %llu, cpu %d)\n", what,
+               static_cast<unsigned long long>(cycle), cpu);
+  std::abort();
+}
+
+bool event_after(const auto& a, const auto& b) {  // heap order: min (time, prio, seq) on top
+  if (a.time != b.time) return a.time > b.time;
+  if (a.prio != b.prio) return a.prio > b.prio;
+  return a.seq > b.seq;
+}
+
+}  // namespace
+
+Machine::Machine(const MachineParams& params, Topology topo, const CostTable& costs, StackPool* pool)
+    : params_(params),
+      topo_(std::move(topo)),
+      costs_(costs),
+      jitter_rng_(params.seed, "jitter"),
+      coherence_(topo_, costs_, &jitter_rng_, params.jitter_pct),
+      strategy_(make_strategy(params.strategy, params.cpus, params.seed)),
+      own_pool_(pool ? nullptr : std::make_unique<StackPool>(params.stack_size)),
+      pool_(pool ? pool : own_pool_.get()),
+      tick_interval_(std::max<Cycles>(1, costs.clock_hz / std::max<std::uint32_t>(1, params.hz))) {
+  if (params.cpus < 1 || params.cpus > kMaxCpus || params.cpus != topo_.ncpus())
+    throw std::invalid_argument("machine needs 1.." + std::to_string(kMaxCpus) +
+                                " CPUs matching its topology");
+  main_task_.name = "host";
+  main_task_.id = 0;
+  sched_latency_ = &histograms_["sched.latency"];
+  cpus_.resize(static_cast<std::size_t>(params.cpus));
+  for (CpuId i = 0; i < params.cpus; ++i) {
+    Cpu& c = cpus_[static_cast<std::size_t>(i)];
+    c.id = i;
+    c.next_tick = tick_interval_;
+    c.next_irq = c.next_tick;
+    auto idle = std::make_unique<Task>();
+    idle->name = "swapper/" + std::to_string(i);
+    idle->id = next_task_id_++;
+    idle->cpu = i;
+    idle->is_idle = true;
+    Task* t = idle.get();
+    idle->fn = [this, i] { idle_loop(&cpus_[static_cast<std::size_t>(i)]); };
+    tasks_.push_back(std::move(idle));
+    c.idle = t;
+    c.curr = t;
+  }
+  // Fibers are created after every Task exists (tasks_ may reallocate before that).
+  for (auto& t : tasks_) {
+    Task* task = t.get();
+    task->ctx = make_fiber(task);
+  }
+}
+
+Machine::~Machine() {
+  // Unwind every suspended fiber inside itself: resume it with tearing_down_ set, so the
+  // switch it is suspended in throws TaskKilled, caught at the fiber's base.
+  tearing_down_ = true;
+  running_ = &main_task_;
+  for (auto& t : tasks_)
+    if (t->ctx) switch_fiber(t.get());
+}
+
+Task* Machine::spawn(std::string name, CpuId cpu, std::function<void()> fn) {
+  if (cpu < 0 || cpu >= ncpus()) throw std::invalid_argument("spawn on a CPU that does not exist");
+  auto t = std::make_unique<Task>();
+  Task* task = t.get();
+  task->id = next_task_id_++;
+  task->name = std::move(name);
+  task->cpu = cpu;
+  task->fn = std::move(fn);
+  task->state = TaskState::Blocked;
+  task->ctx = make_fiber(task);
+  tasks_.push_back(std::move(t));
+  ++live_tasks_;
+  if (running_run_ && running_ != &main_task_) {
+    sync_point();
+    enqueue_task(task, cur_->clock);
+  } else {
+    task->state = TaskState::Runnable;
+    cpus_[static_cast<std::size_t>(cpu)].rq.push_back(task);
+  }
+  return task;
+}
+
+RunStats Machine::run() {
+  if (running_run_) throw std::logic_error("Machine::run called twice");
+  running_run_ = true;
+  const auto t0 = std::chrono::steady_clock::now();
+  running_ = &main_task_;
+  for (Cpu& c : cpus_) strategy_->add(c.id, c.clock);
+  cur_ = &cpus_[0];
+  dispatch(nullptr);  // returns when the run is over
+  const auto t1 = std::chrono::steady_clock::now();
+  RunStats s;
+  s.end = end_;
+  for (const Cpu& c : cpus_) s.cycles = std::max(s.cycles, c.clock);
+  s.events = events_;
+  s.digest = digest_.value();
+  s.switches = switches_;
+  s.host_seconds = std::chrono::duration<double>(t1 - t0).count();
+  return s;
+}
+
+// ---- turn-taking ----------------------------------------------------------------
+
+void Machine::dispatch(Cpu* cur) {
+  if (tearing_down_) return;
+  resume_cpu(choose(cur));
+}
+
+CpuId Machine::choose(Cpu* cur) {
+  const CpuId curid = cur ? cur->id : kNoCpu;
+  for (;;) {
+    if (stop_) {
+      if (curid != kNoCpu) strategy_->add(curid, cur->clock);
+      return kNoCpu;
+    }
+    if (!queue_.empty()) {
+      Cycles front = strategy_->frontier();
+      if (cur) front = std::min(front, cur->clock);
+      if (queue_.front().time <= front) {
+        std::pop_heap(queue_.begin(), queue_.end(), [](const Event& a, const Event& b) { return event_after(a, b); });
+        const Event e = queue_.back();
+        queue_.pop_back();
+        handle_event(e);
+        continue;
+      }
+    }
+    if (curid == kNoCpu && strategy_->empty()) return kNoCpu;
+    return strategy_->pick(curid, cur ? cur->clock : 0);
+  }
+}
+
+void Machine::resume_cpu(CpuId n) {
+  while (n != kNoCpu && params_.max_cycles != 0 && cpus_[static_cast<std::size_t>(n)].clock > params_.max_cycles) {
+    cpus_[static_cast<std::size_t>(n)].state = CpuState::Parked;
+    parked_any_ = true;
+    n = choose(nullptr);
+  }
+  if (n == kNoCpu) {
+    end_of_run();
+    return;
+  }
+  Cpu* next = &cpus_[static_cast<std::size_t>(n)];
+  if (next != cur_) {
+    cur_ = next;
+    note(Ev::Pick, static_cast<std::uint64_t>(n), 0);
+  }
+  if (next->curr != running_) switch_fiber(next->curr);
+}
+
+void Machine::end_of_run() {
+  if (!stop_ && !parked_any_) check_deadlock();
+  if (parked_any_ && end_ == EndReason::Completed) end_ = EndReason::TimeLimit;
+  stop_ = true;
+  if (running_ != &main_task_) switch_fiber(&main_task_);
+}
+
+void Machine::make_ready(Cpu& c, Cycles t) {
+  const Cycles nt = std::max(c.clock, t);
+  if (c.state == CpuState::Idle) {
+    c.idle_cycles += nt - c.clock;
+    // NOHZ idle: the tick restarts at the first boundary after the wakeup.
+    if (c.next_tick <= nt) c.next_tick = (nt / tick_interval_ + 1) * tick_interval_;
+    update_next_irq(c);
+  } else if (c.state == CpuState::Spinning) {
+    c.spin_cycles += nt - c.clock;
+  }
+  c.clock = nt;
+  c.state = CpuState::Running;
+  strategy_->add(c.id, c.clock);
+}
+
+void Machine::push_event(Cycles time, EventPrio prio, EventKind kind, CpuId cpu, Task* task, std::uint64_t arg) {
+  queue_.push_back(Event{time, prio, event_seq_++, kind, cpu, task, arg});
+  std::push_heap(queue_.begin(), queue_.end(), [](const Event& a, const Event& b) { return event_after(a, b); });
+}
+
+void Machine::handle_event(const Event& e) {
+  Cpu& d = cpus_[static_cast<std::size_t>(e.cpu)];
+  switch (e.kind) {
+    case EventKind::WakeTask:
+      if (e.task->state == TaskState::Blocked && e.task->sleep_gen == e.arg) enqueue_task(e.task, e.time);
+      break;
+    case EventKind::IpiArrive:
+      // Wakes a CPU that cannot notice the interrupt at a sync point of its own.
+      if (d.state == CpuState::Idle) {
+        make_ready(d, e.time);
+      } else if (d.state == CpuState::Spinning && !d.irqs_off) {
+        unlink_waiter(d);
+        make_ready(d, e.time);
+      }
+      break;
+  }
+}
+
+// ---- fibers ---------------------------------------------------------------------
+
+namespace {
+/// Stack allocator for a task's fiber: a pooled stack whose bounds are recorded in the
+/// task, for the sanitizer's fiber-switch hooks.
+struct TaskStack {
+  StackPool* pool;
+  Task* task;
+  boost::context::stack_context allocate() {
+    boost::context::stack_context s = pool->allocate();
+    task->stack_lo = static_cast<const char*>(s.sp) - s.size;
+    task->stack_size = s.size;
+    return s;
+  }
+  void deallocate(boost::context::stack_context& s) noexcept { pool->deallocate(s); }
+};
+}  // namespace
+
+boost::context::fiber Machine::make_fiber(Task* task) {
+  return boost::context::fiber(std::allocator_arg, TaskStack{pool_, task},
+                               [this, task](boost::context::fiber&& from) {
+                                 fiber_started(std::move(from));
+                                 run_body(task);
+                                 return fiber_exit(task);
+                               });
+}
+
+void Machine::switch_fiber(Task* next) {
+  Task* prev = running_;
+  running_ = next;
+  switched_from_ = prev;
+  ++switches_;
+#ifdef SMPEMU_ASAN
+  void* fake = nullptr;
+  __sanitizer_start_switch_fiber(&fake, next->stack_lo, next->stack_size);
+#endif
+  boost::context::fiber from = std::move(next->ctx).resume();
+#ifdef SMPEMU_ASAN
+  __sanitizer_finish_switch_fiber(fake, &switched_from_->stack_lo, &switched_from_->stack_size);
+#endif
+  switched_from_->ctx = std::move(from);
+  if (tearing_down_ && running_ != &main_task_) throw TaskKilled{};
+}
+
+void Machine::fiber_started(boost::context::fiber&& from) {
+#ifdef SMPEMU_ASAN
+  __sanitizer_finish_switch_fiber(nullptr, &switched_from_->stack_lo, &switched_from_->stack_size);
+#endif
+  switched_from_->ctx = std::move(from);
+}
+
+void Machine::run_body(Task* t) {
+  if (tearing_down_) return;
+  std::string error;
+  try {
+    if (!t->is_idle) note(Ev::TaskStart, t->id, 0);
+    t->fn();
+  } catch (const TaskKilled&) {
+    return;
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (error.empty()) return;
+  // An exception from emulated code is a bug in that code, reported like BUG_ON. The
+  // report stops the run; the fiber is resumed only to be torn down.
+  try {
+    report_bug("exception", "uncaught exception in task " + t->name + ": " + error, true);
+  } catch (const TaskKilled&) {
+  }
+}
+
+boost::context::fiber Machine::fiber_exit(Task* t) {
+  Task* next = &main_task_;
+  if (!tearing_down_) {
+    if (t->is_idle) panic("idle task returned", cur_->clock, cur_->id);
+    Cpu* c = cur_;
+    try {
+      wait_turn(c);
+    } catch (const TaskKilled&) {
+    }
+  }
+  if (!tearing_down_) {
+    Cpu* c = cur_;
+    note(Ev::TaskExit, t->id, 0);
+    t->state = TaskState::Dead;
+    --live_tasks_;
+    if (!c->rq.empty()) {
+      next = c->rq.front();
+      c->rq.pop_front();
+    } else {
+      next = c->idle;
+    }
+    c->clock += costs_.ctx_switch;
+    ++c->ctx_switches;
+    if (next->woken) {
+      sched_latency_->record(c->clock - next->wake_time);
+      next->woken = false;
+    }
+    c->curr = next;
+    note(Ev::CtxSwitch, t->id, next->id);
+  }
+  running_ = next;
+  switched_from_ = t;
+  ++switches_;
+#ifdef SMPEMU_ASAN
+  __sanitizer_start_switch_fiber(nullptr, next->stack_lo, next->stack_size);
+#endif
+  return std::move(next->ctx);
+}
+
+// ---- shared accesses ------------------------------------------------------------
+
+void Machine::sync_point() {
+  Cpu* c = cur_;
+  for (;;) {
+    wait_turn(c);
+    if (c->clock < c->next_irq || c->irqs_off || c->in_irq || tearing_down_) return;
+    handle_irqs(c);
+    preempt_after_irq(c);
+    // Handlers and a preemption moved the clock: take the turn again.
+  }
+}
+
+void Machine::access(LineId l, Access kind, Ev ev) {
+  if (tearing_down_) return;
+  sync_point();
+  Cpu* c = cur_;
+  c->clock = coherence_.access(l, c->id, kind, c->clock);
+  note(ev, l, 0);
+}
+
+void Machine::barrier() {
+  sync_point();
+  cur_->clock += costs_.barrier;
+  note(Ev::Barrier, 0, 0);
+}
+
+void Machine::changed(LineId l) {
+  LineState& ls = coherence_.line(l);
+  ++ls.version;
+  const Cycles t = cur_->clock;
+  for (CpuId w = ls.wait_head; w != kNoCpu;) {
+    Cpu& cw = cpus_[static_cast<std::size_t>(w)];
+    w = cw.wait_next;
+    cw.wait_prev = cw.wait_next = kNoCpu;
+    make_ready(cw, t);
+  }
+  ls.wait_head = kNoCpu;
+}
+
+void Machine::spin_wait(LineId l) {
+  if (tearing_down_) return;
+  Cpu* c = cur_;
+  LineState& ls = coherence_.line(l);
+  c->state = CpuState::Spinning;
+  c->wait_line = l;
+  c->wait_start = c->clock;
+  c->wait_prev = kNoCpu;
+  c->wait_next = ls.wait_head;
+  if (ls.wait_head != kNoCpu) cpus_[static_cast<std::size_t>(ls.wait_head)].wait_prev = c->id;
+  ls.wait_head = c->id;
+  note(Ev::SpinWait, l, 0);
+  // An interrupt already queued for later must still be able to end the spin.
+  if (!c->irqs_off && !c->ipis.empty())
+    push_event(std::max(c->clock, c->ipis.front().arrival), kPrioIpiArrive, EventKind::IpiArrive, c->id, nullptr, 0);
+  dispatch(nullptr);
+}
+
+void Machine::unlink_waiter(Cpu& c) {
+  LineState& ls = coherence_.line(c.wait_line);
+  if (c.wait_prev != kNoCpu)
+    cpus_[static_cast<std::size_t>(c.wait_prev)].wait_next = c.wait_next;
+  else
+    ls.wait_head = c.wait_next;
+  if (c.wait_next != kNoCpu) cpus_[static_cast<std::size_t>(c.wait_next)].wait_prev = c.wait_prev;
+  c.wait_prev = c.wait_next = kNoCpu;
+}
+
+// ---- interrupts -----------------------------------------------------------------
+
+void Machine::update_next_irq(Cpu& c) {
+  c.next_irq = c.next_tick;
+  if (!c.ipis.empty()) c.next_irq = std::min(c.next_irq, c.ipis.front().arrival);
+}
+
+void Machine::handle_irqs(Cpu* c) {
+  c->in_irq = true;
+  if (c->clock >= c->next_tick) {
+    const Cycles missed = (c->clock - c->next_tick) / tick_interval_;
+    c->next_tick += (missed + 1) * tick_interval_;
+    ++c->ticks;
+    note(Ev::Tick, c->ticks, 0);
+    // Round-robin: a tick preempts the running task if another one waits for the CPU.
+    if (!c->rq.empty() && !c->curr->is_idle) c->need_resched = true;
+  }
+  while (!c->ipis.empty() && c->ipis.front().arrival <= c->clock) {
+    const PendingIpi ipi = c->ipis.front();
+    c->ipis.pop_front();
+    ++c->ipis_handled;
+    note(Ev::IpiHandle, ipi.fn ? 1 : 0, 0);
+    if (ipi.fn)
+      ipi.fn(*this, ipi.arg);
+    else
+      c->need_resched = true;
+  }
+  update_next_irq(*c);
+  c->in_irq = false;
+}
+
+void Machine::post_ipi(Cpu& d, Cycles arrival, IpiFn fn, void* arg) {
+  auto it = d.ipis.end();
+  while (it != d.ipis.begin() && std::prev(it)->arrival > arrival) --it;
+  d.ipis.insert(it, PendingIpi{arrival, fn, arg});
+  update_next_irq(d);
+  if (d.state == CpuState::Idle || (d.state == CpuState::Spinning && !d.irqs_off))
+    push_event(arrival, kPrioIpiArrive, EventKind::IpiArrive, d.id, nullptr, 0);
+}
+
+void Machine::send_ipi(CpuId target, IpiFn fn, void* arg) {
+  if (target < 0 || target >= ncpus()) panic("IPI to a CPU that does not exist", cur_->clock, cur_->id);
+  sync_point();
+  Cpu* c = cur_;
+  c->clock += costs_.ipi_send;
+  note(Ev::IpiSend, static_cast<std::uint64_t>(target), fn ? 1 : 0);
+  const Cycles arrival = c->clock + costs_.ipi_latency + coherence_.transfer_cost(c->id, target);
+  post_ipi(cpus_[static_cast<std::size_t>(target)], arrival, fn, arg);
+}
+
+void Machine::irq_enable() {
+  Cpu* c = cur_;
+  c->irqs_off = false;
+  if (c->clock >= c->next_irq) sync_point();  // pending interrupts fire now
+}
+
+void Machine::report_bug(const std::string& check, const std::string& message, bool fatal) {
+  BugReport b;
+  b.check = check;
+  b.message = message;
+  b.cycle = cur_->clock;
+  b.cpu = cur_->id;
+  b.task = cur_->curr ? cur_->curr->name : "";
+  b.fatal = fatal;
+  bugs_.push_back(std::move(b));
+  note(Ev::Bug, bugs_.size(), fatal ? 1 : 0);
+  if (fatal && running_ != &main_task_) {
+    end_ = EndReason::FatalBug;
+    stop_ = true;
+    end_of_run();  // resumed only to be torn down
+  }
+}
+
+}  // namespace smpemu

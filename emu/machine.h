@@ -1,0 +1,374 @@
+// The emulated SMP machine: CPUs with their own cycle clocks, tasks running as fibers,
+// a timed event queue, interrupts, and the sync points through which emulated code
+// makes an operation visible to other CPUs.
+//
+// Execution model (shared/DESIGN.md):
+//  - One host thread runs one Machine and exactly one fiber at a time. Every task,
+//    including each CPU's idle task, is a boost::context::fiber; switching CPUs is a
+//    direct fiber-to-fiber switch (no trip through a scheduler fiber).
+//  - Work that touches only CPU-local state just adds cycles (compute()). A *sync point*
+//    (load/store/atomic on a line, barrier, wakeup, IPI, schedule) first waits for the
+//    CPU's turn: the strategy (strategy.h) decides which ready CPU performs its visible
+//    operation next; under `time` that is the CPU with the smallest clock. Fast path:
+//    if the running CPU is still chosen, no switch happens.
+//  - Costs of shared accesses come from the coherence model (coherence.h).
+//  - A spinning CPU is not emulated spin by spin: spin_until() parks it on the line and
+//    it resumes when a write changes the line (or an interrupt arrives), charged the
+//    spin time plus the reload.
+//  - Interrupts (the timer tick at HZ, IPIs) are delivered at the target CPU's next sync
+//    point with IRQs enabled; IRQ-off regions delay them. A CPU that is idle, or spinning
+//    with IRQs on, is woken by an event when an IPI arrives. Ticks on a running CPU are
+//    generated lazily from its clock; idle CPUs get no ticks (NOHZ idle), so idle CPUs
+//    cost nothing until woken.
+//  - Timed events are ordered by (time, named priority, sequence); an event is
+//    processed before any CPU whose ready time is not earlier than the event's.
+//
+// Invariants:
+//  - A CPU's clock never decreases.
+//  - CpuState::Running <=> the CPU is in the strategy's ready set or is executing.
+//    Idle, Spinning and Parked CPUs are not in the ready set.
+//  - Only the running fiber touches engine state; event handlers never switch fibers.
+//  - No exception crosses a fiber switch: emulated code's exceptions are caught at the
+//    fiber's base and become bug reports; the teardown exception is thrown and caught
+//    inside the fiber being torn down.
+//
+// Concurrency: a Machine is confined to one host thread. Many Machines may run on many
+// host threads at once; nothing here is global.
+#pragma once
+
+#include <boost/context/fiber.hpp>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "emu/coherence.h"
+#include "emu/histogram.h"
+#include "emu/params.h"
+#include "emu/rng.h"
+#include "emu/stack_pool.h"
+#include "emu/strategy.h"
+#include "emu/topology.h"
+#include "emu/types.h"
+#include "traces/digest.h"
+
+namespace smpemu {
+
+class Machine;
+
+enum class TaskState : std::uint8_t { Runnable, Blocked, Dead };
+
+/// An emulated task (kernel thread or process context). Engine-owned.
+struct Task {
+  std::uint32_t id = 0;       ///< unique, from a counter; idle tasks come first
+  std::string name;
+  CpuId cpu = kNoCpu;         ///< the CPU it runs on (tasks are pinned)
+  TaskState state = TaskState::Runnable;
+  bool is_idle = false;
+  int preempt_count = 0;      ///< like the kernel's per-thread preempt_count
+  Cycles wake_time = 0;       ///< when it was last woken (sched.latency)
+  bool woken = false;         ///< woken and not yet running: its latency is pending
+  std::uint64_t sleep_gen = 0;///< invalidates stale timer wakeups
+  std::function<void()> fn;
+  boost::context::fiber ctx;  ///< suspended context (empty while running or when dead)
+  const void* stack_lo = nullptr;  ///< stack bounds, for the sanitizer fiber hooks
+  std::size_t stack_size = 0;
+};
+
+enum class CpuState : std::uint8_t { Running, Idle, Spinning, Parked };
+
+/// Handler of an inter-processor interrupt, run on the target CPU in IRQ context.
+using IpiFn = void (*)(Machine& m, void* arg);
+
+struct PendingIpi {
+  Cycles arrival;
+  IpiFn fn;   ///< nullptr: reschedule IPI (sets need_resched)
+  void* arg;
+};
+
+/// One emulated CPU. Engine-owned; its state changes only through the Machine.
+struct Cpu {
+  CpuId id = kNoCpu;
+  Cycles clock = 0;
+  CpuState state = CpuState::Running;
+  Task* curr = nullptr;
+  Task* idle = nullptr;
+  std::deque<Task*> rq;           ///< runnable tasks waiting for this CPU, FIFO
+  bool need_resched = false;
+  bool irqs_off = false;
+  bool in_irq = false;
+  Cycles next_tick = 0;
+  Cycles next_irq = 0;            ///< min(next_tick, first IPI arrival)
+  std::deque<PendingIpi> ipis;    ///< sorted by arrival
+  // Spin-wait list membership (intrusive, per line).
+  LineId wait_line = 0;
+  CpuId wait_prev = kNoCpu;
+  CpuId wait_next = kNoCpu;
+  Cycles wait_start = 0;
+  // Statistics.
+  Cycles idle_cycles = 0;
+  Cycles spin_cycles = 0;
+  std::uint64_t ticks = 0;
+  std::uint64_t ipis_handled = 0;
+  std::uint64_t ctx_switches = 0;
+};
+
+/// A bug found by a checker or the emulated code (BUG_ON/WARN_ON, deadlock, ...).
+struct BugReport {
+  std::string check;
+  std::string message;
+  Cycles cycle = 0;
+  CpuId cpu = kNoCpu;
+  std::string task;
+  bool fatal = false;
+};
+
+/// Why a run ended.
+enum class EndReason : std::uint8_t { Completed, TimeLimit, Deadlock, FatalBug };
+const char* end_reason_name(EndReason r);
+
+struct RunStats {
+  EndReason end = EndReason::Completed;
+  Cycles cycles = 0;            ///< largest CPU clock at the end
+  std::uint64_t events = 0;     ///< visible events folded into the digest
+  std::uint64_t digest = 0;
+  std::uint64_t switches = 0;   ///< fiber switches between CPUs or tasks
+  double host_seconds = 0;      ///< wall time of run(); never observable in the digest
+};
+
+class Machine {
+ public:
+  /// Builds the machine. `pool` (optional) supplies fiber stacks and must outlive it.
+  Machine(const MachineParams& params, Topology topo, const CostTable& costs, StackPool* pool = nullptr);
+  ~Machine();
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  // ---- setup and results (host side, outside fibers) -----------------------------
+
+  /// Creates a task pinned to `cpu`; it starts when that CPU first schedules. May also be
+  /// called from a running task (the new task is woken at the caller's time).
+  Task* spawn(std::string name, CpuId cpu, std::function<void()> fn);
+  /// Allocates a shared-memory line (see coherence.h).
+  LineId new_line() { return coherence_.new_line(); }
+  /// Random stream `name` derived from the run's seed (independent of the schedule).
+  Rng rng(std::string_view name) const { return Rng(params_.seed, name); }
+  /// Runs until every task has exited, a fatal bug, a deadlock, or the time limit.
+  RunStats run();
+
+  const MachineParams& params() const { return params_; }
+  const CostTable& costs() const { return costs_; }
+  const Topology& topology() const { return topo_; }
+  int ncpus() const { return static_cast<int>(cpus_.size()); }
+  const Cpu& cpu(CpuId c) const { return cpus_[static_cast<std::size_t>(c)]; }
+  const std::vector<BugReport>& bugs() const { return bugs_; }
+  const std::map<std::string, Histogram>& histograms() const { return histograms_; }
+  Histogram& histogram(const std::string& name) { return histograms_[name]; }
+  CoherenceModel& coherence() { return coherence_; }
+  std::uint64_t digest() const { return digest_.value(); }
+  std::uint64_t events() const { return events_; }
+
+  // ---- called by emulated code on the current task -------------------------------
+
+  /// Clock of the CPU running the current task.
+  Cycles now() const { return cur_->clock; }
+  CpuId cpu_id() const { return cur_->id; }
+  Task* current() const { return cur_->curr; }
+  /// CPU-local work: advances this CPU's clock (plus jitter). Not a sync point.
+  void compute(Cycles c) { cur_->clock += coherence_.jittered(c); }
+
+  template <class T>
+  T load(LineId l, const T& var) {
+    access(l, Access::Load, Ev::Load);
+    return var;
+  }
+  template <class T>
+  void store(LineId l, T& var, T v) {
+    access(l, Access::Store, Ev::Store);
+    if (var != v) {
+      var = v;
+      changed(l);
+    }
+  }
+  template <class T>
+  T exchange(LineId l, T& var, T v) {
+    access(l, Access::Rmw, Ev::Rmw);
+    T old = var;
+    if (old != v) {
+      var = v;
+      changed(l);
+    }
+    return old;
+  }
+  /// Atomic compare-and-exchange; on failure `expected` receives the current value.
+  template <class T>
+  bool compare_exchange(LineId l, T& var, T& expected, T desired) {
+    access(l, Access::Rmw, Ev::Rmw);
+    if (var != expected) {
+      expected = var;
+      return false;
+    }
+    if (var != desired) {
+      var = desired;
+      changed(l);
+    }
+    return true;
+  }
+  template <class T>
+  T fetch_add(LineId l, T& var, T delta) {
+    access(l, Access::Rmw, Ev::Rmw);
+    T old = var;
+    var = static_cast<T>(old + delta);
+    if (delta != T{}) changed(l);
+    return old;
+  }
+  /// Spins until `ok(var)` holds, reloading `var` each time line `l` is written.
+  /// Returns the value that satisfied `ok`. Interrupts are taken while spinning.
+  template <class T, class Pred>
+  T spin_until(LineId l, const T& var, Pred ok) {
+    for (;;) {
+      T v = load(l, var);
+      if (ok(v) || tearing_down_) return v;
+      spin_wait(l);
+    }
+  }
+  /// Full memory barrier (smp_mb): a sync point costing `barrier` cycles.
+  void barrier();
+  /// A sync point with no memory access (orders this CPU against the others).
+  void sync_point();
+
+  void preempt_disable() { ++cur_->curr->preempt_count; }
+  void preempt_enable();
+  int preempt_count() const { return cur_->curr->preempt_count; }
+  void irq_disable() { cur_->irqs_off = true; }
+  void irq_enable();
+  bool irqs_disabled() const { return cur_->irqs_off; }
+  bool need_resched() const { return cur_->need_resched; }
+  /// Reschedules if need_resched is set and preemption is enabled (every model).
+  void cond_resched();
+  /// A might_sleep() site: a preemption point under voluntary and full.
+  void might_sleep();
+  /// Return to user mode: a preemption point under every model.
+  void user_return();
+  /// Gives up the CPU to the next runnable task, if any (the task stays runnable).
+  void yield();
+  /// Blocks the current task until wake(). Returns at once if it was woken in between.
+  void block();
+  /// Makes a blocked task runnable; a sync point. No effect on a task that is not blocked.
+  void wake(Task* t);
+  /// Blocks the current task until this CPU's clock would reach `t`.
+  void sleep_until(Cycles t);
+  /// Sends an IPI; `fn` (nullptr: reschedule) runs on `target` in IRQ context.
+  void send_ipi(CpuId target, IpiFn fn, void* arg);
+  /// Files a bug report. A fatal one stops the run: this call does not return then.
+  void report_bug(const std::string& check, const std::string& message, bool fatal);
+  /// Folds a workload-defined event into the digest (a sync point is not implied).
+  void note_workload_event(std::uint64_t a, std::uint64_t b) { note(Ev::Workload, a, b); }
+
+ private:
+  enum class EventKind : std::uint8_t { WakeTask, IpiArrive };
+  /// Named event priorities: lower runs first among events at the same time, and every
+  /// event runs before a CPU operation at the same time.
+  enum EventPrio : std::uint16_t {
+    kPrioIpiArrive = 10,  // an interrupt raised at t is seen by an instruction at t
+    kPrioTimer = 20,      // timer wakeups after interrupts: a woken task sees them pending
+  };
+  struct Event {
+    Cycles time;
+    std::uint16_t prio;
+    std::uint64_t seq;
+    EventKind kind;
+    CpuId cpu;
+    Task* task;
+    std::uint64_t arg;
+  };
+  struct TaskKilled {};  // thrown inside a fiber to unwind it at teardown
+
+  // Turn-taking and fiber switching (machine.cc).
+  void wait_turn(Cpu* c) {
+    if (tearing_down_) return;
+    if (queue_.empty() || queue_.front().time > c->clock) {
+      const CpuId n = strategy_->pick(c->id, c->clock);
+      if (n != c->id) resume_cpu(n);  // c joined the ready set
+      return;
+    }
+    dispatch(c);
+  }
+  /// Gives the turn away: `cur` (nullptr if the current CPU is not ready any more) is
+  /// put in the ready set and the chosen CPU's task resumes. Returns when this fiber is
+  /// resumed again.
+  void dispatch(Cpu* cur);
+  void resume_cpu(CpuId n);
+  CpuId choose(Cpu* cur);
+  boost::context::fiber make_fiber(Task* task);
+  void switch_fiber(Task* next);
+  void fiber_started(boost::context::fiber&& from);
+  boost::context::fiber fiber_exit(Task* next);
+  void run_body(Task* t);
+  void end_of_run();
+  void make_ready(Cpu& c, Cycles t);
+  void push_event(Cycles time, EventPrio prio, EventKind kind, CpuId cpu, Task* task, std::uint64_t arg);
+  void handle_event(const Event& e);
+  void note(Ev kind, std::uint64_t a, std::uint64_t b) {
+    digest_.add(kind, cur_->clock, cur_->id, a, b);
+    ++events_;
+  }
+
+  // Shared accesses (machine.cc).
+  void access(LineId l, Access kind, Ev ev);
+  void changed(LineId l);
+  void spin_wait(LineId l);
+  void unlink_waiter(Cpu& c);
+
+  // Interrupts (machine.cc).
+  void handle_irqs(Cpu* c);
+  void post_ipi(Cpu& d, Cycles arrival, IpiFn fn, void* arg);
+  void update_next_irq(Cpu& c);
+  Cycles tick_interval() const { return tick_interval_; }
+
+  // Scheduling (sched.cc).
+  void schedule(bool yielding);
+  void context_switch(Cpu* c, Task* prev, Task* next);
+  void enqueue_task(Task* t, Cycles at);
+  void idle_loop(Cpu* c);
+  bool preempt_after_irq(Cpu* c);
+  void check_deadlock();
+
+  MachineParams params_;
+  Topology topo_;
+  CostTable costs_;
+  Rng jitter_rng_;
+  CoherenceModel coherence_;
+  std::unique_ptr<Strategy> strategy_;
+  std::unique_ptr<StackPool> own_pool_;
+  StackPool* pool_;
+  Cycles tick_interval_;
+
+  std::vector<Cpu> cpus_;
+  std::vector<std::unique_ptr<Task>> tasks_;
+  Task main_task_;           // the host context that called run()
+  Task* running_ = nullptr;  // the task whose fiber executes now
+  Task* switched_from_ = nullptr;
+  Cpu* cur_ = nullptr;       // the CPU whose turn it is (owner of running_)
+  std::vector<Event> queue_;  // timed events, min-heap on (time, prio, seq)
+  std::uint64_t event_seq_ = 0;
+  std::uint32_t next_task_id_ = 1;
+  int live_tasks_ = 0;
+  bool running_run_ = false;
+  bool stop_ = false;
+  bool parked_any_ = false;
+  bool tearing_down_ = false;
+  EndReason end_ = EndReason::Completed;
+
+  Digest digest_;
+  std::uint64_t events_ = 0;
+  std::uint64_t switches_ = 0;
+  std::vector<BugReport> bugs_;
+  std::map<std::string, Histogram> histograms_;
+  Histogram* sched_latency_;
+};
+
+}  // namespace smpemu

@@ -1,0 +1,38 @@
+#include "emu/params.h"
+
+#include <stdexcept>
+
+namespace smpemu {
+
+const char* preempt_name(PreemptModel m) {
+  switch (m) {
+    case PreemptModel::None: return "none";
+    case PreemptModel::Voluntary: return "voluntary";
+    case PreemptModel::Full: return "full";
+  }
+  return "?";
+}
+
+PreemptModel parse_preempt(const std::string& s) {
+  if (s == "none") return PreemptModel::None;
+  if (s == "voluntary") return PreemptModel::Voluntary;
+  if (s == "full") return PreemptModel::Full;
+  throw std::invalid_argument("unknown preemption model '" + s + "' (expected none, voluntary or full)");
+}
+
+std::vector<ParamDoc> MachineParams::docs() {
+  const MachineParams d;
+  return {
+      {"cpus", std::to_string(d.cpus), "emulated CPUs, 1..1024 (--cpus)"},
+      {"seed", std::to_string(d.seed), "root seed of every random stream (--seed)"},
+      {"strategy", d.strategy, "scheduling strategy: time, random, pct:D[:K] (--strategy)"},
+      {"preempt", preempt_name(d.preempt), "preemption model: none, voluntary, full (--preempt)"},
+      {"hz", std::to_string(d.hz), "timer tick frequency in Hz (--hz)"},
+      {"jitter", std::to_string(d.jitter_pct), "cost jitter: each cost gets 0..N % extra, seeded (--jitter)"},
+      {"max_cycles", std::to_string(d.max_cycles), "stop CPUs whose clock passes this; 0 = no limit (--max-cycles)"},
+      {"wakeup_preempt", d.wakeup_preempt ? "1" : "0", "a wakeup sets need_resched on the target CPU"},
+      {"stack_size", std::to_string(d.stack_size), "bytes of stack per emulated task"},
+  };
+}
+
+}  // namespace smpemu

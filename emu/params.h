@@ -1,0 +1,42 @@
+// Engine parameters: the knobs of the emulated machine that are not workload knobs.
+//
+// Every field has a default and a one-line doc in MachineParams::docs(); `smpemu list`
+// prints that table, so the documentation and the defaults cannot drift apart.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "emu/types.h"
+
+namespace smpemu {
+
+/// Where need_resched is honoured (shared/MM_BRIEF.md section G, "Preempt models").
+enum class PreemptModel : std::uint8_t { None, Voluntary, Full };
+const char* preempt_name(PreemptModel m);
+/// Parses none|voluntary|full; throws std::invalid_argument otherwise.
+PreemptModel parse_preempt(const std::string& s);
+
+struct ParamDoc {
+  std::string name;
+  std::string default_value;
+  std::string doc;
+};
+
+struct MachineParams {
+  int cpus = 8;                       ///< emulated CPUs, 1..1024
+  std::uint64_t seed = 1;             ///< root seed of every random stream
+  std::string strategy = "time";      ///< scheduling strategy (strategy.h)
+  PreemptModel preempt = PreemptModel::Voluntary;  ///< preemption model
+  std::uint32_t hz = 250;             ///< timer tick frequency (COSTS.md: 100, 250, 1000)
+  std::uint32_t jitter_pct = 0;       ///< random extra cost, 0..jitter_pct % of each cost
+  Cycles max_cycles = 0;              ///< stop CPUs whose clock passes this (0: no limit)
+  bool wakeup_preempt = true;         ///< a wakeup sets need_resched on the target CPU
+  std::size_t stack_size = 256 * 1024;///< bytes of stack per emulated task
+
+  /// Name, default and one-line doc of every field, in declaration order.
+  static std::vector<ParamDoc> docs();
+};
+
+}  // namespace smpemu

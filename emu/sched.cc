@@ -1,0 +1,177 @@
+// Scheduling of tasks on a CPU: schedule(), wakeups, blocking, the preemption points of
+// the three preemption models, the idle loop, and the end-of-run deadlock check.
+//
+// Tasks are pinned to their CPU; each CPU has a FIFO run queue. Preemption points
+// (shared/MM_BRIEF.md section G):
+//   none      - blocking, explicit cond_resched(), return to user;
+//   voluntary - also every might_sleep() site;
+//   full      - also preempt_enable() dropping the count to 0 and every interrupt return
+//               to preemptible code (the sync point after an interrupt was handled).
+#include <algorithm>
+
+#include "emu/machine.h"
+
+namespace smpemu {
+
+void Machine::schedule(bool yielding) {
+  if (tearing_down_) return;
+  Cpu* c = cur_;
+  Task* prev = c->curr;
+  if (!yielding && !prev->is_idle && (prev->preempt_count != 0 || c->irqs_off))
+    report_bug("sleep-in-atomic",
+               "task " + prev->name + " blocks with preempt_count=" + std::to_string(prev->preempt_count) +
+                   (c->irqs_off ? " and IRQs off" : ""),
+               false);
+  wait_turn(c);  // the run queue is shared with remote wakers: look at it in turn
+  if (!yielding && prev->state == TaskState::Runnable) return;  // woken before it slept
+  c->need_resched = false;
+  Task* next;
+  if (!c->rq.empty()) {
+    next = c->rq.front();
+    c->rq.pop_front();
+    if (prev->state == TaskState::Runnable && !prev->is_idle) c->rq.push_back(prev);
+  } else if (prev->state == TaskState::Runnable) {
+    return;  // nothing else wants the CPU
+  } else {
+    next = c->idle;
+  }
+  context_switch(c, prev, next);
+}
+
+void Machine::context_switch(Cpu* c, Task* prev, Task* next) {
+  c->clock += costs_.ctx_switch;
+  ++c->ctx_switches;
+  if (next->woken) {
+    sched_latency_->record(c->clock - next->wake_time);
+    next->woken = false;
+  }
+  note(Ev::CtxSwitch, prev->id, next->id);
+  c->curr = next;
+  switch_fiber(next);
+  // Back in `prev`, on its own CPU (tasks are pinned), with the turn.
+}
+
+void Machine::enqueue_task(Task* t, Cycles at) {
+  Cpu& d = cpus_[static_cast<std::size_t>(t->cpu)];
+  t->state = TaskState::Runnable;
+  if (d.curr == t) return;  // it had not switched away yet: it simply keeps running
+  t->wake_time = at;
+  t->woken = true;
+  d.rq.push_back(t);
+  if (d.state == CpuState::Idle) {
+    make_ready(d, at);
+  } else if (params_.wakeup_preempt && !d.curr->is_idle) {
+    if (&d == cur_ && running_ == d.curr)
+      d.need_resched = true;
+    else
+      post_ipi(d, at, nullptr, nullptr);  // reschedule IPI
+  }
+}
+
+void Machine::idle_loop(Cpu* c) {
+  for (;;) {
+    sync_point();  // take the turn and handle interrupts that are due
+    if (!c->rq.empty()) {
+      schedule(true);
+      continue;
+    }
+    c->state = CpuState::Idle;
+    if (!c->ipis.empty())
+      push_event(std::max(c->clock, c->ipis.front().arrival), kPrioIpiArrive, EventKind::IpiArrive, c->id,
+                 nullptr, 0);
+    dispatch(nullptr);
+  }
+}
+
+bool Machine::preempt_after_irq(Cpu* c) {
+  const Task* t = c->curr;
+  if (params_.preempt != PreemptModel::Full || !c->need_resched || t->is_idle || t->preempt_count != 0 ||
+      c->irqs_off)
+    return false;
+  schedule(true);
+  return true;
+}
+
+void Machine::preempt_enable() {
+  Task* t = cur_->curr;
+  if (t->preempt_count <= 0) {
+    report_bug("preempt-count", "preempt_enable() without a matching preempt_disable() in " + t->name, true);
+    return;
+  }
+  if (--t->preempt_count == 0 && params_.preempt == PreemptModel::Full && cur_->need_resched && !cur_->irqs_off)
+    schedule(true);
+}
+
+void Machine::cond_resched() {
+  sync_point();
+  if (cur_->need_resched && cur_->curr->preempt_count == 0 && !cur_->irqs_off) schedule(true);
+}
+
+void Machine::might_sleep() {
+  if (params_.preempt != PreemptModel::None) cond_resched();
+}
+
+void Machine::user_return() {
+  sync_point();
+  if (cur_->need_resched && cur_->curr->preempt_count == 0 && !cur_->irqs_off) schedule(true);
+}
+
+void Machine::yield() { schedule(true); }
+
+void Machine::block() {
+  cur_->curr->state = TaskState::Blocked;
+  schedule(false);
+}
+
+void Machine::wake(Task* t) {
+  sync_point();
+  if (t->state != TaskState::Blocked) return;
+  Cpu* c = cur_;
+  Cycles at = c->clock;
+  if (t->cpu != c->id) {
+    c->clock += costs_.ipi_send;
+    at = c->clock + costs_.ipi_latency + coherence_.transfer_cost(c->id, t->cpu);
+  }
+  note(Ev::Wakeup, t->id, at);
+  enqueue_task(t, at);
+}
+
+void Machine::sleep_until(Cycles t) {
+  if (tearing_down_) return;
+  sync_point();
+  if (t <= cur_->clock) return;
+  Task* me = cur_->curr;
+  ++me->sleep_gen;
+  push_event(t, kPrioTimer, EventKind::WakeTask, me->cpu, me, me->sleep_gen);
+  block();
+}
+
+void Machine::check_deadlock() {
+  if (live_tasks_ == 0) return;
+  // Nothing is ready and no event is pending, yet tasks live: each is blocked, spinning
+  // on a line nobody will write, or queued behind one that is.
+  std::string who;
+  int n = 0;
+  for (const auto& t : tasks_) {
+    if (t->is_idle || t->state == TaskState::Dead) continue;
+    const Cpu& c = cpus_[static_cast<std::size_t>(t->cpu)];
+    const char* what = t->state == TaskState::Blocked ? "blocked"
+                       : (c.curr == t.get() && c.state == CpuState::Spinning) ? "spinning"
+                                                                               : "runnable";
+    if (n++ < 8) who += " " + t->name + "[cpu" + std::to_string(t->cpu) + "," + what + "]";
+  }
+  if (n > 8) who += " ...";
+  end_ = EndReason::Deadlock;
+  BugReport b;
+  b.check = "deadlock";
+  b.message = std::to_string(n) + " task(s) can never run again:" + who;
+  for (const Cpu& c : cpus_)
+    if (c.clock >= b.cycle) {
+      b.cycle = c.clock;
+      b.cpu = c.id;
+    }
+  b.fatal = true;
+  bugs_.push_back(std::move(b));
+}
+
+}  // namespace smpemu

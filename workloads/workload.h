@@ -1,0 +1,78 @@
+// Workloads: named scenarios that set up tasks on a Machine, declare knobs, and report
+// metrics and checks.
+//
+// A workload is one .cc file in workloads/ that defines a subclass of Workload and a
+// static WorkloadRegistrar; CMake globs the directory, so dropping a file in is enough.
+// Knobs are declared with their default, allowed values (an enum) or integer range, and
+// a one-line doc; `smpemu list` prints them from that declaration, and `--set k=v` is
+// validated against it (unknown knob or bad value: ConfigError, exit 2).
+//
+// Determinism: a workload draws randomness only from Machine::rng("workload...")
+// streams, and keeps per-task state in its own object (no globals): many Machines run at
+// once on different host threads during fuzzing.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "emu/machine.h"
+
+namespace smpemu {
+
+struct KnobSpec {
+  std::string name;
+  std::string default_value;
+  std::vector<std::string> choices;  ///< non-empty: the allowed values
+  std::int64_t min = 0;              ///< integer knob (choices empty): inclusive range
+  std::int64_t max = 0;
+  std::string doc;
+};
+
+/// Knob values after validation: every declared knob has a value.
+class Knobs {
+ public:
+  Knobs() = default;
+  explicit Knobs(std::map<std::string, std::string> values) : values_(std::move(values)) {}
+  const std::string& str(const std::string& name) const;
+  std::int64_t integer(const std::string& name) const;
+  const std::map<std::string, std::string>& all() const { return values_; }
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+using Metrics = std::map<std::string, double>;
+
+class Workload {
+ public:
+  virtual ~Workload() = default;
+  /// Creates shared state and tasks on `m` (before Machine::run).
+  virtual void setup(Machine& m, const Knobs& knobs) = 0;
+  /// After the run: final checks (Machine::report_bug is not available; push to `bugs`)
+  /// and metrics.
+  virtual void finish(Machine& m, Metrics& metrics, std::vector<BugReport>& bugs) = 0;
+};
+
+struct WorkloadSpec {
+  std::string name;
+  std::string summary;
+  std::vector<KnobSpec> knobs;
+  std::function<std::unique_ptr<Workload>()> make;
+};
+
+/// Registered workloads, sorted by name. Written only during static initialisation.
+const std::vector<WorkloadSpec>& workloads();
+const WorkloadSpec* find_workload(const std::string& name);
+
+/// Validates `set` against `spec` and fills in defaults. Throws ConfigError.
+Knobs resolve_knobs(const WorkloadSpec& spec, const std::map<std::string, std::string>& set);
+
+struct WorkloadRegistrar {
+  explicit WorkloadRegistrar(WorkloadSpec spec);
+};
+
+}  // namespace smpemu
