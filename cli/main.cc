@@ -7,7 +7,9 @@
 // Exit status: 0 no bug, 1 a bug was reported, 2 usage or configuration error (one line
 // on stderr).
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <spdlog/spdlog.h>
 
@@ -59,8 +61,19 @@ int cmd_list() {
   return 0;
 }
 
+/// Strict unsigned parse: digits only (CLI11 would wrap "-1" to 2^64-1).
+bool parse_unsigned(const std::string& s, std::uint64_t max, std::uint64_t& out) {
+  if (s.empty() || s.size() > 20 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+  errno = 0;
+  const unsigned long long v = std::strtoull(s.c_str(), nullptr, 10);
+  if (errno != 0 || v > max) return false;
+  out = v;
+  return true;
+}
+
 struct RunOptions {
   std::string workload;
+  std::string cpus = "8", seed = "1", hz = "250", jitter = "0", max_cycles = "0";
   std::string preempt = "voluntary";
   std::vector<std::string> sets;
   bool json = false;
@@ -70,6 +83,18 @@ struct RunOptions {
 int cmd_run(RunOptions& o) {
   RunConfig& cfg = o.cfg;
   cfg.workload = o.workload;
+  std::uint64_t v = 0;
+  if (!parse_unsigned(o.cpus, 1u << 20, v) || v == 0)
+    return usage_error("impossible CPU count " + o.cpus + " (expected 1.." + std::to_string(kMaxCpus) + ")");
+  cfg.params.cpus = static_cast<int>(v);
+  if (!parse_unsigned(o.seed, ~0ULL, cfg.params.seed))
+    return usage_error("bad --seed '" + o.seed + "' (expected an integer 0..2^64-1)");
+  if (!parse_unsigned(o.hz, 100000, v) || v == 0) return usage_error("bad --hz '" + o.hz + "' (expected 1..100000)");
+  cfg.params.hz = static_cast<std::uint32_t>(v);
+  if (!parse_unsigned(o.jitter, 100, v)) return usage_error("bad --jitter '" + o.jitter + "' (expected 0..100)");
+  cfg.params.jitter_pct = static_cast<std::uint32_t>(v);
+  if (!parse_unsigned(o.max_cycles, ~0ULL, cfg.params.max_cycles))
+    return usage_error("bad --max-cycles '" + o.max_cycles + "' (expected a cycle count)");
   try {
     cfg.params.preempt = parse_preempt(o.preempt);
   } catch (const std::invalid_argument& e) {
@@ -106,17 +131,19 @@ int main(int argc, char** argv) {
   RunOptions ro;
   CLI::App* run = app.add_subcommand("run", "Run one workload once and report digest, metrics, histograms, bugs");
   run->add_option("workload", ro.workload, "Workload name (see `smpemu list`)")->required();
-  run->add_option("--cpus", ro.cfg.params.cpus, "Emulated CPUs, 1..1024")->default_val(8);
-  run->add_option("--seed", ro.cfg.params.seed, "Root seed")->default_val(1);
+  run->add_option("--cpus", ro.cpus, "Emulated CPUs, 1..1024")->capture_default_str();
+  run->add_option("--seed", ro.seed, "Root seed, 0..2^64-1")->capture_default_str();
   run->add_option("--machine", ro.cfg.machine, "Machine profile")->default_val("opteron48");
   run->add_option("--strategy", ro.cfg.params.strategy, "time | random | pct:D[:K]")->default_val("time");
   run->add_option("--preempt", ro.preempt, "none | voluntary | full")->default_val("voluntary");
-  run->add_option("--hz", ro.cfg.params.hz, "Timer tick frequency")->default_val(250);
-  run->add_option("--jitter", ro.cfg.params.jitter_pct, "Cost jitter in percent, 0..100")->default_val(0);
-  run->add_option("--max-cycles", ro.cfg.params.max_cycles, "Stop CPUs past this clock (0: none)")->default_val(0);
+  run->add_option("--hz", ro.hz, "Timer tick frequency")->capture_default_str();
+  run->add_option("--jitter", ro.jitter, "Cost jitter in percent, 0..100")->capture_default_str();
+  run->add_option("--max-cycles", ro.max_cycles, "Stop CPUs past this clock (0: none)")->capture_default_str();
   run->add_option("--set", ro.sets, "Workload knob KEY=VALUE (repeatable)");
   run->add_flag("--json", ro.json, "Print one JSON object");
 
+  if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "list" && std::string(argv[1]) != "run")
+    return usage_error(std::string("unknown command '") + argv[1] + "' (expected list or run)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,59 @@
+// Helpers shared by the tests: running a workload in-process, and running the smpemu
+// binary as a user would (exit status, stdout, stderr).
+#pragma once
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/runner.h"
+
+namespace smpemu::testing {
+
+inline RunConfig spin_config(int cpus, std::uint64_t seed, const std::string& lock, const std::string& duration) {
+  RunConfig cfg;
+  cfg.workload = "spinlock-contention";
+  cfg.params.cpus = cpus;
+  cfg.params.seed = seed;
+  cfg.set["lock"] = lock;
+  cfg.set["duration"] = duration;
+  return cfg;
+}
+
+struct Exec {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+/// Runs `smpemu ARGS` through the shell; returns exit status and both streams.
+inline Exec run_smpemu(const std::string& args) {
+  char out_tmpl[] = "/tmp/smpemu_outXXXXXX";
+  char err_tmpl[] = "/tmp/smpemu_errXXXXXX";
+  const int fo = ::mkstemp(out_tmpl);
+  const int fe = ::mkstemp(err_tmpl);
+  ::close(fo);
+  ::close(fe);
+  const std::string cmd = std::string(SMPEMU_BINARY) + " " + args + " >" + out_tmpl + " 2>" + err_tmpl;
+  const int rc = std::system(cmd.c_str());
+  Exec e;
+  e.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  e.out = slurp(out_tmpl);
+  e.err = slurp(err_tmpl);
+  ::unlink(out_tmpl);
+  ::unlink(err_tmpl);
+  return e;
+}
+
+}  // namespace smpemu::testing
