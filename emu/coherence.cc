@@ -32,8 +32,8 @@ bool CoherenceModel::holds(LineId id, CpuId cpu) const {
   return (sharer_words(id)[c / 64] >> (c % 64)) & 1;
 }
 
-Cycles CoherenceModel::jittered(Cycles c) {
-  if (jitter_pct_ == 0 || c == 0) return c;
+Cycles CoherenceModel::jitter_slow(Cycles c) {
+  if (c == 0) return c;
   return c + jitter_->below(c * jitter_pct_ / 100 + 1);
 }
 

@@ -63,9 +63,11 @@ class CoherenceModel {
   Cycles transfer_cost(CpuId a, CpuId b) const {
     return costs_.transfer[dist_[static_cast<std::size_t>(a) * ncpus_ + static_cast<std::size_t>(b)]];
   }
-  Cycles jittered(Cycles c);
+  /// `c` plus the seeded jitter, if any.
+  Cycles jittered(Cycles c) { return jitter_pct_ == 0 ? c : jitter_slow(c); }
 
  private:
+  Cycles jitter_slow(Cycles c);
   std::uint64_t* sharer_words(LineId id) { return &sharers_[static_cast<std::size_t>(id) * words_]; }
   const std::uint64_t* sharer_words(LineId id) const {
     return &sharers_[static_cast<std::size_t>(id) * words_];

@@ -50,6 +50,7 @@ Machine::Machine(const MachineParams& params, Topology topo, const CostTable& co
       jitter_rng_(params.seed, "jitter"),
       coherence_(topo_, costs_, &jitter_rng_, params.jitter_pct),
       strategy_(make_strategy(params.strategy, params.cpus, params.seed)),
+      time_(dynamic_cast<TimeStrategy*>(strategy_.get())),
       own_pool_(pool ? nullptr : std::make_unique<StackPool>(params.stack_size)),
       pool_(pool ? pool : own_pool_.get()),
       tick_interval_(std::max<Cycles>(1, costs.clock_hz / std::max<std::uint32_t>(1, params.hz))) {
@@ -163,7 +164,7 @@ CpuId Machine::choose(Cpu* cur) {
   }
 }
 
-void Machine::resume_cpu(CpuId n) {
+void Machine::resume_cpu_slow(CpuId n) {
   while (n != kNoCpu && params_.max_cycles != 0 && cpus_[static_cast<std::size_t>(n)].clock > params_.max_cycles) {
     cpus_[static_cast<std::size_t>(n)].state = CpuState::Parked;
     parked_any_ = true;
@@ -173,12 +174,7 @@ void Machine::resume_cpu(CpuId n) {
     end_of_run();
     return;
   }
-  Cpu* next = &cpus_[static_cast<std::size_t>(n)];
-  if (next != cur_) {
-    cur_ = next;
-    note(Ev::Pick, static_cast<std::uint64_t>(n), 0);
-  }
-  if (next->curr != running_) switch_fiber(next->curr);
+  resume_cpu(n);
 }
 
 void Machine::end_of_run() {
@@ -216,6 +212,7 @@ void Machine::handle_event(const Event& e) {
       break;
     case EventKind::IpiArrive:
       // Wakes a CPU that cannot notice the interrupt at a sync point of its own.
+      if (d.irq_wake_at == e.time) d.irq_wake_at = kNever;
       if (d.state == CpuState::Idle) {
         make_ready(d, e.time);
       } else if (d.state == CpuState::Spinning && !d.irqs_off) {
@@ -388,9 +385,8 @@ void Machine::spin_wait(LineId l) {
   if (ls.wait_head != kNoCpu) cpus_[static_cast<std::size_t>(ls.wait_head)].wait_prev = c->id;
   ls.wait_head = c->id;
   note(Ev::SpinWait, l, 0);
-  // An interrupt already queued for later must still be able to end the spin.
-  if (!c->irqs_off && !c->ipis.empty())
-    push_event(std::max(c->clock, c->ipis.front().arrival), kPrioIpiArrive, EventKind::IpiArrive, c->id, nullptr, 0);
+  // The next interrupt (tick or queued IPI) interrupts the spin if IRQs are on.
+  if (!c->irqs_off) arm_irq_wake(*c, std::max(c->clock, c->next_irq));
   dispatch(nullptr);
 }
 
@@ -440,8 +436,13 @@ void Machine::post_ipi(Cpu& d, Cycles arrival, IpiFn fn, void* arg) {
   while (it != d.ipis.begin() && std::prev(it)->arrival > arrival) --it;
   d.ipis.insert(it, PendingIpi{arrival, fn, arg});
   update_next_irq(d);
-  if (d.state == CpuState::Idle || (d.state == CpuState::Spinning && !d.irqs_off))
-    push_event(arrival, kPrioIpiArrive, EventKind::IpiArrive, d.id, nullptr, 0);
+  if (d.state == CpuState::Idle || (d.state == CpuState::Spinning && !d.irqs_off)) arm_irq_wake(d, arrival);
+}
+
+void Machine::arm_irq_wake(Cpu& c, Cycles t) {
+  if (c.irq_wake_at <= t) return;  // an earlier wake is pending; it re-arms if needed
+  c.irq_wake_at = t;
+  push_event(t, kPrioIpiArrive, EventKind::IpiArrive, c.id, nullptr, 0);
 }
 
 void Machine::send_ipi(CpuId target, IpiFn fn, void* arg) {

@@ -17,9 +17,9 @@
 //    spin time plus the reload.
 //  - Interrupts (the timer tick at HZ, IPIs) are delivered at the target CPU's next sync
 //    point with IRQs enabled; IRQ-off regions delay them. A CPU that is idle, or spinning
-//    with IRQs on, is woken by an event when an IPI arrives. Ticks on a running CPU are
-//    generated lazily from its clock; idle CPUs get no ticks (NOHZ idle), so idle CPUs
-//    cost nothing until woken.
+//    with IRQs on, is woken by an event when an interrupt is due (an IPI; for a spinning
+//    CPU also its tick). Ticks on a running CPU are generated lazily from its clock;
+//    idle CPUs get no ticks (NOHZ idle), so idle CPUs cost nothing until woken.
 //  - Timed events are ordered by (time, named priority, sequence); an event is
 //    processed before any CPU whose ready time is not earlier than the event's.
 //
@@ -108,6 +108,7 @@ struct Cpu {
   CpuId wait_prev = kNoCpu;
   CpuId wait_next = kNoCpu;
   Cycles wait_start = 0;
+  Cycles irq_wake_at = kNever;    ///< time of the pending wake-for-interrupt event, if any
   // Statistics.
   Cycles idle_cycles = 0;
   Cycles spin_cycles = 0;
@@ -291,7 +292,8 @@ class Machine {
   void wait_turn(Cpu* c) {
     if (tearing_down_) return;
     if (queue_.empty() || queue_.front().time > c->clock) {
-      const CpuId n = strategy_->pick(c->id, c->clock);
+      // The default strategy is called directly so that its pick inlines (hot path).
+      const CpuId n = time_ ? time_->pick(c->id, c->clock) : strategy_->pick(c->id, c->clock);
       if (n != c->id) resume_cpu(n);  // c joined the ready set
       return;
     }
@@ -301,7 +303,18 @@ class Machine {
   /// put in the ready set and the chosen CPU's task resumes. Returns when this fiber is
   /// resumed again.
   void dispatch(Cpu* cur);
-  void resume_cpu(CpuId n);
+  /// Hands the turn to CPU `n` (kNoCpu: nothing can run) and resumes its task.
+  void resume_cpu(CpuId n) {
+    if (n != kNoCpu && (params_.max_cycles == 0 || cpus_[static_cast<std::size_t>(n)].clock <= params_.max_cycles)) {
+      // The choice itself is not folded into the digest: every visible event records
+      // its CPU, so the order of CPUs is already part of the event stream.
+      cur_ = &cpus_[static_cast<std::size_t>(n)];
+      if (cur_->curr != running_) switch_fiber(cur_->curr);
+      return;
+    }
+    resume_cpu_slow(n);
+  }
+  void resume_cpu_slow(CpuId n);
   CpuId choose(Cpu* cur);
   boost::context::fiber make_fiber(Task* task);
   void switch_fiber(Task* next);
@@ -326,6 +339,8 @@ class Machine {
   // Interrupts (machine.cc).
   void handle_irqs(Cpu* c);
   void post_ipi(Cpu& d, Cycles arrival, IpiFn fn, void* arg);
+  /// Makes sure an idle or spinning CPU is woken at `t` to take an interrupt.
+  void arm_irq_wake(Cpu& c, Cycles t);
   void update_next_irq(Cpu& c);
   Cycles tick_interval() const { return tick_interval_; }
 
@@ -343,6 +358,7 @@ class Machine {
   Rng jitter_rng_;
   CoherenceModel coherence_;
   std::unique_ptr<Strategy> strategy_;
+  TimeStrategy* time_;  // strategy_ when it is `time`, else nullptr
   std::unique_ptr<StackPool> own_pool_;
   StackPool* pool_;
   Cycles tick_interval_;

@@ -76,9 +76,7 @@ void Machine::idle_loop(Cpu* c) {
       continue;
     }
     c->state = CpuState::Idle;
-    if (!c->ipis.empty())
-      push_event(std::max(c->clock, c->ipis.front().arrival), kPrioIpiArrive, EventKind::IpiArrive, c->id,
-                 nullptr, 0);
+    if (!c->ipis.empty()) arm_irq_wake(*c, std::max(c->clock, c->ipis.front().arrival));
     dispatch(nullptr);
   }
 }

@@ -8,49 +8,6 @@ namespace smpemu {
 
 namespace {
 
-/// Earliest clock first; ties broken by a fresh random key per request, then CPU id.
-class TimeStrategy final : public Strategy {
- public:
-  explicit TimeStrategy(std::uint64_t seed) : rng_(seed, "sched") {}
-  std::string spec() const override { return "time"; }
-  void add(CpuId c, Cycles t) override { push({t, rng_.next32(), c}); }
-  bool empty() const override { return heap_.empty(); }
-  Cycles frontier() const override { return heap_.empty() ? kNever : heap_.front().time; }
-  CpuId pick(CpuId cur, Cycles t) override {
-    if (cur == kNoCpu) return pop();
-    const Entry mine{t, rng_.next32(), cur};
-    if (heap_.empty() || before(mine, heap_.front())) return cur;
-    const CpuId next = pop();
-    push(mine);
-    return next;
-  }
-
- private:
-  struct Entry {
-    Cycles time;
-    std::uint32_t tie;
-    CpuId cpu;
-  };
-  static bool before(const Entry& a, const Entry& b) {
-    if (a.time != b.time) return a.time < b.time;
-    if (a.tie != b.tie) return a.tie < b.tie;
-    return a.cpu < b.cpu;
-  }
-  static bool heap_cmp(const Entry& a, const Entry& b) { return before(b, a); }
-  void push(const Entry& e) {
-    heap_.push_back(e);
-    std::push_heap(heap_.begin(), heap_.end(), heap_cmp);
-  }
-  CpuId pop() {
-    std::pop_heap(heap_.begin(), heap_.end(), heap_cmp);
-    const CpuId c = heap_.back().cpu;
-    heap_.pop_back();
-    return c;
-  }
-  Rng rng_;
-  std::vector<Entry> heap_;
-};
-
 /// Base of the strategies that keep ready CPUs in a plain vector (O(ready) frontier).
 class VectorStrategy : public Strategy {
  public:

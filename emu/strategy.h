@@ -42,6 +42,77 @@ class Strategy {
   virtual CpuId pick(CpuId cur, Cycles t) = 0;
 };
 
+/// `time`: earliest clock first; ties broken by a fresh random key per request, then CPU id.
+/// The ready set is a binary min-heap; handing the turn from the running CPU to the
+/// earliest ready one is a single sift-down (replace the top), the engine's hot path.
+class TimeStrategy final : public Strategy {
+ public:
+  explicit TimeStrategy(std::uint64_t seed) : tie_state_(Rng(seed, "sched").next()) {}
+  std::string spec() const override { return "time"; }
+  void add(CpuId c, Cycles t) override {
+    heap_.push_back({});
+    sift_up(heap_.size() - 1, {t, next_tie(), c});
+  }
+  bool empty() const override { return heap_.empty(); }
+  Cycles frontier() const override { return heap_.empty() ? kNever : heap_.front().time; }
+  CpuId pick(CpuId cur, Cycles t) override {
+    if (cur == kNoCpu) {
+      const CpuId top = heap_.front().cpu;
+      const Entry last = heap_.back();
+      heap_.pop_back();
+      if (!heap_.empty()) sift_down(0, last);
+      return top;
+    }
+    const Entry mine{t, next_tie(), cur};
+    if (heap_.empty() || before(mine, heap_.front())) return cur;
+    const CpuId top = heap_.front().cpu;
+    sift_down(0, mine);
+    return top;
+  }
+
+ private:
+  struct Entry {
+    Cycles time;
+    std::uint32_t tie;
+    CpuId cpu;
+  };
+  static bool before(const Entry& a, const Entry& b) {
+    if (a.time != b.time) return a.time < b.time;
+    if (a.tie != b.tie) return a.tie < b.tie;
+    return a.cpu < b.cpu;
+  }
+  void sift_up(std::size_t i, const Entry& e) {
+    while (i > 0) {
+      const std::size_t parent = (i - 1) / 2;
+      if (!before(e, heap_[parent])) break;
+      heap_[i] = heap_[parent];
+      i = parent;
+    }
+    heap_[i] = e;
+  }
+  void sift_down(std::size_t i, const Entry& e) {
+    const std::size_t n = heap_.size();
+    for (;;) {
+      std::size_t child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && before(heap_[child + 1], heap_[child])) ++child;
+      if (!before(heap_[child], e)) break;
+      heap_[i] = heap_[child];
+      i = child;
+    }
+    heap_[i] = e;
+  }
+  /// Tie-break keys: the high half of a 64-bit LCG (Knuth's MMIX constants), seeded
+  /// from the "sched" stream. Only the order of equal clocks depends on it, so a cheap
+  /// generator is enough on this hot path.
+  std::uint32_t next_tie() {
+    tie_state_ = tie_state_ * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<std::uint32_t>(tie_state_ >> 32);
+  }
+  std::uint64_t tie_state_;
+  std::vector<Entry> heap_;
+};
+
 /// Builds a strategy from its spec. Throws std::invalid_argument with a one-line message
 /// on a malformed spec.
 std::unique_ptr<Strategy> make_strategy(const std::string& spec, int ncpus, std::uint64_t seed);
