@@ -11,12 +11,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <spdlog/spdlog.h>
 
 #include "arch/profiles.h"
 #include "cli/report.h"
 #include "cli/runner.h"
 #include "emu/errors.h"
+#include "emu/log.h"
 
 using namespace smpemu;
 
@@ -53,6 +53,19 @@ int cmd_list() {
   std::printf("\nmachines (--machine):\n");
   for (const auto* p : machine_profiles())
     std::printf("  %-10s %4d CPUs  %s\n", p->name, machine_profile_cpus(p), p->description);
+  std::printf("\nmachine costs in cycles (sources: arch/profiles.cc):\n");
+  for (const auto* p : machine_profiles()) {
+    const CostTable& c = p->costs;
+    std::printf("  %-10s transfer smt/die/package/hop1/hop2 %llu/%llu/%llu/%llu/%llu, memory %llu, hit %llu, "
+                "local_rmw %llu, inval_per_sharer %llu, ipi send/latency %llu/%llu, ctx_switch %llu, "
+                "barrier %llu, clock %.2f GHz\n",
+                p->name, (unsigned long long)c.transfer[1], (unsigned long long)c.transfer[2],
+                (unsigned long long)c.transfer[3], (unsigned long long)c.transfer[4], (unsigned long long)c.transfer[5],
+                (unsigned long long)c.memory, (unsigned long long)c.hit, (unsigned long long)c.local_rmw,
+                (unsigned long long)c.inval_per_sharer, (unsigned long long)c.ipi_send,
+                (unsigned long long)c.ipi_latency, (unsigned long long)c.ctx_switch, (unsigned long long)c.barrier,
+                static_cast<double>(c.clock_hz) / 1e9);
+  }
   std::printf("\nstrategies (--strategy):\n");
   for (const auto& [name, doc] : strategy_docs()) std::printf("  %-10s %s\n", name.c_str(), doc.c_str());
   std::printf("\nengine parameters:\n");
@@ -121,7 +134,6 @@ int cmd_run(RunOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  spdlog::set_level(spdlog::level::warn);
   CLI::App app{"smpemu: deterministic discrete-event SMP emulator for Linux mm locking experiments"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
@@ -144,6 +156,9 @@ int main(int argc, char** argv) {
 
   if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "list" && std::string(argv[1]) != "run")
     return usage_error(std::string("unknown command '") + argv[1] + "' (expected list or run)");
+  std::string log_level = "warn";
+  app.add_option("--log-level", log_level, "Diagnostics on stderr: trace, debug, info, warn, error, off")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -153,6 +168,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return usage_error(e.what());
   }
+  const auto level = spdlog::level::from_str(log_level);
+  if (level == spdlog::level::off && log_level != "off") return usage_error("bad --log-level '" + log_level + "'");
+  set_log_level(level);
   if (app.got_subcommand("list")) return cmd_list();
   if (app.got_subcommand("run")) return cmd_run(ro);
   return usage_error("no command given (expected list or run)");

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
-#include <spdlog/spdlog.h>
+#include "emu/log.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/common_interface_defs.h>
@@ -124,6 +124,8 @@ RunStats Machine::run() {
   cur_ = &cpus_[0];
   dispatch(nullptr);  // returns when the run is over
   const auto t1 = std::chrono::steady_clock::now();
+  SPDLOG_LOGGER_DEBUG(logger("emu"), "run ended ({}) after {} events, {} fiber switches, {} bugs",
+                      end_reason_name(end_), events_, switches_, bugs_.size());
   RunStats s;
   s.end = end_;
   for (const Cpu& c : cpus_) s.cycles = std::max(s.cycles, c.clock);
@@ -469,6 +471,7 @@ void Machine::report_bug(const std::string& check, const std::string& message, b
   b.cpu = cur_->id;
   b.task = cur_->curr ? cur_->curr->name : "";
   b.fatal = fatal;
+  logger("emu")->info("bug [{}] at cycle {} on cpu {}: {}", check, b.cycle, b.cpu, message);
   bugs_.push_back(std::move(b));
   note(Ev::Bug, bugs_.size(), fatal ? 1 : 0);
   if (fatal && running_ != &main_task_) {
