@@ -214,12 +214,17 @@ void Machine::handle_event(const Event& e) {
       break;
     case EventKind::IpiArrive:
       // Wakes a CPU that cannot notice the interrupt at a sync point of its own.
+      // The event may be stale (armed for a spin that has ended): wake only for an
+      // interrupt that is due now. Idle CPUs take IPIs only (NOHZ: no tick).
       if (d.irq_wake_at == e.time) d.irq_wake_at = kNever;
-      if (d.state == CpuState::Idle) {
-        make_ready(d, e.time);
-      } else if (d.state == CpuState::Spinning && !d.irqs_off) {
-        unlink_waiter(d);
-        make_ready(d, e.time);
+      {
+        const bool ipi_due = !d.ipis.empty() && d.ipis.front().arrival <= e.time;
+        if (d.state == CpuState::Idle && ipi_due) {
+          make_ready(d, e.time);
+        } else if (d.state == CpuState::Spinning && !d.irqs_off && (ipi_due || d.next_tick <= e.time)) {
+          unlink_waiter(d);
+          make_ready(d, e.time);
+        }
       }
       break;
   }
