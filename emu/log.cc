@@ -4,7 +4,16 @@
 
 namespace smpemu {
 
+namespace {
+/// Lowers spdlog's default level (info) to warn once, before any logger exists.
+void init_default_level() {
+  static const bool done = (spdlog::set_level(spdlog::level::warn), true);
+  (void)done;
+}
+}  // namespace
+
 std::shared_ptr<spdlog::logger> logger(const char* name) {
+  init_default_level();
   if (auto l = spdlog::get(name)) return l;
   auto l = std::make_shared<spdlog::logger>(name, std::make_shared<spdlog::sinks::stderr_sink_mt>());
   l->set_level(spdlog::get_level());
@@ -17,6 +26,9 @@ std::shared_ptr<spdlog::logger> logger(const char* name) {
   return l;
 }
 
-void set_log_level(spdlog::level::level_enum level) { spdlog::set_level(level); }
+void set_log_level(spdlog::level::level_enum level) {
+  init_default_level();
+  spdlog::set_level(level);
+}
 
 }  // namespace smpemu

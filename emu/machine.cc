@@ -53,7 +53,8 @@ Machine::Machine(const MachineParams& params, Topology topo, const CostTable& co
       time_(dynamic_cast<TimeStrategy*>(strategy_.get())),
       own_pool_(pool ? nullptr : std::make_unique<StackPool>(params.stack_size)),
       pool_(pool ? pool : own_pool_.get()),
-      tick_interval_(std::max<Cycles>(1, costs.clock_hz / std::max<std::uint32_t>(1, params.hz))) {
+      tick_interval_(std::max<Cycles>(1, costs.clock_hz / std::max<std::uint32_t>(1, params.hz))),
+      limit_(params.max_cycles ? params.max_cycles : kNever) {
   if (params.cpus < 1 || params.cpus > kMaxCpus || params.cpus != topo_.ncpus())
     throw std::invalid_argument("machine needs 1.." + std::to_string(kMaxCpus) +
                                 " CPUs matching its topology");
@@ -166,8 +167,14 @@ CpuId Machine::choose(Cpu* cur) {
   }
 }
 
+void Machine::park_self(Cpu* c) {
+  c->state = CpuState::Parked;
+  parked_any_ = true;
+  dispatch(nullptr);  // resumed only to be torn down
+}
+
 void Machine::resume_cpu_slow(CpuId n) {
-  while (n != kNoCpu && params_.max_cycles != 0 && cpus_[static_cast<std::size_t>(n)].clock > params_.max_cycles) {
+  while (n != kNoCpu && cpus_[static_cast<std::size_t>(n)].clock > limit_) {
     cpus_[static_cast<std::size_t>(n)].state = CpuState::Parked;
     parked_any_ = true;
     n = choose(nullptr);
@@ -221,7 +228,8 @@ void Machine::handle_event(const Event& e) {
         const bool ipi_due = !d.ipis.empty() && d.ipis.front().arrival <= e.time;
         if (d.state == CpuState::Idle && ipi_due) {
           make_ready(d, e.time);
-        } else if (d.state == CpuState::Spinning && !d.irqs_off && (ipi_due || d.next_tick <= e.time)) {
+        } else if (d.state == CpuState::Spinning && !d.irqs_off &&
+                   (ipi_due || (d.next_tick <= e.time && tick_can_preempt(&d)))) {
           unlink_waiter(d);
           make_ready(d, e.time);
         }
@@ -289,8 +297,12 @@ void Machine::run_body(Task* t) {
     t->fn();
   } catch (const TaskKilled&) {
     return;
+  } catch (const boost::context::detail::forced_unwind&) {
+    throw;  // Boost's own unwinding of a fiber: must pass through
   } catch (const std::exception& e) {
     error = e.what();
+  } catch (...) {
+    error = "an exception not derived from std::exception";
   }
   if (error.empty()) return;
   // An exception from emulated code is a bug in that code, reported like BUG_ON. The
@@ -392,8 +404,13 @@ void Machine::spin_wait(LineId l) {
   if (ls.wait_head != kNoCpu) cpus_[static_cast<std::size_t>(ls.wait_head)].wait_prev = c->id;
   ls.wait_head = c->id;
   note(Ev::SpinWait, l, 0);
-  // The next interrupt (tick or queued IPI) interrupts the spin if IRQs are on.
-  if (!c->irqs_off) arm_irq_wake(*c, std::max(c->clock, c->next_irq));
+  // With IRQs on, a queued IPI interrupts the spin, and so does a tick that could
+  // preempt the spinning task.
+  if (!c->irqs_off) {
+    Cycles t = c->ipis.empty() ? kNever : c->ipis.front().arrival;
+    if (tick_can_preempt(c)) t = std::min(t, c->next_tick);
+    if (t != kNever) arm_irq_wake(*c, std::max(c->clock, t));
+  }
   dispatch(nullptr);
 }
 

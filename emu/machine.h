@@ -17,9 +17,12 @@
 //    spin time plus the reload.
 //  - Interrupts (the timer tick at HZ, IPIs) are delivered at the target CPU's next sync
 //    point with IRQs enabled; IRQ-off regions delay them. A CPU that is idle, or spinning
-//    with IRQs on, is woken by an event when an interrupt is due (an IPI; for a spinning
-//    CPU also its tick). Ticks on a running CPU are generated lazily from its clock;
-//    idle CPUs get no ticks (NOHZ idle), so idle CPUs cost nothing until woken.
+//    with IRQs on, is woken by an event when an IPI is due, and a spinning CPU also for
+//    a tick that could preempt it (full preemption, preemptible, another task queued);
+//    other ticks of a spinning CPU are taken when the spin ends, so a CPU spinning
+//    forever generates no events and the deadlock check can see it. Ticks on a running
+//    CPU are generated lazily from its clock; idle CPUs get no ticks (NOHZ idle), so
+//    idle CPUs cost nothing until woken.
 //  - Timed events are ordered by (time, named priority, sequence); an event is
 //    processed before any CPU whose ready time is not earlier than the event's.
 //
@@ -256,9 +259,24 @@ class Machine {
   void user_return();
   /// Gives up the CPU to the next runnable task, if any (the task stays runnable).
   void yield();
-  /// Blocks the current task until wake(). Returns at once if it was woken in between.
+  /// set_current_state(TASK_UNINTERRUPTIBLE): a sync point (with a full barrier's cost,
+  /// as in the kernel) after which a wake() makes the task runnable again. The sleep
+  /// protocol is: set_current_blocked(); if the condition is false, schedule(); else
+  /// set_current_running(). A wake() ordered before set_current_blocked() is lost.
+  void set_current_blocked();
+  /// __set_current_state(TASK_RUNNING): cancels set_current_blocked(). Not a sync point.
+  void set_current_running() { cur_->curr->state = TaskState::Runnable; }
+  /// The kernel's schedule(): sleeps if the task is blocked (returns at once if it was
+  /// woken since set_current_blocked()), otherwise yields to the next runnable task.
+  /// Scheduling with preemption or IRQs disabled is reported (sleep-in-atomic); doing it
+  /// in interrupt context is a fatal report.
+  void schedule();
+  /// set_current_blocked() + schedule(): sleeps until a later wake(). A wake() ordered
+  /// before this call is lost, exactly as for "check, then sleep" code in the kernel.
   void block();
-  /// Makes a blocked task runnable; a sync point. No effect on a task that is not blocked.
+  /// Makes a blocked task runnable; a sync point. No effect on a task that is not
+  /// blocked. Under full preemption, waking a task on the caller's CPU preempts the
+  /// caller at once if it is preemptible (try_to_wake_up ends in preempt_enable()).
   void wake(Task* t);
   /// Blocks the current task until this CPU's clock would reach `t`.
   void sleep_until(Cycles t);
@@ -291,6 +309,10 @@ class Machine {
   // Turn-taking and fiber switching (machine.cc).
   void wait_turn(Cpu* c) {
     if (tearing_down_) return;
+    if (c->clock > limit_) {
+      park_self(c);  // past --max-cycles: this CPU never runs again
+      return;
+    }
     if (queue_.empty() || queue_.front().time > c->clock) {
       // The default strategy is called directly so that its pick inlines (hot path).
       const CpuId n = time_ ? time_->pick(c->id, c->clock) : strategy_->pick(c->id, c->clock);
@@ -343,9 +365,13 @@ class Machine {
   void arm_irq_wake(Cpu& c, Cycles t);
   void update_next_irq(Cpu& c);
   Cycles tick_interval() const { return tick_interval_; }
+  /// True if a tick on this CPU could preempt its task (so a spin must be interrupted).
+  bool tick_can_preempt(const Cpu* c) const {
+    return params_.preempt == PreemptModel::Full && c->curr->preempt_count == 0 && !c->rq.empty();
+  }
 
   // Scheduling (sched.cc).
-  void schedule(bool yielding);
+  void park_self(Cpu* c);
   void context_switch(Cpu* c, Task* prev, Task* next);
   void enqueue_task(Task* t, Cycles at);
   void idle_loop(Cpu* c);
@@ -362,6 +388,7 @@ class Machine {
   std::unique_ptr<StackPool> own_pool_;
   StackPool* pool_;
   Cycles tick_interval_;
+  Cycles limit_;  // max_cycles, or kNever when there is no limit
 
   std::vector<Cpu> cpus_;
   std::vector<std::unique_ptr<Task>> tasks_;

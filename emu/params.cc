@@ -28,7 +28,7 @@ std::vector<ParamDoc> MachineParams::docs() {
       {"strategy", d.strategy, "scheduling strategy: time, random, pct:D[:K] (--strategy)"},
       {"preempt", preempt_name(d.preempt), "preemption model: none, voluntary, full (--preempt)"},
       {"hz", std::to_string(d.hz), "timer tick frequency in Hz (--hz)"},
-      {"jitter", std::to_string(d.jitter_pct), "cost jitter: each cost gets 0..N % extra, seeded (--jitter)"},
+      {"jitter", std::to_string(d.jitter_pct), "cost jitter: line transfers and local work get 0..N % extra, seeded (--jitter)"},
       {"max_cycles", std::to_string(d.max_cycles), "stop CPUs whose clock passes this; 0 = no limit (--max-cycles)"},
       {"wakeup_preempt", d.wakeup_preempt ? "1" : "0", "a wakeup sets need_resched on the target CPU"},
       {"stack_size", std::to_string(d.stack_size), "bytes of stack per emulated task"},

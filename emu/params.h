@@ -30,7 +30,7 @@ struct MachineParams {
   std::string strategy = "time";      ///< scheduling strategy (strategy.h)
   PreemptModel preempt = PreemptModel::Voluntary;  ///< preemption model
   std::uint32_t hz = 250;             ///< timer tick frequency (COSTS.md: 100, 250, 1000)
-  std::uint32_t jitter_pct = 0;       ///< random extra cost, 0..jitter_pct % of each cost
+  std::uint32_t jitter_pct = 0;       ///< random extra 0..jitter_pct % on line transfers and compute()
   Cycles max_cycles = 0;              ///< stop CPUs whose clock passes this (0: no limit)
   bool wakeup_preempt = true;         ///< a wakeup sets need_resched on the target CPU
   std::size_t stack_size = 256 * 1024;///< bytes of stack per emulated task

@@ -76,7 +76,10 @@ class Rng {
   }
 
   /// Uniform integer in [lo, hi] (inclusive); requires lo <= hi.
-  std::uint64_t range(std::uint64_t lo, std::uint64_t hi) { return lo + below(hi - lo + 1); }
+  std::uint64_t range(std::uint64_t lo, std::uint64_t hi) {
+    const std::uint64_t span = hi - lo + 1;  // 0 when [lo, hi] is all 2^64 values
+    return span == 0 ? next() : lo + below(span);
+  }
 
   /// True with probability num/den.
   bool chance(std::uint64_t num, std::uint64_t den) { return below(den) < num; }

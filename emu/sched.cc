@@ -13,17 +13,25 @@
 
 namespace smpemu {
 
-void Machine::schedule(bool yielding) {
+void Machine::schedule() {
   if (tearing_down_) return;
   Cpu* c = cur_;
   Task* prev = c->curr;
-  if (!yielding && !prev->is_idle && (prev->preempt_count != 0 || c->irqs_off))
+  const bool sleeping = prev->state == TaskState::Blocked;
+  if (c->in_irq || (sleeping && prev->is_idle)) {
     report_bug("sleep-in-atomic",
-               "task " + prev->name + " blocks with preempt_count=" + std::to_string(prev->preempt_count) +
-                   (c->irqs_off ? " and IRQs off" : ""),
+               std::string(sleeping ? "sleeping" : "scheduling") + " in interrupt context on cpu " +
+                   std::to_string(c->id) + " (task " + prev->name + ")",
+               true);
+    return;
+  }
+  if (prev->preempt_count != 0 || c->irqs_off)
+    report_bug("sleep-in-atomic",
+               std::string(sleeping ? "task " : "yield by ") + prev->name + " with preempt_count=" +
+                   std::to_string(prev->preempt_count) + (c->irqs_off ? " and IRQs off" : ""),
                false);
   wait_turn(c);  // the run queue is shared with remote wakers: look at it in turn
-  if (!yielding && prev->state == TaskState::Runnable) return;  // woken before it slept
+  if (sleeping && prev->state == TaskState::Runnable) return;  // woken since it set its state
   c->need_resched = false;
   Task* next;
   if (!c->rq.empty()) {
@@ -72,7 +80,7 @@ void Machine::idle_loop(Cpu* c) {
   for (;;) {
     sync_point();  // take the turn and handle interrupts that are due
     if (!c->rq.empty()) {
-      schedule(true);
+      schedule();
       continue;
     }
     c->state = CpuState::Idle;
@@ -86,7 +94,7 @@ bool Machine::preempt_after_irq(Cpu* c) {
   if (params_.preempt != PreemptModel::Full || !c->need_resched || t->is_idle || t->preempt_count != 0 ||
       c->irqs_off)
     return false;
-  schedule(true);
+  schedule();
   return true;
 }
 
@@ -97,12 +105,12 @@ void Machine::preempt_enable() {
     return;
   }
   if (--t->preempt_count == 0 && params_.preempt == PreemptModel::Full && cur_->need_resched && !cur_->irqs_off)
-    schedule(true);
+    schedule();
 }
 
 void Machine::cond_resched() {
   sync_point();
-  if (cur_->need_resched && cur_->curr->preempt_count == 0 && !cur_->irqs_off) schedule(true);
+  if (cur_->need_resched && cur_->curr->preempt_count == 0 && !cur_->irqs_off) schedule();
 }
 
 void Machine::might_sleep() {
@@ -111,14 +119,19 @@ void Machine::might_sleep() {
 
 void Machine::user_return() {
   sync_point();
-  if (cur_->need_resched && cur_->curr->preempt_count == 0 && !cur_->irqs_off) schedule(true);
+  if (cur_->need_resched && cur_->curr->preempt_count == 0 && !cur_->irqs_off) schedule();
 }
 
-void Machine::yield() { schedule(true); }
+void Machine::yield() { schedule(); }
+
+void Machine::set_current_blocked() {
+  barrier();  // set_current_state() implies a full barrier
+  cur_->curr->state = TaskState::Blocked;
+}
 
 void Machine::block() {
-  cur_->curr->state = TaskState::Blocked;
-  schedule(false);
+  set_current_blocked();
+  schedule();
 }
 
 void Machine::wake(Task* t) {
@@ -132,6 +145,10 @@ void Machine::wake(Task* t) {
   }
   note(Ev::Wakeup, t->id, at);
   enqueue_task(t, at);
+  // try_to_wake_up() ends in preempt_enable(): a full-preemption point for the waker.
+  if (params_.preempt == PreemptModel::Full && c->need_resched && !c->in_irq && !c->irqs_off &&
+      c->curr->preempt_count == 0 && !c->curr->is_idle)
+    schedule();
 }
 
 void Machine::sleep_until(Cycles t) {
@@ -139,9 +156,10 @@ void Machine::sleep_until(Cycles t) {
   sync_point();
   if (t <= cur_->clock) return;
   Task* me = cur_->curr;
-  ++me->sleep_gen;
+  me->state = TaskState::Blocked;
   push_event(t, kPrioTimer, EventKind::WakeTask, me->cpu, me, me->sleep_gen);
-  block();
+  schedule();
+  ++me->sleep_gen;  // a timer still pending (the sleep was cut short) must not fire later
 }
 
 void Machine::check_deadlock() {
