@@ -354,15 +354,13 @@ boost::context::fiber Machine::fiber_exit(Task* t) {
 
 // ---- shared accesses ------------------------------------------------------------
 
-void Machine::sync_point() {
-  Cpu* c = cur_;
-  for (;;) {
-    wait_turn(c);
-    if (c->clock < c->next_irq || c->irqs_off || c->in_irq || tearing_down_) return;
+void Machine::take_interrupts(Cpu* c) {
+  do {
     handle_irqs(c);
     preempt_after_irq(c);
     // Handlers and a preemption moved the clock: take the turn again.
-  }
+    wait_turn(c);
+  } while (c->clock >= c->next_irq && !c->irqs_off && !c->in_irq && !tearing_down_);
 }
 
 void Machine::access(LineId l, Access kind, Ev ev) {

@@ -241,8 +241,15 @@ class Machine {
   }
   /// Full memory barrier (smp_mb): a sync point costing `barrier` cycles.
   void barrier();
-  /// A sync point with no memory access (orders this CPU against the others).
-  void sync_point();
+  /// A sync point with no memory access (orders this CPU against the others): waits for
+  /// this CPU's turn, then takes the interrupts that are due. The hot path is inline;
+  /// everything rare is out of line, so the common case saves few registers.
+  void sync_point() {
+    Cpu* c = cur_;
+    wait_turn(c);
+    if (c->clock >= c->next_irq && !c->irqs_off && !c->in_irq && !tearing_down_) [[unlikely]]
+      take_interrupts(c);
+  }
 
   void preempt_disable() { ++cur_->curr->preempt_count; }
   void preempt_enable();
@@ -314,8 +321,14 @@ class Machine {
       return;
     }
     if (queue_.empty() || queue_.front().time > c->clock) {
-      // The default strategy is called directly so that its pick inlines (hot path).
-      const CpuId n = time_ ? time_->pick(c->id, c->clock) : strategy_->pick(c->id, c->clock);
+      if (time_) {
+        // The default strategy is called directly so that its pick inlines (hot path).
+        // Its choice is never later than c, which is within the time limit.
+        const CpuId n = time_->pick_running(c->id, c->clock);
+        if (n != c->id) hand_over(n);
+        return;
+      }
+      const CpuId n = strategy_->pick(c->id, c->clock);
       if (n != c->id) resume_cpu(n);  // c joined the ready set
       return;
     }
@@ -324,22 +337,25 @@ class Machine {
   /// Gives the turn away: `cur` (nullptr if the current CPU is not ready any more) is
   /// put in the ready set and the chosen CPU's task resumes. Returns when this fiber is
   /// resumed again.
-  void dispatch(Cpu* cur);
+  [[gnu::noinline]] void dispatch(Cpu* cur);
   /// Hands the turn to CPU `n` (kNoCpu: nothing can run) and resumes its task.
   void resume_cpu(CpuId n) {
-    if (n != kNoCpu && (params_.max_cycles == 0 || cpus_[static_cast<std::size_t>(n)].clock <= params_.max_cycles)) {
-      // The choice itself is not folded into the digest: every visible event records
-      // its CPU, so the order of CPUs is already part of the event stream.
-      cur_ = &cpus_[static_cast<std::size_t>(n)];
-      if (cur_->curr != running_) switch_fiber(cur_->curr);
-      return;
-    }
-    resume_cpu_slow(n);
+    if (n != kNoCpu && cpus_[static_cast<std::size_t>(n)].clock <= limit_)
+      hand_over(n);
+    else
+      resume_cpu_slow(n);
   }
-  void resume_cpu_slow(CpuId n);
+  /// Hands the turn to CPU `n`, known to be within the time limit. The choice itself is
+  /// not folded into the digest: every visible event records its CPU, so the order of
+  /// CPUs is already part of the event stream.
+  void hand_over(CpuId n) {
+    cur_ = &cpus_[static_cast<std::size_t>(n)];
+    if (cur_->curr != running_) switch_fiber(cur_->curr);
+  }
+  [[gnu::noinline]] void resume_cpu_slow(CpuId n);
   CpuId choose(Cpu* cur);
   boost::context::fiber make_fiber(Task* task);
-  void switch_fiber(Task* next);
+  [[gnu::noinline]] void switch_fiber(Task* next);
   void fiber_started(boost::context::fiber&& from);
   boost::context::fiber fiber_exit(Task* next);
   void run_body(Task* t);
@@ -359,6 +375,7 @@ class Machine {
   void unlink_waiter(Cpu& c);
 
   // Interrupts (machine.cc).
+  [[gnu::noinline]] void take_interrupts(Cpu* c);
   void handle_irqs(Cpu* c);
   void post_ipi(Cpu& d, Cycles arrival, IpiFn fn, void* arg);
   /// Makes sure an idle or spinning CPU is woken at `t` to take an interrupt.
@@ -371,7 +388,7 @@ class Machine {
   }
 
   // Scheduling (sched.cc).
-  void park_self(Cpu* c);
+  [[gnu::noinline]] void park_self(Cpu* c);
   void context_switch(Cpu* c, Task* prev, Task* next);
   void enqueue_task(Task* t, Cycles at);
   void idle_loop(Cpu* c);

@@ -63,6 +63,11 @@ class TimeStrategy final : public Strategy {
       if (!heap_.empty()) sift_down(0, last);
       return top;
     }
+    return pick_running(cur, t);
+  }
+  /// pick() for a running CPU (cur != kNoCpu): the engine's hot path. The CPU returned,
+  /// if not `cur`, is never later than `t`.
+  CpuId pick_running(CpuId cur, Cycles t) {
     const Entry mine{t, next_tie(), cur};
     if (heap_.empty() || before(mine, heap_.front())) return cur;
     const CpuId top = heap_.front().cpu;
