@@ -54,7 +54,7 @@ Machine::Machine(const MachineParams& params, Topology topo, const CostTable& co
       own_pool_(pool ? nullptr : std::make_unique<StackPool>(params.stack_size)),
       pool_(pool ? pool : own_pool_.get()),
       tick_interval_(std::max<Cycles>(1, costs.clock_hz / std::max<std::uint32_t>(1, params.hz))),
-      limit_(params.max_cycles ? params.max_cycles : kNever) {
+      stop_at_(params.max_cycles ? params.max_cycles + 1 : kNever) {
   if (params.cpus < 1 || params.cpus > kMaxCpus || params.cpus != topo_.ncpus())
     throw std::invalid_argument("machine needs 1.." + std::to_string(kMaxCpus) +
                                 " CPUs matching its topology");
@@ -66,7 +66,7 @@ Machine::Machine(const MachineParams& params, Topology topo, const CostTable& co
     Cpu& c = cpus_[static_cast<std::size_t>(i)];
     c.id = i;
     c.next_tick = tick_interval_;
-    c.next_irq = c.next_tick;
+    update_next_irq(c);
     auto idle = std::make_unique<Task>();
     idle->name = "swapper/" + std::to_string(i);
     idle->id = next_task_id_++;
@@ -89,6 +89,8 @@ Machine::~Machine() {
   // Unwind every suspended fiber inside itself: resume it with tearing_down_ set, so the
   // switch it is suspended in throws TaskKilled, caught at the fiber's base.
   tearing_down_ = true;
+  stop_at_ = 0;  // every wait_turn() now returns at once
+  for (Cpu& c : cpus_) c.irq_gate = kNever;
   running_ = &main_task_;
   for (auto& t : tasks_)
     if (t->ctx) switch_fiber(t.get());
@@ -168,13 +170,14 @@ CpuId Machine::choose(Cpu* cur) {
 }
 
 void Machine::park_self(Cpu* c) {
+  if (tearing_down_) return;
   c->state = CpuState::Parked;
   parked_any_ = true;
   dispatch(nullptr);  // resumed only to be torn down
 }
 
 void Machine::resume_cpu_slow(CpuId n) {
-  while (n != kNoCpu && cpus_[static_cast<std::size_t>(n)].clock > limit_) {
+  while (n != kNoCpu && cpus_[static_cast<std::size_t>(n)].clock >= stop_at_) {
     cpus_[static_cast<std::size_t>(n)].state = CpuState::Parked;
     parked_any_ = true;
     n = choose(nullptr);
@@ -360,7 +363,7 @@ void Machine::take_interrupts(Cpu* c) {
     preempt_after_irq(c);
     // Handlers and a preemption moved the clock: take the turn again.
     wait_turn(c);
-  } while (c->clock >= c->next_irq && !c->irqs_off && !c->in_irq && !tearing_down_);
+  } while (c->clock >= c->irq_gate);
 }
 
 void Machine::access(LineId l, Access kind, Ev ev) {
@@ -427,10 +430,12 @@ void Machine::unlink_waiter(Cpu& c) {
 void Machine::update_next_irq(Cpu& c) {
   c.next_irq = c.next_tick;
   if (!c.ipis.empty()) c.next_irq = std::min(c.next_irq, c.ipis.front().arrival);
+  c.irq_gate = (c.irqs_off || c.in_irq || tearing_down_) ? kNever : c.next_irq;
 }
 
 void Machine::handle_irqs(Cpu* c) {
   c->in_irq = true;
+  c->irq_gate = kNever;
   if (c->clock >= c->next_tick) {
     const Cycles missed = (c->clock - c->next_tick) / tick_interval_;
     c->next_tick += (missed + 1) * tick_interval_;
@@ -449,8 +454,8 @@ void Machine::handle_irqs(Cpu* c) {
     else
       c->need_resched = true;
   }
-  update_next_irq(*c);
   c->in_irq = false;
+  update_next_irq(*c);
 }
 
 void Machine::post_ipi(Cpu& d, Cycles arrival, IpiFn fn, void* arg) {
@@ -480,6 +485,7 @@ void Machine::send_ipi(CpuId target, IpiFn fn, void* arg) {
 void Machine::irq_enable() {
   Cpu* c = cur_;
   c->irqs_off = false;
+  update_next_irq(*c);
   if (c->clock >= c->next_irq) sync_point();  // pending interrupts fire now
 }
 

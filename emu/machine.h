@@ -105,6 +105,7 @@ struct Cpu {
   bool in_irq = false;
   Cycles next_tick = 0;
   Cycles next_irq = 0;            ///< min(next_tick, first IPI arrival)
+  Cycles irq_gate = 0;            ///< next_irq, or kNever while IRQs are off or in an IRQ
   std::deque<PendingIpi> ipis;    ///< sorted by arrival
   // Spin-wait list membership (intrusive, per line).
   LineId wait_line = 0;
@@ -247,14 +248,17 @@ class Machine {
   void sync_point() {
     Cpu* c = cur_;
     wait_turn(c);
-    if (c->clock >= c->next_irq && !c->irqs_off && !c->in_irq && !tearing_down_) [[unlikely]]
+    if (c->clock >= c->irq_gate) [[unlikely]]
       take_interrupts(c);
   }
 
   void preempt_disable() { ++cur_->curr->preempt_count; }
   void preempt_enable();
   int preempt_count() const { return cur_->curr->preempt_count; }
-  void irq_disable() { cur_->irqs_off = true; }
+  void irq_disable() {
+    cur_->irqs_off = true;
+    cur_->irq_gate = kNever;
+  }
   void irq_enable();
   bool irqs_disabled() const { return cur_->irqs_off; }
   bool need_resched() const { return cur_->need_resched; }
@@ -315,9 +319,8 @@ class Machine {
 
   // Turn-taking and fiber switching (machine.cc).
   void wait_turn(Cpu* c) {
-    if (tearing_down_) return;
-    if (c->clock > limit_) {
-      park_self(c);  // past --max-cycles: this CPU never runs again
+    if (c->clock >= stop_at_) {
+      park_self(c);  // past --max-cycles (never returns), or tearing down (returns)
       return;
     }
     if (queue_.empty() || queue_.front().time > c->clock) {
@@ -340,7 +343,7 @@ class Machine {
   [[gnu::noinline]] void dispatch(Cpu* cur);
   /// Hands the turn to CPU `n` (kNoCpu: nothing can run) and resumes its task.
   void resume_cpu(CpuId n) {
-    if (n != kNoCpu && cpus_[static_cast<std::size_t>(n)].clock <= limit_)
+    if (n != kNoCpu && cpus_[static_cast<std::size_t>(n)].clock < stop_at_)
       hand_over(n);
     else
       resume_cpu_slow(n);
@@ -380,6 +383,7 @@ class Machine {
   void post_ipi(Cpu& d, Cycles arrival, IpiFn fn, void* arg);
   /// Makes sure an idle or spinning CPU is woken at `t` to take an interrupt.
   void arm_irq_wake(Cpu& c, Cycles t);
+  /// Recomputes next_irq and irq_gate after the IPI queue, the tick or IRQ state changed.
   void update_next_irq(Cpu& c);
   Cycles tick_interval() const { return tick_interval_; }
   /// True if a tick on this CPU could preempt its task (so a spin must be interrupted).
@@ -405,7 +409,7 @@ class Machine {
   std::unique_ptr<StackPool> own_pool_;
   StackPool* pool_;
   Cycles tick_interval_;
-  Cycles limit_;  // max_cycles, or kNever when there is no limit
+  Cycles stop_at_;  // a CPU parks at this clock: max_cycles + 1, kNever, or 0 at teardown
 
   std::vector<Cpu> cpus_;
   std::vector<std::unique_ptr<Task>> tasks_;
