@@ -326,6 +326,15 @@ boost::context::fiber Machine::fiber_exit(Task* t) {
     } catch (const TaskKilled&) {
     }
   }
+  if (!tearing_down_ && (t->preempt_count != 0 || cur_->irqs_off)) {
+    try {
+      report_bug("exit-in-atomic",
+                 "task " + t->name + " exits with preempt_count=" + std::to_string(t->preempt_count) +
+                     (cur_->irqs_off ? " and IRQs off" : ""),
+                 false);
+    } catch (const TaskKilled&) {
+    }
+  }
   if (!tearing_down_) {
     Cpu* c = cur_;
     note(Ev::TaskExit, t->id, 0);
@@ -344,6 +353,8 @@ boost::context::fiber Machine::fiber_exit(Task* t) {
       next->woken = false;
     }
     c->curr = next;
+    c->irqs_off = false;  // the next task runs with IRQs on (see context_switch)
+    update_next_irq(*c);
     note(Ev::CtxSwitch, t->id, next->id);
   }
   running_ = next;

@@ -55,6 +55,10 @@ void Machine::context_switch(Cpu* c, Task* prev, Task* next) {
   }
   note(Ev::CtxSwitch, prev->id, next->id);
   c->curr = next;
+  // As in the kernel (finish_task_switch), the next task runs with IRQs on; IRQ state
+  // belongs to the CPU and must not leak from a task that slept with IRQs off.
+  c->irqs_off = false;
+  update_next_irq(*c);
   switch_fiber(next);
   // Back in `prev`, on its own CPU (tasks are pinned), with the turn.
 }

@@ -1,6 +1,7 @@
 // Regressions found while building the engine, each pinned by a test.
 #include <gtest/gtest.h>
 
+#include "arch/profiles.h"
 #include "test_util.h"
 
 using namespace smpemu;
@@ -16,4 +17,38 @@ TEST(EngineRegress, StaleTickWakeDoesNotWakeIdleCpu) {
   const Cycles tick = 2'100'000'000ULL / 250;
   EXPECT_LT(r.stats.cycles, tick);
   EXPECT_GT(r.stats.cycles, 2'000'000u);
+}
+
+namespace {
+void count_ipi(Machine&, void* arg) { ++*static_cast<int*>(arg); }
+}  // namespace
+
+// IRQs-off is CPU state. A task that slept with IRQs off used to leave them off for
+// the idle task, which then could never take the IPI sent to it: the host looped
+// forever at one virtual time. Now the next task runs with IRQs on (as after the
+// kernel's finish_task_switch), the sleep is reported, and the run completes.
+TEST(EngineRegress, SleepingWithIrqsOffDoesNotLeakIrqsOffToTheNextTask) {
+  MachineParams p;
+  p.cpus = 2;
+  p.max_cycles = 100'000'000;
+  const machine_profile* prof = find_machine_profile("opteron48");
+  Machine m(p, build_topology(prof, 2), prof->costs);
+  int handled = 0;
+  bool resumed = false;
+  m.spawn("irqoff-sleeper", 1, [&] {
+    m.irq_disable();
+    m.sleep_until(m.now() + 1'000'000);
+    resumed = true;
+    m.irq_enable();
+  });
+  m.spawn("sender", 0, [&] {
+    m.compute(100'000);
+    m.send_ipi(1, count_ipi, &handled);
+  });
+  const RunStats s = m.run();
+  EXPECT_EQ(s.end, EndReason::Completed);
+  EXPECT_TRUE(resumed);
+  EXPECT_EQ(handled, 1);
+  ASSERT_FALSE(m.bugs().empty());
+  EXPECT_EQ(m.bugs().front().check, "sleep-in-atomic");
 }
