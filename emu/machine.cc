@@ -29,6 +29,8 @@ const char* end_reason_name(EndReason r) {
 
 namespace {
 
+thread_local Machine* t_this_machine = nullptr;
+
 [[noreturn]] void panic(const char* what, Cycles cycle, CpuId cpu) {
   std::fprintf(stderr, "smpemu: panic: %s (cycle %llu, cpu %d)\n", what,
                static_cast<unsigned long long>(cycle), cpu);
@@ -43,6 +45,8 @@ bool event_after(const auto& a, const auto& b) {  // heap order: min (time, prio
 
 }  // namespace
 
+Machine* this_machine() { return t_this_machine; }
+
 Machine::Machine(const MachineParams& params, Topology topo, const CostTable& costs, StackPool* pool)
     : params_(params),
       topo_(std::move(topo)),
@@ -54,13 +58,16 @@ Machine::Machine(const MachineParams& params, Topology topo, const CostTable& co
       own_pool_(pool ? nullptr : std::make_unique<StackPool>(params.stack_size)),
       pool_(pool ? pool : own_pool_.get()),
       tick_interval_(std::max<Cycles>(1, costs.clock_hz / std::max<std::uint32_t>(1, params.hz))),
-      stop_at_(params.max_cycles ? params.max_cycles + 1 : kNever) {
+      stop_at_(params.max_cycles ? params.max_cycles + 1 : kNever),
+      lockdep_(*this) {
   if (params.cpus < 1 || params.cpus > kMaxCpus || params.cpus != topo_.ncpus())
     throw std::invalid_argument("machine needs 1.." + std::to_string(kMaxCpus) +
                                 " CPUs matching its topology");
   main_task_.name = "host";
   main_task_.id = 0;
   sched_latency_ = &histograms_["sched.latency"];
+  preemptoff_ = &histograms_["preemptoff"];
+  irqsoff_ = &histograms_["irqsoff"];
   cpus_.resize(static_cast<std::size_t>(params.cpus));
   for (CpuId i = 0; i < params.cpus; ++i) {
     Cpu& c = cpus_[static_cast<std::size_t>(i)];
@@ -125,7 +132,10 @@ RunStats Machine::run() {
   running_ = &main_task_;
   for (Cpu& c : cpus_) strategy_->add(c.id, c.clock);
   cur_ = &cpus_[0];
+  outer_machine_ = t_this_machine;
+  t_this_machine = this;
   dispatch(nullptr);  // returns when the run is over
+  t_this_machine = outer_machine_;
   const auto t1 = std::chrono::steady_clock::now();
   SPDLOG_LOGGER_DEBUG(logger("emu"), "run ended ({}) after {} events, {} fiber switches, {} bugs",
                       end_reason_name(end_), events_, switches_, bugs_.size());
@@ -326,12 +336,15 @@ boost::context::fiber Machine::fiber_exit(Task* t) {
     } catch (const TaskKilled&) {
     }
   }
-  if (!tearing_down_ && (t->preempt_count != 0 || cur_->irqs_off)) {
+  if (!tearing_down_ && (t->preempt_count != 0 || cur_->irqs_off || !t->held_locks.empty())) {
     try {
-      report_bug("exit-in-atomic",
-                 "task " + t->name + " exits with preempt_count=" + std::to_string(t->preempt_count) +
-                     (cur_->irqs_off ? " and IRQs off" : ""),
-                 false);
+      lockdep_.check_exit(t);
+      if (t->preempt_count != 0 || cur_->irqs_off) {
+        report_bug("exit-in-atomic",
+                   "task " + t->name + " exits with preempt_count=" + std::to_string(t->preempt_count) +
+                       (cur_->irqs_off ? " and IRQs off" : ""),
+                   false);
+      }
     } catch (const TaskKilled&) {
     }
   }
@@ -495,6 +508,7 @@ void Machine::send_ipi(CpuId target, IpiFn fn, void* arg) {
 
 void Machine::irq_enable() {
   Cpu* c = cur_;
+  if (c->irqs_off && !c->in_irq) irqsoff_->record(c->clock - c->irqs_off_since);
   c->irqs_off = false;
   update_next_irq(*c);
   if (c->clock >= c->next_irq) sync_point();  // pending interrupts fire now

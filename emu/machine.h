@@ -50,6 +50,7 @@
 
 #include "emu/coherence.h"
 #include "emu/histogram.h"
+#include "emu/lockdep.h"
 #include "emu/params.h"
 #include "emu/rng.h"
 #include "emu/stack_pool.h"
@@ -62,6 +63,11 @@ namespace smpemu {
 
 class Machine;
 
+/// The Machine whose run() is executing on this host thread (nullptr outside a run).
+/// Kernel-style code (the shim in kernel/) reaches the engine through it, like the
+/// kernel's `current`; each host thread has its own, so fuzzing threads do not share it.
+Machine* this_machine();
+
 enum class TaskState : std::uint8_t { Runnable, Blocked, Dead };
 
 /// An emulated task (kernel thread or process context). Engine-owned.
@@ -72,6 +78,11 @@ struct Task {
   TaskState state = TaskState::Runnable;
   bool is_idle = false;
   int preempt_count = 0;      ///< like the kernel's per-thread preempt_count
+  Cycles preempt_off_since = 0;  ///< when preempt_count last rose from 0 (preemptoff)
+  std::vector<HeldLock> held_locks;  ///< lockdep: locks held, in acquisition order
+  /// Wait-for graph: the sleeping lock this task waits for, and how to find its owner.
+  const void* blocked_lock = nullptr;
+  Task* (*blocked_owner)(const void* lock) = nullptr;
   Cycles wake_time = 0;       ///< when it was last woken (sched.latency)
   bool woken = false;         ///< woken and not yet running: its latency is pending
   std::uint64_t sleep_gen = 0;///< invalidates stale timer wakeups
@@ -103,6 +114,7 @@ struct Cpu {
   bool need_resched = false;
   bool irqs_off = false;
   bool in_irq = false;
+  Cycles irqs_off_since = 0;      ///< when IRQs were last disabled (irqsoff)
   Cycles next_tick = 0;
   Cycles next_irq = 0;            ///< min(next_tick, first IPI arrival)
   Cycles irq_gate = 0;            ///< next_irq, or kNever while IRQs are off or in an IRQ
@@ -171,6 +183,8 @@ class Machine {
   const Cpu& cpu(CpuId c) const { return cpus_[static_cast<std::size_t>(c)]; }
   const std::vector<BugReport>& bugs() const { return bugs_; }
   const std::map<std::string, Histogram>& histograms() const { return histograms_; }
+  /// Lock classes, statistics and the lock-order checker.
+  LockDep& lockdep() { return lockdep_; }
   Histogram& histogram(const std::string& name) { return histograms_[name]; }
   CoherenceModel& coherence() { return coherence_; }
   std::uint64_t digest() const { return digest_.value(); }
@@ -252,20 +266,39 @@ class Machine {
       take_interrupts(c);
   }
 
-  void preempt_disable() { ++cur_->curr->preempt_count; }
+  void preempt_disable() {
+    Task* t = cur_->curr;
+    if (t->preempt_count++ == 0) t->preempt_off_since = cur_->clock;
+  }
   void preempt_enable();
   int preempt_count() const { return cur_->curr->preempt_count; }
   void irq_disable() {
+    if (!cur_->irqs_off) cur_->irqs_off_since = cur_->clock;
     cur_->irqs_off = true;
     cur_->irq_gate = kNever;
   }
   void irq_enable();
+  /// local_irq_save(): disables IRQs, returns whether they were disabled before.
+  bool irq_save() {
+    const bool was = cur_->irqs_off;
+    irq_disable();
+    return was;
+  }
+  /// local_irq_restore(): back to the state irq_save() returned.
+  void irq_restore(bool was_disabled) {
+    if (!was_disabled) irq_enable();
+  }
   bool irqs_disabled() const { return cur_->irqs_off; }
   bool need_resched() const { return cur_->need_resched; }
   /// Reschedules if need_resched is set and preemption is enabled (every model).
   void cond_resched();
-  /// A might_sleep() site: a preemption point under voluntary and full.
+  /// A might_sleep() site: reports sleep-in-atomic if preemption or IRQs are disabled or
+  /// in interrupt context; a preemption point under voluntary and full.
   void might_sleep();
+  /// Reports a deadlock (fatal) if the current task, about to sleep on a lock (`what`)
+  /// owned by `owner`, closes a cycle in the wait-for graph of sleeping locks (each
+  /// sleeper's Task::blocked_lock / blocked_owner).
+  void check_wait_cycle(Task* owner, const std::string& what);
   /// Return to user mode: a preemption point under every model.
   void user_return();
   /// Gives up the CPU to the next runnable task, if any (the task stays runnable).
@@ -436,6 +469,10 @@ class Machine {
   std::vector<BugReport> bugs_;
   std::map<std::string, Histogram> histograms_;
   Histogram* sched_latency_;
+  Histogram* preemptoff_;
+  Histogram* irqsoff_;
+  LockDep lockdep_;
+  Machine* outer_machine_ = nullptr;  // this_machine() before run() (restored after)
 };
 
 }  // namespace smpemu

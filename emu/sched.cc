@@ -108,8 +108,9 @@ void Machine::preempt_enable() {
     report_bug("preempt-count", "preempt_enable() without a matching preempt_disable() in " + t->name, true);
     return;
   }
-  if (--t->preempt_count == 0 && params_.preempt == PreemptModel::Full && cur_->need_resched && !cur_->irqs_off)
-    schedule();
+  if (--t->preempt_count != 0) return;
+  preemptoff_->record(cur_->clock - t->preempt_off_since);
+  if (params_.preempt == PreemptModel::Full && cur_->need_resched && !cur_->irqs_off) schedule();
 }
 
 void Machine::cond_resched() {
@@ -118,7 +119,32 @@ void Machine::cond_resched() {
 }
 
 void Machine::might_sleep() {
+  Cpu* c = cur_;
+  Task* t = c->curr;
+  if (t->preempt_count != 0 || c->irqs_off || c->in_irq) {
+    report_bug("sleep-in-atomic",
+               "might_sleep() in " + t->name + " with preempt_count=" + std::to_string(t->preempt_count) +
+                   (c->irqs_off ? ", IRQs off" : "") + (c->in_irq ? ", in interrupt" : ""),
+               false);
+    return;
+  }
   if (params_.preempt != PreemptModel::None) cond_resched();
+}
+
+void Machine::check_wait_cycle(Task* owner, const std::string& what) {
+  Task* me = cur_->curr;
+  std::string chain = me->name + " waits for " + what;
+  int guard = 0;
+  for (Task* x = owner; x && guard < 1 + static_cast<int>(tasks_.size()); ++guard) {
+    chain += " held by " + x->name;
+    if (x == me) {
+      report_bug("deadlock", "wait-for cycle: " + chain, true);
+      return;
+    }
+    if (!x->blocked_lock || x->state != TaskState::Blocked) return;
+    chain += ", which waits";
+    x = x->blocked_owner(x->blocked_lock);
+  }
 }
 
 void Machine::user_return() {

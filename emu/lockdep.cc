@@ -1,0 +1,122 @@
+#include "emu/lockdep.h"
+
+#include <algorithm>
+
+#include "emu/machine.h"
+
+namespace smpemu {
+
+const char* lock_kind_name(LockKind k) {
+  switch (k) {
+    case LockKind::Spin: return "spinlock";
+    case LockKind::Mutex: return "mutex";
+    case LockKind::RwsemRead: return "rwsem:R";
+    case LockKind::RwsemWrite: return "rwsem:W";
+  }
+  return "?";
+}
+
+std::uint32_t LockDep::class_of(const std::string& name, unsigned subclass) {
+  const std::string full = subclass ? name + "/" + std::to_string(subclass) : name;
+  auto it = by_name_.find(full);
+  if (it != by_name_.end()) return it->second;
+  const auto id = static_cast<std::uint32_t>(classes_.size());
+  LockClass c;
+  c.name = full;
+  c.wait = &m_.histogram("lock." + full + ".wait");
+  c.hold = &m_.histogram("lock." + full + ".hold");
+  classes_.push_back(std::move(c));
+  instances_.push_back(0);
+  edges_.emplace_back();
+  by_name_.emplace(full, id);
+  return id;
+}
+
+bool LockDep::reaches(std::uint32_t from, std::uint32_t to, std::vector<std::uint32_t>& path) const {
+  // Depth-first search over recorded edges, in recording order (deterministic).
+  std::vector<std::uint8_t> seen(classes_.size(), 0);
+  std::vector<std::pair<std::uint32_t, std::size_t>> stack{{from, 0}};
+  seen[from] = 1;
+  while (!stack.empty()) {
+    auto& [node, next] = stack.back();
+    if (node == to) {
+      path.clear();
+      for (const auto& s : stack) path.push_back(s.first);
+      return true;
+    }
+    if (next < edges_[node].size()) {
+      const std::uint32_t n = edges_[node][next++].to;
+      if (!seen[n]) {
+        seen[n] = 1;
+        stack.emplace_back(n, 0);
+      }
+    } else {
+      stack.pop_back();
+    }
+  }
+  return false;
+}
+
+void LockDep::check_order(Task* t, std::uint32_t cls, const std::string& instance) {
+  for (const HeldLock& h : t->held_locks) {
+    if (h.cls == cls) {
+      m_.report_bug("lock-order",
+                    "possible recursive locking: " + t->name + " acquires " + instance + " while holding " +
+                        h.instance + " of the same class " + classes_[cls].name +
+                        " (use a subclass for intended nesting)",
+                    false);
+      continue;
+    }
+    auto& out = edges_[h.cls];
+    if (std::any_of(out.begin(), out.end(), [cls](const Edge& e) { return e.to == cls; })) continue;
+    std::vector<std::uint32_t> path;
+    const bool inverted = reaches(cls, h.cls, path);
+    out.push_back(Edge{cls, t->name + " at cycle " + std::to_string(m_.now())});
+    if (!inverted) continue;
+    std::string chain;
+    for (std::size_t i = 0; i + 1 < path.size(); ++i) {
+      const auto& es = edges_[path[i]];
+      const auto e = std::find_if(es.begin(), es.end(), [&](const Edge& x) { return x.to == path[i + 1]; });
+      chain += " " + classes_[path[i]].name + " -> " + classes_[path[i + 1]].name + " (" + e->where + ");";
+    }
+    m_.report_bug("lock-order",
+                  "possible circular locking dependency: " + t->name + " acquires " + classes_[cls].name +
+                      " while holding " + classes_[h.cls].name + ", but the opposite order was seen:" + chain,
+                  false);
+  }
+}
+
+void LockDep::acquired(Task* t, const void* lock, std::uint32_t cls, LockKind kind, const std::string& instance,
+                       Cycles requested, bool contended) {
+  LockClass& c = classes_[cls];
+  ++c.acquisitions;
+  if (contended) ++c.contentions;
+  const Cycles now = m_.now();
+  c.wait->record(now - requested);
+  t->held_locks.push_back(HeldLock{lock, cls, kind, now, instance});
+}
+
+bool LockDep::holds(const Task* t, const void* lock) {
+  return std::any_of(t->held_locks.begin(), t->held_locks.end(), [lock](const HeldLock& h) { return h.lock == lock; });
+}
+
+bool LockDep::released(Task* t, const void* lock, const std::string& instance) {
+  auto& held = t->held_locks;
+  for (auto it = held.rbegin(); it != held.rend(); ++it) {
+    if (it->lock != lock) continue;
+    classes_[it->cls].hold->record(m_.now() - it->since);
+    held.erase(std::next(it).base());
+    return true;
+  }
+  m_.report_bug("unlock-not-held", t->name + " releases " + instance + ", which it does not hold", false);
+  return false;
+}
+
+void LockDep::check_exit(Task* t) {
+  if (t->held_locks.empty()) return;
+  std::string names;
+  for (const HeldLock& h : t->held_locks) names += " " + h.instance + "(" + lock_kind_name(h.kind) + ")";
+  m_.report_bug("exit-holding-lock", "task " + t->name + " exits holding" + names, false);
+}
+
+}  // namespace smpemu

@@ -1,0 +1,94 @@
+// Lock classes, lock statistics and the lock-order checker (lockdep).
+//
+// Every lock belongs to a class, named when the lock is initialised
+// ("i_mmap_lock", "mmap_sem", ...); nested acquisitions of one class take a subclass
+// ("name/1"), as with the kernel's *_nested() variants. Per class the engine keeps
+// acquisitions, contentions and the histograms `lock.<class>.wait` (request to
+// acquisition) and `lock.<class>.hold` (acquisition to release).
+//
+// The checker follows the kernel's lockdep: acquiring lock B while holding A records
+// the class edge A -> B, with the task and cycle where it was first seen. If B already
+// reaches A through recorded edges, the two orders can deadlock: a `lock-order` report
+// (a warning, once per new edge), whether or not this run deadlocks. Trylocks cannot
+// deadlock and add no edge, but the lock they take is held like any other. Holding a
+// lock class while acquiring the same class again (without a subclass) is reported as
+// possible recursive locking. Releasing a lock the task does not hold is an
+// `unlock-not-held` warning (and the release is not performed); a task that exits
+// holding locks gets an `exit-holding-lock` warning.
+//
+// Determinism: class ids are dense, in registration order; edges are kept in vectors.
+// Concurrency: one LockDep per Machine; only the running fiber calls it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "emu/histogram.h"
+#include "emu/types.h"
+
+namespace smpemu {
+
+class Machine;
+struct Task;
+
+enum class LockKind : std::uint8_t { Spin, Mutex, RwsemRead, RwsemWrite };
+const char* lock_kind_name(LockKind k);
+
+/// One lock class and its statistics.
+struct LockClass {
+  std::string name;
+  std::uint64_t acquisitions = 0;
+  std::uint64_t contentions = 0;
+  Histogram* wait = nullptr;  ///< lock.<name>.wait, owned by the Machine
+  Histogram* hold = nullptr;  ///< lock.<name>.hold
+};
+
+/// A lock a task holds (the task's lockdep stack entry).
+struct HeldLock {
+  const void* lock = nullptr;  ///< identity of the lock instance (never ordered or printed)
+  std::uint32_t cls = 0;
+  LockKind kind = LockKind::Spin;
+  Cycles since = 0;            ///< acquisition time, for the hold histogram
+  std::string instance;        ///< "class#n", for reports
+};
+
+class LockDep {
+ public:
+  explicit LockDep(Machine& m) : m_(m) {}
+
+  /// The class called `name` (with `subclass` > 0: "name/subclass"), created on first use.
+  std::uint32_t class_of(const std::string& name, unsigned subclass = 0);
+  const LockClass& cls(std::uint32_t id) const { return classes_[id]; }
+  const std::vector<LockClass>& classes() const { return classes_; }
+  /// A fresh instance number for a lock of class `id` (names in reports: "class#n").
+  std::uint32_t new_instance(std::uint32_t id) { return ++instances_[id]; }
+
+  /// Before `t` waits for or takes a lock: the order check (not for trylocks).
+  void check_order(Task* t, std::uint32_t cls, const std::string& instance);
+  /// `t` now holds the lock; `requested` is when it asked (wait histogram), `contended`
+  /// whether it had to wait.
+  void acquired(Task* t, const void* lock, std::uint32_t cls, LockKind kind, const std::string& instance,
+                Cycles requested, bool contended);
+  /// `t` releases the lock. Returns false (after a report) if it did not hold it.
+  bool released(Task* t, const void* lock, const std::string& instance);
+  /// True if `t` holds `lock`.
+  static bool holds(const Task* t, const void* lock);
+  /// Reports the locks a task still holds when it exits.
+  void check_exit(Task* t);
+
+ private:
+  bool reaches(std::uint32_t from, std::uint32_t to, std::vector<std::uint32_t>& path) const;
+  struct Edge {
+    std::uint32_t to;
+    std::string where;  ///< "task X at cycle N": where the edge was first seen
+  };
+  Machine& m_;
+  std::vector<LockClass> classes_;
+  std::map<std::string, std::uint32_t> by_name_;
+  std::vector<std::uint32_t> instances_;
+  std::vector<std::vector<Edge>> edges_;  // by class id
+};
+
+}  // namespace smpemu

@@ -1,0 +1,68 @@
+#include "emu/mutex.h"
+
+namespace smpemu {
+
+void Mutex::init(Machine& m, const std::string& cls) {
+  m_ = &m;
+  line_ = m.new_line();
+  owner_ = nullptr;
+  waiters_.clear();
+  class_name_ = cls;
+  cls_ = m.lockdep().class_of(cls);
+  instance_ = cls + "#" + std::to_string(m.lockdep().new_instance(cls_));
+}
+
+void Mutex::lock(unsigned subclass) {
+  Machine& m = *m_;
+  m.might_sleep();
+  Task* me = m.current();
+  const std::uint32_t cls = subclass ? m.lockdep().class_of(class_name_, subclass) : cls_;
+  m.lockdep().check_order(me, cls, instance_);
+  const Cycles requested = m.now();
+  Task* expected = nullptr;
+  if (m.compare_exchange(line_, owner_, expected, me)) {
+    m.lockdep().acquired(me, this, cls, LockKind::Mutex, instance_, requested, false);
+    return;
+  }
+  waiters_.push_back(me);
+  me->blocked_lock = this;
+  me->blocked_owner = &Mutex::owner_of;
+  for (;;) {
+    m.set_current_blocked();
+    if (owner_ == me) break;  // handed off since we queued
+    m.check_wait_cycle(owner_, instance_);
+    m.schedule();
+    if (owner_ == me) break;
+  }
+  m.set_current_running();
+  me->blocked_lock = nullptr;
+  me->blocked_owner = nullptr;
+  m.lockdep().acquired(me, this, cls, LockKind::Mutex, instance_, requested, true);
+}
+
+void Mutex::unlock() {
+  Machine& m = *m_;
+  Task* me = m.current();
+  if (!m.lockdep().released(me, this, instance_)) return;
+  if (waiters_.empty()) {
+    m.store(line_, owner_, static_cast<Task*>(nullptr));
+    return;
+  }
+  Task* next = waiters_.front();
+  waiters_.pop_front();
+  m.store(line_, owner_, next);  // FIFO hand-off
+  m.wake(next);
+}
+
+bool Mutex::trylock() {
+  Machine& m = *m_;
+  const Cycles requested = m.now();
+  Task* expected = nullptr;
+  if (!m.compare_exchange(line_, owner_, expected, m.current())) return false;
+  m.lockdep().acquired(m.current(), this, cls_, LockKind::Mutex, instance_, requested, false);
+  return true;
+}
+
+bool Mutex::is_locked() { return m_->load(line_, owner_) != nullptr; }
+
+}  // namespace smpemu

@@ -1,0 +1,89 @@
+#include "emu/spinlock.h"
+
+namespace smpemu {
+
+namespace {
+/// cpu_relax() while giving a waiter the chance to take a dropped lock (assumed cost).
+constexpr Cycles kRelaxCycles = 50;
+}  // namespace
+
+void SpinLock::init(Machine& m, const std::string& cls) {
+  m_ = &m;
+  line_ = m.new_line();
+  next_ = owner_ = 0;
+  class_name_ = cls;
+  cls_ = m.lockdep().class_of(cls);
+  instance_ = cls + "#" + std::to_string(m.lockdep().new_instance(cls_));
+}
+
+void SpinLock::lock(unsigned subclass) {
+  Machine& m = *m_;
+  m.preempt_disable();
+  const std::uint32_t cls = subclass ? m.lockdep().class_of(class_name_, subclass) : cls_;
+  Task* t = m.current();
+  m.lockdep().check_order(t, cls, instance_);
+  const Cycles requested = m.now();
+  const std::uint32_t ticket = m.fetch_add(line_, next_, std::uint32_t{1});
+  bool contended = false;
+  if (m.load(line_, owner_) != ticket) {
+    contended = true;
+    m.spin_until(line_, owner_, [ticket](std::uint32_t o) { return o == ticket; });
+  }
+  m.lockdep().acquired(t, this, cls, LockKind::Spin, instance_, requested, contended);
+}
+
+void SpinLock::unlock() {
+  Machine& m = *m_;
+  if (!m.lockdep().released(m.current(), this, instance_)) return;
+  m.store(line_, owner_, owner_ + 1);  // only the holder writes owner
+  m.preempt_enable();
+}
+
+bool SpinLock::trylock() {
+  Machine& m = *m_;
+  m.preempt_disable();
+  const Cycles requested = m.now();
+  std::uint32_t ticket = m.load(line_, next_);
+  if (ticket != owner_ || !m.compare_exchange(line_, next_, ticket, ticket + 1)) {
+    m.preempt_enable();
+    return false;
+  }
+  m.lockdep().acquired(m.current(), this, cls_, LockKind::Spin, instance_, requested, false);
+  return true;
+}
+
+bool SpinLock::is_locked() {
+  const std::uint32_t n = m_->load(line_, next_);
+  return n != owner_;
+}
+
+bool SpinLock::is_contended() {
+  const std::uint32_t n = m_->load(line_, next_);
+  return n - owner_ > 1;
+}
+
+bool SpinLock::lock_irqsave(unsigned subclass) {
+  const bool flags = m_->irq_save();
+  lock(subclass);
+  return flags;
+}
+
+void SpinLock::unlock_irqrestore(bool flags) {
+  unlock();
+  m_->irq_restore(flags);
+}
+
+bool cond_resched_lock(SpinLock& lock) {
+  Machine& m = *this_machine();
+  const bool resched = m.need_resched();
+  if (!lock.is_contended() && !resched) return false;
+  lock.unlock();
+  if (resched)
+    m.cond_resched();
+  else
+    m.compute(kRelaxCycles);
+  lock.lock();
+  return true;
+}
+
+}  // namespace smpemu

@@ -1,0 +1,69 @@
+/*
+ * Kernel shim: shared words, READ_ONCE/WRITE_ONCE and barriers.
+ *
+ * mm/ and arch/ code reaches the engine only through the kernel/ headers. Data that
+ * another CPU can read or write without a lock is declared as shared<T>: the value and
+ * the coherence line it lives on (several fields of one structure may share a line).
+ * READ_ONCE/WRITE_ONCE on it are sync points costed by the coherence model; plain
+ * accesses to data protected by a held lock need none (the kernel's own discipline,
+ * which is what makes unprotected races reachable here).
+ *
+ * The engine is found through smpemu::this_machine(), the Machine running on this
+ * host thread, like the kernel's `current`.
+ *
+ * Context: task or interrupt context of an emulated CPU, inside Machine::run().
+ */
+#pragma once
+
+#include "emu/machine.h"
+
+template <typename T>
+struct shared {
+	T v;
+	smpemu::LineId line;
+};
+
+/* shared_init - place @s on @line with initial value @val (not a sync point). */
+template <typename T>
+static inline void shared_init(shared<T> *s, smpemu::LineId line, T val)
+{
+	s->line = line;
+	s->v = val;
+}
+
+/* new_line - a fresh coherence line, for shared_init() and the locks. */
+static inline smpemu::LineId new_line(void)
+{
+	return smpemu::this_machine()->new_line();
+}
+
+template <typename T>
+static inline T __read_once(const shared<T> *s)
+{
+	return smpemu::this_machine()->load(s->line, s->v);
+}
+
+template <typename T, typename V>
+static inline void __write_once(shared<T> *s, V val)
+{
+	smpemu::this_machine()->store(s->line, s->v, static_cast<T>(val));
+}
+
+#define READ_ONCE(x) __read_once(&(x))
+#define WRITE_ONCE(x, val) __write_once(&(x), (val))
+
+/* Barriers are sync points; smp_mb() costs a full barrier, rmb/wmb are free on x86. */
+static inline void smp_mb(void)
+{
+	smpemu::this_machine()->barrier();
+}
+
+static inline void smp_rmb(void)
+{
+	smpemu::this_machine()->sync_point();
+}
+
+static inline void smp_wmb(void)
+{
+	smpemu::this_machine()->sync_point();
+}

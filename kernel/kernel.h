@@ -1,0 +1,15 @@
+/*
+ * Kernel shim: everything mm/ and arch/ code may use to reach the engine.
+ *
+ * Only these headers cross the border between kernel-style code and the engine
+ * (shared/DESIGN.md, "Layers").
+ */
+#pragma once
+
+#include "kernel/atomic.h"
+#include "kernel/bug.h"
+#include "kernel/compiler.h"
+#include "kernel/mutex.h"
+#include "kernel/percpu.h"
+#include "kernel/sched.h"
+#include "kernel/spinlock.h"

@@ -1,0 +1,28 @@
+/*
+ * Kernel shim: struct mutex (sleeping, FIFO hand-off; emu/mutex.h).
+ *
+ * Context: task context, may sleep (might_sleep() is checked), inside Machine::run().
+ */
+#pragma once
+
+#include "emu/mutex.h"
+#include "kernel/compiler.h"
+
+struct mutex : smpemu::Mutex {};
+
+static inline void mutex_init(struct mutex *l, const char *cls)
+{
+	l->init(*smpemu::this_machine(), cls);
+}
+
+/* For setup code that runs before Machine::run(). */
+static inline void mutex_init_on(smpemu::Machine *m, struct mutex *l, const char *cls)
+{
+	l->init(*m, cls);
+}
+
+static inline void mutex_lock(struct mutex *l) { l->lock(); }
+static inline void mutex_lock_nested(struct mutex *l, unsigned subclass) { l->lock(subclass); }
+static inline void mutex_unlock(struct mutex *l) { l->unlock(); }
+static inline int mutex_trylock(struct mutex *l) { return l->trylock(); }
+static inline int mutex_is_locked(struct mutex *l) { return l->is_locked(); }

@@ -1,0 +1,83 @@
+/*
+ * Kernel shim: current, preemption, interrupts and scheduling points.
+ *
+ * Preemption points follow the machine's preemption model (emu/sched.cc):
+ * cond_resched() everywhere, might_sleep() under voluntary and full, preempt_enable()
+ * under full. might_sleep() in atomic context is a sleep-in-atomic report.
+ *
+ * Context: task context, inside Machine::run(); the irq helpers also in IRQ context.
+ */
+#pragma once
+
+#include "kernel/compiler.h"
+
+struct task_struct;	/* opaque: an emulated task (smpemu::Task) */
+
+#define current (reinterpret_cast<struct task_struct *>(smpemu::this_machine()->current()))
+
+static inline int smp_processor_id(void)
+{
+	return smpemu::this_machine()->cpu_id();
+}
+
+static inline void preempt_disable(void)
+{
+	smpemu::this_machine()->preempt_disable();
+}
+
+static inline void preempt_enable(void)
+{
+	smpemu::this_machine()->preempt_enable();
+}
+
+static inline int preempt_count(void)
+{
+	return smpemu::this_machine()->preempt_count();
+}
+
+static inline bool need_resched(void)
+{
+	return smpemu::this_machine()->need_resched();
+}
+
+static inline void might_sleep(void)
+{
+	smpemu::this_machine()->might_sleep();
+}
+
+static inline int cond_resched(void)
+{
+	smpemu::Machine *m = smpemu::this_machine();
+	const bool due = m->need_resched();
+	m->cond_resched();
+	return due;
+}
+
+static inline void schedule(void)
+{
+	smpemu::this_machine()->schedule();
+}
+
+static inline void local_irq_disable(void)
+{
+	smpemu::this_machine()->irq_disable();
+}
+
+static inline void local_irq_enable(void)
+{
+	smpemu::this_machine()->irq_enable();
+}
+
+static inline bool irqs_disabled(void)
+{
+	return smpemu::this_machine()->irqs_disabled();
+}
+
+#define local_irq_save(flags) ((flags) = smpemu::this_machine()->irq_save())
+#define local_irq_restore(flags) smpemu::this_machine()->irq_restore(flags)
+
+/* Local work of @cycles cycles: not visible to other CPUs. */
+static inline void cpu_work(smpemu::Cycles cycles)
+{
+	smpemu::this_machine()->compute(cycles);
+}
