@@ -59,7 +59,8 @@ Machine::Machine(const MachineParams& params, Topology topo, const CostTable& co
       pool_(pool ? pool : own_pool_.get()),
       tick_interval_(std::max<Cycles>(1, costs.clock_hz / std::max<std::uint32_t>(1, params.hz))),
       stop_at_(params.max_cycles ? params.max_cycles + 1 : kNever),
-      lockdep_(*this) {
+      lockdep_(*this),
+      objects_(*this) {
   if (params.cpus < 1 || params.cpus > kMaxCpus || params.cpus != topo_.ncpus())
     throw std::invalid_argument("machine needs 1.." + std::to_string(kMaxCpus) +
                                 " CPUs matching its topology");
@@ -85,6 +86,7 @@ Machine::Machine(const MachineParams& params, Topology topo, const CostTable& co
     c.idle = t;
     c.curr = t;
   }
+  rcu_ = std::make_unique<Rcu>(*this, params.rcu);
   // Fibers are created after every Task exists (tasks_ may reallocate before that).
   for (auto& t : tasks_) {
     Task* task = t.get();
@@ -336,6 +338,12 @@ boost::context::fiber Machine::fiber_exit(Task* t) {
     } catch (const TaskKilled&) {
     }
   }
+  if (!tearing_down_ && t->rcu_nesting != 0) {
+    try {
+      report_bug("rcu", "task " + t->name + " exits inside an RCU read-side critical section", false);
+    } catch (const TaskKilled&) {
+    }
+  }
   if (!tearing_down_ && (t->preempt_count != 0 || cur_->irqs_off || !t->held_locks.empty())) {
     try {
       lockdep_.check_exit(t);
@@ -350,6 +358,7 @@ boost::context::fiber Machine::fiber_exit(Task* t) {
   }
   if (!tearing_down_) {
     Cpu* c = cur_;
+    rcu_->on_schedule(*c);  // the exiting task's final schedule()
     note(Ev::TaskExit, t->id, 0);
     t->state = TaskState::Dead;
     --live_tasks_;
@@ -465,6 +474,7 @@ void Machine::handle_irqs(Cpu* c) {
     c->next_tick += (missed + 1) * tick_interval_;
     ++c->ticks;
     note(Ev::Tick, c->ticks, 0);
+    rcu_->on_tick(*c);
     // Round-robin: a tick preempts the running task if another one waits for the CPU.
     if (!c->rq.empty() && !c->curr->is_idle) c->need_resched = true;
   }
@@ -488,6 +498,11 @@ void Machine::post_ipi(Cpu& d, Cycles arrival, IpiFn fn, void* arg) {
   d.ipis.insert(it, PendingIpi{arrival, fn, arg});
   update_next_irq(d);
   if (d.state == CpuState::Idle || (d.state == CpuState::Spinning && !d.irqs_off)) arm_irq_wake(d, arrival);
+}
+
+void Machine::raise_softirq(CpuId cpu, IpiFn fn, void* arg) {
+  Cpu& d = cpus_[static_cast<std::size_t>(cpu)];
+  post_ipi(d, std::max(cur_->clock, d.clock), fn, arg);
 }
 
 void Machine::arm_irq_wake(Cpu& c, Cycles t) {

@@ -52,6 +52,7 @@
 #include "emu/histogram.h"
 #include "emu/lockdep.h"
 #include "emu/params.h"
+#include "emu/rcu.h"
 #include "emu/rng.h"
 #include "emu/stack_pool.h"
 #include "emu/strategy.h"
@@ -80,6 +81,8 @@ struct Task {
   int preempt_count = 0;      ///< like the kernel's per-thread preempt_count
   Cycles preempt_off_since = 0;  ///< when preempt_count last rose from 0 (preemptoff)
   std::vector<HeldLock> held_locks;  ///< lockdep: locks held, in acquisition order
+  int rcu_nesting = 0;        ///< rcu_read_lock() depth
+  bool rcu_blocker = false;   ///< preempt RCU: in a read section the current GP waits for
   /// Wait-for graph: the sleeping lock this task waits for, and how to find its owner.
   const void* blocked_lock = nullptr;
   Task* (*blocked_owner)(const void* lock) = nullptr;
@@ -185,6 +188,20 @@ class Machine {
   const std::map<std::string, Histogram>& histograms() const { return histograms_; }
   /// Lock classes, statistics and the lock-order checker.
   LockDep& lockdep() { return lockdep_; }
+  /// RCU (flavour from MachineParams::rcu).
+  Rcu& rcu() { return *rcu_; }
+  /// Liveness of emulated objects, for use-after-free checks.
+  ObjectTracker& objects() { return objects_; }
+  /// Calls `fn(Task&)` for every task (idle tasks included), in creation order.
+  template <class Fn>
+  void for_each_task(Fn fn) {
+    for (auto& t : tasks_) fn(*t);
+  }
+  /// Cycles between two timer ticks.
+  Cycles tick_cycles() const { return tick_interval_; }
+  /// Raises a software interrupt on `cpu`: `fn` runs there in IRQ context at its next
+  /// sync point with IRQs on (at once if idle). Engine bookkeeping, not a sync point.
+  void raise_softirq(CpuId cpu, IpiFn fn, void* arg);
   Histogram& histogram(const std::string& name) { return histograms_[name]; }
   CoherenceModel& coherence() { return coherence_; }
   std::uint64_t digest() const { return digest_.value(); }
@@ -472,6 +489,8 @@ class Machine {
   Histogram* preemptoff_;
   Histogram* irqsoff_;
   LockDep lockdep_;
+  ObjectTracker objects_;
+  std::unique_ptr<Rcu> rcu_;
   Machine* outer_machine_ = nullptr;  // this_machine() before run() (restored after)
 };
 

@@ -31,6 +31,8 @@ std::vector<ParamDoc> MachineParams::docs() {
       {"jitter", std::to_string(d.jitter_pct), "cost jitter: line transfers and local work get 0..N % extra, seeded (--jitter)"},
       {"max_cycles", std::to_string(d.max_cycles), "stop CPUs whose clock passes this; 0 = no limit (--max-cycles)"},
       {"wakeup_preempt", d.wakeup_preempt ? "1" : "0", "a wakeup sets need_resched on the target CPU"},
+      {"rcu", rcu_flavor_name(d.rcu),
+       "RCU flavour: sched (preempt/IRQ-off regions are read sections) or preempt (--rcu)"},
       {"stack_size", std::to_string(d.stack_size), "bytes of stack per emulated task"},
   };
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "emu/rcu.h"
 #include "emu/types.h"
 
 namespace smpemu {
@@ -33,6 +34,7 @@ struct MachineParams {
   std::uint32_t jitter_pct = 0;       ///< random extra 0..jitter_pct % on line transfers and compute()
   Cycles max_cycles = 0;              ///< stop CPUs whose clock passes this (0: no limit)
   bool wakeup_preempt = true;         ///< a wakeup sets need_resched on the target CPU
+  RcuFlavor rcu = RcuFlavor::Sched;   ///< RCU flavour: sched (preempt-off regions hold off GPs) or preempt
   std::size_t stack_size = 256 * 1024;///< bytes of stack per emulated task
 
   /// Name, default and one-line doc of every field, in declaration order.

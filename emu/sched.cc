@@ -25,12 +25,16 @@ void Machine::schedule() {
                true);
     return;
   }
+  if (sleeping && prev->rcu_nesting > 0)
+    report_bug("sleep-in-atomic", "task " + prev->name + " blocks inside an RCU read-side critical section",
+               false);
   if (prev->preempt_count != 0 || c->irqs_off)
     report_bug("sleep-in-atomic",
                std::string(sleeping ? "task " : "yield by ") + prev->name + " with preempt_count=" +
                    std::to_string(prev->preempt_count) + (c->irqs_off ? " and IRQs off" : ""),
                false);
   wait_turn(c);  // the run queue is shared with remote wakers: look at it in turn
+  rcu_->on_schedule(*c);
   if (sleeping && prev->state == TaskState::Runnable) return;  // woken since it set its state
   c->need_resched = false;
   Task* next;
@@ -87,6 +91,7 @@ void Machine::idle_loop(Cpu* c) {
       schedule();
       continue;
     }
+    rcu_->on_idle(*c);
     c->state = CpuState::Idle;
     if (!c->ipis.empty()) arm_irq_wake(*c, std::max(c->clock, c->ipis.front().arrival));
     dispatch(nullptr);
@@ -149,6 +154,7 @@ void Machine::check_wait_cycle(Task* owner, const std::string& what) {
 
 void Machine::user_return() {
   sync_point();
+  rcu_->on_user_return(*cur_);
   if (cur_->need_resched && cur_->curr->preempt_count == 0 && !cur_->irqs_off) schedule();
 }
 

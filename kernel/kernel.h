@@ -11,5 +11,6 @@
 #include "kernel/compiler.h"
 #include "kernel/mutex.h"
 #include "kernel/percpu.h"
+#include "kernel/rcupdate.h"
 #include "kernel/sched.h"
 #include "kernel/spinlock.h"

@@ -1,0 +1,75 @@
+/*
+ * Kernel shim: RCU (emu/rcu.h) and object lifetimes.
+ *
+ * rcu_dereference()/rcu_assign_pointer() work on shared<T *> words: a load, and a
+ * write barrier followed by a store. Objects that RCU protects carry an id from
+ * obj_alloc(); obj_check() reports a fatal use-after-free when a reader reaches an
+ * object that was already freed, and call_rcu() for (or a callback on) a freed object
+ * is a fatal rcu-callback-freed report.
+ *
+ * Context: task context; call_rcu() also in IRQ context; callbacks run in IRQ context
+ * (the RCU softirq) of the CPU that queued them.
+ */
+#pragma once
+
+#include <string>
+
+#include "emu/rcu.h"
+#include "kernel/compiler.h"
+#include "kernel/sched.h"
+
+typedef smpemu::RcuHead rcu_head;
+
+static inline void rcu_read_lock(void)
+{
+	smpemu::this_machine()->rcu().read_lock();
+}
+
+static inline void rcu_read_unlock(void)
+{
+	smpemu::this_machine()->rcu().read_unlock();
+}
+
+static inline bool rcu_read_lock_held(void)
+{
+	return smpemu::this_machine()->rcu().read_lock_held();
+}
+
+static inline void call_rcu(rcu_head *head, void (*func)(rcu_head *))
+{
+	smpemu::this_machine()->rcu().call_rcu(head, func);
+}
+
+static inline void synchronize_rcu(void)
+{
+	smpemu::this_machine()->rcu().synchronize();
+}
+
+#define rcu_dereference(p) READ_ONCE(p)
+#define rcu_assign_pointer(p, v)		\
+	do {					\
+		smp_wmb();			\
+		WRITE_ONCE(p, (v));		\
+	} while (0)
+
+/* Return to user mode: a preemption point and an RCU quiescent state. */
+static inline void return_to_user(void)
+{
+	smpemu::this_machine()->user_return();
+}
+
+/* Object lifetimes for use-after-free checks (kmalloc/kfree bookkeeping). */
+static inline unsigned obj_alloc(const char *kind)
+{
+	return smpemu::this_machine()->objects().alloc(kind);
+}
+
+static inline void obj_free(unsigned id)
+{
+	smpemu::this_machine()->objects().free(id);
+}
+
+static inline bool obj_check(unsigned id, const char *what)
+{
+	return smpemu::this_machine()->objects().check(id, what);
+}
