@@ -52,8 +52,8 @@ class RandomStrategy final : public VectorStrategy {
 
 class PctStrategy final : public VectorStrategy {
  public:
-  PctStrategy(int ncpus, std::uint32_t depth, std::uint64_t steps, std::uint64_t seed)
-      : rng_(seed, "sched"), depth_(depth), steps_(steps), prio_(static_cast<std::size_t>(ncpus)) {
+  PctStrategy(int ncpus, std::uint32_t depth, std::uint64_t steps, Cycles window, std::uint64_t seed)
+      : rng_(seed, "sched"), depth_(depth), steps_(steps), window_(window), prio_(static_cast<std::size_t>(ncpus)) {
     // Initial priorities: a random permutation of depth .. depth+ncpus-1 (higher runs first).
     std::vector<std::uint64_t> perm(prio_.size());
     for (std::size_t i = 0; i < perm.size(); ++i) perm[i] = i;
@@ -63,7 +63,7 @@ class PctStrategy final : public VectorStrategy {
     std::sort(change_points_.begin(), change_points_.end());
   }
   std::string spec() const override {
-    return "pct:" + std::to_string(depth_) + ":" + std::to_string(steps_);
+    return "pct:" + std::to_string(depth_) + ":" + std::to_string(steps_) + ":" + std::to_string(window_);
   }
   CpuId pick(CpuId cur, Cycles t) override {
     ++step_;
@@ -73,11 +73,20 @@ class PctStrategy final : public VectorStrategy {
       if (victim != kNoCpu) prio_[static_cast<std::size_t>(victim)] = depth_ - 1 - next_cp_;
       ++next_cp_;
     }
+    // Only CPUs within window_ cycles of the earliest ready one compete on priority, so
+    // a high-priority CPU that polls without ever blocking cannot starve the others.
+    Cycles earliest = cur != kNoCpu ? t : kNever;
+    for (const auto& e : ready_) earliest = std::min(earliest, e.time);
+    const Cycles horizon = earliest > kNever - window_ ? kNever : earliest + window_;
+    const bool cur_ok = cur != kNoCpu && t <= horizon;
     std::size_t best = ready_.size();
-    std::uint64_t best_prio = cur != kNoCpu ? prio_[static_cast<std::size_t>(cur)] : 0;
+    std::uint64_t best_prio = cur_ok ? prio_[static_cast<std::size_t>(cur)] : 0;
+    bool have = cur_ok;
     for (std::size_t i = 0; i < ready_.size(); ++i) {
+      if (ready_[i].time > horizon) continue;
       const std::uint64_t p = prio_[static_cast<std::size_t>(ready_[i].cpu)];
-      if ((cur == kNoCpu && best == ready_.size()) || p > best_prio) {
+      if (!have || p > best_prio) {
+        have = true;
         best = i;
         best_prio = p;
       }
@@ -90,6 +99,7 @@ class PctStrategy final : public VectorStrategy {
   Rng rng_;
   std::uint32_t depth_;
   std::uint64_t steps_;
+  Cycles window_;
   std::vector<std::uint64_t> prio_;
   std::vector<std::uint64_t> change_points_;
   std::size_t next_cp_ = 0;
@@ -111,14 +121,21 @@ std::unique_ptr<Strategy> make_strategy(const std::string& spec, int ncpus, std:
   if (spec.rfind("pct:", 0) == 0) {
     std::string_view rest(spec);
     rest.remove_prefix(4);
-    std::uint64_t depth = 0, steps = 100000;
-    const auto colon = rest.find(':');
-    const bool ok = parse_u64(rest.substr(0, colon), depth) &&
-                    (colon == std::string_view::npos || parse_u64(rest.substr(colon + 1), steps));
-    if (!ok || depth < 1 || depth > 1000 || steps < 1)
+    std::uint64_t depth = 0, steps = 100000, window = 100000;
+    std::vector<std::string_view> parts;
+    for (std::size_t pos = 0;;) {
+      const auto colon = rest.find(':', pos);
+      parts.push_back(rest.substr(pos, colon == std::string_view::npos ? std::string_view::npos : colon - pos));
+      if (colon == std::string_view::npos) break;
+      pos = colon + 1;
+    }
+    const bool ok = parts.size() <= 3 && parse_u64(parts[0], depth) &&
+                    (parts.size() < 2 || parse_u64(parts[1], steps)) &&
+                    (parts.size() < 3 || parse_u64(parts[2], window));
+    if (!ok || depth < 1 || depth > 1000 || steps < 1 || window < 1)
       throw std::invalid_argument("bad strategy '" + spec +
-                                  "': expected pct:D or pct:D:K with 1 <= D <= 1000 and K >= 1");
-    return std::make_unique<PctStrategy>(ncpus, static_cast<std::uint32_t>(depth), steps, seed);
+                                  "': expected pct:D[:K[:W]] with 1 <= D <= 1000, K >= 1, W >= 1");
+    return std::make_unique<PctStrategy>(ncpus, static_cast<std::uint32_t>(depth), steps, window, seed);
   }
   throw std::invalid_argument("unknown strategy '" + spec + "' (expected time, random or pct:D[:K])");
 }
@@ -127,7 +144,9 @@ std::vector<std::pair<std::string, std::string>> strategy_docs() {
   return {
       {"time", "earliest CPU clock next; seeded random tie-break (default)"},
       {"random", "uniformly random ready CPU at every sync point"},
-      {"pct:D[:K]", "PCT with D priority change points over an expected K steps (default 100000)"},
+      {"pct:D[:K[:W]]",
+       "PCT: D priority change points over an expected K steps (100000); priorities compete only "
+       "within W cycles (100000) of the earliest CPU"},
   };
 }
 

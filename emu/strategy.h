@@ -6,9 +6,13 @@
 //   time     - earliest clock first; equal clocks are broken by a seeded random key, so
 //              visible operations happen in global virtual-time order (the default);
 //   random   - a uniformly random ready CPU at every sync point (the running one included);
-//   pct:D[:K]- PCT (Burckhardt et al., ASPLOS'10): random distinct CPU priorities, the
-//              highest-priority ready CPU runs, and at D-1 random steps out of an
+//   pct:D[:K[:W]] - PCT (Burckhardt et al., ASPLOS'10): random distinct CPU priorities,
+//              the highest-priority ready CPU runs, and at D-1 random steps out of an
 //              expected K (default 100000) the running CPU drops below all others.
+//              Priorities compete only among CPUs within W cycles (default 100000) of
+//              the earliest ready CPU: PCT assumes threads eventually block, and kernel
+//              code that polls (a loop re-reading a flag) would otherwise starve every
+//              lower-priority CPU forever.
 // Whatever the strategy, each CPU's clock only moves forward, and CPUs that interact
 // through a line are ordered by the line's occupancy (coherence.h), so histograms stay
 // meaningful under random and pct.

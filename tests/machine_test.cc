@@ -366,9 +366,10 @@ TEST(Strategy, SameSeedSameScheduleDifferentSeedDifferentSchedule) {
 TEST(Strategy, SpecsAndErrors) {
   EXPECT_EQ(make_strategy("time", 4, 1)->spec(), "time");
   EXPECT_EQ(make_strategy("random", 4, 1)->spec(), "random");
-  EXPECT_EQ(make_strategy("pct:2", 4, 1)->spec(), "pct:2:100000");
-  EXPECT_EQ(make_strategy("pct:3:500", 4, 1)->spec(), "pct:3:500");
-  for (const char* bad : {"", "Time", "pct", "pct:", "pct:0", "pct:1001", "pct:x", "pct:2:0", "pct:2:", "pct:2:3:4"})
+  EXPECT_EQ(make_strategy("pct:2", 4, 1)->spec(), "pct:2:100000:100000");
+  EXPECT_EQ(make_strategy("pct:3:500", 4, 1)->spec(), "pct:3:500:100000");
+  EXPECT_EQ(make_strategy("pct:3:500:7", 4, 1)->spec(), "pct:3:500:7");
+  for (const char* bad : {"", "Time", "pct", "pct:", "pct:0", "pct:1001", "pct:x", "pct:2:0", "pct:2:", "pct:2:3:0", "pct:2:3:4:5"})
     EXPECT_THROW(make_strategy(bad, 4, 1), std::invalid_argument) << "'" << bad << "'";
 }
 
