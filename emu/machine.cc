@@ -122,6 +122,7 @@ Task* Machine::spawn(std::string name, CpuId cpu, std::function<void()> fn) {
     enqueue_task(task, cur_->clock);
   } else {
     task->state = TaskState::Runnable;
+    task->on_rq = true;
     cpus_[static_cast<std::size_t>(cpu)].rq.push_back(task);
   }
   return task;
@@ -365,6 +366,7 @@ boost::context::fiber Machine::fiber_exit(Task* t) {
     if (!c->rq.empty()) {
       next = c->rq.front();
       c->rq.pop_front();
+      next->on_rq = false;
     } else {
       next = c->idle;
     }

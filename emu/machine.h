@@ -46,6 +46,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "emu/coherence.h"
@@ -88,6 +89,7 @@ struct Task {
   Task* (*blocked_owner)(const void* lock) = nullptr;
   Cycles wake_time = 0;       ///< when it was last woken (sched.latency)
   bool woken = false;         ///< woken and not yet running: its latency is pending
+  bool on_rq = false;         ///< queued on its CPU's run queue (maybe still Blocked if preempted)
   std::uint64_t sleep_gen = 0;///< invalidates stale timer wakeups
   std::function<void()> fn;
   boost::context::fiber ctx;  ///< suspended context (empty while running or when dead)
@@ -263,6 +265,22 @@ class Machine {
   }
   /// Spins until `ok(var)` holds, reloading `var` each time line `l` is written.
   /// Returns the value that satisfied `ok`. Interrupts are taken while spinning.
+  /// A visible read-modify-write whose effect needs a decision: takes the turn, pays an
+  /// atomic on line `l`, then runs `f()` with no other CPU in between and wakes CPUs
+  /// spinning on the line. Use it where "look at shared state, then update it" must be
+  /// one operation (e.g. a lock release that hands over to a queued waiter).
+  template <class F>
+  auto atomically(LineId l, F f) {
+    access(l, Access::Rmw, Ev::Rmw);
+    if constexpr (std::is_void_v<decltype(f())>) {
+      f();
+      if (!tearing_down_) changed(l);
+    } else {
+      auto r = f();
+      if (!tearing_down_) changed(l);
+      return r;
+    }
+  }
   template <class T, class Pred>
   T spin_until(LineId l, const T& var, Pred ok) {
     for (;;) {
@@ -443,6 +461,11 @@ class Machine {
 
   // Scheduling (sched.cc).
   [[gnu::noinline]] void park_self(Cpu* c);
+  /// schedule() for a preemption (the kernel's preempt_schedule): the task stays on the
+  /// run queue whatever its state, so one preempted between set_current_blocked() and
+  /// schedule() is not put to sleep.
+  void preempt_schedule() { schedule_internal(true); }
+  void schedule_internal(bool preempted);
   void context_switch(Cpu* c, Task* prev, Task* next);
   void enqueue_task(Task* t, Cycles at);
   void idle_loop(Cpu* c);

@@ -44,14 +44,18 @@ void Mutex::unlock() {
   Machine& m = *m_;
   Task* me = m.current();
   if (!m.lockdep().released(me, this, instance_)) return;
-  if (waiters_.empty()) {
-    m.store(line_, owner_, static_cast<Task*>(nullptr));
-    return;
-  }
-  Task* next = waiters_.front();
-  waiters_.pop_front();
-  m.store(line_, owner_, next);  // FIFO hand-off
-  m.wake(next);
+  // Look at the waiters and release in one operation: a waiter may have queued at an
+  // earlier virtual time than this CPU's clock (FIFO hand-off to the first one).
+  Task* next = m.atomically(line_, [this] {
+    Task* n = nullptr;
+    if (!waiters_.empty()) {
+      n = waiters_.front();
+      waiters_.pop_front();
+    }
+    owner_ = n;
+    return n;
+  });
+  if (next) m.wake(next);
 }
 
 bool Mutex::trylock() {

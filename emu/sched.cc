@@ -13,11 +13,13 @@
 
 namespace smpemu {
 
-void Machine::schedule() {
+void Machine::schedule() { schedule_internal(false); }
+
+void Machine::schedule_internal(bool preempted) {
   if (tearing_down_) return;
   Cpu* c = cur_;
   Task* prev = c->curr;
-  const bool sleeping = prev->state == TaskState::Blocked;
+  const bool sleeping = !preempted && prev->state == TaskState::Blocked;
   if (c->in_irq || (sleeping && prev->is_idle)) {
     report_bug("sleep-in-atomic",
                std::string(sleeping ? "sleeping" : "scheduling") + " in interrupt context on cpu " +
@@ -37,12 +39,17 @@ void Machine::schedule() {
   rcu_->on_schedule(*c);
   if (sleeping && prev->state == TaskState::Runnable) return;  // woken since it set its state
   c->need_resched = false;
+  const bool stays = preempted || prev->state == TaskState::Runnable;
   Task* next;
   if (!c->rq.empty()) {
     next = c->rq.front();
     c->rq.pop_front();
-    if (prev->state == TaskState::Runnable && !prev->is_idle) c->rq.push_back(prev);
-  } else if (prev->state == TaskState::Runnable) {
+    next->on_rq = false;
+    if (stays && !prev->is_idle) {
+      c->rq.push_back(prev);
+      prev->on_rq = true;
+    }
+  } else if (stays) {
     return;  // nothing else wants the CPU
   } else {
     next = c->idle;
@@ -71,9 +78,11 @@ void Machine::enqueue_task(Task* t, Cycles at) {
   Cpu& d = cpus_[static_cast<std::size_t>(t->cpu)];
   t->state = TaskState::Runnable;
   if (d.curr == t) return;  // it had not switched away yet: it simply keeps running
+  if (t->on_rq) return;     // preempted before it could sleep: already queued
   t->wake_time = at;
   t->woken = true;
   d.rq.push_back(t);
+  t->on_rq = true;
   if (d.state == CpuState::Idle) {
     make_ready(d, at);
   } else if (params_.wakeup_preempt && !d.curr->is_idle) {
@@ -103,7 +112,7 @@ bool Machine::preempt_after_irq(Cpu* c) {
   if (params_.preempt != PreemptModel::Full || !c->need_resched || t->is_idle || t->preempt_count != 0 ||
       c->irqs_off)
     return false;
-  schedule();
+  preempt_schedule();
   return true;
 }
 
@@ -115,12 +124,12 @@ void Machine::preempt_enable() {
   }
   if (--t->preempt_count != 0) return;
   preemptoff_->record(cur_->clock - t->preempt_off_since);
-  if (params_.preempt == PreemptModel::Full && cur_->need_resched && !cur_->irqs_off) schedule();
+  if (params_.preempt == PreemptModel::Full && cur_->need_resched && !cur_->irqs_off) preempt_schedule();
 }
 
 void Machine::cond_resched() {
   sync_point();
-  if (cur_->need_resched && cur_->curr->preempt_count == 0 && !cur_->irqs_off) schedule();
+  if (cur_->need_resched && cur_->curr->preempt_count == 0 && !cur_->irqs_off) preempt_schedule();
 }
 
 void Machine::might_sleep() {
@@ -184,7 +193,7 @@ void Machine::wake(Task* t) {
   // try_to_wake_up() ends in preempt_enable(): a full-preemption point for the waker.
   if (params_.preempt == PreemptModel::Full && c->need_resched && !c->in_irq && !c->irqs_off &&
       c->curr->preempt_count == 0 && !c->curr->is_idle)
-    schedule();
+    preempt_schedule();
 }
 
 void Machine::sleep_until(Cycles t) {

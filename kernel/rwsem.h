@@ -1,0 +1,39 @@
+/*
+ * Kernel shim: struct rw_semaphore (readers share, writers exclusive, FIFO queue with
+ * writer preference, no optimistic spinning; emu/rwsem.h).
+ *
+ * init_rwsem() names the lock class used by the lock statistics (lock.<class>.wait/hold)
+ * and the lock-order checker; the *_nested() variants take a subclass for intended
+ * same-class nesting.
+ *
+ * Context: task context; down_read()/down_write() may sleep (might_sleep() is checked),
+ * inside Machine::run().
+ */
+#pragma once
+
+#include "emu/rwsem.h"
+#include "kernel/compiler.h"
+
+struct rw_semaphore : smpemu::RwSem {};
+
+static inline void init_rwsem(struct rw_semaphore *sem, const char *cls)
+{
+	sem->init(*smpemu::this_machine(), cls);
+}
+
+/* For setup code that runs before Machine::run(). */
+static inline void init_rwsem_on(smpemu::Machine *m, struct rw_semaphore *sem, const char *cls)
+{
+	sem->init(*m, cls);
+}
+
+static inline void down_read(struct rw_semaphore *sem) { sem->down_read(); }
+static inline void down_read_nested(struct rw_semaphore *sem, unsigned subclass) { sem->down_read(subclass); }
+static inline void up_read(struct rw_semaphore *sem) { sem->up_read(); }
+static inline void down_write(struct rw_semaphore *sem) { sem->down_write(); }
+static inline void down_write_nested(struct rw_semaphore *sem, unsigned subclass) { sem->down_write(subclass); }
+static inline void up_write(struct rw_semaphore *sem) { sem->up_write(); }
+/* Return 1 if the semaphore was taken: fail if a writer holds it or anyone waits. */
+static inline int down_read_trylock(struct rw_semaphore *sem) { return sem->down_read_trylock(); }
+static inline int down_write_trylock(struct rw_semaphore *sem) { return sem->down_write_trylock(); }
+static inline int rwsem_is_locked(struct rw_semaphore *sem) { return sem->is_locked(); }
