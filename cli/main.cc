@@ -89,6 +89,7 @@ struct RunOptions {
   std::string cpus = "8", seed = "1", hz = "250", jitter = "0", max_cycles = "0";
   std::string preempt = "voluntary";
   std::string rcu = "sched";
+  std::string mutex_spin = "off";
   std::vector<std::string> sets;
   bool json = false;
   RunConfig cfg;
@@ -112,6 +113,7 @@ int cmd_run(RunOptions& o) {
   try {
     cfg.params.preempt = parse_preempt(o.preempt);
     cfg.params.rcu = parse_rcu_flavor(o.rcu);
+    cfg.params.mutex_spin = parse_on_off("--mutex-spin", o.mutex_spin);
   } catch (const std::invalid_argument& e) {
     return usage_error(e.what());
   }
@@ -151,6 +153,8 @@ int main(int argc, char** argv) {
   run->add_option("--strategy", ro.cfg.params.strategy, "time | random | pct:D[:K]")->default_val("time");
   run->add_option("--preempt", ro.preempt, "none | voluntary | full")->default_val("voluntary");
   run->add_option("--rcu", ro.rcu, "RCU flavour: sched | preempt")->capture_default_str();
+  run->add_option("--mutex-spin", ro.mutex_spin, "Mutex optimistic spinning on a running owner: on | off")
+      ->capture_default_str();
   run->add_option("--hz", ro.hz, "Timer tick frequency")->capture_default_str();
   run->add_option("--jitter", ro.jitter, "Cost jitter in percent, 0..100")->capture_default_str();
   run->add_option("--max-cycles", ro.max_cycles, "Stop CPUs past this clock (0: none)")->capture_default_str();

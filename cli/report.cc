@@ -22,6 +22,7 @@ nlohmann::json to_json(const RunResult& r) {
   j["strategy"] = r.config.params.strategy;
   j["preempt"] = preempt_name(r.config.params.preempt);
   j["rcu"] = rcu_flavor_name(r.config.params.rcu);
+  j["mutex_spin"] = r.config.params.mutex_spin;
   j["knobs"] = r.knobs.all();
   j["digest"] = hex16(r.stats.digest);
   j["cycles"] = r.stats.cycles;

@@ -68,6 +68,7 @@ std::string repro_command(const RunConfig& cfg) {
                   cfg.params.strategy + " --preempt " + preempt_name(cfg.params.preempt);
   const MachineParams d;
   if (cfg.params.rcu != d.rcu) s += std::string(" --rcu ") + rcu_flavor_name(cfg.params.rcu);
+  if (cfg.params.mutex_spin != d.mutex_spin) s += std::string(" --mutex-spin ") + (cfg.params.mutex_spin ? "on" : "off");
   if (cfg.params.hz != d.hz) s += " --hz " + std::to_string(cfg.params.hz);
   if (cfg.params.jitter_pct != d.jitter_pct) s += " --jitter " + std::to_string(cfg.params.jitter_pct);
   if (cfg.params.max_cycles != d.max_cycles) s += " --max-cycles " + std::to_string(cfg.params.max_cycles);

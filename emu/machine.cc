@@ -245,7 +245,7 @@ void Machine::handle_event(const Event& e) {
         if (d.state == CpuState::Idle && ipi_due) {
           make_ready(d, e.time);
         } else if (d.state == CpuState::Spinning && !d.irqs_off &&
-                   (ipi_due || (d.next_tick <= e.time && tick_can_preempt(&d)))) {
+                   (ipi_due || (d.next_tick <= e.time && tick_interrupts_spin(&d)))) {
           unlink_waiter(d);
           make_ready(d, e.time);
         }
@@ -428,23 +428,24 @@ void Machine::changed(LineId l) {
   ls.wait_head = kNoCpu;
 }
 
-void Machine::spin_wait(LineId l) {
+void Machine::spin_wait(LineId l, bool until_resched) {
   if (tearing_down_) return;
   Cpu* c = cur_;
   LineState& ls = coherence_.line(l);
   c->state = CpuState::Spinning;
   c->wait_line = l;
   c->wait_start = c->clock;
+  c->spin_resched = until_resched;
   c->wait_prev = kNoCpu;
   c->wait_next = ls.wait_head;
   if (ls.wait_head != kNoCpu) cpus_[static_cast<std::size_t>(ls.wait_head)].wait_prev = c->id;
   ls.wait_head = c->id;
   note(Ev::SpinWait, l, 0);
   // With IRQs on, a queued IPI interrupts the spin, and so does a tick that could
-  // preempt the spinning task.
+  // preempt the spinning task (or, for an optimistic spin, set need_resched).
   if (!c->irqs_off) {
     Cycles t = c->ipis.empty() ? kNever : c->ipis.front().arrival;
-    if (tick_can_preempt(c)) t = std::min(t, c->next_tick);
+    if (tick_interrupts_spin(c)) t = std::min(t, c->next_tick);
     if (t != kNever) arm_irq_wake(*c, std::max(c->clock, t));
   }
   dispatch(nullptr);

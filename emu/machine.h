@@ -87,6 +87,7 @@ struct Task {
   /// Wait-for graph: the sleeping lock this task waits for, and how to find its owner.
   const void* blocked_lock = nullptr;
   Task* (*blocked_owner)(const void* lock) = nullptr;
+  bool spinning_on_owner = false;  ///< waits for blocked_lock by optimistic spinning, not asleep
   Cycles wake_time = 0;       ///< when it was last woken (sched.latency)
   bool woken = false;         ///< woken and not yet running: its latency is pending
   bool on_rq = false;         ///< queued on its CPU's run queue (maybe still Blocked if preempted)
@@ -130,6 +131,7 @@ struct Cpu {
   CpuId wait_next = kNoCpu;
   Cycles wait_start = 0;
   Cycles irq_wake_at = kNever;    ///< time of the pending wake-for-interrupt event, if any
+  bool spin_resched = false;      ///< this spin also ends when a tick would set need_resched
   // Statistics.
   Cycles idle_cycles = 0;
   Cycles spin_cycles = 0;
@@ -289,6 +291,16 @@ class Machine {
       spin_wait(l);
     }
   }
+  /// Optimistic spinning (mutex_spin_on_owner): parks this CPU on line `l` until the
+  /// line is written, wake_spinners(l) is called, an interrupt is due, or a tick would
+  /// set need_resched (another task waits for this CPU). The caller re-checks all of
+  /// them; the spin is charged as spin time, not emulated spin by spin.
+  void spin_on_owner(LineId l) { spin_wait(l, true); }
+  /// Wakes the CPUs spinning on `l` without writing it: state they also watch changed
+  /// elsewhere (the owner's task_struct->on_cpu). Engine bookkeeping, not a sync point.
+  void wake_spinners(LineId l) { changed(l); }
+  /// True if `t` is the task running on its CPU (the kernel's owner->on_cpu).
+  bool task_on_cpu(const Task* t) const { return cpus_[static_cast<std::size_t>(t->cpu)].curr == t; }
   /// Full memory barrier (smp_mb): a sync point costing `barrier` cycles.
   void barrier();
   /// A sync point with no memory access (orders this CPU against the others): waits for
@@ -442,7 +454,7 @@ class Machine {
   // Shared accesses (machine.cc).
   void access(LineId l, Access kind, Ev ev);
   void changed(LineId l);
-  void spin_wait(LineId l);
+  void spin_wait(LineId l, bool until_resched = false);
   void unlink_waiter(Cpu& c);
 
   // Interrupts (machine.cc).
@@ -457,6 +469,11 @@ class Machine {
   /// True if a tick on this CPU could preempt its task (so a spin must be interrupted).
   bool tick_can_preempt(const Cpu* c) const {
     return params_.preempt == PreemptModel::Full && c->curr->preempt_count == 0 && !c->rq.empty();
+  }
+  /// True if a tick must end this CPU's spin: it could preempt, or it would set
+  /// need_resched under an optimistic spin (which stops on need_resched).
+  bool tick_interrupts_spin(const Cpu* c) const {
+    return tick_can_preempt(c) || (c->spin_resched && !c->rq.empty() && !c->curr->is_idle);
   }
 
   // Scheduling (sched.cc).

@@ -7,6 +7,7 @@ void Mutex::init(Machine& m, const std::string& cls) {
   line_ = m.new_line();
   owner_ = nullptr;
   waiters_.clear();
+  spinners_ = 0;
   class_name_ = cls;
   cls_ = m.lockdep().class_of(cls);
   instance_ = cls + "#" + std::to_string(m.lockdep().new_instance(cls_));
@@ -24,6 +25,10 @@ void Mutex::lock(unsigned subclass) {
     m.lockdep().acquired(me, this, cls, LockKind::Mutex, instance_, requested, false);
     return;
   }
+  if (m.params().mutex_spin && spin_on_owner(me)) {
+    m.lockdep().acquired(me, this, cls, LockKind::Mutex, instance_, requested, true);
+    return;
+  }
   waiters_.push_back(me);
   me->blocked_lock = this;
   me->blocked_owner = &Mutex::owner_of;
@@ -38,6 +43,38 @@ void Mutex::lock(unsigned subclass) {
   me->blocked_lock = nullptr;
   me->blocked_owner = nullptr;
   m.lockdep().acquired(me, this, cls, LockKind::Mutex, instance_, requested, true);
+}
+
+bool Mutex::spin_on_owner(Task* me) {
+  Machine& m = *m_;
+  m.preempt_disable();
+  ++spinners_;
+  bool got = false;
+  for (;;) {
+    Task* o = m.load(line_, owner_);
+    if (o == nullptr) {
+      Task* expected = nullptr;
+      if (m.compare_exchange(line_, owner_, expected, me)) {
+        got = true;
+        break;
+      }
+      continue;  // another CPU took it: look at the new owner
+    }
+    if (!m.task_on_cpu(o) || m.need_resched()) break;
+    // Two spinners waiting for each other's mutex never go off CPU: check the cycle
+    // as a sleeper would (the kernel would soft-lockup here).
+    me->blocked_lock = this;
+    me->blocked_owner = &Mutex::owner_of;
+    me->spinning_on_owner = true;
+    m.check_wait_cycle(o, instance_);
+    m.spin_on_owner(line_);
+  }
+  me->blocked_lock = nullptr;
+  me->blocked_owner = nullptr;
+  me->spinning_on_owner = false;
+  --spinners_;
+  m.preempt_enable();
+  return got;
 }
 
 void Mutex::unlock() {

@@ -20,6 +20,12 @@ PreemptModel parse_preempt(const std::string& s) {
   throw std::invalid_argument("unknown preemption model '" + s + "' (expected none, voluntary or full)");
 }
 
+bool parse_on_off(const std::string& what, const std::string& s) {
+  if (s == "on") return true;
+  if (s == "off") return false;
+  throw std::invalid_argument("bad " + what + " '" + s + "' (expected on or off)");
+}
+
 std::vector<ParamDoc> MachineParams::docs() {
   const MachineParams d;
   return {
@@ -33,6 +39,8 @@ std::vector<ParamDoc> MachineParams::docs() {
       {"wakeup_preempt", d.wakeup_preempt ? "1" : "0", "a wakeup sets need_resched on the target CPU"},
       {"rcu", rcu_flavor_name(d.rcu),
        "RCU flavour: sched (preempt/IRQ-off regions are read sections) or preempt (--rcu)"},
+      {"mutex_spin", d.mutex_spin ? "on" : "off",
+       "mutex waiters spin while the owner runs on a CPU (2.6.30+ optimistic spinning): on, off (--mutex-spin)"},
       {"stack_size", std::to_string(d.stack_size), "bytes of stack per emulated task"},
   };
 }

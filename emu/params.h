@@ -18,6 +18,8 @@ enum class PreemptModel : std::uint8_t { None, Voluntary, Full };
 const char* preempt_name(PreemptModel m);
 /// Parses none|voluntary|full; throws std::invalid_argument otherwise.
 PreemptModel parse_preempt(const std::string& s);
+/// Parses on|off for option `what`; throws std::invalid_argument otherwise.
+bool parse_on_off(const std::string& what, const std::string& s);
 
 struct ParamDoc {
   std::string name;
@@ -35,6 +37,7 @@ struct MachineParams {
   Cycles max_cycles = 0;              ///< stop CPUs whose clock passes this (0: no limit)
   bool wakeup_preempt = true;         ///< a wakeup sets need_resched on the target CPU
   RcuFlavor rcu = RcuFlavor::Sched;   ///< RCU flavour: sched (preempt-off regions hold off GPs) or preempt
+  bool mutex_spin = false;            ///< mutex waiters spin while the owner runs (CONFIG_MUTEX_SPIN_ON_OWNER)
   std::size_t stack_size = 256 * 1024;///< bytes of stack per emulated task
 
   /// Name, default and one-line doc of every field, in declaration order.

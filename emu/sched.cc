@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "emu/machine.h"
+#include "emu/mutex.h"
 
 namespace smpemu {
 
@@ -66,6 +67,10 @@ void Machine::context_switch(Cpu* c, Task* prev, Task* next) {
   }
   note(Ev::CtxSwitch, prev->id, next->id);
   c->curr = next;
+  // Optimistic spinners watch their mutex owner's on_cpu: tell them it went off CPU.
+  if (params_.mutex_spin)
+    for (const HeldLock& h : prev->held_locks)
+      if (h.kind == LockKind::Mutex) static_cast<const Mutex*>(h.lock)->owner_off_cpu();
   // As in the kernel (finish_task_switch), the next task runs with IRQs on; IRQ state
   // belongs to the CPU and must not leak from a task that slept with IRQs off.
   c->irqs_off = false;
@@ -86,10 +91,14 @@ void Machine::enqueue_task(Task* t, Cycles at) {
   if (d.state == CpuState::Idle) {
     make_ready(d, at);
   } else if (params_.wakeup_preempt && !d.curr->is_idle) {
-    if (&d == cur_ && running_ == d.curr)
+    // Local only if that CPU is executing: events are also handled from a spinning
+    // CPU's dispatch loop, whose cur_/running_ still name it.
+    if (&d == cur_ && running_ == d.curr && d.state == CpuState::Running)
       d.need_resched = true;
     else
       post_ipi(d, at, nullptr, nullptr);  // reschedule IPI
+  } else if (d.state == CpuState::Spinning && !d.irqs_off && tick_interrupts_spin(&d)) {
+    arm_irq_wake(d, std::max(at, d.next_tick));  // no IPI: the next tick ends the spin
   }
 }
 
@@ -155,7 +164,7 @@ void Machine::check_wait_cycle(Task* owner, const std::string& what) {
       report_bug("deadlock", "wait-for cycle: " + chain, true);
       return;
     }
-    if (!x->blocked_lock || x->state != TaskState::Blocked) return;
+    if (!x->blocked_lock || (x->state != TaskState::Blocked && !x->spinning_on_owner)) return;
     chain += ", which waits";
     x = x->blocked_owner(x->blocked_lock);
   }

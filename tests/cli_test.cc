@@ -37,6 +37,8 @@ TEST(Cli, BadInputExitsTwoWithOneLine) {
   expect_usage_error("run spinlock-contention --strategy pct:0", "bad strategy 'pct:0'");
   expect_usage_error("run spinlock-contention --preempt sometimes", "unknown preemption model");
   expect_usage_error("run spinlock-contention --jitter 101", "bad --jitter");
+  expect_usage_error("run abba --mutex-spin maybe", "bad --mutex-spin 'maybe'");
+  expect_usage_error("run abba --rcu classic", "classic");
   expect_usage_error("run spinlock-contention --bogus-flag", "bogus");
   expect_usage_error("frobnicate", "frobnicate");
 }
@@ -76,4 +78,18 @@ TEST(Cli, RunJsonHasTheContractKeysAndIsReproducible) {
   const Exec b = run_smpemu(args);
   ASSERT_EQ(b.status, 0);
   EXPECT_EQ(nlohmann::json::parse(b.out)["digest"], j["digest"]);
+}
+
+TEST(Cli, MutexSpinKnobChangesTheScheduleAndIsInTheReproCommand) {
+  const Exec off = run_smpemu("run abba --set lock=mutex --json");
+  const Exec on = run_smpemu("run abba --set lock=mutex --mutex-spin on --json");
+  ASSERT_EQ(off.status, 1) << off.err;  // the lock-order report
+  ASSERT_EQ(on.status, 1) << on.err;
+  const auto a = nlohmann::json::parse(off.out);
+  const auto b = nlohmann::json::parse(on.out);
+  EXPECT_EQ(a["mutex_spin"], false);
+  EXPECT_EQ(b["mutex_spin"], true);
+  EXPECT_NE(a["digest"], b["digest"]);
+  const std::string repro = b["bugs"][0]["repro"];
+  EXPECT_NE(repro.find("--mutex-spin on"), std::string::npos) << repro;
 }

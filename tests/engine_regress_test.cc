@@ -52,3 +52,33 @@ TEST(EngineRegress, SleepingWithIrqsOffDoesNotLeakIrqsOffToTheNextTask) {
   ASSERT_FALSE(m.bugs().empty());
   EXPECT_EQ(m.bugs().front().check, "sleep-in-atomic");
 }
+
+// Timer events are also handled from the dispatch loop of a CPU that has just started
+// to spin, while cur_/running_ still name it. A wakeup of a task on that same CPU was
+// taken for a wakeup by the running task: need_resched was set but the spinning CPU
+// was never interrupted, so under full preemption the woken task waited for the spin
+// to end instead of preempting the spinner at once.
+TEST(EngineRegress, WakeupOnASpinningCpuInterruptsTheSpin) {
+  MachineParams p;
+  p.cpus = 2;
+  p.preempt = PreemptModel::Full;
+  const machine_profile* prof = find_machine_profile("opteron48");
+  Machine m(p, build_topology(prof, 2), prof->costs);
+  const LineId line = m.new_line();
+  int flag = 0;
+  Cycles woken_ran = 0, flag_set = 0;
+  m.spawn("sleeper", 1, [&] {
+    m.sleep_until(20'000);
+    woken_ran = m.now();
+  });
+  m.spawn("spinner", 1, [&] { m.spin_until(line, flag, [](int v) { return v != 0; }); });
+  m.spawn("setter", 0, [&] {
+    m.compute(200'000);
+    flag_set = m.now();
+    m.store(line, flag, 1);
+  });
+  ASSERT_EQ(m.run().end, EndReason::Completed);
+  EXPECT_TRUE(m.bugs().empty());
+  EXPECT_LT(woken_ran, flag_set) << "the wakeup preempts the (preemptible) spinner";
+  EXPECT_LT(woken_ran, Cycles{40'000});
+}

@@ -387,6 +387,181 @@ TEST(Mutex, TwoMutexWaitForCycleIsAFatalDeadlock) {
   EXPECT_EQ(count_bugs(*m, "lock-order"), 1) << "the inversion itself is also reported";
 }
 
+// ---- mutex optimistic spinning (--mutex-spin) -------------------------------------------
+
+namespace {
+struct SpinRun {
+  std::uint64_t waiter_cpu_switches = 0;
+  Cycles waiter_got_it = 0;
+  Cycles holder_released = 0;
+  std::uint64_t contentions = 0;
+  bool clean = false;
+};
+
+/// A holder keeps the mutex 30000 cycles while running; a waiter on CPU 1 asks for it
+/// at ~4000 with nothing else to run there.
+SpinRun spin_while_owner_runs(bool spin) {
+  MachineParams p = params(2);
+  p.mutex_spin = spin;
+  auto m = make(p);
+  struct mutex mx;
+  mutex_init_on(m.get(), &mx, "spin_mutex");
+  SpinRun r;
+  m->spawn("holder", 0, [&] {
+    mutex_lock(&mx);
+    cpu_work(30000);
+    smp_mb();
+    r.holder_released = m->now();
+    mutex_unlock(&mx);
+  });
+  m->spawn("waiter", 1, [&] {
+    cpu_work(1000);
+    mutex_lock(&mx);
+    r.waiter_got_it = m->now();
+    mutex_unlock(&mx);
+  });
+  r.clean = m->run().end == EndReason::Completed && m->bugs().empty();
+  r.waiter_cpu_switches = m->cpu(1).ctx_switches;
+  r.contentions = lock_class(*m, "spin_mutex").contentions;
+  return r;
+}
+}  // namespace
+
+TEST(MutexSpin, SpinnerTakesTheMutexFromARunningOwnerWithoutSleeping) {
+  const SpinRun off = spin_while_owner_runs(false);
+  const SpinRun on = spin_while_owner_runs(true);
+  ASSERT_TRUE(off.clean);
+  ASSERT_TRUE(on.clean);
+  EXPECT_EQ(off.contentions, 1u);
+  EXPECT_EQ(on.contentions, 1u) << "a spin that ends in the mutex is still a contention";
+  // Off: the waiter sleeps (waiter -> idle) and is woken (idle -> waiter).
+  EXPECT_GE(off.waiter_cpu_switches, on.waiter_cpu_switches + 2);
+  // On: it takes the mutex within a line transfer of the release, not a wakeup later.
+  EXPECT_GT(on.waiter_got_it, on.holder_released);
+  EXPECT_LT(on.waiter_got_it - on.holder_released, off.waiter_got_it - off.holder_released);
+  EXPECT_LT(on.waiter_got_it - on.holder_released, Cycles{1500}) << "no IPI, no context switch";
+}
+
+TEST(MutexSpin, SpinnerQueuesWhenTheOwnerGoesOffCpu) {
+  MachineParams p = params(2);
+  p.mutex_spin = true;
+  auto m = make(p);
+  struct mutex mx;
+  mutex_init_on(m.get(), &mx, "sleepy_owner");
+  Cycles waiter_got_it = 0, holder_slept = 0;
+  m->spawn("holder", 0, [&] {
+    mutex_lock(&mx);
+    cpu_work(5000);
+    holder_slept = m->now();
+    m->sleep_until(m->now() + 200000);  // sleeps holding the mutex: spinning is pointless
+    mutex_unlock(&mx);
+  });
+  m->spawn("waiter", 1, [&] {
+    cpu_work(1000);
+    mutex_lock(&mx);
+    waiter_got_it = m->now();
+    mutex_unlock(&mx);
+  });
+  ASSERT_EQ(m->run().end, EndReason::Completed) << all_bugs(*m);
+  EXPECT_TRUE(m->bugs().empty()) << all_bugs(*m);
+  EXPECT_GT(waiter_got_it, holder_slept + 200000);
+  // It stopped spinning when the owner went off CPU: CPU 1 spun only until then.
+  EXPECT_LT(m->cpu(1).spin_cycles, Cycles{10000}) << m->cpu(1).spin_cycles;
+  EXPECT_GE(m->cpu(1).ctx_switches, 2u) << "then it slept";
+}
+
+TEST(MutexSpin, SpinnerYieldsWhenAnotherTaskWantsItsCpu) {
+  MachineParams p = params(2);
+  p.mutex_spin = true;
+  p.preempt = PreemptModel::Full;
+  auto m = make(p);
+  struct mutex mx;
+  mutex_init_on(m.get(), &mx, "resched_mutex");
+  std::vector<std::string> order;
+  m->spawn("holder", 0, [&] {
+    mutex_lock(&mx);
+    cpu_work(100000);
+    smp_mb();
+    order.push_back("release");
+    mutex_unlock(&mx);
+  });
+  m->spawn("other", 1, [&] {
+    m->sleep_until(20000);  // runs first, sleeps; wakes while the spinner spins on CPU 1
+    order.push_back("other");
+  });
+  m->spawn("spinner", 1, [&] {
+    cpu_work(1000);
+    mutex_lock(&mx);
+    order.push_back("spinner");
+    mutex_unlock(&mx);
+  });
+  ASSERT_EQ(m->run().end, EndReason::Completed) << all_bugs(*m);
+  EXPECT_TRUE(m->bugs().empty()) << all_bugs(*m);
+  EXPECT_EQ(order, (std::vector<std::string>{"other", "release", "spinner"}))
+      << "need_resched ends the spin: the woken task runs before the mutex is free";
+}
+
+TEST(MutexSpin, WaitForCycleIsStillAFatalDeadlock) {
+  MachineParams p = params(2);
+  p.mutex_spin = true;
+  auto m = make(p);
+  struct mutex a, b;
+  mutex_init_on(m.get(), &a, "spin_cycle_A");
+  mutex_init_on(m.get(), &b, "spin_cycle_B");
+  m->spawn("ab", 0, [&] {
+    mutex_lock(&a);
+    cpu_work(5000);
+    mutex_lock(&b);
+    mutex_unlock(&b);
+    mutex_unlock(&a);
+  });
+  m->spawn("ba", 1, [&] {
+    mutex_lock(&b);
+    cpu_work(8000);
+    mutex_lock(&a);
+    mutex_unlock(&a);
+    mutex_unlock(&b);
+  });
+  EXPECT_EQ(m->run().end, EndReason::FatalBug);
+  const BugReport* d = find_bug(*m, "deadlock");
+  ASSERT_NE(d, nullptr) << all_bugs(*m);
+  EXPECT_NE(d->message.find("wait-for cycle"), std::string::npos) << d->message;
+}
+
+TEST(MutexSpin, StressKeepsExclusionUnderEveryStrategy) {
+  for (const char* strategy : {"time", "random", "pct:3"}) {
+    for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+      MachineParams p = params(4, seed);
+      p.mutex_spin = true;
+      p.strategy = strategy;
+      p.preempt = seed % 2 ? PreemptModel::Full : PreemptModel::Voluntary;
+      auto m = make(p);
+      struct mutex mx;
+      mutex_init_on(m.get(), &mx, "stress_spin");
+      LineId line = m->new_line();
+      std::uint64_t counter = 0;
+      int inside = 0, overlap = 0;
+      for (int t = 0; t < 6; ++t)
+        m->spawn(named("t", t), t % 4, [&, t] {
+          for (int i = 0; i < 30; ++i) {
+            mutex_lock(&mx);
+            if (++inside != 1) ++overlap;
+            const std::uint64_t v = m->load(line, counter);
+            cpu_work(200 + 50 * static_cast<Cycles>(t));
+            m->store(line, counter, v + 1);
+            --inside;
+            mutex_unlock(&mx);
+            cpu_work(300);
+          }
+        });
+      ASSERT_EQ(m->run().end, EndReason::Completed) << strategy << " seed " << seed << "\n" << all_bugs(*m);
+      EXPECT_TRUE(m->bugs().empty()) << strategy << " seed " << seed << "\n" << all_bugs(*m);
+      EXPECT_EQ(counter, 180u) << strategy << " seed " << seed;
+      EXPECT_EQ(overlap, 0) << strategy << " seed " << seed;
+    }
+  }
+}
+
 // ---- rw_semaphore ---------------------------------------------------------------------
 
 TEST(RwSem, ReadersShare) {
