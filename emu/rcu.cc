@@ -30,6 +30,10 @@ std::uint32_t ObjectTracker::alloc(const std::string& kind) {
 }
 
 void ObjectTracker::free(std::uint32_t id) {
+  if (id >= live_.size()) {
+    m_.report_bug("bad-free", "free of object #" + std::to_string(id) + ", which was never allocated", true);
+    return;
+  }
   if (!live_[id]) {
     m_.report_bug("double-free", kinds_[id] + " #" + std::to_string(id) + " freed twice", true);
     return;
@@ -38,6 +42,10 @@ void ObjectTracker::free(std::uint32_t id) {
 }
 
 bool ObjectTracker::check(std::uint32_t id, const std::string& what) {
+  if (id >= live_.size()) {
+    m_.report_bug("bad-access", what + ": object #" + std::to_string(id) + " was never allocated", true);
+    return false;
+  }
   if (live_[id]) return true;
   m_.report_bug("use-after-free", what + ": " + kinds_[id] + " #" + std::to_string(id) + " was freed", true);
   return false;

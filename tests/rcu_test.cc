@@ -170,6 +170,41 @@ TEST(Rcu, ObjectFreedWhileItsCallbackWaitsIsCaught) {
   EXPECT_EQ(m->bugs().back().check, "rcu-callback-freed");
 }
 
+TEST(Objects, UseAfterFreeDoubleFreeAndUnknownIdsAreFatalReports) {
+  struct Case {
+    const char* check;
+    void (*body)();
+  };
+  const Case cases[] = {
+      {"use-after-free", [] {
+         const unsigned id = obj_alloc("thing");
+         EXPECT_TRUE(obj_check(id, "first read"));
+         obj_free(id);
+         obj_check(id, "second read");
+       }},
+      {"double-free", [] {
+         const unsigned id = obj_alloc("thing");
+         obj_free(id);
+         obj_free(id);
+       }},
+      {"bad-free", [] { obj_free(12345); }},
+      {"bad-access", [] { obj_check(777, "wild read"); }},
+  };
+  for (const Case& c : cases) {
+    auto m = make(1, RcuFlavor::Sched);
+    bool after = false;
+    m->spawn("t", 0, [&] {
+      c.body();
+      after = true;  // a fatal report does not return
+    });
+    EXPECT_EQ(m->run().end, EndReason::FatalBug) << c.check;
+    EXPECT_FALSE(after) << c.check;
+    ASSERT_EQ(m->bugs().size(), 1u) << c.check;
+    EXPECT_EQ(m->bugs()[0].check, c.check);
+    EXPECT_EQ(m->bugs()[0].task, "t");
+  }
+}
+
 TEST(Rcu, RcuReadersWorkloadCleanAndPlantedBugCaught) {
   for (const char* flavor : {"sched", "preempt"}) {
     for (int seed = 1; seed <= 5; ++seed) {
