@@ -1,5 +1,9 @@
 #include "cli/runner.h"
 
+#include <cerrno>
+#include <cstdlib>
+#include <stdexcept>
+
 #include "arch/profiles.h"
 #include "emu/errors.h"
 
@@ -15,6 +19,72 @@ std::string build_identity() {
 #else
   return std::string("smpemu ") + SMPEMU_GIT_REV + " debug";
 #endif
+}
+
+bool parse_unsigned(const std::string& s, std::uint64_t max, std::uint64_t& out) {
+  if (s.empty() || s.size() > 20 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+  errno = 0;
+  const unsigned long long v = std::strtoull(s.c_str(), nullptr, 10);
+  if (errno != 0 || v > max) return false;
+  out = v;
+  return true;
+}
+
+void apply_setting(RunConfig& cfg, const std::string& key_in, const std::string& value, bool as_option) {
+  std::string key = key_in;
+  for (char& ch : key)
+    if (ch == '-') ch = '_';
+  std::string shown = as_option ? "--" + key_in : key_in;
+  MachineParams& p = cfg.params;
+  std::uint64_t v = 0;
+  try {
+    if (key == "cpus") {
+      if (!parse_unsigned(value, 1u << 20, v) || v == 0)
+        throw ConfigError("impossible CPU count " + value + " (expected 1.." + std::to_string(kMaxCpus) + ")");
+      p.cpus = static_cast<int>(v);
+    } else if (key == "seed") {
+      if (!parse_unsigned(value, ~0ULL, p.seed))
+        throw ConfigError("bad " + shown + " '" + value + "' (expected an integer 0..2^64-1)");
+    } else if (key == "machine") {
+      cfg.machine = value;
+    } else if (key == "strategy") {
+      p.strategy = value;
+    } else if (key == "preempt") {
+      p.preempt = parse_preempt(value);
+    } else if (key == "rcu") {
+      p.rcu = parse_rcu_flavor(value);
+    } else if (key == "mutex_spin") {
+      p.mutex_spin = parse_on_off(shown, value);
+    } else if (key == "hz") {
+      if (!parse_unsigned(value, 100000, v) || v == 0)
+        throw ConfigError("bad " + shown + " '" + value + "' (expected 1..100000)");
+      p.hz = static_cast<std::uint32_t>(v);
+    } else if (key == "jitter") {
+      if (!parse_unsigned(value, 100, v)) throw ConfigError("bad " + shown + " '" + value + "' (expected 0..100)");
+      p.jitter_pct = static_cast<std::uint32_t>(v);
+    } else if (key == "max_cycles") {
+      if (!parse_unsigned(value, ~0ULL, p.max_cycles))
+        throw ConfigError("bad " + shown + " '" + value + "' (expected a cycle count)");
+    } else {
+      cfg.set[key_in] = value;
+    }
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(e.what());
+  }
+}
+
+void apply_settings_list(RunConfig& cfg, const std::string& list) {
+  std::size_t pos = 0;
+  while (pos <= list.size()) {
+    std::size_t comma = list.find(',', pos);
+    if (comma == std::string::npos) comma = list.size();
+    const std::string kv = list.substr(pos, comma - pos);
+    pos = comma + 1;
+    if (kv.empty()) continue;
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) throw ConfigError("bad setting '" + kv + "' (expected KEY=VALUE)");
+    apply_setting(cfg, kv.substr(0, eq), kv.substr(eq + 1));
+  }
 }
 
 void validate(const RunConfig& cfg) {

@@ -33,6 +33,18 @@ struct RunResult {
   double clock_hz = 0;
 };
 
+/// Strict unsigned parse: digits only, at most `max`.
+bool parse_unsigned(const std::string& s, std::uint64_t max, std::uint64_t& out);
+
+/// Applies one setting KEY=VALUE to `cfg`: an engine parameter (cpus, seed, machine,
+/// strategy, preempt, rcu, mutex_spin, hz, jitter, max_cycles; '-' and '_' alike) or,
+/// for any other key, a workload knob (checked when the run is validated). Messages name
+/// the key as an option ("--seed") when `as_option`. Throws ConfigError.
+void apply_setting(RunConfig& cfg, const std::string& key, const std::string& value, bool as_option = false);
+
+/// Parses "K=V,K=V" (compare variants) into settings applied on top of `cfg`.
+void apply_settings_list(RunConfig& cfg, const std::string& list);
+
 /// Checks a configuration without running it. Throws ConfigError with a one-line message.
 void validate(const RunConfig& cfg);
 

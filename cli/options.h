@@ -1,0 +1,50 @@
+// Command-line plumbing shared by the smpemu commands: the run-configuration options
+// every command that runs a workload accepts (run, fuzz, compare), exit codes, and the
+// one-line usage error.
+//
+// Options are kept as strings and parsed strictly by apply_config_options(): CLI11's
+// own integer parsing would wrap "-1" to 2^64-1, and every bad value must be a one-line
+// error with exit status 2.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cli/runner.h"
+
+namespace smpemu {
+
+constexpr int kExitOk = 0;
+constexpr int kExitBug = 1;
+constexpr int kExitUsage = 2;
+/// `smpemu replay`: the replayed digest differs from the recorded one (log not edited).
+constexpr int kExitMismatch = 3;
+
+/// Prints "smpemu: error: MSG" on stderr; returns kExitUsage.
+int usage_error(const std::string& msg);
+
+/// The run-configuration options, as typed.
+struct ConfigOptions {
+  std::string cpus = "8", seed = "1", hz = "250", jitter = "0", max_cycles = "0";
+  std::string machine = "opteron48", strategy = "time", preempt = "voluntary", rcu = "sched";
+  std::string mutex_spin = "off";
+  std::vector<std::string> sets;  ///< --set KEY=VALUE
+};
+
+/// Adds --cpus --seed --machine --strategy --preempt --rcu --mutex-spin --hz --jitter
+/// --max-cycles --set to `cmd` (without --seed if `with_seed` is false).
+void add_config_options(CLI::App* cmd, ConfigOptions& o, bool with_seed = true);
+
+/// Fills `cfg` (workload excluded) from the options. Throws ConfigError.
+void apply_config_options(const ConfigOptions& o, RunConfig& cfg);
+
+/// A subcommand and what to run when it was chosen.
+using Command = std::pair<CLI::App*, std::function<int()>>;
+
+Command add_list_command(CLI::App& app);
+Command add_run_command(CLI::App& app);
+
+}  // namespace smpemu
