@@ -114,7 +114,7 @@ void validate(const RunConfig& cfg) {
   (void)resolve_knobs(*spec, cfg.set);
 }
 
-RunResult run_once(const RunConfig& cfg, StackPool* pool) {
+RunResult run_once(const RunConfig& cfg, StackPool* pool, const std::function<void(Machine&)>& prepare) {
   validate(cfg);
   const WorkloadSpec* spec = find_workload(cfg.workload);
   const machine_profile* prof = find_machine_profile(cfg.machine);
@@ -125,6 +125,7 @@ RunResult run_once(const RunConfig& cfg, StackPool* pool) {
   Machine m(cfg.params, build_topology(prof, cfg.params.cpus), prof->costs, pool);
   std::unique_ptr<Workload> w = spec->make();
   w->setup(m, r.knobs);
+  if (prepare) prepare(m);
   r.stats = m.run();
   r.bugs = m.bugs();
   w->finish(m, r.metrics, r.bugs);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -49,7 +50,10 @@ void apply_settings_list(RunConfig& cfg, const std::string& list);
 void validate(const RunConfig& cfg);
 
 /// Builds the machine, runs the workload, collects results. Throws ConfigError.
-RunResult run_once(const RunConfig& cfg, StackPool* pool = nullptr);
+/// `prepare` (optional) is called on the machine after the workload's setup and before
+/// the run: to replace the strategy (record, replay) or attach a trace.
+RunResult run_once(const RunConfig& cfg, StackPool* pool = nullptr,
+                   const std::function<void(Machine&)>& prepare = {});
 
 /// The command line that reproduces `cfg` exactly.
 std::string repro_command(const RunConfig& cfg);

@@ -154,6 +154,12 @@ RunStats Machine::run() {
 
 // ---- turn-taking ----------------------------------------------------------------
 
+void Machine::set_strategy(std::unique_ptr<Strategy> s) {
+  if (running_run_) panic("set_strategy() after run()", cur_ ? cur_->clock : 0, cur_ ? cur_->id : kNoCpu);
+  strategy_ = std::move(s);
+  time_ = dynamic_cast<TimeStrategy*>(strategy_.get());
+}
+
 void Machine::dispatch(Cpu* cur) {
   if (tearing_down_) return;
   resume_cpu(choose(cur));

@@ -180,6 +180,11 @@ class Machine {
   LineId new_line() { return coherence_.new_line(); }
   /// Random stream `name` derived from the run's seed (independent of the schedule).
   Rng rng(std::string_view name) const { return Rng(params_.seed, name); }
+  /// Replaces the strategy built from MachineParams::strategy (before run(); used to
+  /// record or replay decision logs, emu/decision_log.h).
+  void set_strategy(std::unique_ptr<Strategy> s);
+  /// The strategy in use.
+  Strategy& strategy() { return *strategy_; }
   /// Runs until every task has exited, a fatal bug, a deadlock, or the time limit.
   RunStats run();
 
