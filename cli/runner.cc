@@ -130,6 +130,7 @@ RunResult run_once(const RunConfig& cfg, StackPool* pool, const std::function<vo
   r.bugs = m.bugs();
   w->finish(m, r.metrics, r.bugs);
   r.histograms = m.histograms();
+  for (const LockClass& c : m.lockdep().classes()) r.locks.push_back({c.name, c.acquisitions, c.contentions});
   return r;
 }
 

@@ -24,6 +24,13 @@ struct RunConfig {
   std::map<std::string, std::string> set;  ///< workload knobs as given by --set
 };
 
+/// Per lock class counters (the histograms are lock.<name>.wait / .hold).
+struct LockClassStats {
+  std::string name;
+  std::uint64_t acquisitions = 0;
+  std::uint64_t contentions = 0;
+};
+
 struct RunResult {
   RunConfig config;
   Knobs knobs;  ///< every knob, defaults filled in
@@ -31,6 +38,7 @@ struct RunResult {
   std::vector<BugReport> bugs;
   std::map<std::string, Histogram> histograms;
   Metrics metrics;
+  std::vector<LockClassStats> locks;  ///< every lock class, in registration order
   double clock_hz = 0;
 };
 

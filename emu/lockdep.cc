@@ -93,6 +93,11 @@ void LockDep::acquired(Task* t, const void* lock, std::uint32_t cls, LockKind ki
   if (contended) ++c.contentions;
   const Cycles now = m_.now();
   c.wait->record(now - requested);
+  if (Trace* tr = m_.trace()) {
+    const std::uint32_t id = tr->intern(instance);
+    if (contended) m_.trace_add(requested, m_.cpu_id(), TraceKind::LockContend, id, cls);
+    m_.trace_event(TraceKind::LockAcquire, id, now - requested);
+  }
   t->held_locks.push_back(HeldLock{lock, cls, kind, now, instance});
 }
 
@@ -105,6 +110,7 @@ bool LockDep::released(Task* t, const void* lock, const std::string& instance) {
   for (auto it = held.rbegin(); it != held.rend(); ++it) {
     if (it->lock != lock) continue;
     classes_[it->cls].hold->record(m_.now() - it->since);
+    if (Trace* tr = m_.trace()) m_.trace_event(TraceKind::LockRelease, tr->intern(it->instance), m_.now() - it->since);
     held.erase(std::next(it).base());
     return true;
   }

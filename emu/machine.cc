@@ -117,6 +117,7 @@ Task* Machine::spawn(std::string name, CpuId cpu, std::function<void()> fn) {
   task->ctx = make_fiber(task);
   tasks_.push_back(std::move(t));
   ++live_tasks_;
+  if (trace_) trace_->set_task_name(task->id, task->name);
   if (running_run_ && running_ != &main_task_) {
     sync_point();
     enqueue_task(task, cur_->clock);
@@ -153,6 +154,31 @@ RunStats Machine::run() {
 }
 
 // ---- turn-taking ----------------------------------------------------------------
+
+void Machine::set_trace(Trace* t) {
+  trace_ = t;
+  if (!t) return;
+  t->ncpus = ncpus();
+  t->clock_hz = static_cast<double>(costs_.clock_hz);
+  for (const auto& task : tasks_) t->set_task_name(task->id, task->name);
+}
+
+void Machine::trace_add(Cycles time, CpuId cpu, TraceKind k, std::uint64_t a, std::uint64_t b) {
+  const Cpu& c = cpus_[static_cast<std::size_t>(cpu)];
+  const Task* t = c.curr;
+  std::uint8_t flags = 0;
+  if (t) flags = static_cast<std::uint8_t>(std::min(t->preempt_count, 15) & trace_flags::kPreemptMask);
+  if (c.irqs_off) flags |= trace_flags::kIrqsOff;
+  if (c.need_resched) flags |= trace_flags::kNeedResched;
+  if (c.in_irq) flags |= trace_flags::kHardIrq;
+  trace_->add(TraceEvent{time, a, b, t ? t->id : 0, static_cast<std::int16_t>(cpu), k, flags});
+}
+
+void Machine::trace_mark(const char* name, std::uint64_t value) {
+  note(Ev::Workload, 0x6d61726b, value);  // "mark"
+  if (trace_) [[unlikely]]
+    trace_add(cur_->clock, cur_->id, TraceKind::Mark, trace_->intern(name), value);
+}
 
 void Machine::set_strategy(std::unique_ptr<Strategy> s) {
   if (running_run_) panic("set_strategy() after run()", cur_ ? cur_->clock : 0, cur_ ? cur_->id : kNoCpu);
@@ -315,7 +341,10 @@ void Machine::run_body(Task* t) {
   if (tearing_down_) return;
   std::string error;
   try {
-    if (!t->is_idle) note(Ev::TaskStart, t->id, 0);
+    if (!t->is_idle) {
+      note(Ev::TaskStart, t->id, 0);
+      trace_event(TraceKind::TaskStart, t->id, 0);
+    }
     t->fn();
   } catch (const TaskKilled&) {
     return;
@@ -367,6 +396,7 @@ boost::context::fiber Machine::fiber_exit(Task* t) {
     Cpu* c = cur_;
     rcu_->on_schedule(*c);  // the exiting task's final schedule()
     note(Ev::TaskExit, t->id, 0);
+    trace_event(TraceKind::TaskExit, t->id, 0);
     t->state = TaskState::Dead;
     --live_tasks_;
     if (!c->rq.empty()) {
@@ -386,6 +416,7 @@ boost::context::fiber Machine::fiber_exit(Task* t) {
     c->irqs_off = false;  // the next task runs with IRQs on (see context_switch)
     update_next_irq(*c);
     note(Ev::CtxSwitch, t->id, next->id);
+    trace_event(TraceKind::CtxSwitch, t->id, next->id);
   }
   running_ = next;
   switched_from_ = t;
@@ -483,6 +514,7 @@ void Machine::handle_irqs(Cpu* c) {
     c->next_tick += (missed + 1) * tick_interval_;
     ++c->ticks;
     note(Ev::Tick, c->ticks, 0);
+    trace_event(TraceKind::Tick, c->ticks, 0);
     rcu_->on_tick(*c);
     // Round-robin: a tick preempts the running task if another one waits for the CPU.
     if (!c->rq.empty() && !c->curr->is_idle) c->need_resched = true;
@@ -492,6 +524,7 @@ void Machine::handle_irqs(Cpu* c) {
     c->ipis.pop_front();
     ++c->ipis_handled;
     note(Ev::IpiHandle, ipi.fn ? 1 : 0, 0);
+    trace_event(TraceKind::IpiHandle, ipi.fn ? 1 : 0, 0);
     if (ipi.fn)
       ipi.fn(*this, ipi.arg);
     else
@@ -526,13 +559,17 @@ void Machine::send_ipi(CpuId target, IpiFn fn, void* arg) {
   Cpu* c = cur_;
   c->clock += costs_.ipi_send;
   note(Ev::IpiSend, static_cast<std::uint64_t>(target), fn ? 1 : 0);
+  trace_event(TraceKind::IpiSend, static_cast<std::uint64_t>(target), fn ? 1 : 0);
   const Cycles arrival = c->clock + costs_.ipi_latency + coherence_.transfer_cost(c->id, target);
   post_ipi(cpus_[static_cast<std::size_t>(target)], arrival, fn, arg);
 }
 
 void Machine::irq_enable() {
   Cpu* c = cur_;
-  if (c->irqs_off && !c->in_irq) irqsoff_->record(c->clock - c->irqs_off_since);
+  if (c->irqs_off && !c->in_irq) {
+    irqsoff_->record(c->clock - c->irqs_off_since);
+    trace_event(TraceKind::IrqOff, c->irqs_off_since, 0);
+  }
   c->irqs_off = false;
   update_next_irq(*c);
   if (c->clock >= c->next_irq) sync_point();  // pending interrupts fire now
@@ -549,6 +586,7 @@ void Machine::report_bug(const std::string& check, const std::string& message, b
   logger("emu")->info("bug [{}] at cycle {} on cpu {}: {}", check, b.cycle, b.cpu, message);
   bugs_.push_back(std::move(b));
   note(Ev::Bug, bugs_.size(), fatal ? 1 : 0);
+  if (trace_) trace_add(cur_->clock, cur_->id, TraceKind::Bug, trace_->intern(check + ": " + message), fatal ? 1 : 0);
   if (fatal && running_ != &main_task_) {
     end_ = EndReason::FatalBug;
     stop_ = true;

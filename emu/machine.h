@@ -60,6 +60,7 @@
 #include "emu/topology.h"
 #include "emu/types.h"
 #include "traces/digest.h"
+#include "traces/trace.h"
 
 namespace smpemu {
 
@@ -180,6 +181,21 @@ class Machine {
   LineId new_line() { return coherence_.new_line(); }
   /// Random stream `name` derived from the run's seed (independent of the schedule).
   Rng rng(std::string_view name) const { return Rng(params_.seed, name); }
+  /// Attaches a trace (before run(); the Machine does not own it). Task names are
+  /// recorded in it; events are added while the run goes on (traces/trace.h).
+  void set_trace(Trace* t);
+  Trace* trace() const { return trace_; }
+  /// Records an event on the current CPU if a trace is attached (for mm/arch code:
+  /// TLB flushes, page faults). Not a sync point.
+  void trace_event(TraceKind k, std::uint64_t a, std::uint64_t b) {
+    if (trace_) [[unlikely]]
+      trace_add(cur_->clock, cur_->id, k, a, b);
+  }
+  /// Adds a trace event at `time` stamped with CPU `cpu`'s state (trace() must be set).
+  [[gnu::noinline]] void trace_add(Cycles time, CpuId cpu, TraceKind k, std::uint64_t a, std::uint64_t b);
+  /// Workload-defined event `name` with a value: folded into the digest, and a `Mark`
+  /// in the trace. Not a sync point.
+  void trace_mark(const char* name, std::uint64_t value);
   /// Replaces the strategy built from MachineParams::strategy (before run(); used to
   /// record or replay decision logs, emu/decision_log.h).
   void set_strategy(std::unique_ptr<Strategy> s);
@@ -454,7 +470,10 @@ class Machine {
   void note(Ev kind, std::uint64_t a, std::uint64_t b) {
     digest_.add(kind, cur_->clock, cur_->id, a, b);
     ++events_;
+    if (trace_) [[unlikely]]
+      if (trace_->detail()) trace_add(cur_->clock, cur_->id, TraceKind::Sync, static_cast<std::uint64_t>(kind), a);
   }
+
 
   // Shared accesses (machine.cc).
   void access(LineId l, Access kind, Ev ev);
@@ -509,6 +528,7 @@ class Machine {
   std::vector<Cpu> cpus_;
   std::vector<std::unique_ptr<Task>> tasks_;
   Task main_task_;           // the host context that called run()
+  Trace* trace_ = nullptr;   // not owned; nullptr when not tracing
   Task* running_ = nullptr;  // the task whose fiber executes now
   Cpu* cur_ = nullptr;       // the CPU whose turn it is (owner of running_)
   std::vector<Event> queue_;  // timed events, min-heap on (time, prio, seq)

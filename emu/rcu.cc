@@ -135,6 +135,7 @@ void Rcu::maybe_start_gp() {
   if (!any) return;
   gp_active_ = true;
   gp_start_ = m_.now();
+  m_.trace_event(TraceKind::RcuGpStart, completed_ + 1, 0);
   cpus_pending_ = 0;
   for (CpuId c = 0; c < m_.ncpus(); ++c) {
     // Idle CPUs are in an extended quiescent state (NOHZ idle).
@@ -168,6 +169,7 @@ void Rcu::end_gp() {
   gp_active_ = false;
   ++completed_;
   gp_hist_->record(m_.now() - gp_start_);
+  m_.trace_event(TraceKind::RcuGpEnd, completed_, m_.now() - gp_start_);
   for (CpuId c = 0; c < m_.ncpus(); ++c) {
     auto& w = waiting_[static_cast<std::size_t>(c)];
     auto& r = ready_[static_cast<std::size_t>(c)];

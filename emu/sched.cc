@@ -66,6 +66,7 @@ void Machine::context_switch(Cpu* c, Task* prev, Task* next) {
     next->woken = false;
   }
   note(Ev::CtxSwitch, prev->id, next->id);
+  trace_event(TraceKind::CtxSwitch, prev->id, next->id);
   c->curr = next;
   // Optimistic spinners watch their mutex owner's on_cpu: tell them it went off CPU.
   if (params_.mutex_spin)
@@ -86,6 +87,7 @@ void Machine::enqueue_task(Task* t, Cycles at) {
   if (t->on_rq) return;     // preempted before it could sleep: already queued
   t->wake_time = at;
   t->woken = true;
+  if (trace_) trace_add(at, t->cpu, TraceKind::Wakeup, t->id, 0);
   d.rq.push_back(t);
   t->on_rq = true;
   if (d.state == CpuState::Idle) {
@@ -133,6 +135,7 @@ void Machine::preempt_enable() {
   }
   if (--t->preempt_count != 0) return;
   preemptoff_->record(cur_->clock - t->preempt_off_since);
+  trace_event(TraceKind::PreemptOff, t->preempt_off_since, 0);
   if (params_.preempt == PreemptModel::Full && cur_->need_resched && !cur_->irqs_off) preempt_schedule();
 }
 
