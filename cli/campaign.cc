@@ -1,0 +1,387 @@
+#include "cli/campaign.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <limits>
+#include <mutex>
+#include <set>
+
+#include "cli/parallel.h"
+#include "cli/record.h"
+#include "emu/errors.h"
+#include "emu/log.h"
+
+namespace smpemu {
+
+namespace {
+
+/// Signatures of one run, each once (a run counts once per signature).
+std::map<std::string, std::string> run_signatures(const RunResult& r) {
+  std::map<std::string, std::string> sigs;  // signature -> check
+  for (const BugReport& b : r.bugs) sigs.emplace(bug_signature(b), b.check);
+  return sigs;
+}
+
+/// Order-independent aggregate of runs (sums, minima, smallest seeds).
+struct Aggregate {
+  std::uint64_t runs = 0;
+  std::uint64_t bugs_found = 0;
+  std::map<std::string, SignatureStats> sigs;
+  std::set<std::uint64_t> seeds;
+  bool truncated = false;
+
+  void add(std::uint64_t seed, const std::map<std::string, std::string>& run_sigs) {
+    ++runs;
+    if (run_sigs.empty()) return;
+    ++bugs_found;
+    for (const auto& [sig, check] : run_sigs) {
+      auto [it, fresh] = sigs.try_emplace(sig);
+      SignatureStats& s = it->second;
+      if (fresh) {
+        s.signature = sig;
+        s.check = check;
+        s.first_seed = seed;
+      }
+      ++s.count;
+      s.first_seed = std::min(s.first_seed, seed);
+    }
+    seeds.insert(seed);
+    if (seeds.size() > kMaxListedSeeds) {
+      seeds.erase(std::prev(seeds.end()));
+      truncated = true;
+    }
+  }
+};
+
+std::vector<SignatureStats> ordered(std::vector<SignatureStats> v) {
+  std::sort(v.begin(), v.end(), [](const SignatureStats& x, const SignatureStats& y) {
+    return std::tie(x.first_seed, x.signature) < std::tie(y.first_seed, y.signature);
+  });
+  return v;
+}
+
+std::uint64_t parse_u64(const std::string& s, const std::string& what) {
+  std::uint64_t v = 0;
+  if (!parse_unsigned(s, std::numeric_limits<std::uint64_t>::max(), v)) throw ConfigError(what);
+  return v;
+}
+
+}  // namespace
+
+std::string ShardSet::to_string() const {
+  std::string s;
+  for (std::uint64_t k : indices) {
+    if (!s.empty()) s += ',';
+    s += std::to_string(k);
+  }
+  s += '/';
+  s += std::to_string(count);
+  return s;
+}
+
+ShardSet parse_shard_set(const std::string& text) {
+  const std::string bad = "bad shard '" + text + "' (expected K/N with 1 <= K <= N)";
+  const auto slash = text.find('/');
+  if (slash == std::string::npos) throw ConfigError(bad);
+  ShardSet s;
+  s.indices.clear();
+  s.count = parse_u64(text.substr(slash + 1), bad);
+  if (s.count == 0) throw ConfigError(bad);
+  std::string ks = text.substr(0, slash);
+  std::size_t pos = 0;
+  while (pos <= ks.size()) {
+    std::size_t comma = ks.find(',', pos);
+    if (comma == std::string::npos) comma = ks.size();
+    const std::uint64_t k = parse_u64(ks.substr(pos, comma - pos), bad);
+    if (k == 0 || k > s.count) throw ConfigError(bad);
+    s.indices.push_back(k);
+    pos = comma + 1;
+  }
+  std::sort(s.indices.begin(), s.indices.end());
+  if (std::adjacent_find(s.indices.begin(), s.indices.end()) != s.indices.end()) throw ConfigError(bad);
+  return s;
+}
+
+ShardSet parse_shard(const std::string& text) {
+  if (text.find(',') != std::string::npos)
+    throw ConfigError("bad --shard '" + text + "' (expected K/N with 1 <= K <= N)");
+  try {
+    return parse_shard_set(text);
+  } catch (const ConfigError&) {
+    throw ConfigError("bad --shard '" + text + "' (expected K/N with 1 <= K <= N)");
+  }
+}
+
+std::uint64_t shard_runs(std::uint64_t runs, std::uint64_t k, std::uint64_t n) {
+  // Offsets i in [0, runs) with i % n == k - 1.
+  return runs > k - 1 ? (runs - (k - 1) - 1) / n + 1 : 0;
+}
+
+std::map<std::string, std::string> settings_map(const RunConfig& cfg) {
+  validate(cfg);
+  const MachineParams& p = cfg.params;
+  std::map<std::string, std::string> s = resolve_knobs(*find_workload(cfg.workload), cfg.set).all();
+  s["cpus"] = std::to_string(p.cpus);
+  s["machine"] = cfg.machine;
+  s["strategy"] = p.strategy;
+  s["preempt"] = preempt_name(p.preempt);
+  s["rcu"] = rcu_flavor_name(p.rcu);
+  s["mutex_spin"] = p.mutex_spin ? "on" : "off";
+  s["hz"] = std::to_string(p.hz);
+  s["jitter"] = std::to_string(p.jitter_pct);
+  s["max_cycles"] = std::to_string(p.max_cycles);
+  return s;
+}
+
+FuzzResult run_fuzz(const FuzzOptions& opt) {
+  if (opt.runs == 0) throw ConfigError("bad --runs 0 (expected at least 1)");
+  if (opt.seed_base > std::numeric_limits<std::uint64_t>::max() - (opt.runs - 1))
+    throw ConfigError("--seed-base " + std::to_string(opt.seed_base) + " + --runs " + std::to_string(opt.runs) +
+                      " passes 2^64-1");
+  if (opt.shard.indices.size() != 1) throw ConfigError("a fuzz campaign runs exactly one shard");
+  FuzzResult res;
+  res.workload = opt.base.workload;
+  res.settings = settings_map(opt.base);  // validates the configuration
+  res.machine = opt.base.machine;
+  res.strategy = opt.base.params.strategy;
+  res.build = build_identity();
+  res.campaign_runs = opt.runs;
+  res.seed_base = opt.seed_base;
+  res.shard = opt.shard;
+  res.stop_on_first = opt.stop_on_first;
+  res.jobs = opt.jobs;
+
+  const std::uint64_t k = opt.shard.indices.front();
+  const std::uint64_t n_shards = opt.shard.count;
+  const std::uint64_t n = shard_runs(opt.runs, k, n_shards);
+  const auto seed_of = [&](std::uint64_t j) { return opt.seed_base + j * n_shards + (k - 1); };
+
+  std::mutex mu;  // guards agg and failing
+  Aggregate agg;
+  std::map<std::uint64_t, std::map<std::string, std::string>> failing;  // stop_on_first: index -> sigs
+  std::atomic<std::uint64_t> bug_runs{0};
+
+  ParallelOptions popt;
+  popt.jobs = opt.jobs;
+  if (opt.progress)
+    popt.progress = [&](const ParallelProgress& p) { opt.progress(p.done, n, bug_runs.load(), p.seconds); };
+  const auto start = std::chrono::steady_clock::now();
+  const std::uint64_t stop = parallel_for(n, popt, [&](std::uint64_t j, StackPool& pool) {
+    RunConfig cfg = opt.base;
+    cfg.params.seed = seed_of(j);
+    const RunResult r = run_once(cfg, &pool);
+    const auto sigs = run_signatures(r);
+    if (!sigs.empty()) bug_runs.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> lock(mu);
+    if (opt.stop_on_first) {
+      if (!sigs.empty()) failing.emplace(j, sigs);
+    } else {
+      agg.add(cfg.params.seed, sigs);
+    }
+    return opt.stop_on_first && !sigs.empty();
+  });
+  res.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  if (opt.stop_on_first) {
+    // Every index below `stop` ran clean; the run at `stop` (if any) is the first bug.
+    agg.runs = stop < n ? stop + 1 : n;
+    if (stop < n) {
+      Aggregate one;
+      one.add(seed_of(stop), failing.at(stop));
+      one.runs = agg.runs;
+      agg = std::move(one);
+    }
+  }
+  res.runs = agg.runs;
+  res.bugs_found = agg.bugs_found;
+  if (!agg.seeds.empty()) res.first_bug_run = *agg.seeds.begin();
+  res.seeds.assign(agg.seeds.begin(), agg.seeds.end());
+  res.seeds_truncated = agg.truncated;
+  for (auto& [sig, s] : agg.sigs) {
+    RunConfig cfg = opt.base;
+    cfg.params.seed = s.first_seed;
+    s.repro = repro_command(cfg);
+    res.signatures.push_back(s);
+  }
+  res.signatures = ordered(std::move(res.signatures));
+  return res;
+}
+
+void record_signatures(FuzzResult& r, const RunConfig& base, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir))
+    throw ConfigError("cannot create record directory '" + dir + "'" + (ec ? ": " + ec.message() : ""));
+  StackPool pool;
+  std::map<std::uint64_t, std::string> done;  // seed -> path (signatures may share a seed)
+  for (SignatureStats& s : r.signatures) {
+    auto it = done.find(s.first_seed);
+    if (it == done.end()) {
+      RunConfig cfg = base;
+      cfg.params.seed = s.first_seed;
+      const std::string path = (std::filesystem::path(dir) / fmt::format("{}-seed{}.rec", r.workload, s.first_seed)).string();
+      const RunResult rr = record_run_to(cfg, path, &pool);
+      bool seen = false;
+      for (const BugReport& b : rr.bugs) seen = seen || bug_signature(b) == s.signature;
+      if (!seen) logger("cli")->warn("recorded seed {} did not report '{}' again", s.first_seed, s.signature);
+      it = done.emplace(s.first_seed, path).first;
+    }
+    s.record = it->second;
+  }
+}
+
+nlohmann::json fuzz_to_json(const FuzzResult& r) {
+  using nlohmann::json;
+  json j;
+  j["workload"] = r.workload;
+  j["machine"] = r.machine;
+  j["strategy"] = r.strategy;
+  j["settings"] = r.settings;
+  j["build"] = r.build;
+  j["campaign_runs"] = r.campaign_runs;
+  j["seed_base"] = r.seed_base;
+  j["shard"] = r.shard.to_string();
+  j["complete"] = r.shard.complete();
+  j["stop_on_first"] = r.stop_on_first;
+  j["jobs"] = r.jobs;
+  j["runs"] = r.runs;
+  j["bugs_found"] = r.bugs_found;
+  j["first_bug_run"] = r.first_bug_run ? json(*r.first_bug_run) : json(nullptr);
+  j["host_seconds"] = r.host_seconds;
+  j["runs_per_second"] = r.runs_per_second();
+  json sigs = json::array();
+  for (const SignatureStats& s : r.signatures) {
+    json o = {{"signature", s.signature}, {"check", s.check},   {"count", s.count},
+              {"first_seed", s.first_seed}, {"repro", s.repro}};
+    if (!s.record.empty()) o["record"] = s.record;
+    sigs.push_back(o);
+  }
+  j["signatures"] = sigs;
+  j["seeds"] = r.seeds;
+  j["seeds_truncated"] = r.seeds_truncated;
+  return j;
+}
+
+FuzzResult fuzz_from_json(const nlohmann::json& j, const std::string& what) {
+  FuzzResult r;
+  try {
+    if (!j.is_object() || !j.contains("signatures") || !j.contains("shard") || !j.contains("runs"))
+      throw ConfigError("not a fuzz result (no runs, shard or signatures)");
+    r.workload = j.at("workload").get<std::string>();
+    r.machine = j.at("machine").get<std::string>();
+    r.strategy = j.at("strategy").get<std::string>();
+    r.settings = j.at("settings").get<std::map<std::string, std::string>>();
+    r.build = j.at("build").get<std::string>();
+    r.campaign_runs = j.at("campaign_runs").get<std::uint64_t>();
+    r.seed_base = j.at("seed_base").get<std::uint64_t>();
+    r.shard = parse_shard_set(j.at("shard").get<std::string>());
+    r.stop_on_first = j.at("stop_on_first").get<bool>();
+    r.jobs = j.at("jobs").get<unsigned>();
+    r.runs = j.at("runs").get<std::uint64_t>();
+    r.bugs_found = j.at("bugs_found").get<std::uint64_t>();
+    if (!j.at("first_bug_run").is_null()) r.first_bug_run = j.at("first_bug_run").get<std::uint64_t>();
+    r.host_seconds = j.at("host_seconds").get<double>();
+    for (const auto& o : j.at("signatures")) {
+      SignatureStats s;
+      s.signature = o.at("signature").get<std::string>();
+      s.check = o.at("check").get<std::string>();
+      s.count = o.at("count").get<std::uint64_t>();
+      s.first_seed = o.at("first_seed").get<std::uint64_t>();
+      s.repro = o.at("repro").get<std::string>();
+      s.record = o.value("record", "");
+      r.signatures.push_back(s);
+    }
+    r.seeds = j.at("seeds").get<std::vector<std::uint64_t>>();
+    r.seeds_truncated = j.at("seeds_truncated").get<bool>();
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError("malformed fuzz result '" + what + "': " + e.what());
+  } catch (const ConfigError& e) {
+    throw ConfigError("malformed fuzz result '" + what + "': " + e.what());
+  }
+  if (r.bugs_found > r.runs || r.shard.indices.empty())
+    throw ConfigError("malformed fuzz result '" + what + "': inconsistent counts");
+  return r;
+}
+
+FuzzResult merge_fuzz(const std::vector<FuzzResult>& parts, const std::vector<std::string>& names) {
+  if (parts.empty()) throw ConfigError("nothing to merge");
+  FuzzResult m = parts.front();
+  m.shard.indices.clear();
+  m.runs = m.bugs_found = 0;
+  m.jobs = 0;
+  m.host_seconds = 0;
+  m.first_bug_run.reset();
+  m.seeds.clear();
+  m.seeds_truncated = false;
+  std::map<std::string, SignatureStats> sigs;
+  std::set<std::uint64_t> seeds;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const FuzzResult& p = parts[i];
+    const std::string other = "'" + names.at(i) + "' ";
+    const std::string first = " than '" + names.front() + "'";
+    if (p.workload != m.workload) throw ConfigError(other + "fuzzes another workload" + first);
+    if (p.settings != m.settings || p.machine != m.machine || p.strategy != m.strategy)
+      throw ConfigError(other + "has other settings" + first);
+    if (p.seed_base != m.seed_base || p.campaign_runs != m.campaign_runs || p.stop_on_first != m.stop_on_first)
+      throw ConfigError(other + "has another --seed-base, --runs or --stop-on-first" + first);
+    if (p.shard.count != m.shard.count) throw ConfigError(other + "has another shard count" + first);
+    if (p.build != m.build) throw ConfigError(other + "comes from another build (" + p.build + ")" + first);
+    for (std::uint64_t k : p.shard.indices) {
+      if (std::find(m.shard.indices.begin(), m.shard.indices.end(), k) != m.shard.indices.end())
+        throw ConfigError(other + "repeats shard " + std::to_string(k) + "/" + std::to_string(p.shard.count));
+      m.shard.indices.push_back(k);
+    }
+    m.runs += p.runs;
+    m.bugs_found += p.bugs_found;
+    m.jobs += p.jobs;
+    m.host_seconds += p.host_seconds;
+    if (p.first_bug_run && (!m.first_bug_run || *p.first_bug_run < *m.first_bug_run))
+      m.first_bug_run = p.first_bug_run;
+    for (const SignatureStats& s : p.signatures) {
+      auto [it, fresh] = sigs.try_emplace(s.signature, s);
+      if (fresh) continue;
+      it->second.count += s.count;
+      if (s.first_seed < it->second.first_seed) {
+        const std::uint64_t count = it->second.count;
+        it->second = s;
+        it->second.count = count;
+      }
+    }
+    seeds.insert(p.seeds.begin(), p.seeds.end());
+    m.seeds_truncated = m.seeds_truncated || p.seeds_truncated;
+  }
+  std::sort(m.shard.indices.begin(), m.shard.indices.end());
+  if (seeds.size() > kMaxListedSeeds) m.seeds_truncated = true;
+  for (std::uint64_t s : seeds) {
+    if (m.seeds.size() == kMaxListedSeeds) break;
+    m.seeds.push_back(s);
+  }
+  m.signatures.clear();
+  for (auto& [sig, s] : sigs) m.signatures.push_back(s);
+  m.signatures = ordered(std::move(m.signatures));
+  return m;
+}
+
+std::string fuzz_to_text(const FuzzResult& r) {
+  std::string s;
+  const std::uint64_t last = r.seed_base + (r.campaign_runs ? r.campaign_runs - 1 : 0);
+  s += fmt::format("fuzz {}: {} runs of seeds {}..{} (shard {}{}), {} jobs, {:.2f} s, {:.0f} runs/s\n", r.workload,
+                   r.runs, r.seed_base, last, r.shard.to_string(), r.stop_on_first ? ", stop on first" : "", r.jobs,
+                   r.host_seconds, r.runs_per_second());
+  if (r.bugs_found == 0) return s + "no bug found\n";
+  s += fmt::format("{} runs with bugs, first at seed {}; {} distinct signature{}\n", r.bugs_found, *r.first_bug_run,
+                   r.signatures.size(), r.signatures.size() == 1 ? "" : "s");
+  s += fmt::format("{:>8} {:>12}  {:<14} {}\n", "runs", "first seed", "check", "signature");
+  for (const SignatureStats& g : r.signatures) {
+    s += fmt::format("{:>8} {:>12}  {:<14} {}\n", g.count, g.first_seed, g.check, g.signature);
+    s += fmt::format("{:>23}repro: {}\n", "", g.repro);
+    if (!g.record.empty()) s += fmt::format("{:>23}record: {}\n", "", g.record);
+  }
+  return s;
+}
+
+}  // namespace smpemu

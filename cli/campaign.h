@@ -1,0 +1,128 @@
+// Fuzz campaigns (`smpemu fuzz`) and merging their shards (`smpemu merge`).
+//
+// A campaign runs one workload configuration over the seeds seed_base .. seed_base+runs-1
+// and groups the bug reports by signature (bug_signature(): check + message with numbers
+// masked). Seed i (0-based offset from seed_base) belongs to shard K/N when
+// i % N == K-1, so N machines running shards 1/N .. N/N cover the campaign exactly once
+// and merge_fuzz() of their results equals the unsharded campaign (runs, bugs_found,
+// first_bug_run, per-signature count, first seed and repro).
+//
+// Invariants:
+//  - The result is a function of (binary, configuration, seed_base, runs, shard,
+//    stop_on_first) only: not of `jobs`, thread timing or completion order. Counts are
+//    sums, first seeds minima, failing-seed lists the smallest kMaxListedSeeds; all of
+//    which are combined in any order with the same outcome.
+//  - With stop_on_first, the campaign covers exactly the shard's seeds up to and
+//    including its smallest failing seed: every smaller seed is run, larger ones that
+//    happened to run on another thread are discarded.
+//  - Only `jobs`, `host_seconds` and `runs_per_second` depend on the host.
+//
+// Concurrency: run_fuzz() spreads runs over `jobs` host threads (cli/parallel.h), each
+// with its own StackPool; the progress callback runs on the calling thread. The other
+// functions are pure.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/runner.h"
+
+namespace smpemu {
+
+/// At most this many failing seeds are listed in a result (the smallest ones).
+constexpr std::size_t kMaxListedSeeds = 1000;
+
+/// A set of shards K of N: one shard from `--shard K/N`, several after a merge.
+struct ShardSet {
+  std::vector<std::uint64_t> indices = {1};  ///< the K values, ascending, 1-based
+  std::uint64_t count = 1;                   ///< N
+
+  /// "K/N", or "K1,K2,.../N" for merged shards.
+  std::string to_string() const;
+  bool complete() const { return indices.size() == count; }
+};
+
+/// Parses `--shard K/N` (1 <= K <= N). Throws ConfigError.
+ShardSet parse_shard(const std::string& text);
+
+/// Parses the to_string() form "K1,K2,.../N" (what merge reads). Throws ConfigError.
+ShardSet parse_shard_set(const std::string& text);
+
+struct FuzzOptions {
+  RunConfig base;               ///< everything but the seed
+  std::uint64_t runs = 1000;    ///< campaign size before sharding, >= 1
+  std::uint64_t seed_base = 1;
+  ShardSet shard;               ///< a single shard
+  unsigned jobs = 1;
+  bool stop_on_first = false;
+  /// Progress (calling thread): runs done, runs in this shard, runs with a bug, seconds.
+  std::function<void(std::uint64_t, std::uint64_t, std::uint64_t, double)> progress;
+};
+
+/// One distinct kind of bug found by a campaign.
+struct SignatureStats {
+  std::string signature;
+  std::string check;
+  std::uint64_t count = 0;       ///< runs that reported it
+  std::uint64_t first_seed = 0;  ///< smallest such seed
+  std::string repro;             ///< repro_command() of that seed
+  std::string record;            ///< record file of that seed (fuzz --record), or empty
+};
+
+struct FuzzResult {
+  std::string workload;
+  std::string machine;
+  std::string strategy;
+  std::map<std::string, std::string> settings;  ///< engine parameters (no seed) and every knob
+  std::string build;
+  std::uint64_t campaign_runs = 0;  ///< --runs, before sharding
+  std::uint64_t seed_base = 0;
+  ShardSet shard;
+  bool stop_on_first = false;
+  unsigned jobs = 1;
+  std::uint64_t runs = 0;        ///< runs done (this shard, up to the first bug with stop_on_first)
+  std::uint64_t bugs_found = 0;  ///< runs with at least one bug report
+  std::optional<std::uint64_t> first_bug_run;  ///< smallest failing seed
+  std::vector<SignatureStats> signatures;      ///< ordered by first_seed, then signature
+  std::vector<std::uint64_t> seeds;            ///< smallest failing seeds, ascending
+  bool seeds_truncated = false;                ///< more than kMaxListedSeeds failed
+  double host_seconds = 0;
+
+  double runs_per_second() const { return host_seconds > 0 ? static_cast<double>(runs) / host_seconds : 0.0; }
+};
+
+/// Number of seeds of a campaign of `runs` that fall into shard K of N.
+std::uint64_t shard_runs(std::uint64_t runs, std::uint64_t k, std::uint64_t n);
+
+/// Engine parameters (no seed) and every knob of `cfg`, as strings. Throws ConfigError.
+std::map<std::string, std::string> settings_map(const RunConfig& cfg);
+
+/// Runs the campaign. Throws ConfigError for a bad configuration (checked before any run).
+FuzzResult run_fuzz(const FuzzOptions& opt);
+
+/// For every signature, re-runs its first seed recording the decision log into
+/// DIR/<workload>-seed<S>.rec (creating DIR) and sets SignatureStats::record.
+/// Throws ConfigError if DIR or a file cannot be written.
+void record_signatures(FuzzResult& r, const RunConfig& base, const std::string& dir);
+
+/// The `--json` object (docs/USAGE.md, "Fuzz campaigns").
+nlohmann::json fuzz_to_json(const FuzzResult& r);
+
+/// Reads a fuzz_to_json() object back. Throws ConfigError naming `what` (a file name).
+FuzzResult fuzz_from_json(const nlohmann::json& j, const std::string& what);
+
+/// Short text summary for a terminal.
+std::string fuzz_to_text(const FuzzResult& r);
+
+/// Combines shard results of one campaign (same workload, settings, seed base, runs,
+/// shard count; disjoint shards). runs/bugs_found/counts add up, first seeds are minima,
+/// host_seconds add up, so runs_per_second = total runs / summed host seconds: the
+/// throughput of one shard process, not of the whole (parallel) batch. Throws ConfigError.
+FuzzResult merge_fuzz(const std::vector<FuzzResult>& parts, const std::vector<std::string>& names);
+
+}  // namespace smpemu

@@ -1,0 +1,82 @@
+// `smpemu fuzz WORKLOAD ...`: a fuzz campaign over seeds (cli/campaign.h), on --jobs host
+// threads, optionally one deterministic shard of a bigger campaign (--shard K/N, then
+// `smpemu merge`). Exit status 0 (no bug), 1 (bugs found), 2 (usage error).
+#include <fmt/format.h>
+
+#include <iostream>
+#include <limits>
+#include <memory>
+
+#include "cli/campaign.h"
+#include "cli/options.h"
+#include "cli/parallel.h"
+#include "emu/errors.h"
+
+namespace smpemu {
+
+namespace {
+
+struct FuzzCliOptions {
+  std::string workload;
+  ConfigOptions config;
+  std::string runs = "1000", jobs, seed_base = "1", shard = "1/1", record_dir;
+  bool stop_on_first = false;
+  bool json = false;
+};
+
+int cmd_fuzz(const FuzzCliOptions& o) {
+  FuzzOptions f;
+  f.base.workload = o.workload;
+  try {
+    apply_config_options(o.config, f.base);
+    if (!parse_unsigned(o.runs, std::numeric_limits<std::uint64_t>::max() / 2, f.runs) || f.runs == 0)
+      throw ConfigError("bad --runs '" + o.runs + "' (expected at least 1)");
+    if (!parse_unsigned(o.seed_base, std::numeric_limits<std::uint64_t>::max(), f.seed_base))
+      throw ConfigError("bad --seed-base '" + o.seed_base + "' (expected an integer 0..2^64-1)");
+    f.jobs = o.jobs.empty() ? default_jobs() : parse_jobs(o.jobs);
+    f.shard = parse_shard(o.shard);
+    f.stop_on_first = o.stop_on_first;
+    (void)settings_map(f.base);  // a bad workload or knob is a usage error before any run
+  } catch (const ConfigError& e) {
+    return usage_error(e.what());
+  }
+  ProgressLine line;
+  if (line.enabled())
+    f.progress = [&](std::uint64_t done, std::uint64_t total, std::uint64_t bugs, double secs) {
+      line.update(fmt::format("fuzz {}: {}/{} runs, {} with bugs, {:.0f} runs/s", o.workload, done, total, bugs,
+                              secs > 0 ? static_cast<double>(done) / secs : 0.0));
+    };
+  FuzzResult r;
+  try {
+    r = run_fuzz(f);
+    line.finish();
+    if (!o.record_dir.empty()) record_signatures(r, f.base, o.record_dir);
+  } catch (const ConfigError& e) {
+    line.finish();
+    return usage_error(e.what());
+  }
+  if (o.json)
+    std::cout << fuzz_to_json(r).dump(2) << "\n";
+  else
+    std::cout << fuzz_to_text(r);
+  return r.bugs_found ? kExitBug : kExitOk;
+}
+
+}  // namespace
+
+Command add_fuzz_command(CLI::App& app) {
+  auto o = std::make_shared<FuzzCliOptions>();
+  CLI::App* cmd = app.add_subcommand("fuzz", "Run a workload over many seeds and group the bugs found by signature");
+  cmd->add_option("workload", o->workload, "Workload name (see `smpemu list`)")->required();
+  cmd->add_option("--runs", o->runs, "Seeds in the campaign (before sharding)")->capture_default_str();
+  cmd->add_option("--jobs", o->jobs, "Host threads (default: hardware concurrency); results do not depend on it");
+  cmd->add_option("--seed-base", o->seed_base, "First seed")->capture_default_str();
+  cmd->add_option("--shard", o->shard, "Run only shard K/N: seed offsets i with i % N == K-1")->capture_default_str();
+  cmd->add_flag("--stop-on-first", o->stop_on_first, "Stop at the smallest failing seed");
+  cmd->add_option("--record", o->record_dir, "Record the first seed of every signature into DIR/<workload>-seed<S>.rec");
+  add_config_options(cmd, o->config, /*with_seed=*/false);
+  cmd->add_flag("--json", o->json, "Print one JSON object");
+  return {cmd, [o] { return cmd_fuzz(*o); }};
+}
+
+}  // namespace smpemu
