@@ -1,9 +1,13 @@
 // `smpemu run WORKLOAD ...`: one run, reported as text or as the JSON object of
 // shared/DESIGN.md. Exit status 0 (no bug), 1 (bug reports), 2 (usage error).
+// --record FILE writes a record for `smpemu replay`; --until / --stop-at stop the run
+// and print the machine state (cli/inspect.h).
 #include <iostream>
 #include <memory>
 
+#include "cli/inspect.h"
 #include "cli/options.h"
+#include "cli/record.h"
 #include "cli/report.h"
 #include "emu/errors.h"
 
@@ -14,6 +18,8 @@ namespace {
 struct RunOptions {
   std::string workload;
   ConfigOptions config;
+  InspectOptions inspect;
+  std::string record;
   bool json = false;
 };
 
@@ -21,16 +27,38 @@ int cmd_run(const RunOptions& o) {
   RunConfig cfg;
   cfg.workload = o.workload;
   RunResult r;
+  Record rec;
+  std::unique_ptr<Inspector> inspector;
   try {
     apply_config_options(o.config, cfg);
-    r = run_once(cfg);
+    inspector = std::make_unique<Inspector>(o.inspect, cfg);
+    validate(cfg);
+    r = run_once(
+        cfg, nullptr,
+        [&](Machine& m) {
+          if (!o.record.empty()) start_recording(m, cfg, rec);
+          inspector->prepare(m);
+        },
+        [&](Machine& m) { inspector->after(m); });
+    if (!o.record.empty()) {
+      finish_recording(r, rec);
+      rec.stop_at = inspector->stop_spec();
+      write_record(o.record, rec);
+    }
   } catch (const ConfigError& e) {
     return usage_error(e.what());
   }
-  if (o.json)
-    std::cout << to_json(r).dump(2) << "\n";
-  else
+  inspector->note_unreached();
+  if (o.json) {
+    nlohmann::json j = to_json(r);
+    if (inspector->snapshot()) j["state"] = snapshot_json(*inspector->snapshot());
+    if (!o.record.empty()) j["record"] = o.record;
+    std::cout << j.dump(2) << "\n";
+  } else {
     std::cout << to_text(r);
+    if (inspector->snapshot()) std::cout << format_snapshot(*inspector->snapshot());
+    if (!o.record.empty()) std::cout << "record     " << o.record << " (" << rec.decisions.size() << " decisions)\n";
+  }
   return r.bugs.empty() ? kExitOk : kExitBug;
 }
 
@@ -41,6 +69,8 @@ Command add_run_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("run", "Run one workload once and report digest, metrics, histograms, bugs");
   cmd->add_option("workload", o->workload, "Workload name (see `smpemu list`)")->required();
   add_config_options(cmd, o->config);
+  add_inspect_options(cmd, o->inspect);
+  cmd->add_option("--record", o->record, "Write a record of the run (configuration + decision log) for `replay`");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   return {cmd, [o] { return cmd_run(*o); }};
 }

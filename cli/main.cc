@@ -17,8 +17,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
 
-  const std::vector<Command> commands = {add_list_command(app),  add_run_command(app),     add_fuzz_command(app),
-                                        add_merge_command(app), add_compare_command(app)};
+  const std::vector<Command> commands = {add_list_command(app),   add_run_command(app),  add_replay_command(app),
+                                        add_shrink_command(app), add_fuzz_command(app), add_merge_command(app),
+                                        add_compare_command(app)};
 
   std::string names;
   for (const auto& [cmd, action] : commands) names += (names.empty() ? "" : ", ") + cmd->get_name();

@@ -24,7 +24,8 @@ nlohmann::json settings_of(const RunConfig& c) {
 }
 
 EndReason parse_end(const std::string& s) {
-  for (EndReason r : {EndReason::Completed, EndReason::TimeLimit, EndReason::Deadlock, EndReason::FatalBug})
+  for (EndReason r : {EndReason::Completed, EndReason::TimeLimit, EndReason::Deadlock, EndReason::FatalBug,
+                      EndReason::Stopped})
     if (s == end_reason_name(r)) return r;
   throw ConfigError("unknown end reason '" + s + "'");
 }
@@ -43,19 +44,25 @@ void prepare_replay(Machine& m, const DecisionLog& log, DecisionLog* followed, R
 
 }  // namespace
 
-RunResult record_run(const RunConfig& cfg, Record& rec, StackPool* pool) {
+void start_recording(Machine& m, const RunConfig& cfg, Record& rec) {
   rec = Record{};
-  RunResult r = run_once(cfg, pool, [&](Machine& m) {
-    m.set_strategy(std::make_unique<RecordingStrategy>(
-        make_strategy(cfg.params.strategy, cfg.params.cpus, cfg.params.seed), &rec.decisions));
-  });
-  rec.config = cfg;
+  m.set_strategy(std::make_unique<RecordingStrategy>(
+      make_strategy(cfg.params.strategy, cfg.params.cpus, cfg.params.seed), &rec.decisions));
+}
+
+void finish_recording(const RunResult& r, Record& rec) {
+  rec.config = r.config;
   rec.config.set = r.knobs.all();  // every knob, so later default changes do not matter
   rec.build = build_identity();
   rec.digest = r.stats.digest;
   rec.end = r.stats.end;
   rec.bugs = r.bugs;
   rec.decisions_digest = rec.decisions.digest();
+}
+
+RunResult record_run(const RunConfig& cfg, Record& rec, StackPool* pool) {
+  RunResult r = run_once(cfg, pool, [&](Machine& m) { start_recording(m, cfg, rec); });
+  finish_recording(r, rec);
   return r;
 }
 
@@ -83,14 +90,21 @@ void write_record(const std::string& path, const Record& rec) {
     bugs.push_back({{"check", b.check}, {"message", b.message}, {"cycle", b.cycle}, {"cpu", b.cpu},
                     {"task", b.task}, {"fatal", b.fatal}, {"signature", bug_signature(b)}});
   j["bugs"] = bugs;
-  json d = json::array();
-  for (const Decision& e : rec.decisions.entries) d.push_back(json::array({e.step, e.cpu}));
-  j["decisions"] = d;
+  j["decisions"] = "@DECISIONS@";  // replaced below: one [step, cpu] per line
   j["decisions_digest"] = hex16(rec.decisions_digest);
+  if (!rec.stop_at.empty()) j["stop_at"] = rec.stop_at;
   std::ofstream f(path);
   if (!f) throw ConfigError("cannot write record '" + path + "'");
-  // One decision per line keeps large logs readable and diffable by hand.
+  // One decision per line keeps large logs readable and editable by hand.
   std::string text = j.dump(1);
+  std::string d = "[";
+  for (std::size_t i = 0; i < rec.decisions.entries.size(); ++i) {
+    const Decision& e = rec.decisions.entries[i];
+    d += (i ? ",\n  [" : "\n  [") + std::to_string(e.step) + ", " + std::to_string(e.cpu) + "]";
+  }
+  d += rec.decisions.entries.empty() ? "]" : "\n ]";
+  const std::string placeholder = "\"@DECISIONS@\"";
+  text.replace(text.find(placeholder), placeholder.size(), d);
   f << text << "\n";
   if (!f) throw ConfigError("cannot write record '" + path + "'");
 }
@@ -149,6 +163,14 @@ Record read_record(const std::string& path) {
       rec.decisions.entries.push_back(e);
     }
     rec.decisions_digest = parse_hex(j.at("decisions_digest").get<std::string>());
+    rec.stop_at = j.value("stop_at", "");
+    if (!rec.stop_at.empty()) {
+      try {
+        (void)parse_stop_condition(rec.stop_at);
+      } catch (const std::invalid_argument& e) {
+        throw ConfigError(e.what());
+      }
+    }
     return rec;
   } catch (const ConfigError& e) {
     throw ConfigError("malformed record '" + path + "': " + e.what());
@@ -157,10 +179,18 @@ Record read_record(const std::string& path) {
   }
 }
 
-ReplayResult replay_record(const Record& rec, StackPool* pool) {
+ReplayResult replay_record(const Record& rec, StackPool* pool, const std::function<void(Machine&)>& prepare,
+                           const std::function<void(Machine&)>& after) {
   ReplayResult out;
   ReplayStrategy* strategy = nullptr;
-  out.run = run_once(rec.config, pool, [&](Machine& m) { prepare_replay(m, rec.decisions, &out.followed, &strategy); });
+  out.run = run_once(
+      rec.config, pool,
+      [&](Machine& m) {
+        prepare_replay(m, rec.decisions, &out.followed, &strategy);
+        if (!rec.stop_at.empty()) m.set_stop_condition(parse_stop_condition(rec.stop_at));
+        if (prepare) prepare(m);
+      },
+      after);
   out.edited = rec.decisions.digest() != rec.decisions_digest;
   out.digest_match = out.run.stats.digest == rec.digest;
   out.applied = strategy->applied();

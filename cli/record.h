@@ -33,7 +33,13 @@ struct Record {
   std::vector<BugReport> bugs;       ///< the recorded run's reports
   DecisionLog decisions;             ///< scheduling decisions away from the default order
   std::uint64_t decisions_digest = 0;///< decisions.digest() when written
+  std::string stop_at;               ///< --stop-at of the recorded run ("" if none)
 };
+
+/// A prepare step (run_once): installs a strategy on `m` that logs into rec.decisions.
+void start_recording(Machine& m, const RunConfig& cfg, Record& rec);
+/// Fills the rest of `rec` from the finished run.
+void finish_recording(const RunResult& r, Record& rec);
 
 /// Runs `cfg` once while recording its decision log; returns the result and fills `rec`.
 RunResult record_run(const RunConfig& cfg, Record& rec, StackPool* pool = nullptr);
@@ -58,8 +64,11 @@ struct ReplayResult {
   DecisionLog followed;         ///< the decisions actually taken (a valid log of this run)
 };
 
-/// Re-runs a record with its decision log instead of its strategy.
-ReplayResult replay_record(const Record& rec, StackPool* pool = nullptr);
+/// Re-runs a record with its decision log instead of its strategy (and its stop_at).
+/// `prepare` / `after` are extra run_once() steps (traces, stop conditions, snapshots).
+ReplayResult replay_record(const Record& rec, StackPool* pool = nullptr,
+                           const std::function<void(Machine&)>& prepare = {},
+                           const std::function<void(Machine&)>& after = {});
 
 /// Stable signature of a bug: its check and message with every number replaced by N,
 /// so the same bug at another cycle, task number or lock instance matches.

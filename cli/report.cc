@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 namespace smpemu {
 
 std::string hex16(std::uint64_t v) { return fmt::format("{:016x}", v); }
@@ -9,6 +11,11 @@ std::string hex16(std::uint64_t v) { return fmt::format("{:016x}", v); }
 namespace {
 double events_per_second(const RunResult& r) {
   return r.stats.host_seconds > 0 ? static_cast<double>(r.stats.events) / r.stats.host_seconds : 0.0;
+}
+
+/// Cycles as microseconds at `clock_hz`, rounded to the nanosecond.
+double to_us(std::uint64_t cycles, double clock_hz) {
+  return std::round(static_cast<double>(cycles) * 1e9 / clock_hz) / 1000.0;
 }
 }  // namespace
 
@@ -28,6 +35,7 @@ nlohmann::json to_json(const RunResult& r) {
   j["cycles"] = r.stats.cycles;
   j["events"] = r.stats.events;
   j["end"] = end_reason_name(r.stats.end);
+  j["clock_hz"] = r.clock_hz;
   j["host_seconds"] = r.stats.host_seconds;
   j["events_per_second"] = events_per_second(r);
   j["build"] = build_identity();
@@ -48,6 +56,13 @@ nlohmann::json to_json(const RunResult& r) {
     hs[name] = {{"count", h.count()},      {"min", h.min()},           {"p50", h.percentile(5000)},
                 {"p90", h.percentile(9000)}, {"p99", h.percentile(9900)}, {"p999", h.percentile(9990)},
                 {"max", h.max()},          {"mean", h.mean()},         {"unit", "cycles"}};
+    if (r.clock_hz > 0) {
+      // The same values in microseconds (clock_hz); the cycle values above stay the reference.
+      json us = json::object();
+      for (const char* k : {"min", "p50", "p90", "p99", "p999", "max", "mean"})
+        us[k] = to_us(hs[name][k].get<std::uint64_t>(), r.clock_hz);
+      hs[name]["us"] = std::move(us);
+    }
   }
   j["histograms"] = hs;
   j["metrics"] = r.metrics;
@@ -72,12 +87,17 @@ std::string to_text(const RunResult& r) {
   for (const auto& [name, h] : r.histograms) {
     if (h.count() == 0) continue;
     if (!header) {
-      s += fmt::format("{:<26} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10}  (cycles)\n", "histogram", "count", "p50",
-                       "p90", "p99", "p99.9", "max");
+      s += fmt::format("{:<26} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10}  (cycles; (us) lines: microseconds)\n",
+                       "histogram", "count", "p50", "p90", "p99", "p99.9", "max");
       header = true;
     }
     s += fmt::format("{:<26} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10}\n", name, h.count(), h.percentile(5000),
                      h.percentile(9000), h.percentile(9900), h.percentile(9990), h.max());
+    if (r.clock_hz > 0) {  // the same percentiles in microseconds, on a line of their own
+      const auto us = [&](std::uint64_t c) { return fmt::format("{:.3f}", to_us(c, r.clock_hz)); };
+      s += fmt::format("{:<26} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "", "(us)", us(h.percentile(5000)),
+                       us(h.percentile(9000)), us(h.percentile(9900)), us(h.percentile(9990)), us(h.max()));
+    }
   }
   for (const auto& b : r.bugs) {
     s += fmt::format("BUG [{}] {}: {}\n    at cycle {} on cpu {} in task {}\n    repro: {}\n",

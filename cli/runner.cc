@@ -114,7 +114,8 @@ void validate(const RunConfig& cfg) {
   (void)resolve_knobs(*spec, cfg.set);
 }
 
-RunResult run_once(const RunConfig& cfg, StackPool* pool, const std::function<void(Machine&)>& prepare) {
+RunResult run_once(const RunConfig& cfg, StackPool* pool, const std::function<void(Machine&)>& prepare,
+                   const std::function<void(Machine&)>& after) {
   validate(cfg);
   const WorkloadSpec* spec = find_workload(cfg.workload);
   const machine_profile* prof = find_machine_profile(cfg.machine);
@@ -131,6 +132,7 @@ RunResult run_once(const RunConfig& cfg, StackPool* pool, const std::function<vo
   w->finish(m, r.metrics, r.bugs);
   r.histograms = m.histograms();
   for (const LockClass& c : m.lockdep().classes()) r.locks.push_back({c.name, c.acquisitions, c.contentions});
+  if (after) after(m);
   return r;
 }
 

@@ -59,9 +59,11 @@ void validate(const RunConfig& cfg);
 
 /// Builds the machine, runs the workload, collects results. Throws ConfigError.
 /// `prepare` (optional) is called on the machine after the workload's setup and before
-/// the run: to replace the strategy (record, replay) or attach a trace.
+/// the run: to replace the strategy (record, replay) or attach a trace. `after`
+/// (optional) sees the machine once the run is over, before it is torn down.
 RunResult run_once(const RunConfig& cfg, StackPool* pool = nullptr,
-                   const std::function<void(Machine&)>& prepare = {});
+                   const std::function<void(Machine&)>& prepare = {},
+                   const std::function<void(Machine&)>& after = {});
 
 /// The command line that reproduces `cfg` exactly.
 std::string repro_command(const RunConfig& cfg);

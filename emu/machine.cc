@@ -23,6 +23,7 @@ const char* end_reason_name(EndReason r) {
     case EndReason::TimeLimit: return "time_limit";
     case EndReason::Deadlock: return "deadlock";
     case EndReason::FatalBug: return "fatal_bug";
+    case EndReason::Stopped: return "stopped";
   }
   return "?";
 }
@@ -163,6 +164,22 @@ void Machine::set_trace(Trace* t) {
   for (const auto& task : tasks_) t->set_task_name(task->id, task->name);
 }
 
+void Machine::set_stop_condition(const StopCondition& c) {
+  if (running_run_) panic("set_stop_condition() after run()", cur_ ? cur_->clock : 0, cur_ ? cur_->id : kNoCpu);
+  stop_cond_ = c;
+  stop_event_ = c.kind == StopCondition::Kind::Event ? c.count : ~0ULL;
+  if (c.kind == StopCondition::Kind::Trace && !trace_) {
+    own_trace_ = std::make_unique<Trace>(256);
+    set_trace(own_trace_.get());
+  }
+}
+
+void Machine::request_stop() {
+  if (stop_requested_ || tearing_down_) return;
+  stop_requested_ = true;
+  stop_at_ = 0;  // every CPU parks at its next wait_turn(); none is resumed
+}
+
 void Machine::trace_add(Cycles time, CpuId cpu, TraceKind k, std::uint64_t a, std::uint64_t b) {
   const Cpu& c = cpus_[static_cast<std::size_t>(cpu)];
   const Task* t = c.curr;
@@ -172,6 +189,8 @@ void Machine::trace_add(Cycles time, CpuId cpu, TraceKind k, std::uint64_t a, st
   if (c.need_resched) flags |= trace_flags::kNeedResched;
   if (c.in_irq) flags |= trace_flags::kHardIrq;
   trace_->add(TraceEvent{time, a, b, t ? t->id : 0, static_cast<std::int16_t>(cpu), k, flags});
+  if (stop_cond_.kind == StopCondition::Kind::Trace && k == stop_cond_.trace_kind && ++stop_seen_ == stop_cond_.count)
+    request_stop();
 }
 
 void Machine::trace_mark(const char* name, std::uint64_t value) {
@@ -236,6 +255,7 @@ void Machine::resume_cpu_slow(CpuId n) {
 
 void Machine::end_of_run() {
   if (!stop_ && !parked_any_) check_deadlock();
+  if (stop_requested_ && end_ == EndReason::Completed) end_ = EndReason::Stopped;
   if (parked_any_ && end_ == EndReason::Completed) end_ = EndReason::TimeLimit;
   stop_ = true;
   if (running_ != &main_task_) switch_fiber(&main_task_);
@@ -586,6 +606,8 @@ void Machine::report_bug(const std::string& check, const std::string& message, b
   logger("emu")->info("bug [{}] at cycle {} on cpu {}: {}", check, b.cycle, b.cpu, message);
   bugs_.push_back(std::move(b));
   note(Ev::Bug, bugs_.size(), fatal ? 1 : 0);
+  if (stop_cond_.kind == StopCondition::Kind::Bug && (stop_cond_.check.empty() || stop_cond_.check == check))
+    request_stop();
   if (trace_) trace_add(cur_->clock, cur_->id, TraceKind::Bug, trace_->intern(check + ": " + message), fatal ? 1 : 0);
   if (fatal && running_ != &main_task_) {
     end_ = EndReason::FatalBug;

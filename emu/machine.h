@@ -61,6 +61,7 @@
 #include "emu/types.h"
 #include "traces/digest.h"
 #include "traces/trace.h"
+#include "emu/snapshot.h"
 
 namespace smpemu {
 
@@ -89,6 +90,7 @@ struct Task {
   const void* blocked_lock = nullptr;
   Task* (*blocked_owner)(const void* lock) = nullptr;
   bool spinning_on_owner = false;  ///< waits for blocked_lock by optimistic spinning, not asleep
+  const std::string* waiting_for = nullptr;  ///< name of the lock it waits for (state dumps)
   Cycles wake_time = 0;       ///< when it was last woken (sched.latency)
   bool woken = false;         ///< woken and not yet running: its latency is pending
   bool on_rq = false;         ///< queued on its CPU's run queue (maybe still Blocked if preempted)
@@ -152,7 +154,7 @@ struct BugReport {
 };
 
 /// Why a run ended.
-enum class EndReason : std::uint8_t { Completed, TimeLimit, Deadlock, FatalBug };
+enum class EndReason : std::uint8_t { Completed, TimeLimit, Deadlock, FatalBug, Stopped };
 const char* end_reason_name(EndReason r);
 
 struct RunStats {
@@ -196,6 +198,11 @@ class Machine {
   /// Workload-defined event `name` with a value: folded into the digest, and a `Mark`
   /// in the trace. Not a sync point.
   void trace_mark(const char* name, std::uint64_t value);
+  /// Stops the run at an event (emu/snapshot.h). Before run(). A condition on trace
+  /// events attaches an internal trace if none is attached.
+  void set_stop_condition(const StopCondition& c);
+  /// The machine's state now: after run(), the state it stopped in (emu/snapshot.h).
+  MachineSnapshot snapshot() const;
   /// Replaces the strategy built from MachineParams::strategy (before run(); used to
   /// record or replay decision logs, emu/decision_log.h).
   void set_strategy(std::unique_ptr<Strategy> s);
@@ -457,6 +464,8 @@ class Machine {
     if (cur_->curr != running_) switch_fiber(cur_->curr);
   }
   [[gnu::noinline]] void resume_cpu_slow(CpuId n);
+  /// Parks every CPU at its next sync point; the run ends as Stopped.
+  [[gnu::noinline]] void request_stop();
   CpuId choose(Cpu* cur);
   boost::context::fiber make_fiber(Task* task);
   [[gnu::noinline]] void switch_fiber(Task* next);
@@ -469,7 +478,8 @@ class Machine {
   void handle_event(const Event& e);
   void note(Ev kind, std::uint64_t a, std::uint64_t b) {
     digest_.add(kind, cur_->clock, cur_->id, a, b);
-    ++events_;
+    if (++events_ == stop_event_) [[unlikely]]
+      request_stop();
     if (trace_) [[unlikely]]
       if (trace_->detail()) trace_add(cur_->clock, cur_->id, TraceKind::Sync, static_cast<std::uint64_t>(kind), a);
   }
@@ -529,6 +539,11 @@ class Machine {
   std::vector<std::unique_ptr<Task>> tasks_;
   Task main_task_;           // the host context that called run()
   Trace* trace_ = nullptr;   // not owned; nullptr when not tracing
+  std::unique_ptr<Trace> own_trace_;  // attached for a stop condition on trace events
+  StopCondition stop_cond_;
+  std::uint64_t stop_event_ = ~0ULL;  // stop when events_ reaches it
+  std::uint64_t stop_seen_ = 0;       // trace events of stop_cond_.trace_kind seen
+  bool stop_requested_ = false;
   Task* running_ = nullptr;  // the task whose fiber executes now
   Cpu* cur_ = nullptr;       // the CPU whose turn it is (owner of running_)
   std::vector<Event> queue_;  // timed events, min-heap on (time, prio, seq)

@@ -30,6 +30,7 @@ void Mutex::lock(unsigned subclass) {
     return;
   }
   waiters_.push_back(me);
+  me->waiting_for = &instance_;
   me->blocked_lock = this;
   me->blocked_owner = &Mutex::owner_of;
   for (;;) {
@@ -40,6 +41,7 @@ void Mutex::lock(unsigned subclass) {
     if (owner_ == me) break;
   }
   m.set_current_running();
+  me->waiting_for = nullptr;
   me->blocked_lock = nullptr;
   me->blocked_owner = nullptr;
   m.lockdep().acquired(me, this, cls, LockKind::Mutex, instance_, requested, true);
@@ -49,6 +51,7 @@ bool Mutex::spin_on_owner(Task* me) {
   Machine& m = *m_;
   m.preempt_disable();
   ++spinners_;
+  me->waiting_for = &instance_;
   bool got = false;
   for (;;) {
     Task* o = m.load(line_, owner_);
@@ -72,6 +75,7 @@ bool Mutex::spin_on_owner(Task* me) {
   me->blocked_lock = nullptr;
   me->blocked_owner = nullptr;
   me->spinning_on_owner = false;
+  me->waiting_for = nullptr;
   --spinners_;
   m.preempt_enable();
   return got;

@@ -51,6 +51,7 @@ void RwSem::down(bool write, unsigned subclass) {
   }
   me->blocked_lock = this;
   me->blocked_owner = &RwSem::owner_of;
+  me->waiting_for = &instance_;
   for (;;) {
     m.set_current_blocked();
     if (w.granted) break;  // handed over since we queued
@@ -60,6 +61,7 @@ void RwSem::down(bool write, unsigned subclass) {
     if (w.granted) break;
   }
   m.set_current_running();
+  me->waiting_for = nullptr;
   me->blocked_lock = nullptr;
   me->blocked_owner = nullptr;
   m.lockdep().acquired(me, this, cls, kind, instance_, requested, true);

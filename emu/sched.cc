@@ -168,7 +168,7 @@ void Machine::check_wait_cycle(Task* owner, const std::string& what) {
       return;
     }
     if (!x->blocked_lock || (x->state != TaskState::Blocked && !x->spinning_on_owner)) return;
-    chain += ", which waits";
+    chain += ", which waits for " + (x->waiting_for ? *x->waiting_for : std::string("a lock"));
     x = x->blocked_owner(x->blocked_lock);
   }
 }

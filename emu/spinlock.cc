@@ -27,7 +27,9 @@ void SpinLock::lock(unsigned subclass) {
   bool contended = false;
   if (m.load(line_, owner_) != ticket) {
     contended = true;
+    t->waiting_for = &instance_;
     m.spin_until(line_, owner_, [ticket](std::uint32_t o) { return o == ticket; });
+    t->waiting_for = nullptr;
   }
   m.lockdep().acquired(t, this, cls, LockKind::Spin, instance_, requested, contended);
 }

@@ -3,10 +3,13 @@
 // edited logs still replay; malformed records are one-line ConfigErrors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "cli/record.h"
+#include "cli/shrink.h"
 #include "emu/errors.h"
 #include "test_util.h"
 
@@ -155,4 +158,143 @@ TEST(Record, BugSignatureIgnoresNumbers) {
   BugReport b{"deadlock", "wait-for cycle: ba waits for A#7 held by ab at 99", 9, 0, "ba", true};
   EXPECT_EQ(bug_signature(a), bug_signature(b));
   EXPECT_EQ(bug_signature(a), "deadlock: wait-for cycle: ba waits for A#N held by ab at N");
+}
+
+// ---- shrink -------------------------------------------------------------------------
+
+
+TEST(Shrink, KeepsTheFailureWithFewerDecisions) {
+  StackPool pool;
+  int shrunk = 0;
+  for (std::uint64_t seed = 1; seed <= 40 && shrunk < 3; ++seed) {
+    Record rec;
+    const RunResult r = record_run(abba(seed, "random", seed % 2 ? "mutex" : "spin"), rec, &pool);
+    if (r.stats.end != EndReason::FatalBug && r.stats.end != EndReason::Deadlock) continue;
+    Record none = rec;
+    none.decisions.entries.clear();
+    if (replay_record(none, &pool).run.stats.end == r.stats.end) continue;  // default order fails too
+    const ShrinkResult s = shrink_record(rec, ShrinkOptions{}, &pool);
+    EXPECT_EQ(s.check, "deadlock");
+    EXPECT_EQ(s.before, rec.decisions.size());
+    EXPECT_LT(s.after, s.before) << "seed " << seed;
+    EXPECT_GE(s.after, 1u) << "the default order does not deadlock, so some decision is needed";
+    EXPECT_FALSE(s.budget_exhausted);
+    // The shrunk record is exact: it replays to its digest and still deadlocks.
+    const ReplayResult p = replay_record(s.record, &pool);
+    EXPECT_TRUE(p.digest_match);
+    EXPECT_FALSE(p.edited);
+    ASSERT_FALSE(p.run.bugs.empty());
+    EXPECT_EQ(p.run.bugs.back().check, "deadlock");
+    ++shrunk;
+  }
+  EXPECT_EQ(shrunk, 3) << "expected random-strategy abba runs that need decisions to deadlock";
+}
+
+TEST(Shrink, RefusesARecordThatDoesNotFail) {
+  Record rec;
+  RunConfig cfg;
+  cfg.workload = "rcu-readers";
+  cfg.params.cpus = 2;
+  record_run(cfg, rec);
+  EXPECT_THROW(shrink_record(rec, ShrinkOptions{}), ConfigError);
+}
+
+// ---- the commands, as a user runs them ------------------------------------------------
+
+using smpemu::testing::run_smpemu;
+
+TEST(ReplayCli, RecordReplayShrinkAndTamper) {
+  const std::string rec = tmp_path("cli_abba.rec");
+  const std::string min = tmp_path("cli_abba.min.rec");
+  auto r = run_smpemu("run abba --cpus 4 --seed 1 --strategy random --set lock=mutex --record " + rec + " --json");
+  ASSERT_EQ(r.status, 1) << r.err;
+  const auto run_json = nlohmann::json::parse(r.out);
+  ASSERT_EQ(run_json["end"], "fatal_bug") << "seed 1 under random deadlocks (see Shrink test)";
+  auto p = run_smpemu("replay " + rec + " --json");
+  ASSERT_EQ(p.status, 1) << p.err;
+  const auto j = nlohmann::json::parse(p.out);
+  EXPECT_EQ(j["replay"]["digest_match"], true);
+  EXPECT_EQ(j["digest"], run_json["digest"]);
+  EXPECT_EQ(j["replay"]["edited"], false);
+
+  auto s = run_smpemu("shrink " + rec + " -o " + min + " --json");
+  ASSERT_EQ(s.status, 0) << s.err;
+  const auto sj = nlohmann::json::parse(s.out);
+  EXPECT_EQ(sj["check"], "deadlock");
+  EXPECT_LE(sj["decisions_after"].get<int>(), sj["decisions_before"].get<int>());
+  auto q = run_smpemu("replay " + min);
+  EXPECT_EQ(q.status, 1);
+  EXPECT_NE(q.out.find("(match)"), std::string::npos) << q.out;
+  EXPECT_NE(q.out.find("deadlock"), std::string::npos) << q.out;
+
+  // A changed digest with the recorded log is a mismatch (exit 3), not an edit.
+  std::string text = smpemu::testing::slurp(rec);
+  const std::string d = run_json["digest"];
+  text.replace(text.find(d), d.size(), "0123456789abcdef");
+  {
+    std::ofstream f(rec);
+    f << text;
+  }
+  auto t = run_smpemu("replay " + rec);
+  EXPECT_EQ(t.status, 3) << t.out;
+  EXPECT_NE(t.out.find("MISMATCH"), std::string::npos);
+  auto bad = run_smpemu("replay /nonexistent/x.rec");
+  EXPECT_EQ(bad.status, 2);
+  std::remove(rec.c_str());
+  std::remove(min.c_str());
+}
+
+TEST(StopAt, StopsAtTheEventAndPrintsTheState) {
+  auto e = run_smpemu("run abba --set lock=spin --stop-at event:40 --json");
+  ASSERT_NE(e.status, 2) << e.err;
+  auto j = nlohmann::json::parse(e.out);
+  EXPECT_EQ(j["end"], "stopped");
+  EXPECT_EQ(j["events"], 40);
+  EXPECT_EQ(j["state"]["stop_at"], "event:40");
+  EXPECT_EQ(j["state"]["cpus"].size(), 8u);
+
+  // The first bug (the lock-order warning) stops the run with the locks still held.
+  auto b = run_smpemu("run abba --set lock=mutex --stop-at bug:lock-order --json");
+  ASSERT_EQ(b.status, 1);
+  j = nlohmann::json::parse(b.out);
+  EXPECT_EQ(j["end"], "stopped");
+  ASSERT_EQ(j["bugs"].size(), 1u);
+  int holding = 0;
+  for (const auto& t : j["state"]["tasks"]) holding += static_cast<int>(t["held"].size());
+  EXPECT_GE(holding, 1) << "the reporting task holds one lock while it asks for the other";
+
+  auto w = run_smpemu("run abba --set lock=mutex --seed 4 --stop-at bug:deadlock");
+  EXPECT_EQ(w.status, 1);
+  EXPECT_NE(w.out.find("waits for: abba_B#1"), std::string::npos) << w.out;
+  EXPECT_NE(w.out.find("holds: abba_A#1 (mutex)"), std::string::npos) << w.out;
+
+  auto u = run_smpemu("run abba --until 20000 --json");
+  ASSERT_EQ(u.status, 0) << u.err;
+  j = nlohmann::json::parse(u.out);
+  EXPECT_EQ(j["end"], "time_limit");
+  EXPECT_EQ(j["state"]["cpus"].size(), 8u);
+  // CPUs park at their first sync point past the limit (local work may overshoot it).
+  EXPECT_LT(j["cycles"].get<std::uint64_t>(), 60000u);
+
+  auto n = run_smpemu("run abba --stop-at lock_contended:1000");
+  EXPECT_NE(n.status, 2);
+  EXPECT_NE(n.err.find("was not reached"), std::string::npos) << n.err;
+
+  for (const char* bad : {"--stop-at frobnicate", "--stop-at event:0", "--stop-at event:x", "--until -5"}) {
+    auto x = run_smpemu(std::string("run abba ") + bad);
+    EXPECT_EQ(x.status, 2) << bad;
+    EXPECT_EQ(std::count(x.err.begin(), x.err.end(), '\n'), 1) << x.err;
+  }
+}
+
+TEST(StopAt, ReplayOfAStoppedRecordStopsAgain) {
+  const std::string rec = tmp_path("stopped.rec");
+  auto r = run_smpemu("run abba --set lock=spin --stop-at sched_switch:3 --record " + rec + " --json");
+  ASSERT_NE(r.status, 2) << r.err;
+  auto p = run_smpemu("replay " + rec + " --json");
+  ASSERT_EQ(p.status, r.status) << p.out;
+  const auto j = nlohmann::json::parse(p.out);
+  EXPECT_EQ(j["end"], "stopped");
+  EXPECT_EQ(j["replay"]["digest_match"], true);
+  std::remove(rec.c_str());
 }

@@ -1,0 +1,58 @@
+// Options for looking inside a run, shared by `smpemu run` and `smpemu replay`:
+// stopping it (--until CYCLE, --stop-at EVENT) and printing the machine state, and
+// tracing it (--trace FILE ...). An Inspector turns the options into a prepare step
+// for run_once() and collects what the run leaves behind (state snapshot, trace).
+//
+// --until and --stop-at change the run (it ends early), so a record made with them
+// stores them and replay applies them again.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "cli/runner.h"
+#include "emu/snapshot.h"
+#include "traces/trace.h"
+
+namespace smpemu {
+
+struct InspectOptions {
+  std::string until;     ///< --until CYCLE ("" if not given)
+  std::string stop_at;   ///< --stop-at EVENT
+  std::string trace;     ///< --trace FILE
+  std::string trace_format;  ///< perfetto | ftrace ("" = by file extension)
+  std::string trace_buffer = std::to_string(Trace::kDefaultCapacity);  ///< events kept
+  bool trace_detail = false;
+};
+
+void add_inspect_options(CLI::App* cmd, InspectOptions& o);
+
+/// MachineSnapshot as JSON (the `state` key of --json output).
+nlohmann::json snapshot_json(const MachineSnapshot& s);
+
+class Inspector {
+ public:
+  /// Checks the options; applies --until to `cfg` (as max_cycles). Throws ConfigError.
+  Inspector(const InspectOptions& o, RunConfig& cfg);
+  /// Prepare step for run_once(): attaches the trace and the stop condition.
+  void prepare(Machine& m);
+  /// After step for run_once(): takes the snapshot if the run was stopped on purpose.
+  void after(Machine& m);
+  bool stopping() const { return stop_.kind != StopCondition::Kind::None || until_; }
+  const std::optional<MachineSnapshot>& snapshot() const { return snapshot_; }
+  const std::string& stop_spec() const { return stop_.spec; }
+  /// Prints a note on stderr if a --stop-at condition was given but never met.
+  void note_unreached() const;
+
+ private:
+  InspectOptions o_;
+  StopCondition stop_;
+  bool until_ = false;
+  std::unique_ptr<Trace> trace_;
+  std::optional<MachineSnapshot> snapshot_;
+};
+
+}  // namespace smpemu

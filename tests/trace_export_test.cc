@@ -1,0 +1,481 @@
+// Exporters of a run's observable record: Perfetto/Chrome JSON and ftrace text of a
+// Trace, the first divergence of two traces, the lock_stat table, bcc-style log2
+// histograms, and the microseconds of the text/JSON reports.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+
+#include "cli/hist_text.h"
+#include "cli/lock_stat.h"
+#include "cli/report.h"
+#include "cli/runner.h"
+#include "traces/ftrace.h"
+#include "traces/perfetto.h"
+#include "traces/trace_diff.h"
+
+namespace smpemu {
+namespace {
+
+struct Traced {
+  RunResult result;
+  std::unique_ptr<Trace> trace;
+};
+
+Traced traced_run(const RunConfig& cfg, std::size_t capacity = Trace::kDefaultCapacity, bool detail = false) {
+  Traced t;
+  t.trace = std::make_unique<Trace>(capacity, detail);
+  t.trace->workload = cfg.workload;  // the caller names the run; the Machine does not know it
+  Trace* tr = t.trace.get();
+  t.result = run_once(cfg, nullptr, [tr](Machine& m) { m.set_trace(tr); });
+  return t;
+}
+
+RunConfig abba(std::uint64_t seed, const std::string& lock = "mutex") {
+  RunConfig cfg;
+  cfg.workload = "abba";
+  cfg.params.cpus = 4;
+  cfg.params.seed = seed;
+  cfg.set["lock"] = lock;
+  return cfg;
+}
+
+RunConfig spin(int cpus, std::uint64_t seed) {
+  RunConfig cfg;
+  cfg.workload = "spinlock-contention";
+  cfg.params.cpus = cpus;
+  cfg.params.seed = seed;
+  cfg.set["duration"] = "200000";
+  return cfg;
+}
+
+/// A complete ("X") event: its lane, category, name and extent in cycles and in ns.
+struct Span {
+  int tid;
+  std::string cat, name;
+  std::uint64_t start, end;
+  std::int64_t ns0, ns1;
+  nlohmann::json args;
+};
+
+std::vector<Span> spans_of(const nlohmann::json& doc) {
+  std::vector<Span> out;
+  for (const auto& e : doc["traceEvents"]) {
+    if (e["ph"] != "X") continue;
+    const auto c0 = e["args"]["cycles"].get<std::uint64_t>();
+    const auto dc = e["args"]["dur_cycles"].get<std::uint64_t>();
+    const auto ns0 = std::llround(e["ts"].get<double>() * 1000.0);
+    out.push_back({e["tid"].get<int>(), e["cat"], e["name"], c0, c0 + dc, ns0,
+                   ns0 + std::llround(e["dur"].get<double>() * 1000.0), e["args"]});
+  }
+  return out;
+}
+
+/// Every lane is a laminar family of intervals (in cycles, and in the ns a viewer sees).
+void expect_properly_nested(const std::vector<Span>& spans) {
+  std::map<int, std::vector<const Span*>> lanes;
+  for (const Span& s : spans) lanes[s.tid].push_back(&s);
+  for (auto& [tid, v] : lanes) {
+    for (bool in_ns : {false, true}) {
+      auto lo = [&](const Span* s) { return in_ns ? s->ns0 : static_cast<std::int64_t>(s->start); };
+      auto hi = [&](const Span* s) { return in_ns ? s->ns1 : static_cast<std::int64_t>(s->end); };
+      std::stable_sort(v.begin(), v.end(), [&](const Span* a, const Span* b) {
+        return lo(a) != lo(b) ? lo(a) < lo(b) : hi(a) > hi(b);
+      });
+      std::vector<const Span*> stack;
+      for (const Span* s : v) {
+        ASSERT_LE(lo(s), hi(s)) << s->name;
+        while (!stack.empty() && hi(stack.back()) <= lo(s)) stack.pop_back();
+        if (!stack.empty())
+          ASSERT_LE(hi(s), hi(stack.back())) << "lane " << tid << ": " << s->name << " [" << lo(s) << ", " << hi(s)
+                                             << "] overlaps " << stack.back()->name << " [" << lo(stack.back())
+                                             << ", " << hi(stack.back()) << "]" << (in_ns ? " (ns)" : " (cycles)");
+        stack.push_back(s);
+      }
+    }
+  }
+}
+
+// ---- Perfetto ---------------------------------------------------------------------
+
+TEST(PerfettoExport, AbbaHasCpuLanesNestedLockSpansAndTheBug) {
+  const Traced t = traced_run(abba(3));
+  const nlohmann::json doc = nlohmann::json::parse(perfetto_json(*t.trace).dump());
+  EXPECT_EQ(doc["displayTimeUnit"], "ns");
+  EXPECT_EQ(doc["otherData"]["workload"], "abba");
+  EXPECT_EQ(doc["otherData"]["dropped_events"], 0);
+  const double hz = doc["otherData"]["clock_hz"].get<double>();
+  EXPECT_EQ(hz, t.result.clock_hz);
+
+  std::map<int, int> cpu_lanes;
+  int thread_names = 0;
+  for (const auto& e : doc["traceEvents"]) {
+    if (e["ph"] != "M" || e["name"] != "thread_name") continue;
+    ++thread_names;
+    const std::string name = e["args"]["name"];
+    if (name.rfind("CPU ", 0) == 0) {
+      EXPECT_EQ(name, "CPU " + std::to_string(e["tid"].get<int>()));
+      ++cpu_lanes[e["tid"].get<int>()];
+    }
+  }
+  EXPECT_EQ(cpu_lanes.size(), 4u);
+  for (const auto& [tid, n] : cpu_lanes) EXPECT_EQ(n, 1) << tid;
+  EXPECT_EQ(thread_names, 5);  // + the RCU lane
+
+  const std::vector<Span> spans = spans_of(doc);
+  expect_properly_nested(spans);
+  int locks = 0;
+  for (const Span& s : spans) {
+    if (s.cat != "lock") continue;
+    ++locks;
+    EXPECT_TRUE(s.name.rfind("abba_A", 0) == 0 || s.name.rfind("abba_B", 0) == 0) << s.name;
+    EXPECT_TRUE(s.args.contains("hold_cycles"));
+    const bool in_task = std::any_of(spans.begin(), spans.end(), [&](const Span& o) {
+      return o.cat == "task" && o.tid == s.tid && o.start <= s.start && s.end <= o.end && o.name == s.args["task"];
+    });
+    EXPECT_TRUE(in_task) << s.name << " at " << s.start;
+  }
+  EXPECT_GT(locks, 4);
+
+  bool bug = false;
+  for (const auto& e : doc["traceEvents"]) {
+    if (e["ph"] == "i") EXPECT_EQ(e["s"], "t");
+    if (e["ph"] != "M") {
+      // ts is cycles / clock_hz in microseconds, to the nanosecond.
+      const double want = static_cast<double>(e["args"]["cycles"].get<std::uint64_t>()) * 1e6 / hz;
+      EXPECT_NEAR(e["ts"].get<double>(), want, 0.0006) << e.dump();
+      if (e.contains("dur")) EXPECT_GE(e["dur"].get<double>(), 0.0);
+    }
+    if (e["cat"] == "bug" && e["name"] == "lock-order") {
+      bug = true;
+      EXPECT_EQ(e["ph"], "i");
+      EXPECT_NE(e["args"]["message"].get<std::string>().find("circular"), std::string::npos);
+      EXPECT_EQ(e["args"]["fatal"], false);
+    }
+  }
+  EXPECT_TRUE(bug);
+}
+
+TEST(PerfettoExport, SpinlocksGivePreemptOffRegionsAndTheStreamParses) {
+  const Traced t = traced_run(abba(5, "spin"));
+  std::ostringstream out;
+  write_perfetto(out, *t.trace);
+  const nlohmann::json doc = nlohmann::json::parse(out.str());
+  EXPECT_EQ(doc, nlohmann::json::parse(perfetto_json(*t.trace).dump()));
+  const std::vector<Span> spans = spans_of(doc);
+  expect_properly_nested(spans);
+  EXPECT_TRUE(std::any_of(spans.begin(), spans.end(), [](const Span& s) { return s.cat == "preemptoff"; }));
+  EXPECT_TRUE(std::any_of(spans.begin(), spans.end(), [](const Span& s) { return s.cat == "lock"; }));
+}
+
+TEST(PerfettoExport, RcuGracePeriodsAreOnTheirOwnLane) {
+  RunConfig cfg;
+  cfg.workload = "rcu-readers";
+  cfg.params.cpus = 4;
+  cfg.set["updates"] = "5";
+  const Traced t = traced_run(cfg);
+  const std::vector<Span> spans = spans_of(perfetto_json(*t.trace));
+  expect_properly_nested(spans);
+  int gps = 0;
+  for (const Span& s : spans)
+    if (s.cat == "rcu") {
+      ++gps;
+      EXPECT_EQ(s.tid, 4);
+    }
+  EXPECT_GT(gps, 0);
+}
+
+/// One CPU; t1 takes a mutex, sleeps holding it while t2 runs, runs again and releases.
+Trace sleeping_holder_trace() {
+  Trace t(64);
+  t.ncpus = 1;
+  t.clock_hz = 1e9;
+  t.set_task_name(1, "swapper/0");
+  t.set_task_name(2, "t1");
+  t.set_task_name(3, "t2");
+  const auto lock = t.intern("m#0");
+  auto add = [&](Cycles time, std::uint32_t task, TraceKind k, std::uint64_t a, std::uint64_t b) {
+    t.add(TraceEvent{time, a, b, task, 0, k, 0});
+  };
+  add(0, 1, TraceKind::CtxSwitch, 1, 2);
+  add(10, 2, TraceKind::TaskStart, 2, 0);
+  add(20, 2, TraceKind::LockAcquire, lock, 5);
+  add(30, 2, TraceKind::CtxSwitch, 2, 3);  // t1 sleeps holding m
+  add(40, 3, TraceKind::Wakeup, 2, 0);
+  add(50, 3, TraceKind::CtxSwitch, 3, 2);  // t2 is preempted
+  add(60, 2, TraceKind::LockRelease, lock, 40);
+  add(70, 2, TraceKind::CtxSwitch, 2, 3);
+  add(80, 3, TraceKind::TaskExit, 3, 0);
+  add(80, 3, TraceKind::CtxSwitch, 3, 1);
+  return t;
+}
+
+TEST(PerfettoExport, ALockHeldAcrossASleepIsCutToItsOwnersRunningTime) {
+  const std::vector<Span> spans = spans_of(perfetto_json(sleeping_holder_trace()));
+  expect_properly_nested(spans);
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> lock, t1;
+  for (const Span& s : spans) {
+    if (s.cat == "lock") {
+      lock.emplace_back(s.start, s.end);
+      EXPECT_EQ(s.args["split"], true);
+      EXPECT_EQ(s.args["hold_cycles"], 40);
+      EXPECT_EQ(s.args["wait_cycles"], 5);
+    }
+    if (s.cat == "task" && s.name == "t1") t1.emplace_back(s.start, s.end);
+    EXPECT_NE(s.name, "swapper/0");  // idle is not drawn
+  }
+  using P = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
+  EXPECT_EQ(lock, (P{{20, 30}, {50, 60}}));
+  EXPECT_EQ(t1, (P{{0, 30}, {50, 70}}));
+}
+
+// ---- ftrace -----------------------------------------------------------------------
+
+TEST(FtraceExport, HeaderAndLinesHaveTheKernelShape) {
+  const Traced t = traced_run(abba(3));
+  const std::vector<std::string> all = split_lines(ftrace_text(*t.trace));
+  ASSERT_GT(all.size(), 20u);
+  EXPECT_EQ(all[0], "# tracer: nop");
+  const std::vector<std::string> body = ftrace_lines(*t.trace);
+  EXPECT_EQ(all[2], "# entries-in-buffer/entries-written: " + std::to_string(body.size()) + "/" +
+                        std::to_string(body.size()) + "   #P:4");
+  EXPECT_NE(std::find(all.begin(), all.end(), "#           TASK-PID   CPU#  ||||    TIMESTAMP  FUNCTION"), all.end());
+  EXPECT_EQ(all.size(), body.size() + 11);
+
+  const std::regex shape(R"(^ *[^ ].{0,15}-[0-9]+ +\[[0-9]{3}\] [d.][N.][h.][0-9a-f.] +([0-9]+)\.([0-9]{6}): [a-z_]+: .+$)");
+  double last = 0;
+  std::map<std::string, int> kinds;
+  for (const std::string& l : body) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(l, m, shape)) << l;
+    EXPECT_EQ(l[16], '-') << l;
+    const double ts = std::stod(m[1].str()) + std::stod(m[2].str()) / 1e6;
+    EXPECT_GE(ts, last) << l;
+    last = ts;
+    const std::size_t colon = l.find(": ", 30);
+    ++kinds[l.substr(colon + 2, l.find(':', colon + 2) - colon - 2)];
+  }
+  for (const char* k : {"sched_switch", "lock_acquired", "lock_release", "bug", "task_newtask"}) EXPECT_GT(kinds[k], 0) << k;
+  const auto sw = std::find_if(body.begin(), body.end(), [](const std::string& l) { return l.find("sched_switch:") != std::string::npos; });
+  EXPECT_TRUE(std::regex_search(*sw, std::regex(R"(prev_comm=\S+ prev_pid=\d+ prev_prio=120 prev_state=(R\+?|D|X) ==> next_comm=\S+ next_pid=\d+ next_prio=120$)")))
+      << *sw;
+  const auto bug = std::find_if(body.begin(), body.end(), [](const std::string& l) { return l.find(": bug: ") != std::string::npos; });
+  EXPECT_NE(bug->find("bug: lock-order: "), std::string::npos) << *bug;
+}
+
+TEST(FtraceExport, PrevStateSaysWhatHappenedToTheTaskNext) {
+  std::vector<std::string> states;
+  for (const std::string& l : ftrace_lines(sleeping_holder_trace())) {
+    const auto p = l.find("prev_state=");
+    if (p != std::string::npos) states.push_back(l.substr(p + 11, l.find(' ', p) - p - 11));
+  }
+  EXPECT_EQ(states, (std::vector<std::string>{"R", "D", "R+", "D", "X"}));
+  const std::vector<std::string> lines = ftrace_lines(sleeping_holder_trace());
+  EXPECT_EQ(lines[3], "              t1-2     [000] ....     0.000000: sched_switch: prev_comm=t1 prev_pid=2 "
+                      "prev_prio=120 prev_state=D ==> next_comm=t2 next_pid=3 next_prio=120");
+  EXPECT_EQ(lines[6], "              t1-2     [000] ....     0.000000: lock_release: m#0 hold=40");
+}
+
+TEST(FtraceExport, WakeupAndIpiLinesUseTheKernelLayouts) {
+  Trace t(8);
+  t.ncpus = 48;
+  t.clock_hz = 2e9;
+  t.set_task_name(7, "a-long-task-name-here");
+  t.add(TraceEvent{3000000000ULL, 7, 0, 7, 33, TraceKind::Wakeup, trace_flags::kIrqsOff | 3});
+  t.add(TraceEvent{3000000000ULL, 33, 1, 7, 1, TraceKind::IpiSend, trace_flags::kNeedResched | trace_flags::kHardIrq});
+  const std::vector<std::string> l = ftrace_lines(t);
+  ASSERT_EQ(l.size(), 2u);
+  // comm is cut to 15 characters (TASK_COMM_LEN - 1); 3e9 cycles at 2 GHz is 1.5 s.
+  EXPECT_EQ(l[0], " a-long-task-nam-7     [033] d..3     1.500000: sched_wakeup: comm=a-long-task-nam pid=7 prio=120 "
+                  "target_cpu=033");
+  EXPECT_EQ(l[1], " a-long-task-nam-7     [001] .Nh.     1.500000: ipi_raise: target_mask=0002,00000000 (Function call "
+                  "interrupts)");
+}
+
+TEST(FtraceExport, DetailAddsSyncLines) {
+  const Traced t = traced_run(abba(3), Trace::kDefaultCapacity, true);
+  const std::vector<std::string> body = ftrace_lines(*t.trace);
+  EXPECT_TRUE(std::any_of(body.begin(), body.end(), [](const std::string& l) { return l.find(": sync: kind=") != std::string::npos; }));
+}
+
+// ---- trace diff -------------------------------------------------------------------
+
+TEST(TraceDiff, FindsTheFirstDifferenceOfTwoSeedsAndNoneForOne) {
+  const Traced a = traced_run(abba(1));
+  const Traced b = traced_run(abba(2));
+  const Traced a2 = traced_run(abba(1));
+  const std::vector<std::string> ta = split_lines(ftrace_text(*a.trace));
+  const std::vector<std::string> tb = split_lines(ftrace_text(*b.trace));
+  EXPECT_FALSE(first_divergence(ta, split_lines(ftrace_text(*a2.trace))).has_value());
+  const auto d = first_divergence(ta, tb);
+  ASSERT_TRUE(d.has_value());
+  const std::vector<std::string> ba = ftrace_lines(*a.trace);
+  const std::vector<std::string> bb = ftrace_lines(*b.trace);
+  for (std::size_t i = 0; i < d->index; ++i) ASSERT_EQ(ba[i], bb[i]);
+  EXPECT_EQ(d->a, ba[d->index]);
+  EXPECT_EQ(d->b, bb[d->index]);
+  EXPECT_EQ(ta[d->a_line - 1], d->a);
+  EXPECT_EQ(d->context.size(), std::min<std::size_t>(3, d->index));
+  const std::string text = format_divergence(*d, "seed1", "seed2");
+  EXPECT_NE(text.find("diverge at event " + std::to_string(d->index + 1)), std::string::npos) << text;
+  EXPECT_NE(text.find("- seed1: " + d->a), std::string::npos) << text;
+  EXPECT_NE(text.find("+ seed2: " + d->b), std::string::npos) << text;
+}
+
+TEST(TraceDiff, HeadersAreIgnoredAndAPrefixEndsFirst) {
+  const std::vector<std::string> a = {"# tracer: nop", "# entries: 3", "x", "y", "z"};
+  const std::vector<std::string> b = {"# tracer: nop", "# entries: 2", "x", "y"};
+  EXPECT_FALSE(first_divergence(a, a).has_value());
+  const auto d = first_divergence(a, b, 1);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->index, 2u);
+  EXPECT_TRUE(d->b_ended);
+  EXPECT_FALSE(d->a_ended);
+  EXPECT_EQ(d->a, "z");
+  EXPECT_EQ(d->a_line, 5u);
+  EXPECT_EQ(d->context, std::vector<std::string>{"y"});
+  EXPECT_NE(format_divergence(*d).find("b ends first"), std::string::npos);
+  const auto e = first_divergence({"# h", "x", "q"}, {"x", "r"});
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->index, 1u);
+  EXPECT_EQ(e->b_line, 2u);
+  EXPECT_EQ(split_lines("a\nb\n"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(split_lines("a\n\nb"), (std::vector<std::string>{"a", "", "b"}));
+}
+
+// ---- the trace itself -------------------------------------------------------------
+
+TEST(TraceRing, KeepsTheLastEventsAndCountsTheDropped) {
+  RunConfig cfg = abba(3);
+  cfg.set["iterations"] = "30";
+  const Traced full = traced_run(cfg);
+  const Traced ring = traced_run(cfg, 100);
+  const std::vector<TraceEvent> all = full.trace->events();
+  ASSERT_GT(all.size(), 100u);
+  EXPECT_EQ(full.trace->dropped(), 0u);
+  EXPECT_EQ(ring.trace->events().size(), 100u);
+  EXPECT_EQ(ring.trace->written(), all.size());
+  EXPECT_EQ(ring.trace->dropped(), all.size() - 100);
+  EXPECT_EQ(ring.trace->events(), std::vector<TraceEvent>(all.end() - 100, all.end()));
+  // The exporters cope with a trace that lost its beginning.
+  const nlohmann::json doc = perfetto_json(*ring.trace);
+  EXPECT_EQ(doc["otherData"]["dropped_events"], all.size() - 100);
+  expect_properly_nested(spans_of(doc));
+  const std::string text = ftrace_text(*ring.trace);
+  EXPECT_NE(text.find("# entries-in-buffer/entries-written: 100/" + std::to_string(all.size()) + "   #P:4\n"),
+            std::string::npos);
+}
+
+TEST(TraceRing, SameConfigurationSameTrace) {
+  const Traced a = traced_run(abba(9));
+  const Traced b = traced_run(abba(9));
+  EXPECT_EQ(a.result.stats.digest, b.result.stats.digest);
+  EXPECT_EQ(a.trace->events(), b.trace->events());
+  EXPECT_EQ(perfetto_json(*a.trace), perfetto_json(*b.trace));
+  EXPECT_EQ(ftrace_text(*a.trace), ftrace_text(*b.trace));
+}
+
+// ---- lock_stat --------------------------------------------------------------------
+
+TEST(LockStat, TableHasTheKernelHeaderAndARowPerClass) {
+  RunConfig cfg = abba(4);
+  cfg.set["iterations"] = "50";
+  const RunResult r = run_once(cfg);
+  const std::vector<std::string> lines = split_lines(lock_stat_table(r));
+  ASSERT_GE(lines.size(), 5u);
+  EXPECT_EQ(lines[0], "lock_stat version 0.4");
+  EXPECT_EQ(lines[1], std::string(221, '-'));
+  EXPECT_EQ(lines[2].substr(0, 41), std::string(30, ' ') + "class name ");
+  for (const char* col : {"con-bounces", "contentions", "waittime-min", "waittime-max", "waittime-total",
+                          "waittime-avg", "acq-bounces", "acquisitions", "holdtime-min", "holdtime-max",
+                          "holdtime-total", "holdtime-avg"})
+    EXPECT_NE(lines[2].find(col), std::string::npos) << col;
+  EXPECT_EQ(lines[3], lines[1]);
+  int rows = 0;
+  for (const LockClassStats& l : r.locks) {
+    if (l.acquisitions == 0) continue;
+    const auto row = std::find_if(lines.begin(), lines.end(), [&](const std::string& s) {
+      return s.size() > 41 && s[40] == ':' && s.substr(0, 40).find_first_not_of(' ') == 40 - l.name.size() &&
+             s.substr(40 - l.name.size(), l.name.size()) == l.name;
+    });
+    ASSERT_NE(row, lines.end()) << l.name;
+    ++rows;
+    std::istringstream cols(row->substr(41));
+    std::vector<std::string> v;
+    for (std::string c; cols >> c;) v.push_back(c);
+    ASSERT_EQ(v.size(), 12u) << *row;
+    EXPECT_EQ(v[0], "0");  // bounces are not modelled
+    EXPECT_EQ(v[1], std::to_string(l.contentions));
+    EXPECT_EQ(v[7], std::to_string(l.acquisitions));
+    for (int i : {2, 3, 4, 5, 8, 9, 10, 11}) EXPECT_TRUE(std::regex_match(v[i], std::regex(R"(\d+\.\d\d)"))) << v[i];
+    // holdtime-max is the hold histogram's max, in microseconds.
+    const Histogram& hold = r.histograms.at("lock." + l.name + ".hold");
+    EXPECT_NEAR(std::stod(v[9]), static_cast<double>(hold.max()) * 1e6 / r.clock_hz, 0.006) << *row;
+  }
+  EXPECT_GT(rows, 0);
+}
+
+// ---- log2 histograms --------------------------------------------------------------
+
+TEST(Log2Histogram, KnownSamplesGiveBccRows) {
+  Histogram h;
+  for (std::uint64_t v : {0, 1, 2, 3, 4, 5, 6, 7, 100}) h.record(v);
+  const std::vector<std::string> l = split_lines(log2_histogram("title", h, 1e9));
+  ASSERT_EQ(l.size(), 9u);
+  EXPECT_EQ(l[0], "title");
+  EXPECT_EQ(l[1], "     cycles              : count     distribution");
+  EXPECT_EQ(l[2], "         0 -> 1          : 2        |********************                    |");
+  EXPECT_EQ(l[3], "         2 -> 3          : 2        |********************                    |");
+  EXPECT_EQ(l[4], "         4 -> 7          : 4        |****************************************|");
+  EXPECT_EQ(l[5], "         8 -> 15         : 0        |                                        |");
+  EXPECT_EQ(l[8], "        64 -> 127        : 1        |**********                              |");
+
+  Histogram g;  // bcc's own example row: 5 of a maximum of 50
+  g.record_n(1, 5);
+  g.record_n(3000, 50);  // 3000 cycles at 1 GHz = 3 usecs
+  const std::vector<std::string> u = split_lines(log2_histogram("", g, 1e9, HistUnit::Usecs));
+  ASSERT_EQ(u.size(), 3u);
+  EXPECT_EQ(u[0], "     usecs               : count     distribution");
+  EXPECT_EQ(u[1], "         0 -> 1          : 5        |****                                    |");
+  EXPECT_EQ(u[2], "         2 -> 3          : 50       |****************************************|");
+  EXPECT_EQ(log2_slots(g, 1e9, HistUnit::Cycles).size(), 13u);  // 3000 is in 2048..4095
+
+  Histogram w;  // above 32 slots bcc widens the columns and halves the bars
+  w.record(std::uint64_t{1} << 40);
+  const std::vector<std::string> wl = split_lines(log2_histogram("", w, 1e9));
+  ASSERT_EQ(wl.size(), 42u);
+  EXPECT_EQ(wl[0], "               cycles                        : count     distribution");
+  EXPECT_EQ(wl[41], "       1099511627776 -> 2199023255551        : 1        |********************|");
+  EXPECT_EQ(log2_histogram("empty", Histogram{}, 1e9), "empty\n");
+  EXPECT_EQ(parse_hist_unit("us"), HistUnit::Usecs);
+  EXPECT_FALSE(parse_hist_unit("fortnights").has_value());
+}
+
+TEST(Log2Histogram, EveryHistogramOfARun) {
+  const RunResult r = run_once(spin(2, 1));
+  const std::string s = log2_histograms(r, HistUnit::Usecs);
+  for (const auto& [name, h] : r.histograms)
+    if (h.count()) EXPECT_NE(s.find(name + "\n     usecs "), std::string::npos) << name;
+}
+
+// ---- reports in microseconds ------------------------------------------------------
+
+TEST(ReportUnits, TextAndJsonShowMicroseconds) {
+  const RunResult r = run_once(spin(2, 1));
+  const std::string text = to_text(r);
+  EXPECT_NE(text.find("(us)"), std::string::npos) << text;
+  const nlohmann::json j = to_json(r);
+  EXPECT_EQ(j["clock_hz"].get<double>(), r.clock_hz);
+  const auto& h = j["histograms"]["lock.ticket.hold"];
+  EXPECT_EQ(h["unit"], "cycles");
+  EXPECT_NEAR(h["us"]["p50"].get<double>(), h["p50"].get<double>() * 1e6 / r.clock_hz, 0.001);
+  EXPECT_NEAR(h["us"]["max"].get<double>(), h["max"].get<double>() * 1e6 / r.clock_hz, 0.001);
+}
+
+}  // namespace
+}  // namespace smpemu
