@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <limits>
@@ -23,7 +24,7 @@ std::uint64_t convert(std::uint64_t v, double clock_hz, HistUnit unit) {
     const unsigned __int128 r =
         static_cast<unsigned __int128>(v) * per_second / static_cast<unsigned __int128>(clock_hz);
     return r > std::numeric_limits<std::uint64_t>::max() ? std::numeric_limits<std::uint64_t>::max()
-                                                          : static_cast<std::uint64_t>(r);
+                                                         : static_cast<std::uint64_t>(r);
   }
   const double r = static_cast<double>(v) * static_cast<double>(per_second) / (clock_hz > 0 ? clock_hz : 1e9);
   return r >= 1.8e19 ? std::numeric_limits<std::uint64_t>::max() : static_cast<std::uint64_t>(r);

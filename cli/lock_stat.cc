@@ -48,8 +48,8 @@ std::string time_columns(const Times& t, double hz) {
 
 }  // namespace
 
-std::string lock_stat_table(const std::vector<LockClassStats>& locks, const std::map<std::string, Histogram>& histograms,
-                            double clock_hz) {
+std::string lock_stat_table(const std::vector<LockClassStats>& locks,
+                            const std::map<std::string, Histogram>& histograms, double clock_hz) {
   std::string s = "lock_stat version 0.4\n";
   const std::string rule(kRuleWidth, '-');
   s += rule + "\n";

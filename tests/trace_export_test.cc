@@ -84,17 +84,17 @@ void expect_properly_nested(const std::vector<Span>& spans) {
     for (bool in_ns : {false, true}) {
       auto lo = [&](const Span* s) { return in_ns ? s->ns0 : static_cast<std::int64_t>(s->start); };
       auto hi = [&](const Span* s) { return in_ns ? s->ns1 : static_cast<std::int64_t>(s->end); };
-      std::stable_sort(v.begin(), v.end(), [&](const Span* a, const Span* b) {
-        return lo(a) != lo(b) ? lo(a) < lo(b) : hi(a) > hi(b);
-      });
+      std::stable_sort(v.begin(), v.end(),
+                       [&](const Span* a, const Span* b) { return lo(a) != lo(b) ? lo(a) < lo(b) : hi(a) > hi(b); });
       std::vector<const Span*> stack;
       for (const Span* s : v) {
         ASSERT_LE(lo(s), hi(s)) << s->name;
         while (!stack.empty() && hi(stack.back()) <= lo(s)) stack.pop_back();
-        if (!stack.empty())
+        if (!stack.empty()) {
           ASSERT_LE(hi(s), hi(stack.back())) << "lane " << tid << ": " << s->name << " [" << lo(s) << ", " << hi(s)
-                                             << "] overlaps " << stack.back()->name << " [" << lo(stack.back())
-                                             << ", " << hi(stack.back()) << "]" << (in_ns ? " (ns)" : " (cycles)");
+                                             << "] overlaps " << stack.back()->name << " [" << lo(stack.back()) << ", "
+                                             << hi(stack.back()) << "]" << (in_ns ? " (ns)" : " (cycles)");
+        }
         stack.push_back(s);
       }
     }
@@ -112,19 +112,25 @@ TEST(PerfettoExport, AbbaHasCpuLanesNestedLockSpansAndTheBug) {
   const double hz = doc["otherData"]["clock_hz"].get<double>();
   EXPECT_EQ(hz, t.result.clock_hz);
 
-  std::map<int, int> cpu_lanes;
+  std::map<int, int> cpu_lanes;  // cpu -> thread_name events
   int thread_names = 0;
   for (const auto& e : doc["traceEvents"]) {
+    EXPECT_EQ(e["pid"], 1);  // pid 0 is the swapper to Perfetto
+    EXPECT_GT(e["tid"].get<int>(), 0);
+    if (e["ph"] == "M" && e["name"] == "process_name") {
+      EXPECT_EQ(e["args"]["name"], "CPUs");
+    }
     if (e["ph"] != "M" || e["name"] != "thread_name") continue;
     ++thread_names;
     const std::string name = e["args"]["name"];
     if (name.rfind("CPU ", 0) == 0) {
-      EXPECT_EQ(name, "CPU " + std::to_string(e["tid"].get<int>()));
-      ++cpu_lanes[e["tid"].get<int>()];
+      EXPECT_EQ(name, "CPU " + std::to_string(e["tid"].get<int>() - 1));
+      ++cpu_lanes[e["tid"].get<int>() - 1];
+    } else {
+      EXPECT_EQ(name, "RCU");
     }
   }
-  EXPECT_EQ(cpu_lanes.size(), 4u);
-  for (const auto& [tid, n] : cpu_lanes) EXPECT_EQ(n, 1) << tid;
+  EXPECT_EQ(cpu_lanes, (std::map<int, int>{{0, 1}, {1, 1}, {2, 1}, {3, 1}}));
   EXPECT_EQ(thread_names, 5);  // + the RCU lane
 
   const std::vector<Span> spans = spans_of(doc);
@@ -144,12 +150,16 @@ TEST(PerfettoExport, AbbaHasCpuLanesNestedLockSpansAndTheBug) {
 
   bool bug = false;
   for (const auto& e : doc["traceEvents"]) {
-    if (e["ph"] == "i") EXPECT_EQ(e["s"], "t");
+    if (e["ph"] == "i") {
+      EXPECT_EQ(e["s"], "t");
+    }
     if (e["ph"] != "M") {
       // ts is cycles / clock_hz in microseconds, to the nanosecond.
       const double want = static_cast<double>(e["args"]["cycles"].get<std::uint64_t>()) * 1e6 / hz;
       EXPECT_NEAR(e["ts"].get<double>(), want, 0.0006) << e.dump();
-      if (e.contains("dur")) EXPECT_GE(e["dur"].get<double>(), 0.0);
+      if (e.contains("dur")) {
+        EXPECT_GE(e["dur"].get<double>(), 0.0);
+      }
     }
     if (e["cat"] == "bug" && e["name"] == "lock-order") {
       bug = true;
@@ -185,7 +195,7 @@ TEST(PerfettoExport, RcuGracePeriodsAreOnTheirOwnLane) {
   for (const Span& s : spans)
     if (s.cat == "rcu") {
       ++gps;
-      EXPECT_EQ(s.tid, 4);
+      EXPECT_EQ(s.tid, 5);  // after the 4 CPU lanes (tids 1..4)
     }
   EXPECT_GT(gps, 0);
 }
@@ -247,7 +257,8 @@ TEST(FtraceExport, HeaderAndLinesHaveTheKernelShape) {
   EXPECT_NE(std::find(all.begin(), all.end(), "#           TASK-PID   CPU#  ||||    TIMESTAMP  FUNCTION"), all.end());
   EXPECT_EQ(all.size(), body.size() + 11);
 
-  const std::regex shape(R"(^ *[^ ].{0,15}-[0-9]+ +\[[0-9]{3}\] [d.][N.][h.][0-9a-f.] +([0-9]+)\.([0-9]{6}): [a-z_]+: .+$)");
+  const std::regex shape(
+      R"(^ *[^ ].{0,15}-[0-9]+ +\[[0-9]{3}\] [d.][N.][h.][0-9a-f.] +([0-9]+)\.([0-9]{6}): [a-z_]+: .+$)");
   double last = 0;
   std::map<std::string, int> kinds;
   for (const std::string& l : body) {
@@ -260,11 +271,17 @@ TEST(FtraceExport, HeaderAndLinesHaveTheKernelShape) {
     const std::size_t colon = l.find(": ", 30);
     ++kinds[l.substr(colon + 2, l.find(':', colon + 2) - colon - 2)];
   }
-  for (const char* k : {"sched_switch", "lock_acquired", "lock_release", "bug", "task_newtask"}) EXPECT_GT(kinds[k], 0) << k;
-  const auto sw = std::find_if(body.begin(), body.end(), [](const std::string& l) { return l.find("sched_switch:") != std::string::npos; });
-  EXPECT_TRUE(std::regex_search(*sw, std::regex(R"(prev_comm=\S+ prev_pid=\d+ prev_prio=120 prev_state=(R\+?|D|X) ==> next_comm=\S+ next_pid=\d+ next_prio=120$)")))
+  for (const char* k : {"sched_switch", "lock_acquired", "lock_release", "bug", "task_newtask"})
+    EXPECT_GT(kinds[k], 0) << k;
+  const auto sw = std::find_if(body.begin(), body.end(),
+                               [](const std::string& l) { return l.find("sched_switch:") != std::string::npos; });
+  EXPECT_TRUE(std::regex_search(
+      *sw,
+      std::regex(
+          R"(prev_comm=\S+ prev_pid=\d+ prev_prio=120 prev_state=(R\+?|D|X) ==> next_comm=\S+ next_pid=\d+ next_prio=120$)")))
       << *sw;
-  const auto bug = std::find_if(body.begin(), body.end(), [](const std::string& l) { return l.find(": bug: ") != std::string::npos; });
+  const auto bug = std::find_if(body.begin(), body.end(),
+                                [](const std::string& l) { return l.find(": bug: ") != std::string::npos; });
   EXPECT_NE(bug->find("bug: lock-order: "), std::string::npos) << *bug;
 }
 
@@ -276,9 +293,13 @@ TEST(FtraceExport, PrevStateSaysWhatHappenedToTheTaskNext) {
   }
   EXPECT_EQ(states, (std::vector<std::string>{"R", "D", "R+", "D", "X"}));
   const std::vector<std::string> lines = ftrace_lines(sleeping_holder_trace());
-  EXPECT_EQ(lines[3], "              t1-2     [000] ....     0.000000: sched_switch: prev_comm=t1 prev_pid=2 "
-                      "prev_prio=120 prev_state=D ==> next_comm=t2 next_pid=3 next_prio=120");
+  EXPECT_EQ(lines[3],
+            "              t1-2     [000] ....     0.000000: sched_switch: prev_comm=t1 prev_pid=2 "
+            "prev_prio=120 prev_state=D ==> next_comm=t2 next_pid=3 next_prio=120");
   EXPECT_EQ(lines[6], "              t1-2     [000] ....     0.000000: lock_release: m#0 hold=40");
+  EXPECT_EQ(lines[0],
+            "       swapper/0-0     [000] ....     0.000000: sched_switch: prev_comm=swapper/0 prev_pid=0 "
+            "prev_prio=120 prev_state=R ==> next_comm=t1 next_pid=2 next_prio=120");
 }
 
 TEST(FtraceExport, WakeupAndIpiLinesUseTheKernelLayouts) {
@@ -291,16 +312,19 @@ TEST(FtraceExport, WakeupAndIpiLinesUseTheKernelLayouts) {
   const std::vector<std::string> l = ftrace_lines(t);
   ASSERT_EQ(l.size(), 2u);
   // comm is cut to 15 characters (TASK_COMM_LEN - 1); 3e9 cycles at 2 GHz is 1.5 s.
-  EXPECT_EQ(l[0], " a-long-task-nam-7     [033] d..3     1.500000: sched_wakeup: comm=a-long-task-nam pid=7 prio=120 "
-                  "target_cpu=033");
-  EXPECT_EQ(l[1], " a-long-task-nam-7     [001] .Nh.     1.500000: ipi_raise: target_mask=0002,00000000 (Function call "
-                  "interrupts)");
+  EXPECT_EQ(l[0],
+            " a-long-task-nam-7     [033] d..3     1.500000: sched_wakeup: comm=a-long-task-nam pid=7 prio=120 "
+            "target_cpu=033");
+  EXPECT_EQ(l[1],
+            " a-long-task-nam-7     [001] .Nh.     1.500000: ipi_raise: target_mask=0002,00000000 (Function call "
+            "interrupts)");
 }
 
 TEST(FtraceExport, DetailAddsSyncLines) {
   const Traced t = traced_run(abba(3), Trace::kDefaultCapacity, true);
   const std::vector<std::string> body = ftrace_lines(*t.trace);
-  EXPECT_TRUE(std::any_of(body.begin(), body.end(), [](const std::string& l) { return l.find(": sync: kind=") != std::string::npos; }));
+  EXPECT_TRUE(std::any_of(body.begin(), body.end(),
+                          [](const std::string& l) { return l.find(": sync: kind=") != std::string::npos; }));
 }
 
 // ---- trace diff -------------------------------------------------------------------
@@ -325,6 +349,27 @@ TEST(TraceDiff, FindsTheFirstDifferenceOfTwoSeedsAndNoneForOne) {
   EXPECT_NE(text.find("diverge at event " + std::to_string(d->index + 1)), std::string::npos) << text;
   EXPECT_NE(text.find("- seed1: " + d->a), std::string::npos) << text;
   EXPECT_NE(text.find("+ seed2: " + d->b), std::string::npos) << text;
+}
+
+TEST(TraceDiff, CyclePrecisionShowsDifferencesWithinAMicrosecond) {
+  const Traced a = traced_run(abba(1));
+  const std::vector<std::string> plain = ftrace_lines(*a.trace);
+  const std::vector<std::string> exact = ftrace_lines(*a.trace, FtraceOptions{.cycles = true});
+  ASSERT_EQ(plain.size(), exact.size());
+  for (std::size_t i = 0; i < plain.size(); ++i) {
+    ASSERT_EQ(exact[i].substr(0, plain[i].size()), plain[i]);
+    EXPECT_TRUE(std::regex_match(exact[i].substr(plain[i].size()), std::regex(" cycles=[0-9]+"))) << exact[i];
+  }
+  // Two traces equal to the microsecond but not to the cycle.
+  Trace x(4), y(4);
+  for (Trace* t : {&x, &y}) {
+    t->ncpus = 1;
+    t->set_task_name(0, "swapper/0");
+  }
+  x.add(TraceEvent{100, 0, 0, 0, 0, TraceKind::Tick, 0});
+  y.add(TraceEvent{101, 0, 0, 0, 0, TraceKind::Tick, 0});
+  EXPECT_FALSE(first_divergence(ftrace_lines(x), ftrace_lines(y)).has_value());
+  EXPECT_TRUE(first_divergence(ftrace_lines(x, {.cycles = true}), ftrace_lines(y, {.cycles = true})).has_value());
 }
 
 TEST(TraceDiff, HeadersAreIgnoredAndAPrefixEndsFirst) {
@@ -391,9 +436,9 @@ TEST(LockStat, TableHasTheKernelHeaderAndARowPerClass) {
   EXPECT_EQ(lines[0], "lock_stat version 0.4");
   EXPECT_EQ(lines[1], std::string(221, '-'));
   EXPECT_EQ(lines[2].substr(0, 41), std::string(30, ' ') + "class name ");
-  for (const char* col : {"con-bounces", "contentions", "waittime-min", "waittime-max", "waittime-total",
-                          "waittime-avg", "acq-bounces", "acquisitions", "holdtime-min", "holdtime-max",
-                          "holdtime-total", "holdtime-avg"})
+  for (const char* col :
+       {"con-bounces", "contentions", "waittime-min", "waittime-max", "waittime-total", "waittime-avg", "acq-bounces",
+        "acquisitions", "holdtime-min", "holdtime-max", "holdtime-total", "holdtime-avg"})
     EXPECT_NE(lines[2].find(col), std::string::npos) << col;
   EXPECT_EQ(lines[3], lines[1]);
   int rows = 0;
@@ -460,7 +505,9 @@ TEST(Log2Histogram, EveryHistogramOfARun) {
   const RunResult r = run_once(spin(2, 1));
   const std::string s = log2_histograms(r, HistUnit::Usecs);
   for (const auto& [name, h] : r.histograms)
-    if (h.count()) EXPECT_NE(s.find(name + "\n     usecs "), std::string::npos) << name;
+    if (h.count()) {
+      EXPECT_NE(s.find(name + "\n     usecs "), std::string::npos) << name;
+    }
 }
 
 // ---- reports in microseconds ------------------------------------------------------

@@ -16,7 +16,7 @@ namespace smpemu {
 
 namespace {
 
-constexpr int kPrio = 120;             // every emulated task is a plain SCHED_OTHER task
+constexpr int kPrio = 120;              // every emulated task is a plain SCHED_OTHER task
 constexpr int kLocalTimerVector = 236;  // x86 LOCAL_TIMER_VECTOR
 
 /// Microseconds of `c` cycles, truncated like the kernel's ns -> us display.
@@ -86,10 +86,11 @@ bool is_idle(const std::string& name) { return name.rfind("swapper/", 0) == 0; }
 
 class Formatter {
  public:
-  explicit Formatter(const Trace& t) : t_(t), ev_(t.events()) {
+  Formatter(const Trace& t, const FtraceOptions& o) : t_(t), o_(o), ev_(t.events()) {
     order_.resize(ev_.size());
     for (std::size_t i = 0; i < ev_.size(); ++i) order_[i] = i;
-    std::stable_sort(order_.begin(), order_.end(), [&](std::size_t a, std::size_t b) { return ev_[a].time < ev_[b].time; });
+    std::stable_sort(order_.begin(), order_.end(),
+                     [&](std::size_t a, std::size_t b) { return ev_[a].time < ev_[b].time; });
     infer_prev_states();
   }
 
@@ -128,65 +129,58 @@ class Formatter {
   std::string line(std::size_t k) const {
     const TraceEvent& e = ev_[order_[k]];
     // A switch is logged in the context of the task that leaves the CPU, as the kernel does.
-    const auto pid = e.kind == TraceKind::CtxSwitch ? static_cast<std::uint32_t>(e.a) : e.task;
-    const std::string& comm = t_.task_name(pid);
+    const auto task_id = e.kind == TraceKind::CtxSwitch ? static_cast<std::uint32_t>(e.a) : e.task;
+    const std::string& comm = t_.task_name(task_id);
     const std::uint64_t us = cycles_to_us(e.time, t_.clock_hz);
-    std::string s = fmt::format("{:>16}-{:<5} [{:03}] {} {:>5}.{:06}: {}", comm.substr(0, 15), pid, e.cpu,
+    std::string s = fmt::format("{:>16}-{:<5} [{:03}] {} {:>5}.{:06}: {}", comm.substr(0, 15), pid(task_id), e.cpu,
                                 flags_field(e.flags), us / 1000000, us % 1000000, body(e, k));
-    std::replace_if(s.begin(), s.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    for (char& c : s)
+      if (c == '\n' || c == '\r') c = ' ';
+    if (o_.cycles) s += fmt::format(" cycles={}", e.time);
     return s;
   }
 
   std::string task(std::uint64_t id) const { return comm_field(t_.task_name(static_cast<std::uint32_t>(id))); }
+  /// The pid printed for a task: its id, or 0 for the idle tasks, as in the kernel.
+  std::uint64_t pid(std::uint64_t id) const { return is_idle(t_.task_name(static_cast<std::uint32_t>(id))) ? 0 : id; }
 
   std::string body(const TraceEvent& e, std::size_t k) const {
     switch (e.kind) {
-      case TraceKind::TaskStart:
-        return fmt::format("task_newtask: pid={} comm={}", e.a, task(e.a));
+      case TraceKind::TaskStart: return fmt::format("task_newtask: pid={} comm={}", pid(e.a), task(e.a));
       case TraceKind::TaskExit:
-        return fmt::format("sched_process_exit: comm={} pid={} prio={}", task(e.a), e.a, kPrio);
+        return fmt::format("sched_process_exit: comm={} pid={} prio={}", task(e.a), pid(e.a), kPrio);
       case TraceKind::CtxSwitch:
-        return fmt::format("sched_switch: prev_comm={} prev_pid={} prev_prio={} prev_state={} ==> next_comm={} "
-                           "next_pid={} next_prio={}",
-                           task(e.a), e.a, kPrio, prev_state_[k], task(e.b), e.b, kPrio);
+        return fmt::format(
+            "sched_switch: prev_comm={} prev_pid={} prev_prio={} prev_state={} ==> next_comm={} "
+            "next_pid={} next_prio={}",
+            task(e.a), pid(e.a), kPrio, prev_state_[k], task(e.b), pid(e.b), kPrio);
       case TraceKind::Wakeup:
-        return fmt::format("sched_wakeup: comm={} pid={} prio={} target_cpu={:03}", task(e.a), e.a, kPrio, e.cpu);
-      case TraceKind::Tick:
-        return fmt::format("local_timer_entry: vector={}", kLocalTimerVector);
+        return fmt::format("sched_wakeup: comm={} pid={} prio={} target_cpu={:03}", task(e.a), pid(e.a), kPrio, e.cpu);
+      case TraceKind::Tick: return fmt::format("local_timer_entry: vector={}", kLocalTimerVector);
       case TraceKind::IpiSend:
         return fmt::format("ipi_raise: target_mask={} ({})", cpumask(e.a, t_.ncpus), ipi_reason(e.b));
-      case TraceKind::IpiHandle:
-        return fmt::format("ipi_entry: ({})", ipi_reason(e.a));
-      case TraceKind::LockContend:
-        return fmt::format("lock_contended: {}", t_.str(e.a));
-      case TraceKind::LockAcquire:
-        return fmt::format("lock_acquired: {} wait={}", t_.str(e.a), e.b);
-      case TraceKind::LockRelease:
-        return fmt::format("lock_release: {} hold={}", t_.str(e.a), e.b);
-      case TraceKind::PreemptOff:
-        return fmt::format("preempt_enable: duration={}", e.time - std::min(e.a, e.time));
-      case TraceKind::IrqOff:
-        return fmt::format("irq_enable: duration={}", e.time - std::min(e.a, e.time));
-      case TraceKind::RcuGpStart:
-        return fmt::format("rcu_grace_period: rcu {} start", e.a);
-      case TraceKind::RcuGpEnd:
-        return fmt::format("rcu_grace_period: rcu {} end duration={}", e.a, e.b);
+      case TraceKind::IpiHandle: return fmt::format("ipi_entry: ({})", ipi_reason(e.a));
+      case TraceKind::LockContend: return fmt::format("lock_contended: {}", t_.str(e.a));
+      case TraceKind::LockAcquire: return fmt::format("lock_acquired: {} wait={}", t_.str(e.a), e.b);
+      case TraceKind::LockRelease: return fmt::format("lock_release: {} hold={}", t_.str(e.a), e.b);
+      case TraceKind::PreemptOff: return fmt::format("preempt_enable: duration={}", e.time - std::min(e.a, e.time));
+      case TraceKind::IrqOff: return fmt::format("irq_enable: duration={}", e.time - std::min(e.a, e.time));
+      case TraceKind::RcuGpStart: return fmt::format("rcu_grace_period: rcu {} start", e.a);
+      case TraceKind::RcuGpEnd: return fmt::format("rcu_grace_period: rcu {} end duration={}", e.a, e.b);
       case TraceKind::TlbFlush:
         if (e.a == ~0ULL) return "tlb_flush: pages:-1 reason:full";
         return fmt::format("tlb_flush: pages:{} addr=0x{:x}", e.b, e.a);
       case TraceKind::PageFault:
         return fmt::format("page_fault_user: address=0x{:x} error_code=0x{:x}", e.a, e.b ? 6 : 4);
-      case TraceKind::Mark:
-        return fmt::format("mark: {}={}", t_.str(e.a), e.b);
-      case TraceKind::Bug:
-        return fmt::format("bug: {}{}", t_.str(e.a), e.b ? " (fatal)" : "");
-      case TraceKind::Sync:
-        return fmt::format("sync: kind={}({}) payload=0x{:x}", ev_name(e.a), e.a, e.b);
+      case TraceKind::Mark: return fmt::format("mark: {}={}", t_.str(e.a), e.b);
+      case TraceKind::Bug: return fmt::format("bug: {}{}", t_.str(e.a), e.b ? " (fatal)" : "");
+      case TraceKind::Sync: return fmt::format("sync: kind={}({}) payload=0x{:x}", ev_name(e.a), e.a, e.b);
     }
     return fmt::format("{}: a={} b={}", trace_kind_name(e.kind), e.a, e.b);
   }
 
   const Trace& t_;
+  const FtraceOptions o_;
   std::vector<TraceEvent> ev_;
   std::vector<std::size_t> order_;       // indices into ev_, by time
   std::vector<std::string> prev_state_;  // by position in order_
@@ -208,26 +202,28 @@ std::string ftrace_header(const Trace& t) {
   return s;
 }
 
-std::vector<std::string> ftrace_lines(const Trace& trace) { return Formatter(trace).lines(); }
-
-void write_ftrace(std::ostream& out, const Trace& trace) {
-  out << ftrace_header(trace);
-  for (const std::string& l : ftrace_lines(trace)) out << l << '\n';
+std::vector<std::string> ftrace_lines(const Trace& trace, const FtraceOptions& options) {
+  return Formatter(trace, options).lines();
 }
 
-std::string ftrace_text(const Trace& trace) {
+void write_ftrace(std::ostream& out, const Trace& trace, const FtraceOptions& options) {
+  out << ftrace_header(trace);
+  for (const std::string& l : ftrace_lines(trace, options)) out << l << '\n';
+}
+
+std::string ftrace_text(const Trace& trace, const FtraceOptions& options) {
   std::string s = ftrace_header(trace);
-  for (const std::string& l : ftrace_lines(trace)) {
+  for (const std::string& l : ftrace_lines(trace, options)) {
     s += l;
     s += '\n';
   }
   return s;
 }
 
-void write_ftrace_file(const std::string& path, const Trace& trace) {
+void write_ftrace_file(const std::string& path, const Trace& trace, const FtraceOptions& options) {
   std::ofstream f(path, std::ios::binary);
   if (!f) throw std::runtime_error("cannot open " + path + " for writing");
-  write_ftrace(f, trace);
+  write_ftrace(f, trace, options);
   f.flush();
   if (!f) throw std::runtime_error("error writing " + path);
 }

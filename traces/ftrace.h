@@ -12,9 +12,11 @@
 // then one line per kept event, sorted stably by time:
 //     <comm>-<pid> [<cpu>] <flags> <seconds>.<usecs>: <event>: <fields>
 // comm is the running task's name truncated to 15 characters (TASK_COMM_LEN - 1) and
-// right-aligned in 16; pid is the task id (left-aligned in 5); cpu has 3 digits; flags
-// are irqs-off 'd', need-resched 'N', hardirq 'h', preempt depth as one hex digit, each
-// '.' when clear; the time is cycles / clock_hz, truncated to microseconds.
+// right-aligned in 16 (a switch is logged by the task leaving the CPU); pid is the task
+// id, left-aligned in 5, except that idle tasks (swapper/N) print pid 0 as in the kernel
+// (Perfetto then shows idle time as idle); cpu has 3 digits; flags are irqs-off 'd',
+// need-resched 'N', hardirq 'h', preempt depth as one hex digit, each '.' when clear;
+// the time is cycles / clock_hz, truncated to microseconds.
 //
 // Events (kernel names and field layouts where the kernel has one):
 //     sched_switch: prev_comm= prev_pid= prev_prio=120 prev_state= ==> next_comm= next_pid= next_prio=120
@@ -39,6 +41,8 @@
 // what follows the switch: X (the task exited), D (it was woken later: it slept), R+ (it
 // ran again without a wakeup: preempted), R for idle tasks.
 //
+// With FtraceOptions::cycles every line ends with " cycles=N" (exact time, for diffs).
+//
 // Invariant: a pure function of the trace; lines never contain '\n'.
 #pragma once
 
@@ -50,17 +54,23 @@
 
 namespace smpemu {
 
+struct FtraceOptions {
+  /// Append " cycles=N" (the exact event time) to every line: the microsecond column
+  /// hides differences of less than a microsecond, which a trace diff wants to see.
+  bool cycles = false;
+};
+
 /// The header block (every line starts with '#'), ending with a newline.
 std::string ftrace_header(const Trace& trace);
 
 /// The body: one line per kept event, sorted stably by time, without newlines.
-std::vector<std::string> ftrace_lines(const Trace& trace);
+std::vector<std::string> ftrace_lines(const Trace& trace, const FtraceOptions& options = {});
 
 /// Header and body, as the kernel's `trace` file.
-void write_ftrace(std::ostream& out, const Trace& trace);
-std::string ftrace_text(const Trace& trace);
+void write_ftrace(std::ostream& out, const Trace& trace, const FtraceOptions& options = {});
+std::string ftrace_text(const Trace& trace, const FtraceOptions& options = {});
 
 /// write_ftrace() to a file. Throws std::runtime_error when it cannot be written.
-void write_ftrace_file(const std::string& path, const Trace& trace);
+void write_ftrace_file(const std::string& path, const Trace& trace, const FtraceOptions& options = {});
 
 }  // namespace smpemu

@@ -16,6 +16,10 @@ namespace smpemu {
 namespace {
 
 constexpr std::uint32_t kNoOwner = ~0u;
+/// pid 0 and tid 0 mean the kernel's swapper to Perfetto (it renames or merges them), so
+/// the lanes live in pid 1 and lane L (CPU L, then RCU) is tid L + 1.
+constexpr int kPid = 1;
+int tid_of(int lane) { return lane + 1; }
 
 /// Nanoseconds of `c` cycles, rounded; exact integer arithmetic when clock_hz is an
 /// integer (always, for the machine profiles), so the mapping is monotone.
@@ -35,7 +39,7 @@ enum class Level : std::uint8_t { Task, IrqOff, PreemptOff, LockWait, Lock, Rcu,
 struct Item {
   Cycles start = 0;
   Cycles end = 0;
-  int tid = 0;
+  int tid = 0;  ///< lane: CPU number, or ncpus for the RCU lane
   Level level = Level::Instant;
   std::uint32_t owner = kNoOwner;  ///< task whose running time clips the span
   std::size_t ev = 0;              ///< index of the source event
@@ -68,10 +72,14 @@ class Builder {
   }
 
   nlohmann::json other_data() const {
-    return {{"workload", t_.workload},           {"clock_hz", t_.clock_hz},
-            {"cpus", ncpus_},                    {"events_written", t_.written()},
-            {"dropped_events", t_.dropped()},    {"detail", t_.detail()},
-            {"generator", "smpemu"},             {"time_unit", "ts and dur in microseconds; args in cycles"}};
+    return {{"workload", t_.workload},
+            {"clock_hz", t_.clock_hz},
+            {"cpus", ncpus_},
+            {"events_written", t_.written()},
+            {"dropped_events", t_.dropped()},
+            {"detail", t_.detail()},
+            {"generator", "smpemu"},
+            {"time_unit", "ts and dur in microseconds; args in cycles"}};
   }
 
  private:
@@ -89,9 +97,10 @@ class Builder {
       switch (e.kind) {
         case TraceKind::LockAcquire: {
           waits[{e.task, e.a}].push_back(e.b);
-          const bool contended = i > 0 && ev_[i - 1].kind == TraceKind::LockContend && ev_[i - 1].a == e.a &&
-                                 ev_[i - 1].cpu == e.cpu;
-          if (contended && o_.lock_waits) lane.push_back(span(e.time - std::min(e.b, e.time), e.time, e.cpu, Level::LockWait, e.task, i, e.b));
+          const bool contended =
+              i > 0 && ev_[i - 1].kind == TraceKind::LockContend && ev_[i - 1].a == e.a && ev_[i - 1].cpu == e.cpu;
+          if (contended && o_.lock_waits)
+            lane.push_back(span(e.time - std::min(e.b, e.time), e.time, e.cpu, Level::LockWait, e.task, i, e.b));
           break;
         }
         case TraceKind::LockRelease: {
@@ -113,9 +122,7 @@ class Builder {
         case TraceKind::RcuGpEnd:
           spans.back().push_back(span(e.time - std::min(e.b, e.time), e.time, rcu_tid(), Level::Rcu, kNoOwner, i, 0));
           break;
-        case TraceKind::RcuGpStart:
-          instant(e.time, rcu_tid(), i);
-          break;
+        case TraceKind::RcuGpStart: instant(e.time, rcu_tid(), i); break;
         case TraceKind::Tick:
           if (o_.ticks) instant(e.time, e.cpu, i);
           break;
@@ -123,9 +130,7 @@ class Builder {
         case TraceKind::Sync:
         case TraceKind::CtxSwitch:  // drawn as task spans
           break;
-        default:
-          instant(e.time, e.cpu, i);
-          break;
+        default: instant(e.time, e.cpu, i); break;
       }
     }
     for (int cpu = 0; cpu < ncpus_; ++cpu) {
@@ -148,14 +153,17 @@ class Builder {
     return it;
   }
 
-  void instant(Cycles time, int tid, std::size_t ev) { items_.push_back(span(time, time, tid, Level::Instant, kNoOwner, ev, 0)); }
+  void instant(Cycles time, int tid, std::size_t ev) {
+    items_.push_back(span(time, time, tid, Level::Instant, kNoOwner, ev, 0));
+  }
 
   /// Running intervals of the tasks on one CPU, from its context switches.
   std::vector<Item> task_spans(int cpu, const std::vector<std::size_t>& idx, const std::vector<Item>& lane) const {
     std::vector<Item> out;
     if (idx.empty()) return out;
     std::vector<std::size_t> order = idx;
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return ev_[a].time < ev_[b].time; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return ev_[a].time < ev_[b].time; });
     std::uint32_t cur = ev_[order.front()].task;
     for (std::size_t i : order)
       if (ev_[i].kind == TraceKind::CtxSwitch) {
@@ -215,7 +223,8 @@ class Builder {
   }
 
   static bool owner_runs(const std::vector<Item>& tasks, const Item& p) {
-    auto it = std::upper_bound(tasks.begin(), tasks.end(), p.start, [](Cycles v, const Item& t) { return v < t.start; });
+    auto it =
+        std::upper_bound(tasks.begin(), tasks.end(), p.start, [](Cycles v, const Item& t) { return v < t.start; });
     while (it != tasks.begin()) {
       --it;
       if (it->end < p.start) break;
@@ -226,12 +235,18 @@ class Builder {
 
   void metadata(const std::function<void(nlohmann::json&&)>& sink) const {
     using nlohmann::json;
-    sink(json{{"ph", "M"}, {"name", "process_name"}, {"pid", 0}, {"tid", 0}, {"args", {{"name", "CPUs"}}}});
-    sink(json{{"ph", "M"}, {"name", "process_sort_index"}, {"pid", 0}, {"tid", 0}, {"args", {{"sort_index", 0}}}});
-    for (int cpu = 0; cpu <= ncpus_; ++cpu) {
-      const std::string name = cpu == ncpus_ ? "RCU" : "CPU " + std::to_string(cpu);
-      sink(json{{"ph", "M"}, {"name", "thread_name"}, {"pid", 0}, {"tid", cpu}, {"args", {{"name", name}}}});
-      sink(json{{"ph", "M"}, {"name", "thread_sort_index"}, {"pid", 0}, {"tid", cpu}, {"args", {{"sort_index", cpu}}}});
+    sink(json{{"ph", "M"}, {"name", "process_name"}, {"pid", kPid}, {"tid", tid_of(0)}, {"args", {{"name", "CPUs"}}}});
+    sink(json{
+        {"ph", "M"}, {"name", "process_sort_index"}, {"pid", kPid}, {"tid", tid_of(0)}, {"args", {{"sort_index", 0}}}});
+    for (int lane = 0; lane <= ncpus_; ++lane) {
+      const std::string name = lane == ncpus_ ? "RCU" : "CPU " + std::to_string(lane);
+      sink(
+          json{{"ph", "M"}, {"name", "thread_name"}, {"pid", kPid}, {"tid", tid_of(lane)}, {"args", {{"name", name}}}});
+      sink(json{{"ph", "M"},
+                {"name", "thread_sort_index"},
+                {"pid", kPid},
+                {"tid", tid_of(lane)},
+                {"args", {{"sort_index", lane}}}});
     }
   }
 
@@ -239,7 +254,7 @@ class Builder {
     using nlohmann::json;
     const TraceEvent& e = ev_[it.ev];
     const std::int64_t ns0 = cycles_to_ns(it.start, t_.clock_hz);
-    json j{{"pid", 0}, {"tid", it.tid}, {"ts", ns_to_us(ns0)}};
+    json j{{"pid", kPid}, {"tid", tid_of(it.tid)}, {"ts", ns_to_us(ns0)}};
     json args{{"cycles", it.start}};
     std::string name;
     std::string cat;
@@ -284,9 +299,7 @@ class Builder {
         args["gp"] = e.a;
         args["duration_cycles"] = e.b;
         break;
-      case Level::Instant:
-        instant_fields(e, name, cat, args);
-        break;
+      case Level::Instant: instant_fields(e, name, cat, args); break;
     }
     j["name"] = std::move(name);
     j["cat"] = std::move(cat);

@@ -1,7 +1,9 @@
 // Chrome trace-event JSON of a Trace, for ui.perfetto.dev and chrome://tracing.
 //
-// What it models: one lane (tid) per emulated CPU inside pid 0 "CPUs", plus an "RCU"
-// lane (tid = ncpus) for grace periods. On a CPU lane:
+// What it models: one lane per emulated CPU, a thread named "CPU n" (tid n + 1, sorted
+// by thread_sort_index) of process 1 "CPUs", plus a lane "RCU" (tid ncpus + 1) for grace
+// periods. pid 0 / tid 0 are avoided on purpose: Perfetto treats them as the kernel's
+// swapper (renamed, or merged with tid 1 by some versions). On a CPU lane:
 //   - task running spans ("X", category "task", named by task), from context switches;
 //     a CPU runs its first task from the start of the trace (cycle 0, or the oldest
 //     event kept when the ring buffer dropped events) and its last one to the end of the

@@ -20,13 +20,13 @@
 namespace smpemu {
 
 struct TraceDivergence {
-  std::size_t index = 0;            ///< 0-based index in the bodies (header lines not counted)
-  std::size_t a_line = 0;           ///< 1-based line number in `a` (header included); 0 if `a` ended
-  std::size_t b_line = 0;           ///< same for `b`
-  std::string a;                    ///< the line of `a` at index ("" when a_ended)
-  std::string b;                    ///< the line of `b` at index ("" when b_ended)
-  bool a_ended = false;             ///< `a` has no line at index (it is a prefix of `b`)
-  bool b_ended = false;             ///< `b` has no line at index
+  std::size_t index = 0;             ///< 0-based index in the bodies (header lines not counted)
+  std::size_t a_line = 0;            ///< 1-based line number in `a` (header included); 0 if `a` ended
+  std::size_t b_line = 0;            ///< same for `b`
+  std::string a;                     ///< the line of `a` at index ("" when a_ended)
+  std::string b;                     ///< the line of `b` at index ("" when b_ended)
+  bool a_ended = false;              ///< `a` has no line at index (it is a prefix of `b`)
+  bool b_ended = false;              ///< `b` has no line at index
   std::vector<std::string> context;  ///< common body lines just before index, oldest first
 };
 
