@@ -30,6 +30,7 @@ int cmd_replay(const ReplayOptions& o) {
   Record rec;
   ReplayResult p;
   std::unique_ptr<Inspector> inspector;
+  std::string extras;
   try {
     rec = read_record(o.file);
     RunConfig cfg = rec.config;
@@ -38,7 +39,8 @@ int cmd_replay(const ReplayOptions& o) {
     rec.config = cfg;
     p = replay_record(
         rec, nullptr, [&](Machine& m) { inspector->prepare(m); }, [&](Machine& m) { inspector->after(m); });
-    if (changes_run) p.edited = true;  // stopped elsewhere than recorded: the digest may differ
+    if (changes_run) p.edited = true;
+    extras = inspector->finish(p.run);  // stopped elsewhere than recorded: the digest may differ
   } catch (const ConfigError& e) {
     return usage_error(e.what());
   }
@@ -60,7 +62,7 @@ int cmd_replay(const ReplayOptions& o) {
     if (inspector->snapshot()) j["state"] = snapshot_json(*inspector->snapshot());
     std::cout << j.dump(2) << "\n";
   } else {
-    std::cout << to_text(p.run);
+    std::cout << to_text(p.run) << extras;
     if (inspector->snapshot()) std::cout << format_snapshot(*inspector->snapshot());
     std::cout << fmt::format("replay     {}: digest {} recorded {} ({}){}\n", o.file, hex16(p.run.stats.digest),
                              hex16(rec.digest), p.digest_match ? "match" : "MISMATCH",

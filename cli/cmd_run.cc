@@ -29,6 +29,7 @@ int cmd_run(const RunOptions& o) {
   RunResult r;
   Record rec;
   std::unique_ptr<Inspector> inspector;
+  std::string extras;
   try {
     apply_config_options(o.config, cfg);
     inspector = std::make_unique<Inspector>(o.inspect, cfg);
@@ -40,6 +41,7 @@ int cmd_run(const RunOptions& o) {
           inspector->prepare(m);
         },
         [&](Machine& m) { inspector->after(m); });
+    extras = inspector->finish(r);
     if (!o.record.empty()) {
       finish_recording(r, rec);
       rec.stop_at = inspector->stop_spec();
@@ -53,9 +55,14 @@ int cmd_run(const RunOptions& o) {
     nlohmann::json j = to_json(r);
     if (inspector->snapshot()) j["state"] = snapshot_json(*inspector->snapshot());
     if (!o.record.empty()) j["record"] = o.record;
+    if (!o.inspect.trace.empty()) j["trace"] = {{"file", o.inspect.trace}, {"events", inspector->trace()->written()},
+                                                {"dropped", inspector->trace()->dropped()}};
     std::cout << j.dump(2) << "\n";
   } else {
-    std::cout << to_text(r);
+    std::cout << to_text(r) << extras;
+    if (!o.inspect.trace.empty())
+      std::cout << "trace      " << o.inspect.trace << " (" << inspector->trace()->written() << " events, "
+                << inspector->trace()->dropped() << " dropped)\n";
     if (inspector->snapshot()) std::cout << format_snapshot(*inspector->snapshot());
     if (!o.record.empty()) std::cout << "record     " << o.record << " (" << rec.decisions.size() << " decisions)\n";
   }

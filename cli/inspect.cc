@@ -2,8 +2,12 @@
 
 #include <cstdio>
 
+#include "cli/hist_text.h"
+#include "cli/lock_stat.h"
 #include "emu/errors.h"
 #include "emu/machine.h"
+#include "traces/ftrace.h"
+#include "traces/perfetto.h"
 
 namespace smpemu {
 
@@ -11,6 +15,14 @@ void add_inspect_options(CLI::App* cmd, InspectOptions& o) {
   cmd->add_option("--until", o.until, "Stop when the CPUs reach this cycle and print the machine state");
   cmd->add_option("--stop-at", o.stop_at,
                   "Stop at an event and print the machine state: " + stop_condition_help());
+  cmd->add_option("--trace", o.trace, "Write a trace: Perfetto/Chrome JSON (*.json) or ftrace text (other names)");
+  cmd->add_option("--trace-format", o.trace_format, "perfetto | ftrace (default: from the file name)");
+  cmd->add_option("--trace-buffer", o.trace_buffer, "Trace ring buffer: the last N events are kept")
+      ->capture_default_str();
+  cmd->add_flag("--trace-detail", o.trace_detail, "Also trace every sync point (loads, stores, atomics)");
+  cmd->add_flag("--hist", o.hist, "Print every histogram as a log2 histogram (bcc style)");
+  cmd->add_option("--hist-unit", o.hist_unit, "Unit of --hist: cycles | nsecs | usecs | msecs")->capture_default_str();
+  cmd->add_flag("--lock-stat", o.lock_stat, "Print a /proc/lock_stat-style table");
 }
 
 nlohmann::json snapshot_json(const MachineSnapshot& s) {
@@ -51,6 +63,18 @@ Inspector::Inspector(const InspectOptions& o, RunConfig& cfg) : o_(o) {
     cfg.params.max_cycles = v;
     until_ = true;
   }
+  if (!o.trace_format.empty() && o.trace_format != "perfetto" && o.trace_format != "ftrace")
+    throw ConfigError("bad --trace-format '" + o.trace_format + "' (expected perfetto or ftrace)");
+  if (!o.trace_format.empty() && o.trace.empty()) throw ConfigError("--trace-format needs --trace FILE");
+  std::uint64_t cap = 0;
+  if (!parse_unsigned(o.trace_buffer, 1ULL << 28, cap) || cap == 0)
+    throw ConfigError("bad --trace-buffer '" + o.trace_buffer + "' (expected 1..268435456 events)");
+  if (!o.trace.empty()) {
+    trace_ = std::make_unique<Trace>(static_cast<std::size_t>(cap), o.trace_detail);
+    trace_->workload = cfg.workload;
+  }
+  if (!parse_hist_unit(o.hist_unit))
+    throw ConfigError("bad --hist-unit '" + o.hist_unit + "' (expected cycles, nsecs, usecs or msecs)");
   if (!o.stop_at.empty()) {
     try {
       stop_ = parse_stop_condition(o.stop_at);
@@ -73,6 +97,26 @@ void Inspector::note_unreached() const {
 
 void Inspector::after(Machine& m) {
   if (stopping()) snapshot_ = m.snapshot();
+}
+
+std::string Inspector::finish(const RunResult& r) {
+  if (trace_) {
+    const bool json = o_.trace_format == "perfetto" ||
+                      (o_.trace_format.empty() && o_.trace.size() >= 5 &&
+                       o_.trace.compare(o_.trace.size() - 5, 5, ".json") == 0);
+    try {
+      if (json)
+        write_perfetto_file(o_.trace, *trace_);
+      else
+        write_ftrace_file(o_.trace, *trace_);
+    } catch (const std::exception& e) {
+      throw ConfigError(std::string("trace: ") + e.what());
+    }
+  }
+  std::string out;
+  if (o_.hist) out += log2_histograms(r, *parse_hist_unit(o_.hist_unit));
+  if (o_.lock_stat) out += lock_stat_table(r);
+  return out;
 }
 
 }  // namespace smpemu

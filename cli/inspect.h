@@ -26,6 +26,9 @@ struct InspectOptions {
   std::string trace_format;  ///< perfetto | ftrace ("" = by file extension)
   std::string trace_buffer = std::to_string(Trace::kDefaultCapacity);  ///< events kept
   bool trace_detail = false;
+  bool hist = false;         ///< --hist: bcc-style log2 histograms
+  std::string hist_unit = "cycles";  ///< --hist-unit
+  bool lock_stat = false;    ///< --lock-stat: /proc/lock_stat-style table
 };
 
 void add_inspect_options(CLI::App* cmd, InspectOptions& o);
@@ -41,6 +44,11 @@ class Inspector {
   void prepare(Machine& m);
   /// After step for run_once(): takes the snapshot if the run was stopped on purpose.
   void after(Machine& m);
+  /// Writes the trace file (if asked for) and returns the terminal extras (--hist,
+  /// --lock-stat) for the finished run. Throws ConfigError if the file cannot be written.
+  std::string finish(const RunResult& r);
+  /// The trace, if one was attached.
+  const Trace* trace() const { return trace_.get(); }
   bool stopping() const { return stop_.kind != StopCondition::Kind::None || until_; }
   const std::optional<MachineSnapshot>& snapshot() const { return snapshot_; }
   const std::string& stop_spec() const { return stop_.spec; }

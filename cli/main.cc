@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
 
   const std::vector<Command> commands = {add_list_command(app),   add_run_command(app),  add_replay_command(app),
                                         add_shrink_command(app), add_fuzz_command(app), add_merge_command(app),
-                                        add_compare_command(app)};
+                                        add_compare_command(app), add_diff_command(app)};
 
   std::string names;
   for (const auto& [cmd, action] : commands) names += (names.empty() ? "" : ", ") + cmd->get_name();

@@ -432,11 +432,11 @@ boost::context::fiber Machine::fiber_exit(Task* t) {
       sched_latency_->record(c->clock - next->wake_time);
       next->woken = false;
     }
+    trace_event(TraceKind::CtxSwitch, t->id, next->id);  // stamped in the exiting task, as the kernel does
     c->curr = next;
     c->irqs_off = false;  // the next task runs with IRQs on (see context_switch)
     update_next_irq(*c);
     note(Ev::CtxSwitch, t->id, next->id);
-    trace_event(TraceKind::CtxSwitch, t->id, next->id);
   }
   running_ = next;
   switched_from_ = t;
