@@ -478,11 +478,12 @@ class Machine {
   void handle_event(const Event& e);
   void note(Ev kind, std::uint64_t a, std::uint64_t b) {
     digest_.add(kind, cur_->clock, cur_->id, a, b);
-    if (++events_ == stop_event_) [[unlikely]]
-      request_stop();
-    if (trace_) [[unlikely]]
-      if (trace_->detail()) trace_add(cur_->clock, cur_->id, TraceKind::Sync, static_cast<std::uint64_t>(kind), a);
+    ++events_;
+    if (note_slow_) [[unlikely]]
+      note_slow(kind, a);
   }
+  /// The rest of note() when a detailed trace or an event-count stop is set.
+  [[gnu::noinline]] void note_slow(Ev kind, std::uint64_t a);
 
 
   // Shared accesses (machine.cc).
@@ -544,6 +545,7 @@ class Machine {
   std::uint64_t stop_event_ = ~0ULL;  // stop when events_ reaches it
   std::uint64_t stop_seen_ = 0;       // trace events of stop_cond_.trace_kind seen
   bool stop_requested_ = false;
+  bool note_slow_ = false;            // a detailed trace or an event-count stop is set
   Task* running_ = nullptr;  // the task whose fiber executes now
   Cpu* cur_ = nullptr;       // the CPU whose turn it is (owner of running_)
   std::vector<Event> queue_;  // timed events, min-heap on (time, prio, seq)
