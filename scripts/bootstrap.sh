@@ -23,6 +23,11 @@ fi
 
 cmake --preset release
 cmake --build --preset release
+# Repro commands in bug reports say `smpemu run ...`: put the build on PATH (a symlink,
+# so later rebuilds are picked up) when we may.
+if [ -w /usr/local/bin ]; then
+  ln -sf "$PWD/build/release/smpemu" /usr/local/bin/smpemu
+fi
 if [ "$mode" = run ]; then
   ./build/release/smpemu run spinlock-contention --cpus 48 --seed 1
 else
