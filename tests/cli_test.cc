@@ -7,19 +7,8 @@
 #include "test_util.h"
 
 using smpemu::testing::Exec;
+using smpemu::testing::expect_usage_error;
 using smpemu::testing::run_smpemu;
-
-namespace {
-
-void expect_usage_error(const std::string& args, const std::string& mentions) {
-  const Exec e = run_smpemu(args);
-  EXPECT_EQ(e.status, 2) << args;
-  EXPECT_TRUE(e.out.empty()) << args << ": " << e.out;
-  EXPECT_EQ(std::count(e.err.begin(), e.err.end(), '\n'), 1) << args << ": " << e.err;
-  EXPECT_NE(e.err.find(mentions), std::string::npos) << args << ": " << e.err;
-}
-
-}  // namespace
 
 TEST(Cli, BadInputExitsTwoWithOneLine) {
   expect_usage_error("run no-such-workload", "unknown workload 'no-such-workload'");

@@ -12,6 +12,7 @@
 using namespace smpemu;
 using nlohmann::json;
 using smpemu::testing::Exec;
+using smpemu::testing::expect_usage_error;
 using smpemu::testing::run_smpemu;
 
 namespace {
@@ -34,14 +35,6 @@ CompareOptions spin(const std::string& a, const std::string& b, std::uint64_t se
 json without_timing(json j) {
   for (const char* k : {"host_seconds", "runs_per_second", "jobs"}) j.erase(k);
   return j;
-}
-
-void expect_usage_error(const std::string& args, const std::string& mentions) {
-  const Exec e = run_smpemu(args);
-  EXPECT_EQ(e.status, 2) << args;
-  EXPECT_TRUE(e.out.empty()) << args << ": " << e.out;
-  EXPECT_EQ(std::count(e.err.begin(), e.err.end(), '\n'), 1) << args << ": " << e.err;
-  EXPECT_NE(e.err.find(mentions), std::string::npos) << args << ": " << e.err;
 }
 
 }  // namespace

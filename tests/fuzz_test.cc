@@ -22,6 +22,7 @@
 using namespace smpemu;
 using nlohmann::json;
 using smpemu::testing::Exec;
+using smpemu::testing::expect_usage_error;
 using smpemu::testing::run_smpemu;
 
 namespace {
@@ -75,14 +76,6 @@ std::string temp_dir(const std::string& name) {
   std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
   return p.string();
-}
-
-void expect_usage_error(const std::string& args, const std::string& mentions) {
-  const Exec e = run_smpemu(args);
-  EXPECT_EQ(e.status, 2) << args;
-  EXPECT_TRUE(e.out.empty()) << args << ": " << e.out;
-  EXPECT_EQ(std::count(e.err.begin(), e.err.end(), '\n'), 1) << args << ": " << e.err;
-  EXPECT_NE(e.err.find(mentions), std::string::npos) << args << ": " << e.err;
 }
 
 /// The smallest seed >= first whose run reports a bug, found one run at a time.

@@ -2,6 +2,9 @@
 // binary as a user would (exit status, stdout, stderr).
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -54,6 +57,16 @@ inline Exec run_smpemu(const std::string& args) {
   ::unlink(out_tmpl);
   ::unlink(err_tmpl);
   return e;
+}
+
+/// `smpemu ARGS` must fail as a usage error: exit 2, nothing on stdout, exactly one
+/// line on stderr, and that line mentions `mentions`.
+inline void expect_usage_error(const std::string& args, const std::string& mentions) {
+  const Exec e = run_smpemu(args);
+  EXPECT_EQ(e.status, 2) << args;
+  EXPECT_TRUE(e.out.empty()) << args << ": " << e.out;
+  EXPECT_EQ(std::count(e.err.begin(), e.err.end(), '\n'), 1) << args << ": " << e.err;
+  EXPECT_NE(e.err.find(mentions), std::string::npos) << args << ": " << e.err;
 }
 
 }  // namespace smpemu::testing
