@@ -1,0 +1,71 @@
+/*
+ * Kernel shim: atomic bit operations and xchg/cmpxchg on shared<T> words.
+ *
+ * Each operation is one sync point costing an atomic read-modify-write on the word's
+ * line (Machine::atomically / exchange / compare_exchange), like a LOCK-prefixed x86
+ * instruction. test_bit() is a plain READ_ONCE. clear_bit_unlock() is a release store;
+ * on x86 a store is already a release, so it costs a store.
+ *
+ * Context: any, inside Machine::run().
+ */
+#pragma once
+
+#include "kernel/compiler.h"
+
+#define BIT(nr) (1UL << (nr))
+
+static inline bool test_bit(int nr, const shared<unsigned long> *addr)
+{
+	return (READ_ONCE(*addr) & BIT(nr)) != 0;
+}
+
+static inline void set_bit(int nr, shared<unsigned long> *addr)
+{
+	smpemu::this_machine()->atomically(addr->line, [&] { addr->v |= BIT(nr); });
+}
+
+static inline void clear_bit(int nr, shared<unsigned long> *addr)
+{
+	smpemu::this_machine()->atomically(addr->line, [&] { addr->v &= ~BIT(nr); });
+}
+
+/* test_and_set_bit - set bit @nr, return its old value; acquire semantics. */
+static inline bool test_and_set_bit(int nr, shared<unsigned long> *addr)
+{
+	return smpemu::this_machine()->atomically(addr->line, [&] {
+		const bool old = (addr->v & BIT(nr)) != 0;
+		addr->v |= BIT(nr);
+		return old;
+	});
+}
+
+static inline bool test_and_clear_bit(int nr, shared<unsigned long> *addr)
+{
+	return smpemu::this_machine()->atomically(addr->line, [&] {
+		const bool old = (addr->v & BIT(nr)) != 0;
+		addr->v &= ~BIT(nr);
+		return old;
+	});
+}
+
+/* clear_bit_unlock - release a bit lock: a store of the word without the bit. */
+static inline void clear_bit_unlock(int nr, shared<unsigned long> *addr)
+{
+	WRITE_ONCE(*addr, addr->v & ~BIT(nr));
+}
+
+/* xchg - store @nv, return the old value (one atomic). */
+template <typename T, typename V>
+static inline T xchg(shared<T> *s, V nv)
+{
+	return smpemu::this_machine()->exchange(s->line, s->v, static_cast<T>(nv));
+}
+
+/* cmpxchg - store @nv if the word equals @old; returns the value seen. */
+template <typename T, typename V, typename W>
+static inline T cmpxchg(shared<T> *s, V old, W nv)
+{
+	T expected = static_cast<T>(old);
+	smpemu::this_machine()->compare_exchange(s->line, s->v, expected, static_cast<T>(nv));
+	return expected;
+}

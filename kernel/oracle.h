@@ -1,0 +1,19 @@
+/*
+ * Kernel shim: named oracle reports from mm/ and arch/ checks.
+ *
+ * report_check() files a bug report with check name @check (e.g. "bad-page",
+ * "use-after-free-frame") and @msg; a fatal one stops the run and does not return.
+ * Like BUG_ON()/WARN_ON() but with the check named for signatures and tests.
+ *
+ * Context: any, inside Machine::run().
+ */
+#pragma once
+
+#include <string>
+
+#include "emu/machine.h"
+
+static inline void report_check(const char *check, const std::string &msg, bool fatal)
+{
+	smpemu::this_machine()->report_bug(check, msg, fatal);
+}

@@ -1,0 +1,130 @@
+/*
+ * mm/mm_types.h - struct page, struct zone, pg_data_t and the machine's physical memory.
+ *
+ * Models: the kernel's mem_map. Every emulated physical frame (4 KiB) has a struct page
+ * and, for the oracles, an emulated content word (its own coherence line, so reads and
+ * writes of frame data are sync points) and a state: free, allocated, or page table.
+ * Frames are grouped in NUMA nodes, one per die of the machine (kernel/topology.h); each
+ * node has a single zone (ZONE_NORMAL) with its own free list and zone->lock.
+ *
+ * struct page, as in the kernel, fits one cache line: flags, _count and _mapcount share
+ * the page's line, so get_page() on one CPU and PageLocked() on another contend on it.
+ *
+ * Invariants:
+ *  - frame state free <=> _count == 0 and the page is on its zone's free list.
+ *  - _mapcount == -1 <=> no pte maps the page; a page with _mapcount >= 0 has _count >= 1.
+ *  - page->pfn, page->zone and page->nid never change (the kernel encodes them in flags
+ *    or derives them from the page's address; here they are plain fields).
+ *  - A frame in state page-table has a struct pgtable_page in phys_mem::tables.
+ *
+ * Concurrency:
+ *  - flags: atomic bit operations (kernel/bitops.h); PG_locked is the page lock.
+ *  - _count, _mapcount: atomics.
+ *  - mapping, index, private_: under the page lock (later: also the mapping's locks).
+ *  - lru: under the zone lock while the page is free (the buddy/free list), later under
+ *    lru_lock.
+ *  - phys_mem::state: oracle bookkeeping, changed by the allocator under zone->lock and
+ *    by the page-table code; read without sync points by checks.
+ *
+ * Determinism: frames, nodes and free lists are vectors and lists in pfn order; nothing
+ * depends on host addresses. Each phys_mem belongs to one Machine (no global state):
+ * machine_mem() finds the running Machine's phys_mem through a per-host-thread registry
+ * (the one thin hook outside the kernel shim, mm/page.cc).
+ */
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernel/atomic.h"
+#include "kernel/bitops.h"
+#include "kernel/cpumask.h"
+#include "kernel/kernel.h"
+#include "kernel/list.h"
+#include "kernel/lockdep.h"
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1UL << PAGE_SHIFT)
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+
+/* Page flags: bit numbers in page->flags. */
+enum pageflags {
+	PG_locked,	/* the page lock (lock_page) */
+	PG_uptodate,	/* contents valid */
+	PG_dirty,	/* contents newer than backing store */
+	PG_reserved,	/* never freed (boot allocations) */
+	PG_lru,		/* on an LRU list (later) */
+	PG_anon,	/* anonymous memory (the kernel marks mapping's low bit) */
+	__NR_PAGEFLAGS,
+};
+
+/* Oracle state of a frame. */
+enum frame_state : std::uint8_t {
+	FRAME_FREE,
+	FRAME_ALLOCATED,
+	FRAME_PAGETABLE,
+};
+
+struct address_space;
+struct zone;
+
+struct page {
+	shared<unsigned long> flags;	/* PG_*; on the page's line */
+	atomic_t _count;		/* references; 0 = free */
+	atomic_t _mapcount;		/* ptes mapping it, minus one */
+	struct address_space *mapping;	/* owning file mapping (later), or NULL */
+	unsigned long index;		/* offset in mapping, in pages */
+	unsigned long private_;		/* owner's data (the kernel's page->private) */
+	struct list_head lru;		/* free list, later LRU lists */
+	/* What the kernel encodes in flags or derives from the address: */
+	unsigned long pfn;
+	int nid;
+	struct zone *zone;
+	/* The page lock's waiters (the kernel hashes pages onto shared wait queues; one
+	 * per page here, so a wake-up never has to skip another page's waiters). */
+	wait_queue_head_t wait;
+};
+
+struct zone {
+	spinlock_t lock;		/* class "zone_lock": free_list, nr_free */
+	struct list_head free_list;	/* free pages, most recently freed first */
+	unsigned long nr_free;		/* under lock */
+	unsigned long start_pfn, spanned_pages;
+	int node;
+	/* Statistics (under lock). */
+	unsigned long nr_alloc, nr_alloc_remote;
+};
+
+typedef struct pglist_data {
+	int node_id;
+	int die;			/* the topology die this node is */
+	struct zone node_zone;		/* ZONE_NORMAL only */
+	std::vector<int> zonelist;	/* node ids by distance, this node first */
+} pg_data_t;
+
+/*
+ * The contents of a frame used as a page table (any level): 512 entries, 8 per
+ * coherence line, so hardware walkers and lockless readers load them as sync points;
+ * and the split pte lock (the kernel's page->ptl), class "ptl". Allocated the first time
+ * the frame becomes a page table and kept (never returned to the host) so a stale
+ * walker reads stale entries, which the oracles then catch by the frame's state.
+ */
+#define PTRS_PER_TABLE 512
+struct pgtable_page {
+	shared<unsigned long> ent[PTRS_PER_TABLE];
+	spinlock_t ptl;
+};
+
+struct phys_mem {
+	smpemu::Machine *m;
+	std::vector<struct page> pages;			/* mem_map, by pfn */
+	std::vector<shared<unsigned long>> content;	/* one emulated word per frame */
+	std::vector<std::uint8_t> state;		/* enum frame_state, by pfn */
+	std::vector<std::unique_ptr<struct pgtable_page>> tables;	/* by pfn, lazily */
+	std::vector<pg_data_t> nodes;
+	std::vector<int> cpu_node;			/* node of each CPU */
+	struct lockdep_map page_lock_map;		/* class "page_lock" */
+	unsigned next_mm_id;
+};

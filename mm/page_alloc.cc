@@ -1,0 +1,112 @@
+/*
+ * mm/page_alloc.cc - order-0 page allocator over per-node zones.
+ */
+#include "mm/page_alloc.h"
+
+#include <string>
+
+#include "kernel/oracle.h"
+
+/* Cost of preparing a page on allocation / free (struct page init, list ops), cycles
+ * (assumed: a few dozen instructions on a hot struct page). */
+static constexpr smpemu::Cycles kPagePrepCycles = 40;
+
+int numa_node_id(void)
+{
+	return cpu_to_node(machine_mem(), smp_processor_id());
+}
+
+/* Takes the first free page of @z, or NULL. Locking: takes zone->lock. */
+static struct page *rmqueue(struct zone *z, bool remote)
+{
+	struct phys_mem *mem = machine_mem();
+	struct page *page = nullptr;
+	spin_lock(&z->lock);
+	if (!list_empty(&z->free_list)) {
+		page = list_first_entry(&z->free_list, struct page, lru);
+		list_del_init(&page->lru);
+		z->nr_free--;
+		z->nr_alloc++;
+		if (remote)
+			z->nr_alloc_remote++;
+		if (mem->state[page->pfn] != FRAME_FREE)
+			report_check("bad-page", "allocator found pfn " + std::to_string(page->pfn) +
+							 " on the free list but not free", true);
+		mem->state[page->pfn] = FRAME_ALLOCATED;
+	}
+	spin_unlock(&z->lock);
+	return page;
+}
+
+struct page *alloc_pages_node(int nid, gfp_t gfp_mask, unsigned int order)
+{
+	struct phys_mem *mem = machine_mem();
+	BUG_ON(order != 0);
+	BUG_ON(nid < 0 || nid >= nr_node_ids(mem));
+	struct page *page = nullptr;
+	for (int other : mem->nodes[static_cast<size_t>(nid)].zonelist) {
+		if (other != nid && (gfp_mask & __GFP_THISNODE))
+			break;
+		page = rmqueue(&mem->nodes[static_cast<size_t>(other)].node_zone, other != nid);
+		if (page)
+			break;
+	}
+	if (!page)
+		return nullptr;
+	cpu_work(kPagePrepCycles);
+	/* The page is ours alone: the stores publish its new identity. */
+	page->mapping = nullptr;
+	page->index = 0;
+	page->private_ = 0;
+	WRITE_ONCE(page->flags, 0UL);
+	atomic_set(&page->_mapcount, -1);
+	atomic_set(&page->_count, 1);
+	if (gfp_mask & __GFP_ZERO)
+		frame_write(page, 0, "__GFP_ZERO");
+	return page;
+}
+
+struct page *alloc_page(gfp_t gfp_mask)
+{
+	return alloc_pages_node(numa_node_id(), gfp_mask, 0);
+}
+
+void __free_pages(struct page *page, unsigned int order)
+{
+	struct phys_mem *mem = machine_mem();
+	BUG_ON(order != 0);
+	const std::string name = "pfn " + std::to_string(page->pfn);
+	if (page_mapped(page))
+		report_check("bad-page", "freeing " + name + " which is still mapped (mapcount " +
+						 std::to_string(page_mapcount(page)) + ")", true);
+	const unsigned long flags = READ_ONCE(page->flags);
+	if (flags & BIT(PG_locked))
+		report_check("bad-page", "freeing locked " + name, true);
+	if (flags & BIT(PG_reserved))
+		report_check("bad-page", "freeing reserved " + name, true);
+	cpu_work(kPagePrepCycles);
+	struct zone *z = page->zone;
+	spin_lock(&z->lock);
+	if (mem->state[page->pfn] == FRAME_FREE) {
+		spin_unlock(&z->lock);
+		report_check("bad-page", "double free of " + name, true);
+		return;
+	}
+	mem->state[page->pfn] = FRAME_FREE;
+	list_add(&page->lru, &z->free_list);
+	z->nr_free++;
+	spin_unlock(&z->lock);
+}
+
+unsigned long nr_free_pages_node(const struct phys_mem *mem, int nid)
+{
+	return mem->nodes[static_cast<size_t>(nid)].node_zone.nr_free;
+}
+
+unsigned long nr_free_pages(const struct phys_mem *mem)
+{
+	unsigned long n = 0;
+	for (const pg_data_t &pgdat : mem->nodes)
+		n += pgdat.node_zone.nr_free;
+	return n;
+}

@@ -1,0 +1,343 @@
+/*
+ * mm/pgtable.cc - page-table allocation, locking, walks and teardown; mm_struct life.
+ */
+#include "mm/pgtable.h"
+
+#include <cerrno>
+#include <string>
+
+#include "kernel/oracle.h"
+
+/* clear_page of a new table page, cycles (assumed: 4 KiB of stores to an owned page). */
+static constexpr smpemu::Cycles kClearTableCycles = 300;
+
+struct pgtable_page *page_table_of(struct phys_mem *mem, unsigned long pfn)
+{
+	return mem->tables[pfn].get();
+}
+
+/* pgtable_alloc - a zeroed table page in frame state page-table. */
+static struct page *pgtable_alloc(struct mm_struct *mm)
+{
+	struct phys_mem *mem = mm->mem;
+	struct page *page = alloc_page(GFP_KERNEL);
+	if (!page)
+		return nullptr;
+	std::unique_ptr<struct pgtable_page> &t = mem->tables[page->pfn];
+	if (!t) {
+		t = std::make_unique<struct pgtable_page>();
+		const smpemu::LineId first = new_line();
+		smpemu::LineId line = first;
+		for (int i = 0; i < PTRS_PER_TABLE; i++) {
+			if (i % 8 == 0 && i)
+				line = new_line();
+			shared_init(&t->ent[i], line, 0UL);
+		}
+		spin_lock_init(&t->ptl, "ptl");
+	} else {
+		/* Plain stores: the page is private until published behind smp_wmb(). */
+		for (int i = 0; i < PTRS_PER_TABLE; i++)
+			t->ent[i].v = 0;
+	}
+	cpu_work(kClearTableCycles);
+	mem->state[page->pfn] = FRAME_PAGETABLE;
+	return page;
+}
+
+static void pgtable_free(struct mm_struct *mm, struct page *page)
+{
+	mm->mem->state[page->pfn] = FRAME_ALLOCATED;
+	put_page(page);
+}
+
+/* The table an entry points to, checking that its frame is still a page table. */
+static struct pgtable_page *entry_table(struct mm_struct *mm, unsigned long e, const char *level)
+{
+	const unsigned long pfn = pgtable_entry_pfn(e);
+	if (!pfn_valid(mm->mem, pfn) || frame_state_of(mm->mem, pfn) != FRAME_PAGETABLE) {
+		report_check("use-after-free-pagetable",
+			     std::string(level) + " entry of mm " + std::to_string(mm->id) + " points to pfn " +
+				     std::to_string(pfn) + ", which is not a page table any more",
+			     true);
+		return nullptr;
+	}
+	return page_table_of(mm->mem, pfn);
+}
+
+struct mm_struct *mm_alloc(bool split_ptlock)
+{
+	struct phys_mem *mem = machine_mem();
+	struct mm_struct *mm = new mm_struct();
+	mm->mem = mem;
+	mm->id = mem->next_mm_id++;
+	mm->split_ptlock = split_ptlock;
+	mm->nr_ptes = 0;
+	spin_lock_init(&mm->page_table_lock, "page_table_lock");
+	init_rwsem(&mm->mmap_sem, "mmap_sem");
+	atomic_init(&mm->mm_users, 1);
+	atomic_init(&mm->mm_count, 1);
+	cpumask_init_on(smpemu::this_machine(), &mm->cpu_vm_mask);
+	mm->pgd = pgtable_alloc(mm);
+	if (!mm->pgd) {
+		delete mm;
+		return nullptr;
+	}
+	return mm;
+}
+
+void mmput(struct mm_struct *mm)
+{
+	if (atomic_dec_and_test(&mm->mm_users)) {
+		free_page_tables(mm);
+		mmdrop(mm);
+	}
+}
+
+void mmdrop(struct mm_struct *mm)
+{
+	if (atomic_dec_and_test(&mm->mm_count))
+		delete mm;
+}
+
+pgtable_slot_t *pgd_offset(struct mm_struct *mm, unsigned long addr)
+{
+	return &page_table_of(mm->mem, mm->pgd->pfn)->ent[pgd_index(addr)];
+}
+
+static pgtable_slot_t *next_level(struct mm_struct *mm, pgtable_slot_t *slot, unsigned idx, const char *level)
+{
+	const unsigned long e = READ_ONCE(*slot);
+	if (pgtable_entry_none(e))
+		return nullptr;
+	struct pgtable_page *t = entry_table(mm, e, level);
+	return t ? &t->ent[idx] : nullptr;
+}
+
+pgtable_slot_t *pud_offset(struct mm_struct *mm, pgtable_slot_t *pgd, unsigned long addr)
+{
+	return next_level(mm, pgd, pud_index(addr), "pgd");
+}
+
+pgtable_slot_t *pmd_offset(struct mm_struct *mm, pgtable_slot_t *pud, unsigned long addr)
+{
+	return next_level(mm, pud, pmd_index(addr), "pud");
+}
+
+pgtable_slot_t *pte_offset_map(struct mm_struct *mm, pgtable_slot_t *pmd, unsigned long addr)
+{
+	return next_level(mm, pmd, pte_index(addr), "pmd");
+}
+
+/* Populate @slot with a new table unless someone did meanwhile. 0 or -ENOMEM. */
+static int populate(struct mm_struct *mm, pgtable_slot_t *slot, bool is_pte)
+{
+	struct page *t = pgtable_alloc(mm);
+	if (!t)
+		return -ENOMEM;
+	smp_wmb(); /* the zeroed table before the entry that publishes it */
+	spin_lock(&mm->page_table_lock);
+	if (pgtable_entry_none(READ_ONCE(*slot))) {
+		WRITE_ONCE(*slot, (t->pfn << PAGE_SHIFT) | _PAGE_TABLE);
+		if (is_pte)
+			mm->nr_ptes++;
+		t = nullptr;
+	}
+	spin_unlock(&mm->page_table_lock);
+	if (t)
+		pgtable_free(mm, t); /* lost the race */
+	return 0;
+}
+
+pgtable_slot_t *pud_alloc(struct mm_struct *mm, pgtable_slot_t *pgd, unsigned long addr)
+{
+	if (pgtable_entry_none(READ_ONCE(*pgd)) && populate(mm, pgd, false))
+		return nullptr;
+	return pud_offset(mm, pgd, addr);
+}
+
+pgtable_slot_t *pmd_alloc(struct mm_struct *mm, pgtable_slot_t *pud, unsigned long addr)
+{
+	if (pgtable_entry_none(READ_ONCE(*pud)) && populate(mm, pud, false))
+		return nullptr;
+	return pmd_offset(mm, pud, addr);
+}
+
+int __pte_alloc(struct mm_struct *mm, pgtable_slot_t *pmd, unsigned long addr)
+{
+	return populate(mm, pmd, true);
+}
+
+spinlock_t *pte_lockptr(struct mm_struct *mm, pgtable_slot_t *pmd)
+{
+	if (!mm->split_ptlock)
+		return &mm->page_table_lock;
+	struct pgtable_page *t = entry_table(mm, READ_ONCE(*pmd), "pmd");
+	return t ? &t->ptl : &mm->page_table_lock;
+}
+
+pgtable_slot_t *pte_offset_map_lock(struct mm_struct *mm, pgtable_slot_t *pmd, unsigned long addr,
+				    spinlock_t **ptlp)
+{
+	pgtable_slot_t *pte = pte_offset_map(mm, pmd, addr);
+	if (!pte)
+		return nullptr;
+	spinlock_t *ptl = pte_lockptr(mm, pmd);
+	spin_lock(ptl);
+	*ptlp = ptl;
+	return pte;
+}
+
+pgtable_slot_t *pte_alloc_map_lock(struct mm_struct *mm, pgtable_slot_t *pmd, unsigned long addr,
+				   spinlock_t **ptlp)
+{
+	if (pgtable_entry_none(READ_ONCE(*pmd)) && __pte_alloc(mm, pmd, addr))
+		return nullptr;
+	return pte_offset_map_lock(mm, pmd, addr, ptlp);
+}
+
+pgtable_slot_t *lookup_pte(struct mm_struct *mm, unsigned long addr)
+{
+	pgtable_slot_t *pgd = pgd_offset(mm, addr);
+	const unsigned long e = READ_ONCE(*pgd);
+	/* Checked after the load: oracle state is only meaningful at this CPU's turn. */
+	if (frame_state_of(mm->mem, mm->pgd->pfn) != FRAME_PAGETABLE) {
+		report_check("use-after-free-pagetable", "pgd of mm " + std::to_string(mm->id) + " was freed", true);
+		return nullptr;
+	}
+	if (pgtable_entry_none(e))
+		return nullptr;
+	pgtable_slot_t *pud = pud_offset(mm, pgd, addr);
+	if (!pud)
+		return nullptr;
+	pgtable_slot_t *pmd = pmd_offset(mm, pud, addr);
+	if (!pmd)
+		return nullptr;
+	return pte_offset_map(mm, pmd, addr);
+}
+
+/* The pmd slot for @addr, allocating upper levels; NULL on ENOMEM. */
+static pgtable_slot_t *pmd_for(struct mm_struct *mm, unsigned long addr, bool alloc)
+{
+	pgtable_slot_t *pgd = pgd_offset(mm, addr);
+	pgtable_slot_t *pud = alloc ? pud_alloc(mm, pgd, addr) : pud_offset(mm, pgd, addr);
+	if (!pud)
+		return nullptr;
+	return alloc ? pmd_alloc(mm, pud, addr) : pmd_offset(mm, pud, addr);
+}
+
+int follow_pte(struct mm_struct *mm, unsigned long addr, pgtable_slot_t **ptepp, spinlock_t **ptlp)
+{
+	pgtable_slot_t *pmd = pmd_for(mm, addr, false);
+	if (!pmd)
+		return -EFAULT;
+	pgtable_slot_t *pte = pte_offset_map_lock(mm, pmd, addr, ptlp);
+	if (!pte)
+		return -EFAULT;
+	if (!pte_present(ptep_get(pte))) {
+		pte_unmap_unlock(pte, *ptlp);
+		return -EFAULT;
+	}
+	*ptepp = pte;
+	return 0;
+}
+
+int walk_pte_range(struct mm_struct *mm, unsigned long start, unsigned long end, pte_fn_t fn, void *arg)
+{
+	unsigned long addr = start;
+	while (addr < end) {
+		const unsigned long next = ((addr & PMD_MASK) + PMD_SIZE < end) ? (addr & PMD_MASK) + PMD_SIZE : end;
+		pgtable_slot_t *pmd = pmd_for(mm, addr, false);
+		spinlock_t *ptl;
+		pgtable_slot_t *pte = pmd ? pte_offset_map_lock(mm, pmd, addr, &ptl) : nullptr;
+		if (pte) {
+			int ret = 0;
+			for (; addr < next; addr += PAGE_SIZE, pte++) {
+				ret = fn(mm, pte, addr, arg);
+				if (ret)
+					break;
+			}
+			pte_unmap_unlock(pte, ptl);
+			if (ret)
+				return ret;
+		}
+		addr = next;
+	}
+	return 0;
+}
+
+int install_page(struct mm_struct *mm, unsigned long addr, struct page *page, pgprot_t prot)
+{
+	pgtable_slot_t *pmd = pmd_for(mm, addr, true);
+	if (!pmd)
+		return -ENOMEM;
+	spinlock_t *ptl;
+	pgtable_slot_t *pte = pte_alloc_map_lock(mm, pmd, addr, &ptl);
+	if (!pte)
+		return -ENOMEM;
+	if (!pte_none(ptep_get(pte))) {
+		pte_unmap_unlock(pte, ptl);
+		return -EBUSY;
+	}
+	get_page(page);
+	page_add_rmap(page);
+	set_pte_at(mm, addr, pte, mk_pte(page, prot));
+	pte_unmap_unlock(pte, ptl);
+	return 0;
+}
+
+pte_t zap_page(struct mm_struct *mm, unsigned long addr)
+{
+	pgtable_slot_t *pmd = pmd_for(mm, addr, false);
+	if (!pmd)
+		return __pte(0);
+	spinlock_t *ptl;
+	pgtable_slot_t *pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
+	if (!pte)
+		return __pte(0);
+	pte_t old = __pte(0);
+	if (pte_present(ptep_get(pte))) {
+		old = ptep_get_and_clear(mm, addr, pte);
+		struct page *page = pfn_to_page(mm->mem, pte_pfn(old));
+		if (pte_dirty(old))
+			SetPageDirty(page);
+		page_remove_rmap(page);
+		pte_unmap_unlock(pte, ptl);
+		put_page(page);
+		return old;
+	}
+	pte_unmap_unlock(pte, ptl);
+	return old;
+}
+
+/* Frees the subtree below table @t at @level (3 = pud table ... 1 = pte table). */
+static void free_table_tree(struct mm_struct *mm, struct page *tp, int level, unsigned long base)
+{
+	struct pgtable_page *t = page_table_of(mm->mem, tp->pfn);
+	static const int shift[] = {PAGE_SHIFT, PAGE_SHIFT, PMD_SHIFT, PUD_SHIFT, PGDIR_SHIFT};
+	for (int i = 0; i < PTRS_PER_TABLE; i++) {
+		const unsigned long e = READ_ONCE(t->ent[i]);
+		if (pgtable_entry_none(e))
+			continue;
+		const unsigned long addr = base + (static_cast<unsigned long>(i) << shift[level]);
+		if (level == 1) {
+			if (e & _PAGE_PRESENT)
+				report_check("bad-page", "free_page_tables: mm " + std::to_string(mm->id) +
+								 " still maps pfn " + std::to_string(pgtable_entry_pfn(e)) +
+								 " at " + std::to_string(addr),
+					     true);
+			continue;
+		}
+		struct page *child = pfn_to_page(mm->mem, pgtable_entry_pfn(e));
+		free_table_tree(mm, child, level - 1, addr);
+		WRITE_ONCE(t->ent[i], 0UL);
+		if (level == 2)
+			mm->nr_ptes--;
+		pgtable_free(mm, child);
+	}
+}
+
+void free_page_tables(struct mm_struct *mm)
+{
+	free_table_tree(mm, mm->pgd, 4, 0);
+	pgtable_free(mm, mm->pgd);
+}
