@@ -1,0 +1,210 @@
+/*
+ * arch/x86/tlb.cc - set-associative TLBs, the hardware walker, flushes and shootdown.
+ */
+#include "arch/x86/tlb.h"
+
+#include <cerrno>
+#include <string>
+
+#include "kernel/oracle.h"
+#include "kernel/topology.h"
+
+void x86_tlb_init(struct x86_tlb *tlb, smpemu::Machine *m, const struct tlb_params *p)
+{
+	tlb->p = *p;
+	tlb->shootdown_ipis = 0;
+	per_cpu_init(&tlb->cpu, m->ncpus());
+	for (struct cpu_tlb &t : tlb->cpu.copies) {
+		t.l1.assign(p->l1_entries, tlb_entry{});
+		t.l2.assign(p->l2_entries, tlb_entry{});
+		t.stamp = 0;
+	}
+}
+
+/* The set of @vpn in @arr: ways [set * ways, set * ways + ways). */
+static struct tlb_entry *tlb_find(std::vector<struct tlb_entry> &arr, unsigned ways, unsigned mm_id, unsigned long vpn)
+{
+	const size_t sets = arr.size() / ways;
+	const size_t base = (vpn % sets) * ways;
+	for (size_t i = base; i < base + ways; i++)
+		if (arr[i].mm_id == mm_id && arr[i].vpn == vpn)
+			return &arr[i];
+	return nullptr;
+}
+
+static void tlb_fill(struct cpu_tlb *t, std::vector<struct tlb_entry> &arr, unsigned ways, const struct tlb_entry &e)
+{
+	const size_t sets = arr.size() / ways;
+	const size_t base = (e.vpn % sets) * ways;
+	size_t victim = base;
+	for (size_t i = base; i < base + ways; i++) {
+		if (arr[i].mm_id == 0 || (arr[i].mm_id == e.mm_id && arr[i].vpn == e.vpn)) {
+			victim = i;
+			break;
+		}
+		if (arr[i].used < arr[victim].used)
+			victim = i;
+	}
+	arr[victim] = e;
+	arr[victim].used = ++t->stamp;
+}
+
+/* The stale-TLB oracle: after a sync point, the frame must still be data. */
+static void check_translation(struct mm_struct *mm, const struct tlb_entry &e)
+{
+	smp_rmb(); /* take this CPU's turn: the frame state is the state now */
+	const enum frame_state s = frame_state_of(mm->mem, e.pfn);
+	if (s != FRAME_ALLOCATED)
+		report_check("use-after-free-frame",
+			     "stale TLB entry on CPU " + std::to_string(smp_processor_id()) + ": mm " +
+				     std::to_string(mm->id) + " page " + std::to_string(e.vpn << PAGE_SHIFT) +
+				     " -> pfn " + std::to_string(e.pfn) + ", which is " +
+				     (s == FRAME_FREE ? "free" : "a page table"),
+			     true);
+}
+
+int tlb_translate(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr, bool write, unsigned long *pfn)
+{
+	struct cpu_tlb *t = this_cpu_ptr(&tlb->cpu);
+	const unsigned long vpn = addr >> PAGE_SHIFT;
+	const int cpu = smp_processor_id();
+	struct tlb_entry *e = tlb_find(t->l1, tlb->p.l1_ways, mm->id, vpn);
+	if (e && (!write || e->write)) {
+		t->l1_hits++;
+		e->used = ++t->stamp;
+		check_translation(mm, *e);
+		*pfn = e->pfn;
+		return 0;
+	}
+	e = tlb_find(t->l2, tlb->p.l2_ways, mm->id, vpn);
+	if (e && (!write || e->write)) {
+		t->l2_hits++;
+		e->used = ++t->stamp;
+		cpu_work(tlb->p.l2_hit);
+		check_translation(mm, *e);
+		tlb_fill(t, t->l1, tlb->p.l1_ways, *e);
+		*pfn = e->pfn;
+		return 0;
+	}
+	/* Walk. The CPU joins the mm's mask before its first fill can be used. */
+	t->walks++;
+	if (!cpumask_test_cpu(cpu, &mm->cpu_vm_mask))
+		cpumask_set_cpu(cpu, &mm->cpu_vm_mask);
+	cpu_work(tlb->p.walk);
+	pgtable_slot_t *ptep = lookup_pte(mm, addr);
+	pte_t pte = ptep ? ptep_get(ptep) : __pte(0);
+	if (!pte_present(pte) || (write && !pte_write(pte))) {
+		t->faults++;
+		return -EFAULT;
+	}
+	/* Hardware sets A (and D on a store) with a locked update of the pte. */
+	const pteval_t want = pte.pte | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0);
+	if (want != pte.pte && cmpxchg(ptep, pte.pte, want) != pte.pte) {
+		pte = ptep_get(ptep); /* changed meanwhile: use what is there now */
+		if (!pte_present(pte) || (write && !pte_write(pte))) {
+			t->faults++;
+			return -EFAULT;
+		}
+	}
+	struct tlb_entry ne = {vpn, pte_pfn(pte), mm->id, pte_write(pte), 0};
+	check_translation(mm, ne);
+	tlb_fill(t, t->l2, tlb->p.l2_ways, ne);
+	tlb_fill(t, t->l1, tlb->p.l1_ways, ne);
+	*pfn = ne.pfn;
+	return 0;
+}
+
+struct flush_tlb_info {
+	struct x86_tlb *tlb;
+	struct mm_struct *mm;
+	unsigned long start, end;	/* end == ~0UL: the whole mm */
+	atomic_t pending;
+};
+
+static smpemu::Cycles local_flush_cost(const struct tlb_params *p, unsigned long pages)
+{
+	if (pages > p->full_flush_ceiling)
+		return p->flush_full;
+	if (pages <= 1)
+		return p->flush_1;
+	if (pages <= 2)
+		return p->flush_2;
+	if (pages <= 4)
+		return p->flush_4;
+	if (pages <= 8)
+		return p->flush_8;
+	return p->flush_8 + (p->flush_33 - p->flush_8) * (pages - 8) / 25;
+}
+
+/* Invalidate @info's range on this CPU and charge the flush. */
+static void flush_tlb_local(struct flush_tlb_info *info)
+{
+	struct cpu_tlb *t = this_cpu_ptr(&info->tlb->cpu);
+	const unsigned long pages = info->end == ~0UL ? ~0UL : (info->end - info->start) >> PAGE_SHIFT;
+	const bool full = pages > info->tlb->p.full_flush_ceiling;
+	for (auto *arr : {&t->l1, &t->l2})
+		for (struct tlb_entry &e : *arr)
+			if (e.mm_id == info->mm->id &&
+			    (full || ((e.vpn << PAGE_SHIFT) >= info->start && (e.vpn << PAGE_SHIFT) < info->end)))
+				e.mm_id = 0;
+	t->flushes++;
+	cpu_work(local_flush_cost(&info->tlb->p, pages));
+	smpemu::this_machine()->trace_event(smpemu::TraceKind::TlbFlush, full ? ~0UL : info->start, full ? 0 : pages);
+}
+
+static void flush_tlb_func(void *arg)
+{
+	struct flush_tlb_info *info = static_cast<struct flush_tlb_info *>(arg);
+	this_cpu_ptr(&info->tlb->cpu)->remote_flushes++;
+	flush_tlb_local(info);
+	atomic_dec(&info->pending);
+}
+
+static void flush_tlb_mm_range(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	struct flush_tlb_info info;
+	info.tlb = tlb;
+	info.mm = mm;
+	info.start = start;
+	info.end = end;
+	atomic_init(&info.pending, 0);
+	preempt_disable();
+	const int self = smp_processor_id();
+	flush_tlb_local(&info);
+	std::vector<int> targets;
+	for_each_cpu(&mm->cpu_vm_mask, [&](int cpu) {
+		if (cpu != self)
+			targets.push_back(cpu);
+	});
+	if (!targets.empty()) {
+		std::vector<struct call_single_data> csd(targets.size());
+		atomic_set(&info.pending, static_cast<int>(targets.size()));
+		const unsigned long long each =
+			static_cast<unsigned long long>(tlb->p.each_remote_ns) * cpu_clock_hz() / 1000000000ULL;
+		for (size_t i = 0; i < targets.size(); i++) {
+			if (i)
+				cpu_work(each);
+			csd[i] = {flush_tlb_func, &info};
+			tlb->shootdown_ipis++;
+			smp_call_function_single_async(targets[i], &csd[i]);
+		}
+		atomic_cond_read_acquire(&info.pending, [](int v) { return v == 0; });
+	}
+	preempt_enable();
+}
+
+void flush_tlb_page(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr)
+{
+	addr &= PAGE_MASK;
+	flush_tlb_mm_range(tlb, mm, addr, addr + PAGE_SIZE);
+}
+
+void flush_tlb_range(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	flush_tlb_mm_range(tlb, mm, start & PAGE_MASK, end);
+}
+
+void flush_tlb_mm(struct x86_tlb *tlb, struct mm_struct *mm)
+{
+	flush_tlb_mm_range(tlb, mm, 0, ~0UL);
+}

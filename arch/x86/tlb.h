@@ -1,0 +1,83 @@
+/*
+ * arch/x86/tlb.h - per-CPU x86 TLBs, the hardware page walker, and TLB shootdown.
+ *
+ * Models: a two-level data TLB per CPU (L1 DTLB and the unified L2 STLB, both
+ * set-associative with LRU replacement, tagged by (mm id, virtual page)), a hardware
+ * walker that fills them from the emulated page tables with lockless entry loads
+ * (lookup_pte: every level is a sync point, so it races with updaters), and the
+ * kernel's flush_tlb_page/range/mm: a local invalidation costed from Dave Hansen's
+ * measurements plus, for every other CPU in mm->cpu_vm_mask, an IPI whose handler
+ * flushes that CPU; the sender waits until every target has flushed.
+ *
+ * cpu_vm_mask: a CPU's bit is set by its first fill for the mm (the kernel sets it in
+ * switch_mm) and is never cleared here (no lazy-TLB mode yet).
+ *
+ * Oracle: a translation used from a TLB whose frame is free, or has become a page table,
+ * is a fatal "use-after-free-frame" report naming the stale TLB entry (shared/MM_BRIEF.md
+ * E, I1: nothing may be freed before the flush covering every CPU that caches it).
+ *
+ * Locking: each CPU's TLB is touched only by that CPU (fills, local flushes, and the
+ * IPI handler run on it). The walker takes no lock. Context: task context for
+ * tlb_translate and the flushes (the flushes wait for IPIs, so IRQs must be on).
+ */
+#pragma once
+
+#include <vector>
+
+#include "kernel/percpu.h"
+#include "kernel/smp.h"
+#include "mm/pgtable.h"
+
+struct tlb_params {
+	unsigned l1_entries = 64;	/* Skylake L1 DTLB: 64 entries, 4-way (COSTS.md TLB) */
+	unsigned l1_ways = 4;
+	/* L2 STLB: 1536 entries (COSTS.md). 12-way gives 128 sets, a power of two indexed by
+	 * the low vpn bits, as Skylake's STLB is organised (1536 = 128 x 12). */
+	unsigned l2_entries = 1536;
+	unsigned l2_ways = 12;
+	smpemu::Cycles l2_hit = 9;	/* L1 miss hitting L2: ~9 cycles (COSTS.md, vusec/tlbkit) */
+	smpemu::Cycles walk = 26;	/* page walk, tables cached: ~26 cycles + its loads (COSTS.md) */
+	/* Local flush_tlb_mm_range by pages: 1 1276, 2 1505, 4 2447, 8 3542, 33 8534; full
+	 * 2283 (COSTS.md, Dave Hansen, linux-mm Feb 2014). More than 33 pages: full flush. */
+	smpemu::Cycles flush_1 = 1276, flush_2 = 1505, flush_4 = 2447, flush_8 = 3542, flush_33 = 8534;
+	smpemu::Cycles flush_full = 2283;
+	unsigned long full_flush_ceiling = 33;
+	/* Shootdown sender cost per further target: ~70 ns (COSTS.md, Nadav Amit, May 2019).
+	 * The first remote CPU's ~775 ns is the engine's IPI delivery + the remote flush. */
+	unsigned long each_remote_ns = 70;
+};
+
+struct tlb_entry {
+	unsigned long vpn;
+	unsigned long pfn;
+	unsigned mm_id;		/* 0: invalid */
+	bool write;
+	unsigned long long used;	/* LRU stamp */
+};
+
+struct cpu_tlb {
+	std::vector<struct tlb_entry> l1, l2;
+	unsigned long long stamp;
+	/* Statistics. */
+	unsigned long l1_hits, l2_hits, walks, faults, flushes, remote_flushes;
+};
+
+struct x86_tlb {
+	struct tlb_params p;
+	per_cpu_var<struct cpu_tlb> cpu;
+	unsigned long shootdown_ipis;
+};
+
+/* x86_tlb_init - empty TLBs for every CPU of @m (host side, before run()). */
+void x86_tlb_init(struct x86_tlb *tlb, smpemu::Machine *m, const struct tlb_params *p);
+
+/* tlb_translate - the MMU on this CPU: translate @addr of @mm for a load or a store.
+ * Returns 0 and the pfn, or -EFAULT (no present pte, or a store to a read-only pte: a
+ * page fault for the caller). A walk sets the pte's accessed (and dirty) bits. */
+int tlb_translate(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr, bool write, unsigned long *pfn);
+
+/* Flushes: local invalidation plus shootdown of every other CPU in mm->cpu_vm_mask;
+ * return when all of them have flushed. */
+void flush_tlb_page(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr);
+void flush_tlb_range(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long start, unsigned long end);
+void flush_tlb_mm(struct x86_tlb *tlb, struct mm_struct *mm);
