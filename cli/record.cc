@@ -190,11 +190,14 @@ ReplayResult replay_record(const Record& rec, StackPool* pool, const std::functi
         if (!rec.stop_at.empty()) m.set_stop_condition(parse_stop_condition(rec.stop_at));
         if (prepare) prepare(m);
       },
-      after);
+      [&](Machine& m) {
+        // The strategy belongs to the machine: read it before the machine is gone.
+        out.applied = strategy->applied();
+        out.ignored = strategy->ignored();
+        if (after) after(m);
+      });
   out.edited = rec.decisions.digest() != rec.decisions_digest;
   out.digest_match = out.run.stats.digest == rec.digest;
-  out.applied = strategy->applied();
-  out.ignored = strategy->ignored();
   return out;
 }
 
