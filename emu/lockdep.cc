@@ -12,6 +12,8 @@ const char* lock_kind_name(LockKind k) {
     case LockKind::Mutex: return "mutex";
     case LockKind::RwsemRead: return "rwsem:R";
     case LockKind::RwsemWrite: return "rwsem:W";
+    case LockKind::RwlockRead: return "rwlock:R";
+    case LockKind::RwlockWrite: return "rwlock:W";
   }
   return "?";
 }

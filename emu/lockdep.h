@@ -33,7 +33,7 @@ namespace smpemu {
 class Machine;
 struct Task;
 
-enum class LockKind : std::uint8_t { Spin, Mutex, RwsemRead, RwsemWrite };
+enum class LockKind : std::uint8_t { Spin, Mutex, RwsemRead, RwsemWrite, RwlockRead, RwlockWrite };
 const char* lock_kind_name(LockKind k);
 
 /// One lock class and its statistics.

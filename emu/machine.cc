@@ -130,6 +130,27 @@ Task* Machine::spawn(std::string name, CpuId cpu, std::function<void()> fn) {
   return task;
 }
 
+Task* Machine::spawn_rt(std::string name, CpuId cpu, std::function<void()> fn) {
+  if (cpu < 0 || cpu >= ncpus()) throw std::invalid_argument("spawn on a CPU that does not exist");
+  if (running_run_) throw std::logic_error("spawn_rt is for setup, before run()");
+  Task* t = spawn(std::move(name), cpu, std::move(fn));
+  t->rt = true;
+  std::deque<Task*>& rq = cpus_[static_cast<std::size_t>(cpu)].rq;
+  rq.pop_back();
+  rq_insert(rq, t);
+  return t;
+}
+
+void Machine::rq_insert(std::deque<Task*>& rq, Task* t) {
+  if (!t->rt) {
+    rq.push_back(t);
+    return;
+  }
+  // FIFO among real-time tasks, all of them ahead of normal ones.
+  auto it = std::find_if(rq.begin(), rq.end(), [](const Task* q) { return !q->rt; });
+  rq.insert(it, t);
+}
+
 RunStats Machine::run() {
   if (running_run_) throw std::logic_error("Machine::run called twice");
   running_run_ = true;
@@ -545,7 +566,7 @@ void Machine::handle_irqs(Cpu* c) {
     trace_event(TraceKind::Tick, c->ticks, 0);
     rcu_->on_tick(*c);
     // Round-robin: a tick preempts the running task if another one waits for the CPU.
-    if (!c->rq.empty() && !c->curr->is_idle) c->need_resched = true;
+    if (!c->rq.empty() && !c->curr->is_idle && (!c->curr->rt || c->rq.front()->rt)) c->need_resched = true;
   }
   while (!c->ipis.empty() && c->ipis.front().arrival <= c->clock) {
     const PendingIpi ipi = c->ipis.front();

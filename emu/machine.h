@@ -81,6 +81,7 @@ struct Task {
   CpuId cpu = kNoCpu;         ///< the CPU it runs on (tasks are pinned)
   TaskState state = TaskState::Runnable;
   bool is_idle = false;
+  bool rt = false;            ///< real-time (SCHED_FIFO): runs before, and is not preempted by, other tasks
   int preempt_count = 0;      ///< like the kernel's per-thread preempt_count
   Cycles preempt_off_since = 0;  ///< when preempt_count last rose from 0 (preemptoff)
   std::vector<HeldLock> held_locks;  ///< lockdep: locks held, in acquisition order
@@ -179,6 +180,9 @@ class Machine {
   /// Creates a task pinned to `cpu`; it starts when that CPU first schedules. May also be
   /// called from a running task (the new task is woken at the caller's time).
   Task* spawn(std::string name, CpuId cpu, std::function<void()> fn);
+  /// Like spawn(), a real-time task (SCHED_FIFO, one priority): queued ahead of normal
+  /// tasks, it preempts them when woken and keeps its CPU until it blocks (cyclictest -p).
+  Task* spawn_rt(std::string name, CpuId cpu, std::function<void()> fn);
   /// Allocates a shared-memory line (see coherence.h).
   LineId new_line() { return coherence_.new_line(); }
   /// Random stream `name` derived from the run's seed (independent of the schedule).
@@ -520,6 +524,7 @@ class Machine {
   void schedule_internal(bool preempted);
   void context_switch(Cpu* c, Task* prev, Task* next);
   void enqueue_task(Task* t, Cycles at);
+  static void rq_insert(std::deque<Task*>& rq, Task* t);
   void idle_loop(Cpu* c);
   bool preempt_after_irq(Cpu* c);
   void check_deadlock();

@@ -42,12 +42,14 @@ void Machine::schedule_internal(bool preempted) {
   c->need_resched = false;
   const bool stays = preempted || prev->state == TaskState::Runnable;
   Task* next;
-  if (!c->rq.empty()) {
+  if (stays && prev->rt && !prev->is_idle && (c->rq.empty() || !c->rq.front()->rt)) {
+    return;  // a real-time task keeps its CPU until it blocks
+  } else if (!c->rq.empty()) {
     next = c->rq.front();
     c->rq.pop_front();
     next->on_rq = false;
     if (stays && !prev->is_idle) {
-      c->rq.push_back(prev);
+      rq_insert(c->rq, prev);
       prev->on_rq = true;
     }
   } else if (stays) {
@@ -88,7 +90,7 @@ void Machine::enqueue_task(Task* t, Cycles at) {
   t->wake_time = at;
   t->woken = true;
   if (trace_) trace_add(at, t->cpu, TraceKind::Wakeup, t->id, 0);
-  d.rq.push_back(t);
+  rq_insert(d.rq, t);
   t->on_rq = true;
   if (d.state == CpuState::Idle) {
     make_ready(d, at);

@@ -13,6 +13,7 @@
 #include "kernel/mutex.h"
 #include "kernel/percpu.h"
 #include "kernel/rcupdate.h"
+#include "kernel/rwlock.h"
 #include "kernel/rwsem.h"
 #include "kernel/sched.h"
 #include "kernel/spinlock.h"

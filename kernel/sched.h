@@ -81,3 +81,25 @@ static inline void cpu_work(smpemu::Cycles cycles)
 {
 	smpemu::this_machine()->compute(cycles);
 }
+
+/* local_clock - this CPU's cycle clock (the kernel's sched_clock, in cycles). */
+static inline smpemu::Cycles local_clock(void)
+{
+	return smpemu::this_machine()->now();
+}
+
+/* sleep_until - block until this CPU's clock reaches @t (hrtimer sleep; cyclictest). */
+static inline void sleep_until(smpemu::Cycles t)
+{
+	smpemu::this_machine()->sleep_until(t);
+}
+
+/*
+ * IS_ENABLED(CONFIG_PREEMPT): the machine runs the full preemption model. Kernel code
+ * that the kernel compiles differently under CONFIG_PREEMPT (ZAP_BLOCK_SIZE,
+ * need_lockbreak) asks this at run time.
+ */
+static inline bool config_preempt(void)
+{
+	return smpemu::this_machine()->params().preempt == smpemu::PreemptModel::Full;
+}
