@@ -15,6 +15,7 @@ void add_config_options(CLI::App* cmd, ConfigOptions& o, bool with_seed) {
   cmd->add_option("--cpus", o.cpus, "Emulated CPUs, 1..1024")->capture_default_str();
   if (with_seed) cmd->add_option("--seed", o.seed, "Root seed, 0..2^64-1")->capture_default_str();
   cmd->add_option("--machine", o.machine, "Machine profile")->capture_default_str();
+  cmd->add_option("--arch", o.arch, "MMU model: x86 (ppc64-hash is not implemented yet)")->capture_default_str();
   cmd->add_option("--strategy", o.strategy, "time | random | pct:D[:K[:W]]")->capture_default_str();
   cmd->add_option("--preempt", o.preempt, "none | voluntary | full")->capture_default_str();
   cmd->add_option("--rcu", o.rcu, "RCU flavour: sched | preempt")->capture_default_str();
@@ -30,6 +31,7 @@ void apply_config_options(const ConfigOptions& o, RunConfig& cfg) {
   apply_setting(cfg, "cpus", o.cpus, true);
   apply_setting(cfg, "seed", o.seed, true);
   apply_setting(cfg, "machine", o.machine, true);
+  apply_setting(cfg, "arch", o.arch, true);
   apply_setting(cfg, "strategy", o.strategy, true);
   apply_setting(cfg, "preempt", o.preempt, true);
   apply_setting(cfg, "rcu", o.rcu, true);

@@ -30,11 +30,11 @@ int usage_error(const std::string& msg);
 struct ConfigOptions {
   std::string cpus = "8", seed = "1", hz = "250", jitter = "0", max_cycles = "0";
   std::string machine = "opteron48", strategy = "time", preempt = "voluntary", rcu = "sched";
-  std::string mutex_spin = "off";
+  std::string mutex_spin = "off", arch = "x86";
   std::vector<std::string> sets;  ///< --set KEY=VALUE
 };
 
-/// Adds --cpus --seed --machine --strategy --preempt --rcu --mutex-spin --hz --jitter
+/// Adds --cpus --seed --machine --arch --strategy --preempt --rcu --mutex-spin --hz --jitter
 /// --max-cycles --set to `cmd` (without --seed if `with_seed` is false).
 void add_config_options(CLI::App* cmd, ConfigOptions& o, bool with_seed = true);
 

@@ -47,6 +47,11 @@ void apply_setting(RunConfig& cfg, const std::string& key_in, const std::string&
         throw ConfigError("bad " + shown + " '" + value + "' (expected an integer 0..2^64-1)");
     } else if (key == "machine") {
       cfg.machine = value;
+    } else if (key == "arch") {
+      if (value == "ppc64-hash")
+        throw ConfigError(shown + " ppc64-hash: the hashed page table MMU is not implemented yet (use x86)");
+      if (value != "x86") throw ConfigError("unknown " + shown + " '" + value + "' (known: x86)");
+      p.arch = value;
     } else if (key == "strategy") {
       p.strategy = value;
     } else if (key == "preempt") {
@@ -141,6 +146,7 @@ std::string repro_command(const RunConfig& cfg) {
                   std::to_string(cfg.params.seed) + " --machine " + cfg.machine + " --strategy " +
                   cfg.params.strategy + " --preempt " + preempt_name(cfg.params.preempt);
   const MachineParams d;
+  if (cfg.params.arch != d.arch) s += " --arch " + cfg.params.arch;
   if (cfg.params.rcu != d.rcu) s += std::string(" --rcu ") + rcu_flavor_name(cfg.params.rcu);
   if (cfg.params.mutex_spin != d.mutex_spin) s += std::string(" --mutex-spin ") + (cfg.params.mutex_spin ? "on" : "off");
   if (cfg.params.hz != d.hz) s += " --hz " + std::to_string(cfg.params.hz);

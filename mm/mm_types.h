@@ -69,6 +69,7 @@ enum frame_state : std::uint8_t {
 
 struct address_space;
 struct zone;
+struct vm_globals;
 
 struct page {
 	shared<unsigned long> flags;	/* PG_*; on the page's line */
@@ -127,4 +128,5 @@ struct phys_mem {
 	std::vector<int> cpu_node;			/* node of each CPU */
 	struct lockdep_map page_lock_map;		/* class "page_lock" */
 	unsigned next_mm_id;
+	struct vm_globals *vm;				/* mm/mm.h: tunables, slabs, gathers */
 };

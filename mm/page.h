@@ -45,6 +45,10 @@ static inline bool PageDirty(struct page *p) { return test_bit(PG_dirty, &p->fla
 static inline void SetPageDirty(struct page *p) { set_bit(PG_dirty, &p->flags); }
 static inline void ClearPageDirty(struct page *p) { clear_bit(PG_dirty, &p->flags); }
 static inline bool TestClearPageDirty(struct page *p) { return test_and_clear_bit(PG_dirty, &p->flags); }
+/* PageAnon - a plain read: the flag is set before the page is first mapped and stays
+ * until it is freed (the kernel tests page->mapping's low bit the same way). */
+static inline bool PageAnon(struct page *p) { return (p->flags.v >> PG_anon) & 1UL; }
+static inline void SetPageAnon(struct page *p) { set_bit(PG_anon, &p->flags); }
 static inline bool PageReserved(struct page *p) { return test_bit(PG_reserved, &p->flags); }
 static inline void SetPageReserved(struct page *p) { set_bit(PG_reserved, &p->flags); }
 

@@ -72,6 +72,7 @@ struct mm_struct *mm_alloc(bool split_ptlock)
 	mm->id = mem->next_mm_id++;
 	mm->split_ptlock = split_ptlock;
 	mm->nr_ptes = 0;
+	mm->map_count = 0;
 	spin_lock_init(&mm->page_table_lock, "page_table_lock");
 	init_rwsem(&mm->mmap_sem, "mmap_sem");
 	atomic_init(&mm->mm_users, 1);
@@ -223,6 +224,37 @@ static pgtable_slot_t *pmd_for(struct mm_struct *mm, unsigned long addr, bool al
 	if (!pud)
 		return nullptr;
 	return alloc ? pmd_alloc(mm, pud, addr) : pmd_offset(mm, pud, addr);
+}
+
+pgtable_slot_t *pmd_lookup(struct mm_struct *mm, unsigned long addr)
+{
+	return pmd_for(mm, addr, false);
+}
+
+pgtable_slot_t *pmd_alloc_for(struct mm_struct *mm, unsigned long addr)
+{
+	return pmd_for(mm, addr, true);
+}
+
+void pte_free(struct mm_struct *mm, struct page *table)
+{
+	pgtable_free(mm, table);
+}
+
+pteval_t peek_pte(struct mm_struct *mm, unsigned long addr)
+{
+	struct phys_mem *mem = mm->mem;
+	unsigned long e = page_table_of(mem, mm->pgd->pfn)->ent[pgd_index(addr)].v;
+	const unsigned idx[] = {pud_index(addr), pmd_index(addr), pte_index(addr)};
+	for (unsigned i : idx) {
+		if (pgtable_entry_none(e))
+			return 0;
+		const unsigned long pfn = pgtable_entry_pfn(e);
+		if (frame_state_of(mem, pfn) != FRAME_PAGETABLE)
+			return 0;
+		e = page_table_of(mem, pfn)->ent[i].v;
+	}
+	return e;
 }
 
 int follow_pte(struct mm_struct *mm, unsigned long addr, pgtable_slot_t **ptepp, spinlock_t **ptlp)

@@ -30,7 +30,11 @@
  */
 #pragma once
 
+#include <map>
+
 #include "mm/page_alloc.h"
+
+struct vm_area_struct;
 
 typedef unsigned long pteval_t;
 typedef struct { pteval_t pte; } pte_t;
@@ -100,6 +104,9 @@ struct mm_struct {
 	unsigned id;			/* from a counter, for reports */
 	unsigned long nr_ptes;		/* pte tables; under page_table_lock */
 	struct phys_mem *mem;
+	/* vmas by vm_end (the kernel's mm_rb and mmap list); under mmap_sem. */
+	std::map<unsigned long, struct vm_area_struct *> mm_rb;
+	int map_count;
 };
 
 /* mm_alloc - a new mm with an empty pgd (users 1, count 1); NULL without memory.
@@ -156,6 +163,17 @@ static inline pte_t ptep_get_and_clear(struct mm_struct *mm, unsigned long addr,
 {
 	return __pte(xchg(ptep, 0UL));
 }
+
+/* pmd_lookup - @addr's pmd slot if the upper levels exist (lockless), else NULL;
+ * pmd_alloc_for - the same, populating upper levels; NULL on ENOMEM. */
+pgtable_slot_t *pmd_lookup(struct mm_struct *mm, unsigned long addr);
+pgtable_slot_t *pmd_alloc_for(struct mm_struct *mm, unsigned long addr);
+/* pte_free - give back a pte table page that is no longer linked (after the TLB flush
+ * that covers it: mmu_gather). */
+void pte_free(struct mm_struct *mm, struct page *table);
+/* peek_pte - host-side walk for oracles: @addr's pte value, 0 if an upper level is
+ * none. No sync points, no cost; never used by emulated code. */
+pteval_t peek_pte(struct mm_struct *mm, unsigned long addr);
 
 /* lookup_pte - lockless walk (the hardware walker, gup_fast): @addr's pte slot, or NULL
  * if an upper level is none. Reports use-after-free-pagetable if it reaches a table

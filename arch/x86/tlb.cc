@@ -63,7 +63,8 @@ static void check_translation(struct mm_struct *mm, const struct tlb_entry &e)
 			     true);
 }
 
-int tlb_translate(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr, bool write, unsigned long *pfn)
+static int __tlb_translate(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr, bool write,
+			   unsigned long *pfn)
 {
 	struct cpu_tlb *t = this_cpu_ptr(&tlb->cpu);
 	const unsigned long vpn = addr >> PAGE_SHIFT;
@@ -112,6 +113,17 @@ int tlb_translate(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr,
 	tlb_fill(t, t->l1, tlb->p.l1_ways, ne);
 	*pfn = ne.pfn;
 	return 0;
+}
+
+int tlb_translate(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr, bool write, unsigned long *pfn)
+{
+	/* A hardware walk is not interrupted: a shootdown IPI waits for it (and for the
+	 * access that uses it, when the caller has IRQs off: arch/x86/fault.h). */
+	unsigned long flags;
+	local_irq_save(flags);
+	const int ret = __tlb_translate(tlb, mm, addr, write, pfn);
+	local_irq_restore(flags);
+	return ret;
 }
 
 struct flush_tlb_info {

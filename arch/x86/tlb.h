@@ -73,7 +73,9 @@ void x86_tlb_init(struct x86_tlb *tlb, smpemu::Machine *m, const struct tlb_para
 
 /* tlb_translate - the MMU on this CPU: translate @addr of @mm for a load or a store.
  * Returns 0 and the pfn, or -EFAULT (no present pte, or a store to a read-only pte: a
- * page fault for the caller). A walk sets the pte's accessed (and dirty) bits. */
+ * page fault for the caller). A walk sets the pte's accessed (and dirty) bits. It runs
+ * with IRQs off, as a hardware walk cannot be interrupted; a caller that uses the pfn
+ * keeps IRQs off until its access is done (arch/x86/fault.h). */
 int tlb_translate(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr, bool write, unsigned long *pfn);
 
 /* Flushes: local invalidation plus shootdown of every other CPU in mm->cpu_vm_mask;

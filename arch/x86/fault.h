@@ -1,0 +1,34 @@
+/*
+ * arch/x86/fault.h - a user-mode load or store as the CPU executes it: translation
+ * through the TLB (arch/x86/tlb.h), the frame access, and on a miss the page fault
+ * (do_page_fault: find_vma under mmap_sem for reading, handle_mm_fault), then retry.
+ *
+ * An instruction is atomic with respect to interrupts: the translation and the access
+ * run with IRQs off, so a shootdown IPI is handled before the translation or after the
+ * access, never between them (as on hardware, where an interrupt is taken between
+ * instructions). The fault handler runs with IRQs on.
+ *
+ * Oracle (shadow memory, mm/filemap.h): a load from a file page through a shared or
+ * private mapping must return what was last written to that page of the file; a store
+ * through a shared mapping updates the file's shadow. Private COW copies are not
+ * shadow-checked (their content is the process's own).
+ *
+ * Context: task context of a user task (IRQs on, preemption on, no locks held).
+ */
+#pragma once
+
+#include "arch/x86/tlb.h"
+#include "mm/mm.h"
+
+/* Results of user_access besides 0. */
+#define USER_SEGV (-14)		/* no vma, or a store to a read-only vma */
+#define USER_SIGBUS (-7)	/* beyond the end of the file */
+#define USER_NOMEM (-12)
+
+/*
+ * user_access - load (*@val = ...) or store (@write: *@val) the word of @mm's page at
+ * @addr. Returns 0, USER_SEGV, USER_SIGBUS or USER_NOMEM. *@faults counts the page faults
+ * taken (may be NULL).
+ */
+int user_access(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr, bool write, unsigned long *val,
+		unsigned long *faults);

@@ -1,0 +1,511 @@
+/*
+ * mm/memory.cc - mmu_gather, zap_pte_range .. unmap_vmas, free_pgtables, the file fault
+ * path (do_no_page with the truncate_count recheck, do_file_page, do_wp_page) and
+ * change_protection.
+ */
+#include "mm/memory.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <string>
+
+#include "arch/x86/tlb.h"
+#include "kernel/oracle.h"
+
+/* Costs (assumed; no published figure in COSTS.md): bookkeeping per pte zapped besides
+ * its sync points, and the exception entry/exit of a page fault. */
+static constexpr smpemu::Cycles kZapPteCycles = 15;
+static constexpr smpemu::Cycles kFaultEntryCycles = 700;
+/* Copying a 4 KiB page for COW (assumed: about two clear_page). */
+static constexpr smpemu::Cycles kCopyPageCycles = 600;
+
+struct vm_globals *vm_globals(void)
+{
+	return machine_mem()->vm;
+}
+
+unsigned long zap_block_size(void)
+{
+	const unsigned pages = vm_globals()->t.zap_block;
+	/* COSTS.md: ZAP_BLOCK_SIZE is 8 pages with CONFIG_PREEMPT, 1024 without. */
+	return (pages ? pages : (config_preempt() ? 8UL : 1024UL)) * PAGE_SIZE;
+}
+
+/* ---- mmu_gather --------------------------------------------------------- */
+
+struct mmu_gather *tlb_gather_mmu(struct mm_struct *mm, bool fullmm)
+{
+	preempt_disable(); /* get_cpu_var(mmu_gathers) */
+	struct mmu_gather *tlb = this_cpu_ptr(&vm_globals()->mmu_gathers);
+	BUG_ON(tlb->active);
+	tlb->mm = mm;
+	tlb->nr = 0;
+	tlb->need_flush = false;
+	tlb->fullmm = fullmm;
+	tlb->active = true;
+	tlb->start = ~0UL;
+	tlb->end = 0;
+	tlb->tables.clear();
+	return tlb;
+}
+
+static void tlb_note_range(struct mmu_gather *tlb, unsigned long addr)
+{
+	tlb->need_flush = true;
+	tlb->start = std::min(tlb->start, addr);
+	tlb->end = std::max(tlb->end, addr + PAGE_SIZE);
+}
+
+void tlb_flush_mmu(struct mmu_gather *tlb)
+{
+	struct vm_globals *vm = vm_globals();
+	if (!tlb->need_flush)
+		return;
+	tlb->need_flush = false;
+	if (vm->tlb) {
+		if (tlb->fullmm)
+			flush_tlb_mm(vm->tlb, tlb->mm);
+		else
+			flush_tlb_range(vm->tlb, tlb->mm, tlb->start, tlb->end);
+	}
+	vm->stats.tlb_flushes++;
+	/* Only now may the cleared pages and unlinked tables go (I1). */
+	for (unsigned i = 0; i < tlb->nr; i++)
+		put_page(tlb->pages[i]);
+	tlb->nr = 0;
+	for (struct page *t : tlb->tables)
+		pte_free(tlb->mm, t);
+	tlb->tables.clear();
+	tlb->start = ~0UL;
+	tlb->end = 0;
+}
+
+void tlb_remove_page(struct mmu_gather *tlb, struct page *page, unsigned long addr)
+{
+	tlb_note_range(tlb, addr);
+	tlb->pages[tlb->nr++] = page;
+	if (tlb->nr >= FREE_PTE_NR)
+		tlb_flush_mmu(tlb);
+}
+
+void pte_free_tlb(struct mmu_gather *tlb, struct page *table)
+{
+	tlb->need_flush = true; /* paging-structure caches */
+	if (tlb->start == ~0UL) {
+		tlb->start = 0;
+		tlb->end = TASK_SIZE;
+	}
+	tlb->tables.push_back(table);
+}
+
+void tlb_finish_mmu(struct mmu_gather *tlb, unsigned long start, unsigned long end)
+{
+	tlb_flush_mmu(tlb);
+	tlb->active = false;
+	preempt_enable();
+}
+
+/* ---- zap ---------------------------------------------------------------- */
+
+static void zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct *vma, pgtable_slot_t *pmd,
+			  unsigned long addr, unsigned long end, struct zap_details *details)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct vm_globals *vm = vm_globals();
+	spinlock_t *ptl;
+	pgtable_slot_t *pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
+	if (!pte)
+		return;
+	for (; addr != end; pte++, addr += PAGE_SIZE) {
+		pte_t ptent = ptep_get(pte);
+		if (pte_none(ptent))
+			continue;
+		if (!pte_present(ptent)) {
+			/* A file pte: munmap clears it, unmap_mapping_range leaves it alone. */
+			if (!details)
+				pte_clear(mm, addr, pte);
+			continue;
+		}
+		struct page *page = pfn_to_page(mm->mem, pte_pfn(ptent));
+		if (details) {
+			/* invalidate: keep private COW copies (and other files' pages) */
+			if (details->check_mapping && details->check_mapping != page->mapping)
+				continue;
+			/* nonlinear: only pages whose index is in the range */
+			if (details->nonlinear_vma &&
+			    (page->index < details->first_index || page->index > details->last_index))
+				continue;
+		}
+		cpu_work(kZapPteCycles);
+		ptent = ptep_get_and_clear(mm, addr, pte);
+		vm->stats.zapped++;
+		if (details && details->nonlinear_vma && !PageAnon(page) &&
+		    linear_page_index(details->nonlinear_vma, addr) != page->index)
+			set_pte_at(mm, addr, pte, pgoff_to_pte(page->index));
+		if (pte_dirty(ptent))
+			SetPageDirty(page);
+		page_remove_rmap(page);
+		tlb_remove_page(tlb, page, addr); /* its reference goes after the flush */
+	}
+	pte_unmap_unlock(pte, ptl);
+}
+
+static void unmap_page_range(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned long addr,
+			     unsigned long end, struct zap_details *details)
+{
+	while (addr < end) {
+		const unsigned long boundary = (addr & PMD_MASK) + PMD_SIZE;
+		const unsigned long next = boundary < end ? boundary : end;
+		pgtable_slot_t *pmd = pmd_lookup(vma->vm_mm, addr);
+		if (pmd && !pgtable_entry_none(READ_ONCE(*pmd)))
+			zap_pte_range(tlb, vma, pmd, addr, next, details);
+		addr = next;
+	}
+}
+
+unsigned long unmap_vmas(struct mmu_gather **tlbp, struct vm_area_struct *vma, unsigned long start_addr,
+			 unsigned long end_addr, struct zap_details *details)
+{
+	const unsigned long block = zap_block_size();
+	struct address_space *lockbreak = details ? details->i_mmap_lock : nullptr;
+	const bool atomic = details && details->atomic;
+	struct mm_struct *mm = vma->vm_mm;
+	const bool fullmm = (*tlbp)->fullmm;
+	unsigned long zap_bytes = block;
+	unsigned long start = start_addr;
+
+	for (; vma && vma->vm_start < end_addr; vma = vma_next(vma)) {
+		if (vma->vm_end <= start_addr)
+			continue;
+		start = std::max(vma->vm_start, start_addr);
+		const unsigned long end = std::min(vma->vm_end, end_addr);
+		while (start != end) {
+			if (atomic) {
+				/* 2.6.9 under a spinning i_mmap_lock: no break at all */
+				unmap_page_range(*tlbp, vma, start, end, details);
+				start = end;
+				break;
+			}
+			const unsigned long len = std::min(zap_bytes, end - start);
+			unmap_page_range(*tlbp, vma, start, start + len, details);
+			start += len;
+			zap_bytes -= len;
+			if (zap_bytes > 0)
+				continue;
+			tlb_finish_mmu(*tlbp, start_addr, start);
+			if (need_resched() || (lockbreak && i_mmap_need_lockbreak(lockbreak))) {
+				if (lockbreak) {
+					*tlbp = nullptr;
+					return start;
+				}
+				cond_resched();
+			}
+			*tlbp = tlb_gather_mmu(mm, fullmm);
+			zap_bytes = block;
+		}
+	}
+	return start;
+}
+
+unsigned long zap_page_range(struct vm_area_struct *vma, unsigned long address, unsigned long size,
+			     struct zap_details *details)
+{
+	struct mmu_gather *tlb = tlb_gather_mmu(vma->vm_mm, false);
+	const unsigned long end = unmap_vmas(&tlb, vma, address, address + size, details);
+	if (tlb)
+		tlb_finish_mmu(tlb, address, end);
+	return end;
+}
+
+void free_pgtables(struct mmu_gather *tlb, struct mm_struct *mm, unsigned long start, unsigned long end,
+		   unsigned long floor, unsigned long ceiling)
+{
+	for (unsigned long c = start & PMD_MASK; c < end; c += PMD_SIZE) {
+		if (c < floor || c + PMD_SIZE > ceiling)
+			continue; /* another vma still uses part of this pte table */
+		pgtable_slot_t *pmd = pmd_lookup(mm, c);
+		if (!pmd)
+			continue;
+		spin_lock(&mm->page_table_lock);
+		const unsigned long e = READ_ONCE(*pmd);
+		if (!pgtable_entry_none(e)) {
+			WRITE_ONCE(*pmd, 0UL);
+			mm->nr_ptes--;
+		}
+		spin_unlock(&mm->page_table_lock);
+		if (pgtable_entry_none(e))
+			continue;
+		struct page *table = pfn_to_page(mm->mem, pgtable_entry_pfn(e));
+		struct pgtable_page *t = page_table_of(mm->mem, table->pfn);
+		for (int i = 0; i < PTRS_PER_TABLE; i++)
+			if (t->ent[i].v & _PAGE_PRESENT)
+				report_check("bad-page",
+					     "free_pgtables: mm " + std::to_string(mm->id) + " pte table for " +
+						     std::to_string(c) + " still maps pfn " +
+						     std::to_string(pgtable_entry_pfn(t->ent[i].v)),
+					     true);
+		pte_free_tlb(tlb, table);
+	}
+}
+
+/* ---- faults ------------------------------------------------------------- */
+
+static pte_t pte_modify(pte_t pte, pgprot_t prot)
+{
+	return __pte((pte.pte & ~(_PAGE_RW | _PAGE_USER)) | (prot.pgprot & (_PAGE_RW | _PAGE_USER)));
+}
+
+/* The new pte's file-page oracle: only for pages of the vma's file. */
+static void check_new_file_pte(struct vm_area_struct *vma, unsigned long addr, struct page *page)
+{
+	const unsigned long index = (vma->vm_flags & VM_NONLINEAR) ? page->index : linear_page_index(vma, addr);
+	if (PageAnon(page)) {
+		/* a private COW copy of a file page: truncate removes those too */
+		if (index >= vma->vm_file->eof_limit)
+			check_pte_beyond_eof(vma, addr, page, index);
+		return;
+	}
+	check_pte_beyond_eof(vma, addr, page, index);
+}
+
+/* A private copy of @src (COW); NULL without memory. */
+static struct page *cow_copy(struct page *src)
+{
+	struct page *page = alloc_page(GFP_KERNEL);
+	if (!page)
+		return nullptr;
+	SetPageAnon(page);
+	cpu_work(kCopyPageCycles);
+	frame_write(page, frame_read(src, "cow copy"), "cow copy");
+	return page;
+}
+
+static int do_no_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long address, bool write,
+		      pgtable_slot_t *pmd)
+{
+	struct vm_globals *vm = vm_globals();
+	struct address_space *mapping = vma->vm_file;
+	const enum fault_recheck mode = vm->t.fault_recheck;
+	unsigned long sequence = 0;
+	if (mode == FAULT_RECHECK_ON) {
+		sequence = READ_ONCE(mapping->truncate_count);
+		smp_rmb(); /* the count before ->nopage reads i_size */
+	}
+	for (;;) {
+		int type;
+		struct page *page = filemap_nopage(vma, address, &type);
+		if (!page) {
+			if (type == VM_FAULT_SIGBUS)
+				vm->stats.sigbus++;
+			return type;
+		}
+		if (mode == FAULT_RECHECK_LATE)
+			sequence = READ_ONCE(mapping->truncate_count); /* too late: i_size is already read */
+		vm->stats.file_faults++;
+		if (write && !(vma->vm_flags & VM_SHARED)) {
+			struct page *cow = cow_copy(page);
+			put_page(page);
+			if (!cow)
+				return VM_FAULT_OOM;
+			page = cow;
+			vm->stats.cow_faults++;
+		}
+		spinlock_t *ptl;
+		pgtable_slot_t *pte = pte_offset_map_lock(mm, pmd, address, &ptl);
+		if (mode != FAULT_RECHECK_OFF) {
+			const unsigned long now = READ_ONCE(mapping->truncate_count);
+			if (now != sequence) {
+				/* a truncate ran meanwhile: the page may be beyond EOF now */
+				sequence = now;
+				pte_unmap_unlock(pte, ptl);
+				put_page(page);
+				vm->stats.fault_retries++;
+				continue;
+			}
+		}
+		if (!pte_none(ptep_get(pte))) {
+			pte_unmap_unlock(pte, ptl); /* another thread faulted it in */
+			put_page(page);
+			return VM_FAULT_MINOR;
+		}
+		pte_t entry = mk_pte(page, vma->vm_page_prot);
+		if (write)
+			entry = pte_mkdirty(pte_mkwrite(entry));
+		page_add_rmap(page); /* the nopage reference is now the pte's */
+		set_pte_at(mm, address, pte, entry);
+		check_new_file_pte(vma, address, page);
+		pte_unmap_unlock(pte, ptl);
+		return type;
+	}
+}
+
+/* Fault on a file pte of a nonlinear vma: populate the recorded page. */
+static int do_file_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long address, bool write,
+			pgtable_slot_t *pmd, pte_t orig)
+{
+	struct address_space *mapping = vma->vm_file;
+	const unsigned long pgoff = pte_to_pgoff(orig);
+	if (!(vma->vm_flags & VM_NONLINEAR)) {
+		/* not nonlinear any more (cannot happen here: vmas never go back) */
+		return VM_FAULT_SIGBUS;
+	}
+	const unsigned long size = (i_size_read(mapping) + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	if (pgoff >= size) {
+		vm_globals()->stats.sigbus++;
+		return VM_FAULT_SIGBUS;
+	}
+	struct page *page = read_cache_page(mapping, pgoff);
+	if (!page)
+		return VM_FAULT_OOM;
+	const int err = install_file_page(mm, vma, address & PAGE_MASK, page);
+	put_page(page);
+	if (err == -ENOMEM)
+		return VM_FAULT_OOM;
+	if (err) {
+		vm_globals()->stats.sigbus++;
+		return VM_FAULT_SIGBUS;
+	}
+	return VM_FAULT_MINOR;
+}
+
+/* Write fault on a present read-only pte. Called with the pte lock held; drops it. */
+static int do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long address,
+		      pgtable_slot_t *pte, spinlock_t *ptl, pte_t orig)
+{
+	struct x86_tlb *tlb = vm_globals()->tlb;
+	struct page *old = pfn_to_page(mm->mem, pte_pfn(orig));
+	if ((vma->vm_flags & VM_SHARED) || (PageAnon(old) && page_mapcount(old) == 1)) {
+		/* shared (mprotect made it writable again), or our own COW copy: reuse */
+		set_pte_at(mm, address, pte, pte_mkyoung(pte_mkdirty(pte_mkwrite(orig))));
+		pte_unmap_unlock(pte, ptl);
+		return VM_FAULT_MINOR;
+	}
+	get_page(old);
+	pte_unmap_unlock(pte, ptl);
+	struct page *fresh = cow_copy(old);
+	if (!fresh) {
+		put_page(old);
+		return VM_FAULT_OOM;
+	}
+	spin_lock(ptl);
+	if (ptep_get(pte).pte == orig.pte) {
+		/* ptep_clear_flush: no CPU may keep the read-only translation to @old */
+		ptep_get_and_clear(mm, address, pte);
+		if (tlb)
+			flush_tlb_page(tlb, mm, address);
+		page_remove_rmap(old);
+		put_page(old); /* the pte's reference */
+		page_add_rmap(fresh);
+		set_pte_at(mm, address, pte, pte_mkyoung(pte_mkdirty(pte_mkwrite(mk_pte(fresh, vma->vm_page_prot)))));
+		check_new_file_pte(vma, address, fresh);
+		fresh = nullptr;
+		vm_globals()->stats.cow_faults++;
+	}
+	pte_unmap_unlock(pte, ptl);
+	if (fresh)
+		put_page(fresh);
+	put_page(old);
+	return VM_FAULT_MINOR;
+}
+
+int handle_mm_fault(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long address, bool write)
+{
+	struct vm_globals *vm = vm_globals();
+	vm->stats.faults++;
+	cpu_work(kFaultEntryCycles);
+	smpemu::this_machine()->trace_event(smpemu::TraceKind::PageFault, address, write);
+	if (write && !(vma->vm_flags & VM_WRITE))
+		return VM_FAULT_SIGBUS;
+	address &= PAGE_MASK;
+	pgtable_slot_t *pmd = pmd_alloc_for(mm, address);
+	if (!pmd)
+		return VM_FAULT_OOM;
+	if (pgtable_entry_none(READ_ONCE(*pmd)) && __pte_alloc(mm, pmd, address))
+		return VM_FAULT_OOM;
+	pgtable_slot_t *pte = pte_offset_map(mm, pmd, address);
+	if (!pte)
+		return VM_FAULT_OOM;
+	pte_t entry = ptep_get(pte);
+	if (!pte_present(entry)) {
+		if (pte_none(entry))
+			return do_no_page(mm, vma, address, write, pmd);
+		if (pte_file(entry))
+			return do_file_page(mm, vma, address, write, pmd, entry);
+		return VM_FAULT_SIGBUS;
+	}
+	spinlock_t *ptl = pte_lockptr(mm, pmd);
+	spin_lock(ptl);
+	const pte_t now = ptep_get(pte);
+	if (now.pte != entry.pte) {
+		pte_unmap_unlock(pte, ptl); /* changed meanwhile: let the access retry */
+		return VM_FAULT_MINOR;
+	}
+	if (write && !pte_write(entry))
+		return do_wp_page(mm, vma, address, pte, ptl, entry);
+	/* spurious (the TLB had a stale read-only entry): mark young, retry */
+	pte_unmap_unlock(pte, ptl);
+	return VM_FAULT_MINOR;
+}
+
+int install_file_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long addr, struct page *page)
+{
+	struct x86_tlb *tlb = vm_globals()->tlb;
+	struct address_space *mapping = vma->vm_file;
+	pgtable_slot_t *pmd = pmd_alloc_for(mm, addr);
+	if (!pmd)
+		return -ENOMEM;
+	spinlock_t *ptl;
+	pgtable_slot_t *pte = pte_alloc_map_lock(mm, pmd, addr, &ptl);
+	if (!pte)
+		return -ENOMEM;
+	/* 2.6.11 install_page: recheck under the pte lock that truncate has not taken it */
+	const unsigned long size = (i_size_read(mapping) + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	if (page->mapping != mapping || page->index >= size) {
+		pte_unmap_unlock(pte, ptl);
+		return -EINVAL;
+	}
+	const pte_t old = ptep_get(pte);
+	if (pte_present(old)) {
+		ptep_get_and_clear(mm, addr, pte);
+		if (tlb)
+			flush_tlb_page(tlb, mm, addr);
+		struct page *op = pfn_to_page(mm->mem, pte_pfn(old));
+		page_remove_rmap(op);
+		put_page(op);
+	}
+	get_page(page);
+	page_add_rmap(page);
+	set_pte_at(mm, addr, pte, mk_pte(page, vma->vm_page_prot));
+	check_new_file_pte(vma, addr, page);
+	pte_unmap_unlock(pte, ptl);
+	return 0;
+}
+
+struct change_prot_arg {
+	pgprot_t prot;
+	unsigned long changed;
+};
+
+static int change_pte(struct mm_struct *mm, pgtable_slot_t *ptep, unsigned long addr, void *argp)
+{
+	struct change_prot_arg *arg = static_cast<struct change_prot_arg *>(argp);
+	const pte_t pte = ptep_get(ptep);
+	if (pte_present(pte)) {
+		const pte_t nv = pte_modify(pte, arg->prot);
+		if (nv.pte != pte.pte) {
+			/* xchg then set: the hardware may set A/D bits meanwhile */
+			set_pte_at(mm, addr, ptep, pte_modify(ptep_get_and_clear(mm, addr, ptep), arg->prot));
+			arg->changed++;
+		}
+	}
+	return 0;
+}
+
+void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned long end, pgprot_t newprot)
+{
+	struct change_prot_arg arg = {newprot, 0};
+	walk_pte_range(vma->vm_mm, start, end, change_pte, &arg);
+	struct x86_tlb *tlb = vm_globals()->tlb;
+	if (arg.changed && tlb)
+		flush_tlb_range(tlb, vma->vm_mm, start, end);
+}

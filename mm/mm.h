@@ -1,0 +1,162 @@
+/*
+ * mm/mm.h - vm_area_struct, the vm tunables (the before/after knobs) and the machine's
+ * vm globals (vma slab, per-CPU mmu_gathers, the MMU in use).
+ *
+ * Models: include/linux/mm.h of 2.6.11 for file-backed mappings: a vma maps
+ * [vm_start, vm_end) of one mm to file pages from vm_pgoff on (linear), or, once
+ * remap_file_pages() made it VM_NONLINEAR, to arbitrary file pages placed pte by pte.
+ *
+ * Invariants:
+ *  - vm_start < vm_end, both page aligned; the vmas of one mm do not overlap and sit in
+ *    mm->mm_rb keyed by vm_end (find_vma: first vma with vm_end > addr).
+ *  - A file vma is in exactly one of mapping->i_mmap (linear) and
+ *    mapping->i_mmap_nonlinear (VM_NONLINEAR); a vma moves from the tree to the list
+ *    (remap_file_pages) but never back (shared/MM_BRIEF.md A).
+ *  - vm_truncate_count holds a truncate_count snapshot (not page aligned) or a restart
+ *    address (page aligned; lockbreak=restart_in_vma).
+ *
+ * Locking:
+ *  - vm_start, vm_end, vm_pgoff, vm_flags, the mm's vma tree: mmap_sem for writing to
+ *    change them (readers: mmap_sem for reading); for file vmas the changes are also
+ *    made under the mapping's i_mmap lock (vma_adjust), so an rmap walker under that
+ *    lock sees consistent triples.
+ *  - vm_truncate_count, the i_mmap tree/list membership: the mapping's i_mmap lock.
+ *
+ * vma structs come from a per-machine slab (vm_area_cachep) with a LIFO free list, as
+ * the kernel's slab hands a freed object out again at once: lockbreak=restart_vma's
+ * pointer comparison then meets a reused struct exactly as in 2004, and deterministically
+ * (nothing depends on host addresses: the i_mmap order uses vm_seq, a counter).
+ *
+ * Context: task context.
+ */
+#pragma once
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "mm/pgtable.h"
+
+struct address_space;
+struct x86_tlb;
+struct mmu_gather;
+
+/* vm_flags */
+#define VM_READ 0x1UL
+#define VM_WRITE 0x2UL
+#define VM_SHARED 0x8UL
+#define VM_MAYWRITE 0x20UL
+#define VM_NONLINEAR 0x800000UL
+
+/* prot / flags of mmap */
+#define PROT_READ 0x1
+#define PROT_WRITE 0x2
+#define MAP_SHARED 0x01
+#define MAP_PRIVATE 0x02
+#define MAP_FIXED 0x10
+
+struct vm_area_struct {
+	struct mm_struct *vm_mm;
+	unsigned long vm_start, vm_end;
+	unsigned long vm_pgoff;			/* file offset of vm_start, in pages */
+	unsigned long vm_flags;
+	pgprot_t vm_page_prot;
+	struct address_space *vm_file;		/* the mapping (the kernel's vm_file->f_mapping) */
+	unsigned long vm_truncate_count;	/* truncate_count snapshot or restart address */
+	unsigned long vm_seq;			/* creation counter: i_mmap order among equal pgoffs */
+	struct list_head nonlinear;		/* on mapping->i_mmap_nonlinear (the kernel's shared.vm_set.list) */
+	bool vm_live;				/* allocated from the slab (oracle for stale vma use) */
+};
+
+/* Page index of @addr in a linear vma. */
+static inline unsigned long linear_page_index(const struct vm_area_struct *vma, unsigned long addr)
+{
+	return ((addr - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff;
+}
+
+/* unmap_mapping_range lockbreak variants (shared/MM_BRIEF.md A, knob TRUNC_LOCKBREAK). */
+enum trunc_lockbreak {
+	LOCKBREAK_NONE,		/* 2.6.9: zap everything under i_mmap_lock, no break */
+	LOCKBREAK_RESTART_VMA,	/* vmtrunc 4/6: restart_vma/restart_pgoff/restart_addr in details */
+	LOCKBREAK_RESTART_IN_VMA,	/* 7/6, 2.6.10-2.6.38: restart address in vm_truncate_count */
+	LOCKBREAK_MUTEX_NOBREAK,	/* 3.0: i_mmap_mutex, no lockbreak, cond_resched while zapping */
+};
+
+/* Where the fault samples truncate_count (knob FAULT_RECHECK). */
+enum fault_recheck {
+	FAULT_RECHECK_ON,	/* before ->nopage, rechecked under the pte lock (2.6.11) */
+	FAULT_RECHECK_OFF,	/* no recheck: planted bug (MM_BRIEF A, "what breaks" 1) */
+	FAULT_RECHECK_LATE,	/* sampled after ->nopage: planted bug ("what breaks" 2) */
+};
+
+/*
+ * The before/after knobs of shared/MM_BRIEF.md A that this slice implements; workloads
+ * set them from --set. Every field changes behaviour (tests/mm_*_test.cc show each).
+ */
+struct vm_tunables {
+	enum trunc_lockbreak lockbreak = LOCKBREAK_RESTART_IN_VMA;
+	enum fault_recheck fault_recheck = FAULT_RECHECK_ON;
+	bool merge_reset = true;	/* vma_adjust zeroes the importer's count when counts differ */
+	bool wrap_reset = true;		/* truncate_count wrap to 0 zeroes every vma's count */
+	bool tree_first = true;		/* unmap_mapping_range walks i_mmap before the nonlinear list */
+	unsigned truncate_count_bits = 32;	/* width of truncate_count (2.6.11: unsigned int) */
+	unsigned long truncate_count_start = 0;	/* initial count: near the wrap to reach it */
+	unsigned zap_block = 0;		/* ZAP_BLOCK_SIZE in pages; 0: 8 under PREEMPT, else 1024 */
+};
+
+/* The vma slab (vm_area_cachep): LIFO reuse of freed structs. */
+struct vma_slab {
+	std::vector<std::unique_ptr<struct vm_area_struct>> all;
+	std::vector<struct vm_area_struct *> free;
+	unsigned long next_seq;
+};
+
+#define FREE_PTE_NR 506	/* pages per old-style mmu_gather (2.6.11 asm-generic/tlb.h) */
+struct mmu_gather {
+	struct mm_struct *mm;
+	unsigned int nr;		/* pages gathered */
+	bool need_flush;
+	bool fullmm;
+	bool active;			/* between tlb_gather_mmu and tlb_finish_mmu */
+	unsigned long start, end;	/* range cleared since the last flush */
+	struct page *pages[FREE_PTE_NR];
+	std::vector<struct page *> tables;	/* page-table pages freed after the flush */
+};
+
+/* Statistics of this slice (host counters, reported as workload metrics). */
+struct vm_stats {
+	unsigned long faults, file_faults, cow_faults, sigbus, fault_retries;
+	unsigned long zapped, tlb_flushes;
+	unsigned long umr_calls, umr_restarts, umr_vmas_skipped, umr_count_resets;
+	unsigned long restart_vma_skips;	/* lockbreak=restart_vma: restart addr taken from details */
+	unsigned long truncates, truncated_pages;
+	unsigned long mmaps, munmaps, mprotects, remaps, merges, splits;
+};
+
+struct vm_globals {
+	struct vm_tunables t;
+	struct vma_slab vma_cache;
+	per_cpu_var<struct mmu_gather> mmu_gathers;
+	struct x86_tlb *tlb;		/* the MMU (--arch x86); NULL: no TLB is modelled */
+	struct vm_stats stats;
+};
+
+/* vm_init - set up @mem's vm globals with tunables @t and MMU @tlb (host side, before
+ * Machine::run()). vm_exit frees them. */
+void vm_init(struct phys_mem *mem, const struct vm_tunables *t, struct x86_tlb *tlb);
+void vm_exit(struct phys_mem *mem);
+/* The running machine's vm globals. */
+struct vm_globals *vm_globals(void);
+
+/* ZAP_BLOCK_SIZE in bytes for this machine's preemption model. */
+unsigned long zap_block_size(void);
+
+/* vma slab. Context: task context, no lock needed (per-machine, one fiber at a time). */
+struct vm_area_struct *vm_area_alloc(struct mm_struct *mm);
+void vm_area_free(struct vm_area_struct *vma);
+
+/* find_vma - the first vma with vm_end > @addr, or NULL. Locking: mmap_sem held. */
+struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
+/* The vma after @vma in address order, or NULL. */
+struct vm_area_struct *vma_next(struct vm_area_struct *vma);
+struct vm_area_struct *vma_prev(struct vm_area_struct *vma);

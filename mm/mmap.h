@@ -1,0 +1,55 @@
+/*
+ * mm/mmap.h - mmap/munmap of file mappings, vma split/merge (vma_adjust), mprotect and
+ * remap_file_pages.
+ *
+ * Models: mm/mmap.c, mm/mprotect.c and mm/fremap.c of 2.6.11 for file-backed vmas
+ * (shared, or private with COW), with the vm_truncate_count rules of vmtrunc 5/6
+ * (shared/MM_BRIEF.md A): vma_link takes the mapping's current count, a split copies
+ * it, a merge whose counts differ zeroes the importer's (unless merge_reset is off), so
+ * an unmap_mapping_range in progress rescans the grown vma.
+ *
+ * munmap: the vmas stay linked while their ptes are zapped (mmap_sem held for writing
+ * keeps this mm's faults out; truncate may zap alongside under the pte locks), then they
+ * leave the i_mmap tree under the i_mmap lock, and only then are their pte tables freed
+ * (after a TLB flush), so no rmap walker can reach a freed table (2.6.15's order).
+ *
+ * Merges are not attempted with or into nonlinear vmas (the kernel could merge two
+ * nonlinear vmas; our workloads never need it).
+ *
+ * Locking: every call here takes mm->mmap_sem for writing itself, and the mapping's
+ * i_mmap lock around each change of a file vma.
+ * Context: task context, may sleep.
+ */
+#pragma once
+
+#include "mm/memory.h"
+
+/* The first address mmap places a non-fixed mapping at (top-down allocation is not
+ * modelled: the first gap above it wins). */
+#define TASK_UNMAPPED_BASE 0x2aaaaaaab000UL
+
+/*
+ * do_mmap - map @len bytes of @mapping from page @pgoff at @addr (MAP_FIXED: replacing
+ * what is there) or at the first free gap. @prot PROT_READ[|PROT_WRITE], @flags
+ * MAP_SHARED or MAP_PRIVATE [| MAP_FIXED]. Returns the address or -EINVAL/-ENOMEM.
+ */
+long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int prot, int flags,
+	     struct address_space *mapping, unsigned long pgoff);
+/* do_munmap - unmap [@start, @start + @len). 0 or -EINVAL. */
+int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len);
+/* sys_mprotect - change [@start, @start + @len) to @prot, splitting and merging vmas. */
+int sys_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, int prot);
+/* sys_remap_file_pages - map file pages from @pgoff at [@start, @start + @size) of the
+ * shared vma there, making it nonlinear. 0, -EINVAL (not one shared vma, or beyond
+ * EOF) or -ENOMEM. */
+int sys_remap_file_pages(struct mm_struct *mm, unsigned long start, unsigned long size, unsigned long pgoff);
+/* exit_mmap - unmap and free every vma of @mm (the last user is going). */
+void exit_mmap(struct mm_struct *mm);
+
+/* split_vma - split @vma at @addr; @new_below: the new vma is the lower part. */
+int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long addr, bool new_below);
+/* vma_adjust - set @vma to [@start, @end) from @pgoff, absorbing or trimming the next
+ * vma as the range demands, and linking @insert (a split's other half) if given.
+ * Locking: mmap_sem for writing; takes the i_mmap lock. */
+void vma_adjust(struct vm_area_struct *vma, unsigned long start, unsigned long end, unsigned long pgoff,
+		struct vm_area_struct *insert);

@@ -1,0 +1,122 @@
+#include "workloads/mm_env.h"
+
+#include <set>
+
+#include "emu/errors.h"
+#include "kernel/kernel.h"
+#include "kernel/topology.h"
+
+namespace smpemu {
+
+void user_think(Cycles cycles) {
+  constexpr Cycles kSlice = 10000;  // about 5 us between interrupt checks
+  while (cycles > 0) {
+    const Cycles c = cycles < kSlice ? cycles : kSlice;
+    cpu_work(c);
+    return_to_user();
+    cycles -= c;
+  }
+}
+
+std::vector<KnobSpec> mm_knob_specs() {
+  return {
+      {"lockbreak", "restart_in_vma", {"none", "restart_vma", "restart_in_vma", "mutex_nobreak"}, 0, 0,
+       "unmap_mapping_range: none (2.6.9), restart_vma (vmtrunc 4/6), restart_in_vma (2.6.10-2.6.38), "
+       "mutex_nobreak (3.0 i_mmap_mutex)"},
+      {"fault_recheck", "on", {"on", "off", "late"}, 0, 0,
+       "do_no_page's truncate_count recheck: on, off (planted bug), late (sampled after nopage: bug)"},
+      {"merge_reset", "on", {"on", "off"}, 0, 0, "vma_adjust zeroes the importer's vm_truncate_count (off: bug)"},
+      {"wrap_reset", "on", {"on", "off"}, 0, 0, "truncate_count wrapping to 0 zeroes every vma's count (off: bug)"},
+      {"tree_first", "on", {"on", "off"}, 0, 0, "unmap_mapping_range walks i_mmap before the nonlinear list (off: bug)"},
+      {"split_ptlock", "off", {"on", "off"}, 0, 0, "per-pte-table locks (2.6.15) instead of page_table_lock"},
+      {"count_bits", "32", {}, 13, 64, "width of truncate_count in bits (2.6.11: 32)"},
+      {"count_start", "0", {}, 0, 0x7fffffffffffffffLL, "initial truncate_count (start near the wrap to reach it)"},
+      {"zap_block", "0", {}, 0, 1000000, "ZAP_BLOCK_SIZE in pages; 0: 8 under --preempt full, else 1024"},
+  };
+}
+
+std::vector<KnobSpec> with_mm_knobs(std::vector<KnobSpec> own) {
+  for (KnobSpec& k : mm_knob_specs()) own.push_back(std::move(k));
+  return own;
+}
+
+static vm_tunables tunables_of(const Knobs& k) {
+  vm_tunables t;
+  const std::string& lb = k.str("lockbreak");
+  t.lockbreak = lb == "none"          ? LOCKBREAK_NONE
+                : lb == "restart_vma" ? LOCKBREAK_RESTART_VMA
+                : lb == "mutex_nobreak" ? LOCKBREAK_MUTEX_NOBREAK
+                                        : LOCKBREAK_RESTART_IN_VMA;
+  const std::string& fr = k.str("fault_recheck");
+  t.fault_recheck = fr == "off" ? FAULT_RECHECK_OFF : fr == "late" ? FAULT_RECHECK_LATE : FAULT_RECHECK_ON;
+  t.merge_reset = k.str("merge_reset") == "on";
+  t.wrap_reset = k.str("wrap_reset") == "on";
+  t.tree_first = k.str("tree_first") == "on";
+  t.truncate_count_bits = static_cast<unsigned>(k.integer("count_bits"));
+  t.truncate_count_start = static_cast<unsigned long>(k.integer("count_start"));
+  t.zap_block = static_cast<unsigned>(k.integer("zap_block"));
+  return t;
+}
+
+void MmEnv::setup(Machine& m, const Knobs& k, unsigned long frames) {
+  if (m.params().arch != "x86") throw ConfigError("mm workloads support --arch x86 only");
+  m_ = &m;
+  std::set<int> dies;  // a NUMA node per die in use (mm/page_alloc.h)
+  for (int c = 0; c < nr_cpu_ids_on(&m); c++) dies.insert(cpu_to_die_on(&m, c));
+  const unsigned long nodes = dies.size();
+  split_ptlock_ = k.str("split_ptlock") == "on";
+  phys_mem_init(&mem_, &m, (frames + nodes - 1) / nodes);
+  const tlb_params tp;
+  x86_tlb_init(&tlb_, &m, &tp);
+  const vm_tunables t = tunables_of(k);
+  vm_init(&mem_, &t, &tlb_);
+  up_ = true;
+}
+
+address_space* MmEnv::add_file(unsigned long pages, unsigned long max_pages) {
+  address_space& f = files_.emplace_back();
+  address_space_init(&mem_, &f, static_cast<unsigned>(files_.size()), pages, max_pages);
+  return &f;
+}
+
+mm_struct* MmEnv::new_mm() {
+  mm_struct* mm = mm_alloc(split_ptlock_);
+  if (mm) mms_.push_back(mm);
+  return mm;
+}
+
+MmEnv::~MmEnv() {
+  if (!up_) return;
+  for (mm_struct* mm : mms_) delete mm;  // host memory only: the run is over
+  for (address_space& f : files_) address_space_exit(&f);
+  vm_exit(&mem_);
+  phys_mem_exit(&mem_);
+}
+
+void MmEnv::metrics(Metrics& out) const {
+  const vm_stats& s = mem_.vm->stats;
+  const auto put = [&](const char* name, unsigned long v) { out[name] = static_cast<double>(v); };
+  put("faults", s.faults);
+  put("file_faults", s.file_faults);
+  put("cow_faults", s.cow_faults);
+  put("sigbus", s.sigbus);
+  put("fault_retries", s.fault_retries);
+  put("ptes_zapped", s.zapped);
+  put("tlb_flushes", s.tlb_flushes);
+  put("shootdown_ipis", tlb_.shootdown_ipis);
+  put("umr_calls", s.umr_calls);
+  put("umr_restarts", s.umr_restarts);
+  put("umr_vmas_skipped", s.umr_vmas_skipped);
+  put("umr_count_resets", s.umr_count_resets);
+  put("restart_vma_skips", s.restart_vma_skips);
+  put("truncates", s.truncates);
+  put("truncated_pages", s.truncated_pages);
+  put("mmaps", s.mmaps);
+  put("munmaps", s.munmaps);
+  put("mprotects", s.mprotects);
+  put("remaps", s.remaps);
+  put("vma_merges", s.merges);
+  put("vma_splits", s.splits);
+}
+
+}  // namespace smpemu

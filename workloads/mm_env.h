@@ -1,0 +1,62 @@
+// The environment mm workloads share: the machine's physical memory, its MMU (x86
+// TLBs), the vm tunables from the common mm knobs, and files.
+//
+// The common knobs (mm_knob_specs) are the before/after variants of shared/MM_BRIEF.md A
+// that mm/ implements; every mm workload declares them so `--set lockbreak=none` works
+// the same everywhere, and `smpemu list` prints them per workload.
+//
+// Lifetime: set up in Workload::setup (host side, before Machine::run), torn down by the
+// destructor, which runs before the Machine is destroyed (cli/runner.cc). The mms the
+// tasks created are freed host-side then (the emulated teardown is not part of the
+// measured run).
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "arch/x86/fault.h"
+#include "mm/mmap.h"
+#include "mm/truncate.h"
+#include "workloads/workload.h"
+
+namespace smpemu {
+
+/// User-mode computation of `cycles`: interruptible (ticks and wakeups are taken every
+/// few microseconds, and user mode is a preemption point and an RCU quiescent state in
+/// every model), unlike one long cpu_work(), which is like a region with IRQs off.
+void user_think(Cycles cycles);
+
+/// Knobs every mm workload takes (names, defaults, docs).
+std::vector<KnobSpec> mm_knob_specs();
+/// Appends the common mm knobs to a workload's own.
+std::vector<KnobSpec> with_mm_knobs(std::vector<KnobSpec> own);
+
+class MmEnv {
+ public:
+  ~MmEnv();
+  /// Physical memory of `frames` frames spread over the NUMA nodes, the x86 MMU, and the
+  /// tunables from `k` (the common knobs).
+  void setup(Machine& m, const Knobs& k, unsigned long frames);
+  /// A file of `pages` pages that may grow to `max_pages`.
+  address_space* add_file(unsigned long pages, unsigned long max_pages);
+  /// A new mm (inside run(): it allocates its pgd); remembered for teardown.
+  mm_struct* new_mm();
+
+  phys_mem& mem() { return mem_; }
+  x86_tlb* tlb() { return &tlb_; }
+  struct vm_globals& vm() { return *mem_.vm; }
+  /// Adds the vm statistics and TLB counters to `out`.
+  void metrics(Metrics& out) const;
+
+ private:
+  Machine* m_ = nullptr;
+  phys_mem mem_{};
+  x86_tlb tlb_{};
+  std::deque<address_space> files_;
+  std::vector<mm_struct*> mms_;
+  bool up_ = false;
+  bool split_ptlock_ = false;
+};
+
+}  // namespace smpemu
