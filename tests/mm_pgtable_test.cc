@@ -127,7 +127,7 @@ TEST_P(MmPgtableLocks, ConcurrentInstallUnderBothLockModes) {
   unsigned long nr_ptes = 0;
   bool all_ok = true;
   for (int c = 0; c < 8; ++c)
-    b.m->spawn("t" + std::to_string(c), c, [&, c] {
+    b.m->spawn(std::string("t").append(std::to_string(c)), c, [&, c] {
       if (c == 0) {
         mm = mm_alloc(split);
         complete_all(&ready);
@@ -185,13 +185,15 @@ INSTANTIATE_TEST_SUITE_P(LockModes, MmPgtableLocks, ::testing::Values(false, tru
 
 TEST(MmPgtable, TeardownWithAMappedPteIsBadPage) {
   Box b(1, 32);
+  struct mm_struct* mm = nullptr;
   b.m->spawn("t", 0, [&] {
-    struct mm_struct* mm = mm_alloc(true);
+    mm = mm_alloc(true);
     struct page* p = alloc_page(GFP_KERNEL);
     install_page(mm, 0x1000, p, PAGE_SHARED);
     mmput(mm);  // planted bug: never zapped
   });
   EXPECT_EQ(b.m->run().end, EndReason::FatalBug);
+  delete mm;  // the report stopped mmput before mmdrop
   ASSERT_EQ(count_bugs(*b.m, "bad-page"), 1) << all_bugs(*b.m);
   EXPECT_NE(b.m->bugs().at(0).message.find("still maps"), std::string::npos);
 }
@@ -222,6 +224,7 @@ TEST(MmPgtable, LocklessWalkOfFreedTablesIsUseAfterFree) {
     lookup_pte(mm, 0x200000);  // planted bug: mm_count only, tables are gone
   });
   EXPECT_EQ(b.m->run().end, EndReason::FatalBug);
+  delete mm;  // the walker's mm_count reference, never dropped
   EXPECT_TRUE(walked_ok);
   ASSERT_EQ(count_bugs(*b.m, "use-after-free-pagetable"), 1) << all_bugs(*b.m);
 }

@@ -136,6 +136,7 @@ TEST(X86Tlb, ShootdownReachesOnlyCpusInTheMask) {
   EXPECT_FALSE(cpumask_test_cpu_nosync(4, &mm->cpu_vm_mask));
   EXPECT_TRUE(cpumask_test_cpu_nosync(3, &mm->cpu_vm_mask));
   EXPECT_EQ(b.tlb.shootdown_ipis, 1u + 3u + 3u);
+  delete mm;  // host memory: the test does not tear the address space down
   // Local only: the 1-page flush cost. First remote: a large step. Two more: small.
   EXPECT_GE(alone, 1276u * 9 / 10);
   EXPECT_LT(alone, 2000u);
@@ -178,6 +179,7 @@ TEST(X86Tlb, StaleTranslationAfterFreeWithoutFlushIsCaught) {
       second = tlb_translate(&b.tlb, mm, 0x1000, false, &pfn);
     });
     const EndReason end = b.m->run().end;
+    delete mm;  // host memory: the test does not tear the address space down
     if (flush) {
       EXPECT_EQ(end, EndReason::Completed) << all_bugs(*b.m);
       EXPECT_TRUE(b.m->bugs().empty()) << all_bugs(*b.m);

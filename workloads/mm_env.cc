@@ -85,6 +85,24 @@ mm_struct* MmEnv::new_mm() {
   return mm;
 }
 
+void MmEnv::cache_file(address_space* f) {
+  for (unsigned long i = 0; i < f->max_pages && i < (f->i_size.v >> PAGE_SHIFT); i++) {
+    struct page* p = read_cache_page(f, i);
+    BUG_ON(!p);
+    if (p) put_page(p);
+  }
+}
+
+void PerCpuMms::prepare(MmEnv& env) {
+  if (threads_) shared_ = env.new_mm();
+}
+
+mm_struct* PerCpuMms::get(MmEnv& env) {
+  mm_struct* mm = threads_ ? shared_ : env.new_mm();
+  BUG_ON(!mm);
+  return mm;
+}
+
 MmEnv::~MmEnv() {
   if (!up_) return;
   for (mm_struct* mm : mms_) delete mm;  // host memory only: the run is over

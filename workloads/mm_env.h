@@ -40,7 +40,11 @@ class MmEnv {
   void setup(Machine& m, const Knobs& k, unsigned long frames);
   /// A file of `pages` pages that may grow to `max_pages`.
   address_space* add_file(unsigned long pages, unsigned long max_pages);
-  /// A new mm (inside run(): it allocates its pgd); remembered for teardown.
+  /// Reads every page of `f` into the page cache (inside run()): the file "was read
+  /// before the experiment", so faults on it are minor.
+  void cache_file(address_space* f);
+  /// A new mm (inside run(): it allocates its pgd); remembered for teardown. Do not
+  /// mmput it: the environment frees it.
   mm_struct* new_mm();
 
   phys_mem& mem() { return mem_; }
@@ -57,6 +61,26 @@ class MmEnv {
   std::vector<mm_struct*> mms_;
   bool up_ = false;
   bool split_ptlock_ = false;
+};
+
+/// Address spaces for one task per CPU: each task its own process, or (`threads`) all
+/// of them threads of one, working in disjoint windows of it.
+class PerCpuMms {
+ public:
+  static constexpr unsigned long kBase = 0x100000000UL;
+  explicit PerCpuMms(bool threads = false) : threads_(threads) {}
+  /// In the task that sets up (inside run()), before the others start.
+  void prepare(MmEnv& env);
+  /// The calling task's mm (a new process unless threads).
+  mm_struct* get(MmEnv& env);
+  /// Start of task `cpu`'s window of `pages` pages.
+  unsigned long window(int cpu, unsigned long pages) const {
+    return kBase + (threads_ ? static_cast<unsigned long>(cpu) * (pages + 1) * PAGE_SIZE : 0);
+  }
+
+ private:
+  bool threads_;
+  mm_struct* shared_ = nullptr;
 };
 
 }  // namespace smpemu

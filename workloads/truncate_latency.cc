@@ -113,12 +113,7 @@ class TruncateLatency final : public Workload {
 
  private:
   void init() {
-    // The file starts in the page cache (it was read before the experiment).
-    for (unsigned long i = 0; i < file_pages_; i++) {
-      struct page* page = read_cache_page(file_, i);
-      BUG_ON(!page);
-      put_page(page);
-    }
+    env_.cache_file(file_);  // the file was read before the experiment
     std::size_t n = 0;
     for (Proc& p : procs_) {
       p.mm = env_.new_mm();

@@ -1,0 +1,219 @@
+// Tests of the file fault path, COW, vma operations and their vm_truncate_count rules,
+// and the shadow-memory oracle (mm/memory.*, mm/mmap.*, mm/filemap.*, arch/x86/fault.*).
+#include <gtest/gtest.h>
+
+#include "tests/mm_test_util.h"
+
+using namespace smpemu;
+using namespace smpemu::testing;
+
+namespace {
+
+constexpr unsigned long A = 0x100000000UL;
+constexpr unsigned long B = 0x200000000UL;
+
+TEST(MmFault, SharedStoreIsSeenByAnotherMmAndPrivateStoreIsNot) {
+  MmBox b(2);
+  address_space* f = b.env.add_file(16, 16);
+  unsigned long shared_seen = 0, private_seen = 0, other_private = 0, file_after = 0;
+  int cow_pages = -1;
+  b.m->spawn("t", 0, [&] {
+    mm_struct* m1 = b.env.new_mm();
+    mm_struct* m2 = b.env.new_mm();
+    ASSERT_EQ(do_mmap(m1, A, 16 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0), (long)A);
+    ASSERT_EQ(do_mmap(m2, B, 16 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0), (long)B);
+    ASSERT_EQ(do_mmap(m2, A, 16 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, f, 0), (long)A);
+    unsigned long v = 1234;
+    ASSERT_EQ(user_access(b.env.tlb(), m1, A + 3 * PAGE_SIZE, true, &v, nullptr), 0);
+    ASSERT_EQ(user_access(b.env.tlb(), m2, B + 3 * PAGE_SIZE, false, &shared_seen, nullptr), 0);
+    v = 999;  // a private store: COW, the file keeps 1234
+    ASSERT_EQ(user_access(b.env.tlb(), m2, A + 3 * PAGE_SIZE, true, &v, nullptr), 0);
+    ASSERT_EQ(user_access(b.env.tlb(), m2, A + 3 * PAGE_SIZE, false, &private_seen, nullptr), 0);
+    ASSERT_EQ(user_access(b.env.tlb(), m1, A + 3 * PAGE_SIZE, false, &other_private, nullptr), 0);
+    struct page* p = find_get_page(f, 3);
+    file_after = frame_read(p, "test");
+    put_page(p);
+    cow_pages = static_cast<int>(b.env.vm().stats.cow_faults);
+  });
+  b.m->run();
+  EXPECT_EQ(shared_seen, 1234u);
+  EXPECT_EQ(private_seen, 999u);
+  EXPECT_EQ(other_private, 1234u);
+  EXPECT_EQ(file_after, 1234u);
+  EXPECT_EQ(cow_pages, 1);
+  EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
+}
+
+TEST(MmFault, BeyondEofIsSigbusAndReadOnlyStoreIsSegv) {
+  MmBox b(1);
+  address_space* f = b.env.add_file(4, 8);
+  int beyond = 0, ro = 0, inside = -1;
+  b.m->spawn("t", 0, [&] {
+    mm_struct* mm = b.env.new_mm();
+    do_mmap(mm, A, 8 * PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, f, 0);
+    unsigned long v = 0;
+    inside = user_access(b.env.tlb(), mm, A, false, &v, nullptr);
+    beyond = user_access(b.env.tlb(), mm, A + 5 * PAGE_SIZE, false, &v, nullptr);
+    ro = user_access(b.env.tlb(), mm, A, true, &v, nullptr);
+  });
+  b.m->run();
+  EXPECT_EQ(inside, 0);
+  EXPECT_EQ(beyond, USER_SIGBUS);
+  EXPECT_EQ(ro, USER_SEGV);
+  EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
+}
+
+TEST(MmVma, MprotectSplitsAndMergesBackWithTheCountRules) {
+  MmBox b(1);
+  address_space* f = b.env.add_file(64, 64);
+  int after_split = 0, after_merge = 0, tree_after_merge = 0;
+  unsigned long count_piece = 1, count_merged = 1;
+  b.m->spawn("t", 0, [&] {
+    mm_struct* mm = b.env.new_mm();
+    do_mmap(mm, A, 64 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0);
+    vm_area_struct* vma = find_vma(mm, A);
+    vma->vm_truncate_count = 5;  // as if a truncate pass had marked it
+    ASSERT_EQ(sys_mprotect(mm, A + 32 * PAGE_SIZE, 32 * PAGE_SIZE, PROT_READ), 0);
+    after_split = mm->map_count;
+    count_piece = find_vma(mm, A + 40 * PAGE_SIZE)->vm_truncate_count;  // split copies the count
+    find_vma(mm, A + 40 * PAGE_SIZE)->vm_truncate_count = 9;           // marked by another pass
+    ASSERT_EQ(sys_mprotect(mm, A + 32 * PAGE_SIZE, 32 * PAGE_SIZE, PROT_READ | PROT_WRITE), 0);
+    after_merge = mm->map_count;
+    count_merged = find_vma(mm, A)->vm_truncate_count;  // counts differed: importer zeroed
+    tree_after_merge = static_cast<int>(f->i_mmap.size());
+  });
+  b.m->run();
+  EXPECT_EQ(after_split, 2);
+  EXPECT_EQ(count_piece, 5u);
+  EXPECT_EQ(after_merge, 1);
+  EXPECT_EQ(count_merged, 0u);
+  EXPECT_EQ(tree_after_merge, 1);
+  EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
+}
+
+TEST(MmVma, MergeResetOffKeepsTheImportersCount) {
+  MmBox b(1, {{"merge_reset", "off"}});
+  address_space* f = b.env.add_file(64, 64);
+  unsigned long count_merged = 0;
+  b.m->spawn("t", 0, [&] {
+    mm_struct* mm = b.env.new_mm();
+    do_mmap(mm, A, 64 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0);
+    sys_mprotect(mm, A + 32 * PAGE_SIZE, 32 * PAGE_SIZE, PROT_READ);
+    find_vma(mm, A)->vm_truncate_count = 5;
+    find_vma(mm, A + 40 * PAGE_SIZE)->vm_truncate_count = 9;
+    sys_mprotect(mm, A + 32 * PAGE_SIZE, 32 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+    count_merged = find_vma(mm, A)->vm_truncate_count;
+  });
+  b.m->run();
+  EXPECT_EQ(count_merged, 5u);  // the bug: a done vma grew over one not yet scanned
+}
+
+TEST(MmVma, MunmapFreesPagesTablesAndVmas) {
+  MmBox b(2);
+  address_space* f = b.env.add_file(64, 64);
+  int ptes_before = 0, ptes_after = -1, vmas_after = -1;
+  unsigned long free_before = 0, free_after = 0, tables_before = 0, tables_after = 0;
+  b.m->spawn("t", 0, [&] {
+    mm_struct* mm = b.env.new_mm();
+    do_mmap(mm, A, 64 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, f, 0);
+    touch_range(b.env.tlb(), mm, A, A + 64 * PAGE_SIZE, true);  // 64 COW pages
+    ptes_before = present_ptes(mm, A, A + 64 * PAGE_SIZE);
+    tables_before = mm->nr_ptes;
+    free_before = nr_free_pages(&b.env.mem());
+    do_munmap(mm, A, 64 * PAGE_SIZE);
+    ptes_after = present_ptes(mm, A, A + 64 * PAGE_SIZE);
+    vmas_after = mm->map_count;
+    tables_after = mm->nr_ptes;
+    free_after = nr_free_pages(&b.env.mem());
+  });
+  b.m->run();
+  EXPECT_EQ(ptes_before, 64);
+  EXPECT_EQ(ptes_after, 0);
+  EXPECT_EQ(vmas_after, 0);
+  EXPECT_EQ(tables_before, 1u);
+  EXPECT_EQ(tables_after, 0u);
+  EXPECT_EQ(free_after, free_before + 64 + 1);  // the COW copies and the pte table
+  EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
+}
+
+TEST(MmVma, RemapFilePagesMovesTheVmaToTheNonlinearList) {
+  MmBox b(1);
+  address_space* f = b.env.add_file(64, 64);
+  unsigned long seen = 0, expect = 0;
+  bool nonlinear = false;
+  size_t tree = 9;
+  b.m->spawn("t", 0, [&] {
+    mm_struct* mm = b.env.new_mm();
+    do_mmap(mm, A, 16 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0);
+    ASSERT_EQ(sys_remap_file_pages(mm, A, PAGE_SIZE, 40), 0);  // page 40 at A
+    nonlinear = find_vma(mm, A)->vm_flags & VM_NONLINEAR;
+    tree = f->i_mmap.size();
+    ASSERT_EQ(user_access(b.env.tlb(), mm, A, false, &seen, nullptr), 0);
+    expect = f->disk[40];
+  });
+  b.m->run();
+  EXPECT_TRUE(nonlinear);
+  EXPECT_EQ(tree, 0u);
+  EXPECT_EQ(seen, expect);
+  EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
+}
+
+// Planted bug for the shadow-memory oracle: a page written through a shared mapping is
+// dropped from the page cache without truncation (lost data); the next reader sees the
+// stale on-disk value.
+TEST(MmOracle, ShadowMemoryCatchesALostWrite) {
+  MmBox b(1);
+  address_space* f = b.env.add_file(8, 8);
+  b.m->spawn("t", 0, [&] {
+    mm_struct* m1 = b.env.new_mm();
+    do_mmap(m1, A, 8 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0);
+    unsigned long v = 4242;
+    user_access(b.env.tlb(), m1, A + 2 * PAGE_SIZE, true, &v, nullptr);
+    do_munmap(m1, A, 8 * PAGE_SIZE);
+    struct page* p = find_get_page(f, 2);
+    lock_page(p);
+    remove_from_page_cache(p);  // the planted bug: dirty data dropped, never written back
+    unlock_page(p);
+    put_page(p);
+    put_page(p);
+    mm_struct* m2 = b.env.new_mm();
+    do_mmap(m2, A, 8 * PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, f, 0);
+    user_access(b.env.tlb(), m2, A + 2 * PAGE_SIZE, false, &v, nullptr);
+  });
+  b.m->run();
+  EXPECT_EQ(b.bugs("shadow-memory"), 1) << b.all_bugs();
+}
+
+// Planted bug for the stale-TLB oracle at the mm level: a COW page freed without the
+// flush its gather owes, while another CPU still caches the translation.
+TEST(MmOracle, StaleTlbAfterFreeingWithoutTheGatherFlushIsCaught) {
+  MmBox b(2);
+  address_space* f = b.env.add_file(8, 8);
+  mm_struct* mm = nullptr;
+  completion mapped, freed;
+  init_completion_on(b.m.get(), &mapped);
+  init_completion_on(b.m.get(), &freed);
+  b.m->spawn("cpu0", 0, [&] {
+    mm = b.env.new_mm();
+    do_mmap(mm, A, 8 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, f, 0);
+    touch_range(b.env.tlb(), mm, A, A + PAGE_SIZE, true);
+    complete(&mapped);
+    wait_for_completion(&freed);
+  });
+  b.m->spawn("cpu1", 1, [&] {
+    wait_for_completion(&mapped);
+    unsigned long v = 0;
+    user_access(b.env.tlb(), mm, A, false, &v, nullptr);  // CPU 1 caches the translation
+    // The planted bug: clear the pte and free the page with no TLB flush at all.
+    pgtable_slot_t* pte = lookup_pte(mm, A);
+    struct page* p = pfn_to_page(&b.env.mem(), pte_pfn(ptep_get_and_clear(mm, A, pte)));
+    page_remove_rmap(p);
+    put_page(p);
+    user_access(b.env.tlb(), mm, A, false, &v, nullptr);
+    complete(&freed);
+  });
+  b.m->run();
+  EXPECT_EQ(b.bugs("use-after-free-frame"), 1) << b.all_bugs();
+}
+
+}  // namespace

@@ -1,0 +1,67 @@
+// A machine with the mm layer set up (physical memory, x86 TLBs, vm tunables from the
+// common mm knobs), for the mm unit tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "arch/profiles.h"
+#include "emu/machine.h"
+#include "kernel/kernel.h"
+#include "workloads/mm_env.h"
+
+namespace smpemu::testing {
+
+struct MmBox {
+  std::unique_ptr<Machine> m;
+  MmEnv env;  // destroyed before the Machine
+  explicit MmBox(int cpus, const std::map<std::string, std::string>& knobs = {}, std::uint64_t seed = 1,
+                 PreemptModel preempt = PreemptModel::Voluntary, unsigned long frames = 4096) {
+    MachineParams p;
+    p.cpus = cpus;
+    p.seed = seed;
+    p.preempt = preempt;
+    const machine_profile* prof = find_machine_profile("opteron48");
+    m = std::make_unique<Machine>(p, build_topology(prof, cpus), prof->costs);
+    std::map<std::string, std::string> k;
+    for (const KnobSpec& s : mm_knob_specs()) k[s.name] = s.default_value;
+    for (const auto& [name, v] : knobs) k[name] = v;
+    env.setup(*m, Knobs(k), frames);
+  }
+  int bugs(const std::string& check) const {
+    return static_cast<int>(std::count_if(m->bugs().begin(), m->bugs().end(),
+                                          [&](const BugReport& b) { return b.check == check; }));
+  }
+  std::string all_bugs() const {
+    std::string s;
+    for (const BugReport& b : m->bugs()) s += "[" + b.check + "] " + b.message + "\n";
+    return s;
+  }
+  std::uint64_t acquisitions(const char* cls) { return m->lockdep().cls(m->lockdep().class_of(cls)).acquisitions; }
+};
+
+/// Present ptes of `mm` in [start, end) (host-side peek).
+inline int present_ptes(mm_struct* mm, unsigned long start, unsigned long end) {
+  int n = 0;
+  for (unsigned long a = start; a < end; a += PAGE_SIZE)
+    if (peek_pte(mm, a) & _PAGE_PRESENT) ++n;
+  return n;
+}
+
+/// Touch every page of [start, end): a store if `write`, else a load. Returns the
+/// number of accesses that did not complete (SIGBUS/SEGV).
+inline int touch_range(x86_tlb* tlb, mm_struct* mm, unsigned long start, unsigned long end, bool write,
+                       unsigned long val = 7) {
+  int failed = 0;
+  for (unsigned long a = start; a < end; a += PAGE_SIZE) {
+    unsigned long v = val;
+    if (user_access(tlb, mm, a, write, &v, nullptr) != 0) ++failed;
+  }
+  return failed;
+}
+
+}  // namespace smpemu::testing

@@ -1,0 +1,52 @@
+// The mm microbenchmark workloads (fault-file, mmap-munmap): clean, deterministic, and
+// their knobs change what the mm does.
+#include <gtest/gtest.h>
+
+#include "cli/runner.h"
+#include "emu/errors.h"
+
+using namespace smpemu;
+
+namespace {
+
+RunResult run(const std::string& w, std::map<std::string, std::string> set, std::uint64_t seed = 1) {
+  RunConfig cfg;
+  cfg.workload = w;
+  cfg.params.seed = seed;
+  cfg.set = std::move(set);
+  return run_once(cfg);
+}
+
+TEST(FaultFile, PrivateStoresAreCowFaultsAndThreadsShareOneMm) {
+  const RunResult rd = run("fault-file", {});
+  const RunResult cow = run("fault-file", {{"map", "private"}, {"write", "on"}});
+  const RunResult thr = run("fault-file", {{"threads", "on"}});
+  for (const RunResult* r : {&rd, &cow, &thr}) EXPECT_TRUE(r->bugs.empty());
+  EXPECT_EQ(rd.metrics.at("cow_faults"), 0);
+  EXPECT_EQ(cow.metrics.at("cow_faults"), rd.metrics.at("faults"));
+  // Separate processes flush only their own CPU; threads of one mm shoot each other down.
+  EXPECT_EQ(rd.metrics.at("shootdown_ipis"), 0);
+  EXPECT_GT(thr.metrics.at("shootdown_ipis"), 0);
+  EXPECT_GT(rd.metrics.at("cycles_per_fault"), 0);
+  EXPECT_EQ(run("fault-file", {}, 7).stats.digest, run("fault-file", {}, 7).stats.digest);
+}
+
+TEST(MmapMunmap, ThreadsMakeMunmapPayForShootdowns) {
+  const RunResult proc = run("mmap-munmap", {});
+  const RunResult thr = run("mmap-munmap", {{"threads", "on"}});
+  EXPECT_TRUE(proc.bugs.empty());
+  EXPECT_TRUE(thr.bugs.empty());
+  EXPECT_EQ(proc.metrics.at("munmaps"), 8 * 50);
+  EXPECT_GT(thr.metrics.at("cycles_per_munmap"), proc.metrics.at("cycles_per_munmap"));
+  EXPECT_GT(thr.metrics.at("shootdown_ipis"), 0);
+  EXPECT_EQ(run("mmap-munmap", {}, 3).stats.digest, run("mmap-munmap", {}, 3).stats.digest);
+}
+
+TEST(MmWorkloads, BadKnobValuesAreConfigErrors) {
+  EXPECT_THROW(run("fault-file", {{"map", "anonymous"}}), ConfigError);
+  EXPECT_THROW(run("mmap-munmap", {{"pages", "0"}}), ConfigError);
+  EXPECT_THROW(run("truncate-latency", {{"lockbreak", "sometimes"}}), ConfigError);
+  EXPECT_THROW(run("truncate-latency", {{"count_bits", "12"}}), ConfigError);
+}
+
+}  // namespace
