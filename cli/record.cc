@@ -204,7 +204,18 @@ ReplayResult replay_record(const Record& rec, StackPool* pool, const std::functi
 std::string bug_signature(const BugReport& b) {
   std::string s = b.check + ": ";
   bool in_number = false;
-  for (char c : b.message) {
+  const std::string& msg = b.message;
+  for (std::size_t i = 0; i < msg.size(); ++i) {
+    const char c = msg[i];
+    if (!in_number && c == '0' && i + 2 < msg.size() && msg[i + 1] == 'x' &&
+        std::isxdigit(static_cast<unsigned char>(msg[i + 2]))) {
+      // A hex number (an address) is a number too.
+      i += 2;
+      while (i + 1 < msg.size() && std::isxdigit(static_cast<unsigned char>(msg[i + 1]))) ++i;
+      s += 'N';
+      in_number = true;
+      continue;
+    }
     if (std::isdigit(static_cast<unsigned char>(c))) {
       if (!in_number) s += 'N';
       in_number = true;

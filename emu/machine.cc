@@ -329,6 +329,13 @@ void Machine::handle_event(const Event& e) {
                    (ipi_due || (d.next_tick <= e.time && tick_interrupts_spin(&d)))) {
           unlink_waiter(d);
           make_ready(d, e.time);
+        } else if (d.state == CpuState::Idle || (d.state == CpuState::Spinning && !d.irqs_off)) {
+          // Nothing due yet (an earlier wake, e.g. for a tick that can no longer
+          // preempt, stood in for a later IPI): arm the wake for what comes next, or
+          // that interrupt would never be taken.
+          Cycles t = d.ipis.empty() ? kNever : d.ipis.front().arrival;
+          if (d.state == CpuState::Spinning && tick_interrupts_spin(&d)) t = std::min(t, d.next_tick);
+          if (t != kNever) arm_irq_wake(d, std::max(e.time, t));
         }
       }
       break;

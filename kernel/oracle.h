@@ -9,9 +9,18 @@
  */
 #pragma once
 
+#include <cstdio>
 #include <string>
 
 #include "emu/machine.h"
+
+/* hex - "0x..." for addresses in reports (signatures treat it as a number). */
+static inline std::string hex(unsigned long v)
+{
+	char buf[24];
+	std::snprintf(buf, sizeof buf, "%#lx", v);
+	return buf;
+}
 
 static inline void report_check(const char *check, const std::string &msg, bool fatal)
 {

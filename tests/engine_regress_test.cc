@@ -82,3 +82,21 @@ TEST(EngineRegress, WakeupOnASpinningCpuInterruptsTheSpin) {
   EXPECT_LT(woken_ran, flag_set) << "the wakeup preempts the (preemptible) spinner";
   EXPECT_LT(woken_ran, Cycles{40'000});
 }
+
+// A spinning CPU has one pending wake-for-interrupt event. When an earlier wake (armed
+// for a tick that could preempt the spin) fired after the tick could no longer preempt,
+// it woke nobody and armed nothing, so an IPI posted meanwhile for later was never
+// taken: the sender, spinning for that CPU's TLB-flush acknowledgement while holding a
+// pte lock the target spun on, waited forever. PCT found it in truncate-latency (these
+// seeds deadlocked or ran without end); now the stale wake re-arms for the next IPI.
+TEST(EngineRegress, StaleWakeReArmsForALaterIpi) {
+  for (std::uint64_t seed : {15u, 25u, 12u}) {
+    RunConfig cfg;
+    cfg.workload = "truncate-latency";
+    cfg.params.seed = seed;
+    cfg.params.strategy = "pct:3";
+    const RunResult r = run_once(cfg);
+    EXPECT_EQ(r.stats.end, EndReason::Completed) << "seed " << seed;
+    EXPECT_TRUE(r.bugs.empty()) << "seed " << seed << ": " << (r.bugs.empty() ? "" : r.bugs[0].message);
+  }
+}
