@@ -104,6 +104,30 @@ void BM_SpinlockContention(benchmark::State& state) {
 }
 BENCHMARK(BM_SpinlockContention)->Arg(8)->Arg(64)->UseManualTime()->Unit(benchmark::kMillisecond);
 
+/// Events per host second of an mm workload (page tables, TLBs, faults, truncate), by
+/// CPU count: the mm layer's cost on top of the engine's.
+void run_mm(benchmark::State& state, const char* workload) {
+  const int cpus = static_cast<int>(state.range(0));
+  StackPool pool;
+  std::uint64_t events = 0;
+  double seconds = 0;
+  for (auto _ : state) {
+    RunConfig cfg;
+    cfg.workload = workload;
+    cfg.params.cpus = cpus;
+    cfg.params.preempt = PreemptModel::Full;
+    const RunResult r = run_once(cfg, &pool);
+    state.SetIterationTime(r.stats.host_seconds);
+    events += r.stats.events;
+    seconds += r.stats.host_seconds;
+  }
+  state.counters["events_per_second"] = static_cast<double>(events) / seconds;
+}
+void BM_TruncateLatency(benchmark::State& state) { run_mm(state, "truncate-latency"); }
+void BM_FaultFile(benchmark::State& state) { run_mm(state, "fault-file"); }
+BENCHMARK(BM_TruncateLatency)->Arg(8)->Arg(16)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FaultFile)->Arg(8)->Arg(64)->UseManualTime()->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();

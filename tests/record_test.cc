@@ -158,6 +158,11 @@ TEST(Record, BugSignatureIgnoresNumbers) {
   BugReport b{"deadlock", "wait-for cycle: ba waits for A#7 held by ab at 99", 9, 0, "ba", true};
   EXPECT_EQ(bug_signature(a), bug_signature(b));
   EXPECT_EQ(bug_signature(a), "deadlock: wait-for cycle: ba waits for A#N held by ab at N");
+  // Addresses are printed in hex: one number, whatever letters they contain.
+  BugReport c{"pte-beyond-eof", "mm 3 maps page 258 at 0x100e9b000 (pfn 6483)", 1, 0, "t", true};
+  BugReport d{"pte-beyond-eof", "mm 2 maps page 9 at 0x7f0000 (pfn 1)", 1, 0, "t", true};
+  EXPECT_EQ(bug_signature(c), bug_signature(d));
+  EXPECT_EQ(bug_signature(c), "pte-beyond-eof: mm N maps page N at N (pfn N)");
 }
 
 // ---- shrink -------------------------------------------------------------------------
