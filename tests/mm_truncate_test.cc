@@ -230,11 +230,11 @@ TEST(TruncateLatency, CountNearTheWrapIsReachedAndReset) {
   EXPECT_EQ(off.metrics.at("umr_count_resets"), 0);
 }
 
-FuzzResult fuzz(std::map<std::string, std::string> set, std::uint64_t runs) {
+FuzzResult fuzz(std::map<std::string, std::string> set, std::uint64_t runs, unsigned jobs = 2) {
   FuzzOptions o;
   o.base = trunc_config(1, std::move(set));
   o.runs = runs;
-  o.jobs = 2;
+  o.jobs = jobs;
   return run_fuzz(o);
 }
 
@@ -253,6 +253,17 @@ TEST(TruncateFuzz, PlantedBugsAreFoundAndTheCorrectCodeIsClean) {
   EXPECT_TRUE(found(fuzz({{"fault_recheck", "late"}}, 50), "pte-beyond-eof"));
   EXPECT_TRUE(found(fuzz({{"merge_reset", "off"}}, 50), "pte-beyond-eof"));
   EXPECT_TRUE(found(fuzz({{"tree_first", "off"}}, 20), "pte-beyond-eof"));
+}
+
+TEST(TruncateFuzz, OneOrTwoHostThreadsFindTheSameSeeds) {
+  const FuzzResult one = fuzz({{"fault_recheck", "off"}}, 40, 1);
+  const FuzzResult two = fuzz({{"fault_recheck", "off"}}, 40, 2);
+  EXPECT_EQ(one.seeds, two.seeds);
+  ASSERT_EQ(one.signatures.size(), two.signatures.size());
+  for (std::size_t i = 0; i < one.signatures.size(); ++i) {
+    EXPECT_EQ(one.signatures[i].signature, two.signatures[i].signature);
+    EXPECT_EQ(one.signatures[i].first_seed, two.signatures[i].first_seed);
+  }
 }
 
 }  // namespace
