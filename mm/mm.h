@@ -99,6 +99,8 @@ struct vm_tunables {
 	bool merge_reset = true;	/* vma_adjust zeroes the importer's count when counts differ */
 	bool wrap_reset = true;		/* truncate_count wrap to 0 zeroes every vma's count */
 	bool tree_first = true;		/* unmap_mapping_range walks i_mmap before the nonlinear list */
+	bool mremap_reset_always = true;	/* mremap zeroes the new vma's count always (2.6.38), or only
+					 * if nonzero and different (cond, 2.6.10-2.6.37: bug) */
 	unsigned truncate_count_bits = 32;	/* width of truncate_count (2.6.11: unsigned int) */
 	unsigned long truncate_count_start = 0;	/* initial count: near the wrap to reach it */
 	unsigned zap_block = 0;		/* ZAP_BLOCK_SIZE in pages; 0: 8 under PREEMPT, else 1024 */
@@ -130,7 +132,7 @@ struct vm_stats {
 	unsigned long umr_calls, umr_restarts, umr_vmas_skipped, umr_count_resets;
 	unsigned long restart_vma_skips;	/* lockbreak=restart_vma: restart addr taken from details */
 	unsigned long truncates, truncated_pages;
-	unsigned long mmaps, munmaps, mprotects, remaps, merges, splits;
+	unsigned long mmaps, munmaps, mprotects, remaps, merges, splits, mremaps, ptes_moved;
 };
 
 struct vm_globals {

@@ -283,6 +283,16 @@ static unsigned long get_unmapped_area(struct mm_struct *mm, unsigned long len)
 
 static int __do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len);
 
+/* The vma ending at or last below @addr (the kernel's find_vma_prev), or NULL. */
+static struct vm_area_struct *vma_before(struct mm_struct *mm, unsigned long addr)
+{
+	auto it = mm->mm_rb.find(addr);
+	if (it != mm->mm_rb.end())
+		return it->second;
+	auto below = mm->mm_rb.lower_bound(addr);
+	return below == mm->mm_rb.begin() ? nullptr : std::prev(below)->second;
+}
+
 long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int prot, int flags,
 	     struct address_space *mapping, unsigned long pgoff)
 {
@@ -310,15 +320,7 @@ long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int pr
 		vm_flags |= VM_WRITE;
 	if (flags & MAP_SHARED)
 		vm_flags |= VM_SHARED;
-	struct vm_area_struct *prev = nullptr;
-	auto it = mm->mm_rb.find(addr);
-	if (it != mm->mm_rb.end())
-		prev = it->second;
-	else {
-		auto below = mm->mm_rb.lower_bound(addr);
-		if (below != mm->mm_rb.begin())
-			prev = std::prev(below)->second;
-	}
+	struct vm_area_struct *prev = vma_before(mm, addr);
 	if (!vma_merge(mm, prev, addr, addr + len, vm_flags, mapping, pgoff)) {
 		struct vm_area_struct *vma = vm_area_alloc(mm);
 		vma->vm_start = addr;
@@ -383,6 +385,38 @@ static int __do_munmap(struct mm_struct *mm, unsigned long start, unsigned long 
 	vm_globals()->stats.munmaps++;
 	unmap_region(mm, vmas, std::max(start, vmas.front()->vm_start), std::min(end, vmas.back()->vm_end));
 	return 0;
+}
+
+int do_munmap_locked(struct mm_struct *mm, unsigned long start, unsigned long len)
+{
+	return __do_munmap(mm, start, len);
+}
+
+struct vm_area_struct *copy_vma(struct vm_area_struct *vma, unsigned long addr, unsigned long len,
+				unsigned long pgoff)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct vm_area_struct *merged =
+		vma_merge(mm, vma_before(mm, addr), addr, addr + len, vma->vm_flags, vma->vm_file, pgoff);
+	if (merged)
+		return merged;
+	struct vm_area_struct *fresh = vm_area_alloc(mm);
+	const unsigned long seq = fresh->vm_seq;
+	*fresh = *vma; /* vm_truncate_count too: move_page_tables decides about it */
+	fresh->vm_seq = seq;
+	fresh->vm_live = true;
+	INIT_LIST_HEAD(&fresh->nonlinear);
+	fresh->vm_start = addr;
+	fresh->vm_end = addr + len;
+	fresh->vm_pgoff = pgoff;
+	struct address_space *mapping = fresh->vm_file;
+	i_mmap_lock_write(mapping);
+	__vma_link_file(fresh);
+	cpu_work(kVmaTreeCycles);
+	rb_insert(fresh);
+	mm->map_count++;
+	i_mmap_unlock_write(mapping);
+	return fresh;
 }
 
 int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)

@@ -46,6 +46,14 @@ int sys_remap_file_pages(struct mm_struct *mm, unsigned long start, unsigned lon
 /* exit_mmap - unmap and free every vma of @mm (the last user is going). */
 void exit_mmap(struct mm_struct *mm);
 
+/* do_munmap_locked - do_munmap with mmap_sem already held for writing. */
+int do_munmap_locked(struct mm_struct *mm, unsigned long start, unsigned long len);
+/* copy_vma - a vma for [@addr, @addr + @len) from @pgoff like @vma, for mremap: a
+ * compatible neighbour extended over it, or a copy of @vma's struct (vm_truncate_count
+ * included) linked in. Locking: mmap_sem for writing; takes the i_mmap lock. */
+struct vm_area_struct *copy_vma(struct vm_area_struct *vma, unsigned long addr, unsigned long len,
+				unsigned long pgoff);
+
 /* split_vma - split @vma at @addr; @new_below: the new vma is the lower part. */
 int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long addr, bool new_below);
 /* vma_adjust - set @vma to [@start, @end) from @pgoff, absorbing or trimming the next

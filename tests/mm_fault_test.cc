@@ -158,6 +158,43 @@ TEST(MmVma, RemapFilePagesMovesTheVmaToTheNonlinearList) {
   EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
 }
 
+// mremap moves the ptes (no new fault at the new place), the old place is gone, and the
+// new vma's count follows the mremap_reset rule.
+class MremapReset : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(MremapReset, MovesPtesAndAppliesTheCountRule) {
+  const std::string reset = GetParam();
+  MmBox b(1, {{"mremap_reset", reset}});
+  address_space* f = b.env.add_file(32, 32);
+  unsigned long seen = 0, faults = 9, count = 9;
+  int old_access = 0, moved = 0;
+  b.m->spawn("t", 0, [&] {
+    mm_struct* mm = b.env.new_mm();
+    do_mmap(mm, A, 32 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0);
+    touch_range(b.env.tlb(), mm, A, A + 32 * PAGE_SIZE, false);
+    unsigned long v = 77;
+    user_access(b.env.tlb(), mm, A + 5 * PAGE_SIZE, true, &v, nullptr);
+    find_vma(mm, A)->vm_truncate_count = 0x7000;  // a restart address left by a truncate pass
+    ASSERT_EQ(sys_mremap(mm, A, 32 * PAGE_SIZE, B), 0);
+    moved = present_ptes(mm, B, B + 32 * PAGE_SIZE);
+    count = find_vma(mm, B)->vm_truncate_count;
+    faults = 0;
+    user_access(b.env.tlb(), mm, B + 5 * PAGE_SIZE, false, &seen, &faults);
+    old_access = user_access(b.env.tlb(), mm, A + 5 * PAGE_SIZE, false, &v, nullptr);
+  });
+  b.m->run();
+  EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
+  EXPECT_EQ(moved, 32);
+  EXPECT_EQ(seen, 77u);
+  EXPECT_EQ(faults, 0u);  // the pte came along
+  EXPECT_EQ(old_access, USER_SEGV);
+  // always: zeroed; cond: the copy's count equals the old one, so it keeps the restart
+  // address, meaningless in its new place (the 2.6.10-2.6.37 bug).
+  EXPECT_EQ(count, reset == "always" ? 0u : 0x7000u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Rule, MremapReset, ::testing::Values("always", "cond"));
+
 // Planted bug for the shadow-memory oracle: a page written through a shared mapping is
 // dropped from the page cache without truncation (lost data); the next reader sees the
 // stale on-disk value.

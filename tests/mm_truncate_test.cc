@@ -255,6 +255,21 @@ TEST(TruncateFuzz, PlantedBugsAreFoundAndTheCorrectCodeIsClean) {
   EXPECT_TRUE(found(fuzz({{"tree_first", "off"}}, 20), "pte-beyond-eof"));
 }
 
+// The mremap count rule needs a truncate pass broken out of a vma (--preempt full) while
+// that vma moves: cond is found, always is clean over the same seeds.
+TEST(TruncateFuzz, MremapResetCondIsFoundAndAlwaysIsClean) {
+  const auto campaign = [](const char* reset) {
+    FuzzOptions o;
+    o.base = trunc_config(1, {{"mremap", "200"}, {"mremap_reset", reset}});
+    o.base.params.preempt = PreemptModel::Full;
+    o.runs = 20;
+    o.jobs = 2;
+    return run_fuzz(o);
+  };
+  EXPECT_TRUE(found(campaign("cond"), "pte-beyond-eof"));
+  EXPECT_EQ(campaign("always").bugs_found, 0u);
+}
+
 TEST(TruncateFuzz, OneOrTwoHostThreadsFindTheSameSeeds) {
   const FuzzResult one = fuzz({{"fault_recheck", "off"}}, 40, 1);
   const FuzzResult two = fuzz({{"fault_recheck", "off"}}, 40, 2);

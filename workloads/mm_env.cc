@@ -28,6 +28,8 @@ std::vector<KnobSpec> mm_knob_specs() {
       {"merge_reset", "on", {"on", "off"}, 0, 0, "vma_adjust zeroes the importer's vm_truncate_count (off: bug)"},
       {"wrap_reset", "on", {"on", "off"}, 0, 0, "truncate_count wrapping to 0 zeroes every vma's count (off: bug)"},
       {"tree_first", "on", {"on", "off"}, 0, 0, "unmap_mapping_range walks i_mmap before the nonlinear list (off: bug)"},
+      {"mremap_reset", "always", {"always", "cond"}, 0, 0,
+       "mremap zeroes the moved vma's count: always (2.6.38), cond = if nonzero and different (bug)"},
       {"split_ptlock", "off", {"on", "off"}, 0, 0, "per-pte-table locks (2.6.15) instead of page_table_lock"},
       {"count_bits", "32", {}, 13, 64, "width of truncate_count in bits (2.6.11: 32)"},
       {"count_start", "0", {}, 0, 0x7fffffffffffffffLL, "initial truncate_count (start near the wrap to reach it)"},
@@ -52,6 +54,7 @@ static vm_tunables tunables_of(const Knobs& k) {
   t.merge_reset = k.str("merge_reset") == "on";
   t.wrap_reset = k.str("wrap_reset") == "on";
   t.tree_first = k.str("tree_first") == "on";
+  t.mremap_reset_always = k.str("mremap_reset") == "always";
   t.truncate_count_bits = static_cast<unsigned>(k.integer("count_bits"));
   t.truncate_count_start = static_cast<unsigned long>(k.integer("count_start"));
   t.zap_block = static_cast<unsigned>(k.integer("zap_block"));
@@ -135,6 +138,8 @@ void MmEnv::metrics(Metrics& out) const {
   put("remaps", s.remaps);
   put("vma_merges", s.merges);
   put("vma_splits", s.splits);
+  put("mremaps", s.mremaps);
+  put("ptes_moved", s.ptes_moved);
 }
 
 }  // namespace smpemu

@@ -17,6 +17,7 @@
 
 #include "arch/x86/fault.h"
 #include "mm/mmap.h"
+#include "mm/mremap.h"
 #include "mm/truncate.h"
 #include "workloads/workload.h"
 

@@ -34,6 +34,8 @@ constexpr unsigned long kWindowBase = 0x100000000UL;
 
 struct Window {
   unsigned long addr = 0, pages = 0;
+  unsigned long alt = 0;  ///< where mremap moves it (below every window) and back from
+  bool at_alt = false;    ///< where it was last moved (threads may race: a stale guess is a SEGV)
   bool shared = true;
 };
 
@@ -60,6 +62,7 @@ class TruncateLatency final : public Workload {
     remap_pm_ = static_cast<unsigned>(k.integer("remap"));
     mprotect_pm_ = static_cast<unsigned>(k.integer("mprotect"));
     nonlinear_pm_ = static_cast<unsigned>(k.integer("nonlinear"));
+    mremap_pm_ = static_cast<unsigned>(k.integer("mremap"));
     const int per_proc = static_cast<int>(vmas / procs_n_ > 0 ? vmas / procs_n_ : 1);
 
     const unsigned long frames = 2 * file_pages_ + static_cast<unsigned long>(vmas) * vma_pages_ / 2 +
@@ -78,6 +81,9 @@ class TruncateLatency final : public Workload {
         w.addr = kWindowBase + static_cast<unsigned long>(i) * (vma_pages_ + 1) * PAGE_SIZE;
         w.pages = vma_pages_;
         w.shared = i % 4 != 3;
+        // mremap's other place: the same layout, below the windows
+        const unsigned long span = static_cast<unsigned long>(per_proc) * (vma_pages_ + 1) * PAGE_SIZE;
+        w.alt = ((kWindowBase - span - PMD_SIZE) & PMD_MASK) + static_cast<unsigned long>(i) * (vma_pages_ + 1) * PAGE_SIZE;
         p.win.push_back(w);
         pgoffs_.push_back(layout.below(file_pages_ - vma_pages_ + 1));
       }
@@ -151,24 +157,29 @@ class TruncateLatency final : public Workload {
     const unsigned long tag = static_cast<unsigned long>(smp_processor_id()) << 40;
     unsigned long seq = 0, faults = 0;
     while (!READ_ONCE(done_)) {
-      const Window& w = p.win[rng.below(p.win.size())];
+      Window& w = p.win[rng.below(p.win.size())];
+      const unsigned long base = w.at_alt ? w.alt : w.addr;
       const unsigned op = static_cast<unsigned>(rng.below(1000));
       if (op < remap_pm_) {
         const unsigned long pgoff = rng.below(file_pages_ - w.pages + 1);
-        do_munmap(p.mm, w.addr, w.pages * PAGE_SIZE);
-        do_mmap(p.mm, w.addr, w.pages * PAGE_SIZE, PROT_READ | PROT_WRITE,
+        do_munmap(p.mm, base, w.pages * PAGE_SIZE);
+        do_mmap(p.mm, base, w.pages * PAGE_SIZE, PROT_READ | PROT_WRITE,
                 (w.shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED, file_, pgoff);
       } else if (op < remap_pm_ + mprotect_pm_) {
         const unsigned long half = w.pages / 2;
-        sys_mprotect(p.mm, w.addr + half * PAGE_SIZE, (w.pages - half) * PAGE_SIZE,
+        sys_mprotect(p.mm, base + half * PAGE_SIZE, (w.pages - half) * PAGE_SIZE,
                      rng.chance(1, 2) ? PROT_READ : PROT_READ | PROT_WRITE);
       } else if (op < remap_pm_ + mprotect_pm_ + nonlinear_pm_ && w.shared) {
         const unsigned long n = 1 + rng.below(4);
         const unsigned long at = rng.below(w.pages - n + 1);
-        sys_remap_file_pages(p.mm, w.addr + at * PAGE_SIZE, n * PAGE_SIZE, rng.below(file_pages_ - n + 1));
+        sys_remap_file_pages(p.mm, base + at * PAGE_SIZE, n * PAGE_SIZE, rng.below(file_pages_ - n + 1));
+      } else if (op >= remap_pm_ + mprotect_pm_ + nonlinear_pm_ && op < remap_pm_ + mprotect_pm_ + nonlinear_pm_ + mremap_pm_) {
+        // Move the window down, or back up (fails harmlessly if split or nonlinear).
+        const unsigned long from = w.at_alt ? w.alt : w.addr, to = w.at_alt ? w.addr : w.alt;
+        if (sys_mremap(p.mm, from, w.pages * PAGE_SIZE, to) == 0) w.at_alt = !w.at_alt;
       } else {
         for (int j = 0; j < touch_; j++) {
-          const unsigned long addr = w.addr + rng.below(w.pages) * PAGE_SIZE;
+          const unsigned long addr = base + rng.below(w.pages) * PAGE_SIZE;
           const bool write = rng.chance(1, 2);
           unsigned long val = tag | ++seq;
           const int r = user_access(env_.tlb(), p.mm, addr, write, &val, &faults);
@@ -199,7 +210,7 @@ class TruncateLatency final : public Workload {
   std::int64_t truncates_ = 0;
   Cycles interval_ = 0, think_ = 0, period_ = 0;
   int touch_ = 0;
-  unsigned remap_pm_ = 0, mprotect_pm_ = 0, nonlinear_pm_ = 0;
+  unsigned remap_pm_ = 0, mprotect_pm_ = 0, nonlinear_pm_ = 0, mremap_pm_ = 0;
   std::vector<Proc> procs_;
   std::vector<unsigned long> pgoffs_;
   std::vector<std::unique_ptr<Rng>> rngs_;
@@ -227,6 +238,7 @@ const WorkloadRegistrar reg({
         {"remap", "20", {}, 0, 1000, "per mille of operations that munmap + mmap a window elsewhere in the file"},
         {"mprotect", "20", {}, 0, 1000, "per mille that mprotect the upper half of a window (split / merge)"},
         {"nonlinear", "5", {}, 0, 1000, "per mille that remap_file_pages a few pages of a shared window"},
+        {"mremap", "0", {}, 0, 1000, "per mille that mremap a window down and back (0: off, keeps older campaigns' seeds)"},
     }),
     [] { return std::make_unique<TruncateLatency>(); },
 });

@@ -1,0 +1,28 @@
+/*
+ * mm/mremap.h - moving a mapping (mremap with MREMAP_MAYMOVE | MREMAP_FIXED, same length).
+ *
+ * Models: mm/mremap.c's move_vma of 2.6.11-2.6.38: copy_vma makes the vma at the new
+ * place (merging with a neighbour if it can, else a copy of the old vma's struct, which
+ * inherits its vm_truncate_count), move_page_tables moves every pte under the i_mmap
+ * lock (so truncate's walk never misses a pte in transit) and both pte locks, the TLB
+ * is flushed for the old range, and the old range is unmapped.
+ *
+ * The count rule (shared/MM_BRIEF.md A, knob MREMAP_RESET = vm_tunables.mremap_reset):
+ *  - cond (2.6.10-2.6.37): zero the new vma's count only if it is nonzero and differs
+ *    from the old one's. A copied struct has the same count, so if that was a restart
+ *    address (an unmap_mapping_range broke out of the old vma) the new vma keeps it, in
+ *    an address space where it means something else: the ptes moved below it are never
+ *    zapped ("what breaks" 5; Hugh Dickins' 2.6.38-rc6 fix for a page_mapped BUG).
+ *  - always (2.6.38): zero it whenever ptes move.
+ *
+ * Locking: mmap_sem for writing (taken here); the i_mmap lock, then the old pte lock,
+ * then the new one nested. Nonlinear vmas are not moved (-EINVAL).
+ * Context: task context, may sleep.
+ */
+#pragma once
+
+#include "mm/mmap.h"
+
+/* sys_mremap - move [@old_addr, @old_addr + @len), which must lie in one vma, to
+ * @new_addr (replacing what is mapped there). 0, -EINVAL or -ENOMEM. */
+int sys_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long len, unsigned long new_addr);
