@@ -14,8 +14,8 @@
 
 #include "emu/machine.h"
 
-/* hex - "0x..." for addresses in reports (signatures treat it as a number). */
-static inline std::string hex(unsigned long v)
+/* report_hex - "0x..." for addresses in reports (signatures treat it as a number). */
+static inline std::string report_hex(unsigned long v)
 {
 	char buf[24];
 	std::snprintf(buf, sizeof buf, "%#lx", v);

@@ -198,13 +198,13 @@ void check_pte_beyond_eof(struct vm_area_struct *vma, unsigned long addr, struct
 	if (index >= mapping->eof_limit)
 		report_check("pte-beyond-eof",
 			     "mm " + std::to_string(vma->vm_mm->id) + " maps page " + std::to_string(index) + " of file " +
-				     std::to_string(mapping->id) + " at " + hex(addr) +
+				     std::to_string(mapping->id) + " at " + report_hex(addr) +
 				     " after truncate to " + std::to_string(mapping->eof_limit) + " pages",
 			     true);
 	else if (page->mapping != mapping)
 		report_check("pte-beyond-eof",
 			     "mm " + std::to_string(vma->vm_mm->id) + " maps page " + std::to_string(index) + " of file " +
-				     std::to_string(mapping->id) + " at " + hex(addr) +
+				     std::to_string(mapping->id) + " at " + report_hex(addr) +
 				     " that truncate removed from the page cache (orphaned pfn " +
 				     std::to_string(page->pfn) + ")",
 			     true);

@@ -240,7 +240,7 @@ void free_pgtables(struct mmu_gather *tlb, struct mm_struct *mm, unsigned long s
 		for (int i = 0; i < PTRS_PER_TABLE; i++)
 			if (t->ent[i].v & _PAGE_PRESENT)
 				report_check("bad-page",
-					     "free_pgtables: mm " + std::to_string(mm->id) + " pte table for " + hex(c) + " still maps pfn " +
+					     "free_pgtables: mm " + std::to_string(mm->id) + " pte table for " + report_hex(c) + " still maps pfn " +
 						     std::to_string(pgtable_entry_pfn(t->ent[i].v)),
 					     true);
 		pte_free_tlb(tlb, table);

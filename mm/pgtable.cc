@@ -355,7 +355,7 @@ static void free_table_tree(struct mm_struct *mm, struct page *tp, int level, un
 			if (e & _PAGE_PRESENT)
 				report_check("bad-page", "free_page_tables: mm " + std::to_string(mm->id) +
 								 " still maps pfn " + std::to_string(pgtable_entry_pfn(e)) +
-								 " at " + hex(addr),
+								 " at " + report_hex(addr),
 					     true);
 			continue;
 		}

@@ -322,7 +322,7 @@ static bool check_vma_eof(struct vm_area_struct *vma, unsigned long limit)
 		report_check("pte-beyond-eof",
 			     "after truncate to " + std::to_string(limit) + " pages of file " +
 				     std::to_string(vma->vm_file->id) + ", mm " + std::to_string(mm->id) +
-				     " still maps page " + std::to_string(index) + " at " + hex(addr) +
+				     " still maps page " + std::to_string(index) + " at " + report_hex(addr) +
 				     (nonlinear ? " (nonlinear vma)" : "") + " (pfn " + std::to_string(page->pfn) + ")",
 			     true);
 		return true;

@@ -57,7 +57,7 @@ static void check_translation(struct mm_struct *mm, const struct tlb_entry &e)
 	if (s != FRAME_ALLOCATED)
 		report_check("use-after-free-frame",
 			     "stale TLB entry on CPU " + std::to_string(smp_processor_id()) + ": mm " +
-				     std::to_string(mm->id) + " page " + hex(e.vpn << PAGE_SHIFT) +
+				     std::to_string(mm->id) + " page " + report_hex(e.vpn << PAGE_SHIFT) +
 				     " -> pfn " + std::to_string(e.pfn) + ", which is " +
 				     (s == FRAME_FREE ? "free" : "a page table"),
 			     true);
