@@ -47,6 +47,13 @@ TEST(MmWorkloads, BadKnobValuesAreConfigErrors) {
   EXPECT_THROW(run("mmap-munmap", {{"pages", "0"}}), ConfigError);
   EXPECT_THROW(run("truncate-latency", {{"lockbreak", "sometimes"}}), ConfigError);
   EXPECT_THROW(run("truncate-latency", {{"count_bits", "12"}}), ConfigError);
+  // Configurations the host cannot hold, or the address space cannot place, are
+  // configuration errors too (not a crash, not a bug report).
+  EXPECT_THROW(run("truncate-latency", {{"vmas", "65536"}, {"vma_pages", "1048576"}, {"file_pages", "1048576"}}),
+               ConfigError);
+  EXPECT_THROW(run("truncate-latency", {{"procs", "1"}, {"vmas", "2000"}, {"vma_pages", "1000"},
+                                        {"file_pages", "2000"}, {"mremap", "10"}}),
+               ConfigError);
 }
 
 }  // namespace

@@ -63,6 +63,12 @@ static vm_tunables tunables_of(const Knobs& k) {
 
 void MmEnv::setup(Machine& m, const Knobs& k, unsigned long frames) {
   if (m.params().arch != "x86") throw ConfigError("mm workloads support --arch x86 only");
+  // Every frame costs host memory (its struct page, content word and state): refuse a
+  // configuration that would need more than about 2 GiB of it rather than fail later.
+  constexpr unsigned long kMaxFrames = 1UL << 24;
+  if (frames > kMaxFrames)
+    throw ConfigError("the configuration needs " + std::to_string(frames) + " physical frames (at most " +
+                      std::to_string(kMaxFrames) + "): use fewer or smaller mappings");
   m_ = &m;
   std::set<int> dies;  // a NUMA node per die in use (mm/page_alloc.h)
   for (int c = 0; c < nr_cpu_ids_on(&m); c++) dies.insert(cpu_to_die_on(&m, c));

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "emu/errors.h"
 #include "kernel/kernel.h"
 #include "workloads/mm_env.h"
 
@@ -65,6 +66,10 @@ class TruncateLatency final : public Workload {
     mremap_pm_ = static_cast<unsigned>(k.integer("mremap"));
     const int per_proc = static_cast<int>(vmas / procs_n_ > 0 ? vmas / procs_n_ : 1);
 
+    const unsigned long span = static_cast<unsigned long>(per_proc) * (vma_pages_ + 1) * PAGE_SIZE;
+    if (kWindowBase + span > TASK_SIZE || (mremap_pm_ && span + PMD_SIZE >= kWindowBase))
+      throw ConfigError("vmas/procs x vma_pages (" + std::to_string(per_proc) + " x " + std::to_string(vma_pages_) +
+                        " pages) does not fit the address space" + (mremap_pm_ ? " with room for mremap" : ""));
     const unsigned long frames = 2 * file_pages_ + static_cast<unsigned long>(vmas) * vma_pages_ / 2 +
                                  static_cast<unsigned long>(procs_n_) * 64 + 2048;
     env_.setup(m, k, frames);
@@ -82,7 +87,6 @@ class TruncateLatency final : public Workload {
         w.pages = vma_pages_;
         w.shared = i % 4 != 3;
         // mremap's other place: the same layout, below the windows
-        const unsigned long span = static_cast<unsigned long>(per_proc) * (vma_pages_ + 1) * PAGE_SIZE;
         w.alt = ((kWindowBase - span - PMD_SIZE) & PMD_MASK) + static_cast<unsigned long>(i) * (vma_pages_ + 1) * PAGE_SIZE;
         p.win.push_back(w);
         pgoffs_.push_back(layout.below(file_pages_ - vma_pages_ + 1));
