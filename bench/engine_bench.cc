@@ -84,17 +84,13 @@ void BM_SyncPointSwitch(benchmark::State& state) {
 }
 BENCHMARK(BM_SyncPointSwitch)->UseManualTime()->Unit(benchmark::kMillisecond);
 
-/// Visible events per host second of spinlock-contention (ticket lock), by CPU count.
-void BM_SpinlockContention(benchmark::State& state) {
-  const int cpus = static_cast<int>(state.range(0));
+/// Runs `cfg` as one benchmark iteration after another, timing the emulation only, and
+/// reports visible events per host second.
+void measure_runs(benchmark::State& state, const RunConfig& cfg) {
   StackPool pool;
   std::uint64_t events = 0;
   double seconds = 0;
   for (auto _ : state) {
-    RunConfig cfg;
-    cfg.workload = "spinlock-contention";
-    cfg.params.cpus = cpus;
-    cfg.set["duration"] = "20000000";
     const RunResult r = run_once(cfg, &pool);
     state.SetIterationTime(r.stats.host_seconds);
     events += r.stats.events;
@@ -102,26 +98,25 @@ void BM_SpinlockContention(benchmark::State& state) {
   }
   state.counters["events_per_second"] = static_cast<double>(events) / seconds;
 }
+
+/// Visible events per host second of spinlock-contention (ticket lock), by CPU count.
+void BM_SpinlockContention(benchmark::State& state) {
+  RunConfig cfg;
+  cfg.workload = "spinlock-contention";
+  cfg.params.cpus = static_cast<int>(state.range(0));
+  cfg.set["duration"] = "20000000";
+  measure_runs(state, cfg);
+}
 BENCHMARK(BM_SpinlockContention)->Arg(8)->Arg(64)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 /// Events per host second of an mm workload (page tables, TLBs, faults, truncate), by
 /// CPU count: the mm layer's cost on top of the engine's.
 void run_mm(benchmark::State& state, const char* workload) {
-  const int cpus = static_cast<int>(state.range(0));
-  StackPool pool;
-  std::uint64_t events = 0;
-  double seconds = 0;
-  for (auto _ : state) {
-    RunConfig cfg;
-    cfg.workload = workload;
-    cfg.params.cpus = cpus;
-    cfg.params.preempt = PreemptModel::Full;
-    const RunResult r = run_once(cfg, &pool);
-    state.SetIterationTime(r.stats.host_seconds);
-    events += r.stats.events;
-    seconds += r.stats.host_seconds;
-  }
-  state.counters["events_per_second"] = static_cast<double>(events) / seconds;
+  RunConfig cfg;
+  cfg.workload = workload;
+  cfg.params.cpus = static_cast<int>(state.range(0));
+  cfg.params.preempt = PreemptModel::Full;
+  measure_runs(state, cfg);
 }
 void BM_TruncateLatency(benchmark::State& state) { run_mm(state, "truncate-latency"); }
 void BM_FaultFile(benchmark::State& state) { run_mm(state, "fault-file"); }

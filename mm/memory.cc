@@ -450,11 +450,8 @@ int install_file_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 {
 	struct x86_tlb *tlb = vm_globals()->tlb;
 	struct address_space *mapping = vma->vm_file;
-	pgtable_slot_t *pmd = pmd_alloc_for(mm, addr);
-	if (!pmd)
-		return -ENOMEM;
 	spinlock_t *ptl;
-	pgtable_slot_t *pte = pte_alloc_map_lock(mm, pmd, addr, &ptl);
+	pgtable_slot_t *pte = get_locked_pte(mm, addr, &ptl);
 	if (!pte)
 		return -ENOMEM;
 	/* 2.6.11 install_page: recheck under the pte lock that truncate has not taken it */

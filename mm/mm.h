@@ -156,6 +156,8 @@ unsigned long zap_block_size(void);
 /* vma slab. Context: task context, no lock needed (per-machine, one fiber at a time). */
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm);
 void vm_area_free(struct vm_area_struct *vma);
+/* vm_area_dup - a new vma with @vma's fields (vm_truncate_count included), not linked. */
+struct vm_area_struct *vm_area_dup(struct vm_area_struct *vma);
 
 /* find_vma - the first vma with vm_end > @addr, or NULL. Locking: mmap_sem held. */
 struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);

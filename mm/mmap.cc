@@ -51,6 +51,17 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 	return vma;
 }
 
+struct vm_area_struct *vm_area_dup(struct vm_area_struct *vma)
+{
+	struct vm_area_struct *fresh = vm_area_alloc(vma->vm_mm);
+	const unsigned long seq = fresh->vm_seq;
+	*fresh = *vma;
+	fresh->vm_seq = seq;
+	fresh->vm_live = true;
+	INIT_LIST_HEAD(&fresh->nonlinear);
+	return fresh;
+}
+
 void vm_area_free(struct vm_area_struct *vma)
 {
 	BUG_ON(!vma->vm_live);
@@ -210,12 +221,7 @@ again:
 
 int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long addr, bool new_below)
 {
-	struct vm_area_struct *fresh = vm_area_alloc(mm);
-	const unsigned long seq = fresh->vm_seq;
-	*fresh = *vma;
-	fresh->vm_seq = seq;
-	fresh->vm_live = true;
-	INIT_LIST_HEAD(&fresh->nonlinear);
+	struct vm_area_struct *fresh = vm_area_dup(vma);
 	vm_globals()->stats.splits++;
 	if (new_below) {
 		fresh->vm_end = addr;
@@ -400,12 +406,7 @@ struct vm_area_struct *copy_vma(struct vm_area_struct *vma, unsigned long addr, 
 		vma_merge(mm, vma_before(mm, addr), addr, addr + len, vma->vm_flags, vma->vm_file, pgoff);
 	if (merged)
 		return merged;
-	struct vm_area_struct *fresh = vm_area_alloc(mm);
-	const unsigned long seq = fresh->vm_seq;
-	*fresh = *vma; /* vm_truncate_count too: move_page_tables decides about it */
-	fresh->vm_seq = seq;
-	fresh->vm_live = true;
-	INIT_LIST_HEAD(&fresh->nonlinear);
+	struct vm_area_struct *fresh = vm_area_dup(vma); /* the count too: move_page_tables decides */
 	fresh->vm_start = addr;
 	fresh->vm_end = addr + len;
 	fresh->vm_pgoff = pgoff;

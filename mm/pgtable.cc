@@ -297,13 +297,16 @@ int walk_pte_range(struct mm_struct *mm, unsigned long start, unsigned long end,
 	return 0;
 }
 
-int install_page(struct mm_struct *mm, unsigned long addr, struct page *page, pgprot_t prot)
+pgtable_slot_t *get_locked_pte(struct mm_struct *mm, unsigned long addr, spinlock_t **ptlp)
 {
 	pgtable_slot_t *pmd = pmd_for(mm, addr, true);
-	if (!pmd)
-		return -ENOMEM;
+	return pmd ? pte_alloc_map_lock(mm, pmd, addr, ptlp) : nullptr;
+}
+
+int install_page(struct mm_struct *mm, unsigned long addr, struct page *page, pgprot_t prot)
+{
 	spinlock_t *ptl;
-	pgtable_slot_t *pte = pte_alloc_map_lock(mm, pmd, addr, &ptl);
+	pgtable_slot_t *pte = get_locked_pte(mm, addr, &ptl);
 	if (!pte)
 		return -ENOMEM;
 	if (!pte_none(ptep_get(pte))) {

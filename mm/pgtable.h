@@ -147,6 +147,9 @@ pgtable_slot_t *pte_offset_map_lock(struct mm_struct *mm, pgtable_slot_t *pmd, u
 pgtable_slot_t *pte_alloc_map_lock(struct mm_struct *mm, pgtable_slot_t *pmd, unsigned long addr,
 				   spinlock_t **ptlp);
 static inline void pte_unmap_unlock(pgtable_slot_t *pte, spinlock_t *ptl) { spin_unlock(ptl); }
+/* get_locked_pte - @addr's pte slot with its lock held, allocating every level on the
+ * way; NULL (nothing held) on ENOMEM. */
+pgtable_slot_t *get_locked_pte(struct mm_struct *mm, unsigned long addr, spinlock_t **ptlp);
 
 /* pte accessors. Locking: set/clear under the pte lock; ptep_get() also lockless. */
 static inline pte_t ptep_get(pgtable_slot_t *ptep) { return __pte(READ_ONCE(*ptep)); }

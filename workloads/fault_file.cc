@@ -42,7 +42,7 @@ class FaultFile final : public Workload {
   void finish(Machine& m, Metrics& out, std::vector<BugReport>&) override {
     env_.metrics(out);
     const Histogram& h = m.histogram("fault");
-    out["cycles_per_fault"] = h.count() ? static_cast<double>(h.sum()) / static_cast<double>(h.count()) : 0;
+    out["cycles_per_fault"] = mean_of(h);
     out["faults_per_mcycle"] = end_ ? static_cast<double>(h.count()) * 1e6 / static_cast<double>(end_) : 0;
   }
 

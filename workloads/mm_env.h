@@ -28,6 +28,11 @@ namespace smpemu {
 /// every model), unlike one long cpu_work(), which is like a region with IRQs off.
 void user_think(Cycles cycles);
 
+/// Mean of a histogram's samples, exactly (Histogram::mean() rounds down to cycles).
+inline double mean_of(const Histogram& h) {
+  return h.count() ? static_cast<double>(h.sum()) / static_cast<double>(h.count()) : 0;
+}
+
 /// Knobs every mm workload takes (names, defaults, docs).
 std::vector<KnobSpec> mm_knob_specs();
 /// Appends the common mm knobs to a workload's own.

@@ -19,10 +19,6 @@
 namespace smpemu {
 namespace {
 
-double mean_of(const Histogram& h) {
-  return h.count() ? static_cast<double>(h.sum()) / static_cast<double>(h.count()) : 0;
-}
-
 class MmapMunmap final : public Workload {
  public:
   void setup(Machine& m, const Knobs& k) override {

@@ -109,7 +109,7 @@ class TruncateLatency final : public Workload {
   void finish(Machine& m, Metrics& out, std::vector<BugReport>&) override {
     env_.metrics(out);
     const Histogram& h = m.histogram("truncate");
-    out["truncate_cycles_mean"] = h.count() ? static_cast<double>(h.sum()) / static_cast<double>(h.count()) : 0;
+    out["truncate_cycles_mean"] = mean_of(h);
     out["truncate_cycles_max"] = static_cast<double>(h.max());
     out["user_accesses"] = static_cast<double>(accesses_);
     out["segv"] = static_cast<double>(segv_);
