@@ -4,6 +4,7 @@
 
 #include "arch/profiles.h"
 #include "cli/options.h"
+#include "emu/limits.h"
 #include "emu/strategy.h"
 #include "workloads/workload.h"
 
@@ -52,6 +53,10 @@ int cmd_list() {
   std::printf("\nengine parameters:\n");
   for (const auto& d : MachineParams::docs())
     std::printf("  %-15s default %-10s %s\n", d.name.c_str(), d.default_value.c_str(), d.doc.c_str());
+  std::printf("\nlimits (a larger value is refused with exit status 2):\n");
+  for (const auto& l : limits::limit_docs())
+    std::printf("  %-30s %20llu %-13s %s\n", l.name.c_str(), static_cast<unsigned long long>(l.max), l.unit.c_str(),
+                l.why.c_str());
   return 0;
 }
 
