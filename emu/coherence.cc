@@ -46,6 +46,8 @@ Cycles CoherenceModel::access(LineId id, CpuId cpu, Access kind, Cycles t) {
   Cycles cost;
 
   if (kind == Access::Load) {
+    t = std::max(t, l.written_at);
+    l.read_at = std::max(l.read_at, t);
     if (l.owner == cpu || sharer) return t + costs_.hit;
     if (l.owner != kNoCpu) {
       cost = transfer_cost(cpu, l.owner);
@@ -66,6 +68,9 @@ Cycles CoherenceModel::access(LineId id, CpuId cpu, Access kind, Cycles t) {
     w[c / 64] |= mybit;
     ++l.nsharers;
   } else {
+    t = std::max(t, std::max(l.written_at, l.read_at));
+    l.written_at = t;
+    l.read_at = t;
     if (l.owner == cpu) {
       // Exclusive hit: no transfer. An atomic holds the line for its duration.
       const Cycles end = t + (kind == Access::Rmw ? costs_.local_rmw : costs_.hit);

@@ -16,6 +16,14 @@
 // O(waiters) transfers while a queue lock's costs one (shared/COSTS.md, "Why the curves
 // have that shape"). Hits use no interconnect and neither wait for nor occupy the line.
 //
+// Causality: every access is performed at a time no earlier than the accesses it is
+// ordered after on the same line. A load is ordered after the last store (it may see
+// its value); a store or RMW after the last store and every load since (they must not
+// see its value). Under `time` the strategy already runs accesses in clock order; under
+// `random` and `pct` a CPU whose clock is behind is moved forward to the time of the
+// access it follows (a Lamport clock per line), so nothing is observed at a virtual
+// time before it happened, whatever order the strategy chose.
+//
 // Concurrency: owned by one Machine; the engine calls access() only for the CPU that is
 // performing its visible operation, in the global order the strategy chose. State
 // changes take effect in that order, so a later access always observes earlier ones.
@@ -40,6 +48,8 @@ struct LineState {
   std::uint32_t nsharers = 0;///< read copies (the owner is not counted)
   CpuId wait_head = kNoCpu;  ///< first CPU spin-waiting for this line to change
   std::uint64_t transfers = 0;  ///< statistics: transfers served
+  Cycles written_at = 0;     ///< issue time of the last store or RMW (causality)
+  Cycles read_at = 0;        ///< latest issue time of a load since then (causality)
 };
 
 class CoherenceModel {
@@ -52,7 +62,9 @@ class CoherenceModel {
   LineId new_line();
   std::size_t nlines() const { return lines_.size(); }
 
-  /// Performs an access by `cpu` issued at time `t`; returns the completion time.
+  /// Performs an access by `cpu` ready to issue at time `t`. It issues at `t`, or later
+  /// if the line's last conflicting access issued later (see Causality above); returns
+  /// the completion time.
   Cycles access(LineId id, CpuId cpu, Access kind, Cycles t);
 
   LineState& line(LineId id) { return lines_[id]; }

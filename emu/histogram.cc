@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cassert>
 
 namespace smpemu {
 
@@ -31,6 +32,8 @@ std::uint64_t Histogram::bucket_high(std::size_t b) {
 }
 
 void Histogram::record_n(std::uint64_t v, std::uint64_t n) {
+  // A sample of 2^63 cycles or more (a century) is an interval that ran backwards.
+  assert(v < (std::uint64_t{1} << 63) && "negative interval recorded in a histogram");
   if (n == 0) return;
   const std::size_t b = bucket_of(v);
   if (b >= buckets_.size()) buckets_.resize(b + 1, 0);

@@ -22,7 +22,8 @@ class Histogram {
  public:
   static constexpr int kSubBits = 6;
 
-  /// Adds one sample.
+  /// Adds one sample. Samples are non-negative intervals: a value of 2^63 or more is a
+  /// difference that ran backwards, and asserts in Debug builds.
   void record(std::uint64_t v) { record_n(v, 1); }
   /// Adds `n` samples of value `v`.
   void record_n(std::uint64_t v, std::uint64_t n);

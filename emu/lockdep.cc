@@ -1,6 +1,7 @@
 #include "emu/lockdep.h"
 
 #include <algorithm>
+#include <cassert>
 
 #include "emu/machine.h"
 
@@ -14,8 +15,22 @@ const char* lock_kind_name(LockKind k) {
     case LockKind::RwsemWrite: return "rwsem:W";
     case LockKind::RwlockRead: return "rwlock:R";
     case LockKind::RwlockWrite: return "rwlock:W";
+    case LockKind::BitLock: return "bitlock";
   }
   return "?";
+}
+
+bool lock_kind_matches(const LockRef& ref, LockKind kind) {
+  switch (kind) {
+    case LockKind::Spin: return std::holds_alternative<const SpinLock*>(ref);
+    case LockKind::Mutex: return std::holds_alternative<const Mutex*>(ref);
+    case LockKind::RwsemRead:
+    case LockKind::RwsemWrite: return std::holds_alternative<const RwSem*>(ref);
+    case LockKind::RwlockRead:
+    case LockKind::RwlockWrite: return std::holds_alternative<const RwLock*>(ref);
+    case LockKind::BitLock: return std::holds_alternative<MapLock>(ref);
+  }
+  return false;
 }
 
 std::uint32_t LockDep::class_of(const std::string& name, unsigned subclass) {
@@ -88,13 +103,14 @@ void LockDep::check_order(Task* t, std::uint32_t cls, const std::string& instanc
   }
 }
 
-void LockDep::acquired(Task* t, const void* lock, std::uint32_t cls, LockKind kind, const std::string& instance,
+void LockDep::acquired(Task* t, LockRef lock, std::uint32_t cls, LockKind kind, const std::string& instance,
                        Cycles requested, bool contended) {
+  assert(lock_kind_matches(lock, kind) && "a lock is held as a kind its type cannot be");
   LockClass& c = classes_[cls];
   ++c.acquisitions;
   if (contended) ++c.contentions;
   const Cycles now = m_.now();
-  c.wait->record(now - requested);
+  m_.record_since(*c.wait, requested);
   if (Trace* tr = m_.trace()) {
     const std::uint32_t id = tr->intern(instance);
     if (contended) m_.trace_add(requested, m_.cpu_id(), TraceKind::LockContend, id, cls);
@@ -103,15 +119,15 @@ void LockDep::acquired(Task* t, const void* lock, std::uint32_t cls, LockKind ki
   t->held_locks.push_back(HeldLock{lock, cls, kind, now, instance});
 }
 
-bool LockDep::holds(const Task* t, const void* lock) {
-  return std::any_of(t->held_locks.begin(), t->held_locks.end(), [lock](const HeldLock& h) { return h.lock == lock; });
+bool LockDep::holds(const Task* t, const LockRef& lock) {
+  return std::any_of(t->held_locks.begin(), t->held_locks.end(), [&lock](const HeldLock& h) { return h.lock == lock; });
 }
 
-bool LockDep::released(Task* t, const void* lock, const std::string& instance) {
+bool LockDep::released(Task* t, LockRef lock, const std::string& instance) {
   auto& held = t->held_locks;
   for (auto it = held.rbegin(); it != held.rend(); ++it) {
     if (it->lock != lock) continue;
-    classes_[it->cls].hold->record(m_.now() - it->since);
+    m_.record_since(*classes_[it->cls].hold, it->since);
     if (Trace* tr = m_.trace()) m_.trace_event(TraceKind::LockRelease, tr->intern(it->instance), m_.now() - it->since);
     held.erase(std::next(it).base());
     return true;

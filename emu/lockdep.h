@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "emu/histogram.h"
@@ -32,9 +33,30 @@ namespace smpemu {
 
 class Machine;
 struct Task;
+class SpinLock;
+class Mutex;
+class RwSem;
+class RwLock;
 
-enum class LockKind : std::uint8_t { Spin, Mutex, RwsemRead, RwsemWrite, RwlockRead, RwlockWrite };
+/// How a lock is held. BitLock: a lock built outside the engine from a flag bit and a
+/// wait queue (lock_page), reported through kernel/lockdep.h.
+enum class LockKind : std::uint8_t { Spin, Mutex, RwsemRead, RwsemWrite, RwlockRead, RwlockWrite, BitLock };
 const char* lock_kind_name(LockKind k);
+
+/// A lock built outside the engine (BitLock), known only by the address of what it
+/// locks (the struct page of lock_page). The engine performs no operation on it.
+struct MapLock {
+  const void* key = nullptr;
+  friend bool operator==(MapLock, MapLock) = default;
+};
+
+/// What a held lock is: a typed handle, so the engine reaches the lock's own operations
+/// without casting back from a kind tag (std::get_if on the alternative it needs).
+/// Equality is identity: the same alternative and the same object.
+using LockRef = std::variant<const SpinLock*, const Mutex*, const RwSem*, const RwLock*, MapLock>;
+
+/// True if `kind` is how a lock of `ref`'s type can be held (checked in Debug builds).
+bool lock_kind_matches(const LockRef& ref, LockKind kind);
 
 /// One lock class and its statistics.
 struct LockClass {
@@ -47,7 +69,7 @@ struct LockClass {
 
 /// A lock a task holds (the task's lockdep stack entry).
 struct HeldLock {
-  const void* lock = nullptr;  ///< identity of the lock instance (never ordered or printed)
+  LockRef lock;                ///< the lock instance (identity; never ordered or printed)
   std::uint32_t cls = 0;
   LockKind kind = LockKind::Spin;
   Cycles since = 0;            ///< acquisition time, for the hold histogram
@@ -69,12 +91,12 @@ class LockDep {
   void check_order(Task* t, std::uint32_t cls, const std::string& instance);
   /// `t` now holds the lock; `requested` is when it asked (wait histogram), `contended`
   /// whether it had to wait.
-  void acquired(Task* t, const void* lock, std::uint32_t cls, LockKind kind, const std::string& instance,
+  void acquired(Task* t, LockRef lock, std::uint32_t cls, LockKind kind, const std::string& instance,
                 Cycles requested, bool contended);
   /// `t` releases the lock. Returns false (after a report) if it did not hold it.
-  bool released(Task* t, const void* lock, const std::string& instance);
+  bool released(Task* t, LockRef lock, const std::string& instance);
   /// True if `t` holds `lock`.
-  static bool holds(const Task* t, const void* lock);
+  static bool holds(const Task* t, const LockRef& lock);
   /// Reports the locks a task still holds when it exits.
   void check_exit(Task* t);
 

@@ -464,10 +464,7 @@ boost::context::fiber Machine::fiber_exit(Task* t) {
     }
     c->clock += costs_.ctx_switch;
     ++c->ctx_switches;
-    if (next->woken) {
-      sched_latency_->record(c->clock - next->wake_time);
-      next->woken = false;
-    }
+    account_switch_in(c, next);
     trace_event(TraceKind::CtxSwitch, t->id, next->id);  // stamped in the exiting task, as the kernel does
     c->curr = next;
     c->irqs_off = false;  // the next task runs with IRQs on (see context_switch)
@@ -623,12 +620,17 @@ void Machine::send_ipi(CpuId target, IpiFn fn, void* arg) {
 void Machine::irq_enable() {
   Cpu* c = cur_;
   if (c->irqs_off && !c->in_irq) {
-    irqsoff_->record(c->clock - c->irqs_off_since);
+    record_since(*irqsoff_, c->irqs_off_since);
     trace_event(TraceKind::IrqOff, c->irqs_off_since, 0);
   }
   c->irqs_off = false;
   update_next_irq(*c);
   if (c->clock >= c->next_irq) sync_point();  // pending interrupts fire now
+}
+
+void Machine::record_since(Histogram& h, Cycles since) {
+  if (since > cur_->clock) panic("an interval ends before it starts (causality)", cur_->clock, cur_->id);
+  h.record(cur_->clock - since);
 }
 
 void Machine::report_bug(const std::string& check, const std::string& message, bool fatal) {

@@ -247,6 +247,16 @@ class Machine {
 
   /// Clock of the CPU running the current task.
   Cycles now() const { return cur_->clock; }
+  /// The current CPU acts on something another CPU did at `cause` that reached it
+  /// through engine state rather than a line (an RCU grace period's start): its clock
+  /// moves to at least `cause`, so no effect is observed at a virtual time before its
+  /// cause (lines, wakeups and IPIs do this themselves). Not a sync point.
+  void observe(Cycles cause) {
+    if (cur_->clock < cause) cur_->clock = cause;
+  }
+  /// Records now() - `since` in `h`. `since` is a time this CPU has already reached;
+  /// a later one is an engine causality bug: a panic with the cycle and CPU.
+  void record_since(Histogram& h, Cycles since);
   CpuId cpu_id() const { return cur_->id; }
   Task* current() const { return cur_->curr; }
   /// CPU-local work: advances this CPU's clock (plus jitter). Not a sync point.
@@ -523,6 +533,9 @@ class Machine {
   void preempt_schedule() { schedule_internal(true); }
   void schedule_internal(bool preempted);
   void context_switch(Cpu* c, Task* prev, Task* next);
+  /// `next` is about to run on `c` after a switch: a woken task cannot run before its
+  /// wakeup arrives, so the CPU waits (idle) until then; records sched.latency.
+  void account_switch_in(Cpu* c, Task* next);
   void enqueue_task(Task* t, Cycles at);
   static void rq_insert(std::deque<Task*>& rq, Task* t);
   void idle_loop(Cpu* c);

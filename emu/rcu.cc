@@ -79,6 +79,7 @@ void Rcu::read_unlock() {
   } else if (t->rcu_nesting == 0 && t->rcu_blocker) {
     m_.sync_point();  // the grace-period state is shared: update it in turn
     t->rcu_blocker = false;
+    m_.observe(gp_start_);  // it leaves a read section the grace period started waiting for
     --blockers_;
     maybe_end_gp();
   }
@@ -156,6 +157,9 @@ void Rcu::maybe_start_gp() {
 void Rcu::report_qs(CpuId cpu) {
   auto& n = needs_qs_[static_cast<std::size_t>(cpu)];
   if (!gp_active_ || !n) return;
+  // The quiescent state counts for a grace period this CPU learns has started: it is
+  // passed no earlier than the start.
+  m_.observe(gp_start_);
   n = 0;
   --cpus_pending_;
   maybe_end_gp();
@@ -168,7 +172,7 @@ void Rcu::maybe_end_gp() {
 void Rcu::end_gp() {
   gp_active_ = false;
   ++completed_;
-  gp_hist_->record(m_.now() - gp_start_);
+  m_.record_since(*gp_hist_, gp_start_);
   m_.trace_event(TraceKind::RcuGpEnd, completed_, m_.now() - gp_start_);
   for (CpuId c = 0; c < m_.ncpus(); ++c) {
     auto& w = waiting_[static_cast<std::size_t>(c)];
@@ -212,7 +216,7 @@ void Rcu::on_tick(Cpu& c) {
     return;
   }
   // A holdout: ask it to reschedule, which is a quiescent state (force_quiescent_state).
-  if (m_.now() - gp_start_ >= kForceQsTicks * m_.tick_cycles()) c.need_resched = true;
+  if (m_.now() >= gp_start_ + kForceQsTicks * m_.tick_cycles()) c.need_resched = true;
 }
 
 }  // namespace smpemu

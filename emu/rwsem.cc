@@ -69,7 +69,7 @@ void RwSem::down(bool write, unsigned subclass) {
 
 bool RwSem::holds_as(Task* t, LockKind kind) const {
   return std::any_of(t->held_locks.begin(), t->held_locks.end(),
-                     [this, kind](const HeldLock& h) { return h.lock == this && h.kind == kind; });
+                     [this, kind](const HeldLock& h) { return h.lock == LockRef(this) && h.kind == kind; });
 }
 
 void RwSem::up(bool write) {

@@ -63,23 +63,32 @@ void Machine::schedule_internal(bool preempted) {
 void Machine::context_switch(Cpu* c, Task* prev, Task* next) {
   c->clock += costs_.ctx_switch;
   ++c->ctx_switches;
-  if (next->woken) {
-    sched_latency_->record(c->clock - next->wake_time);
-    next->woken = false;
-  }
+  account_switch_in(c, next);
   note(Ev::CtxSwitch, prev->id, next->id);
   trace_event(TraceKind::CtxSwitch, prev->id, next->id);
   c->curr = next;
   // Optimistic spinners watch their mutex owner's on_cpu: tell them it went off CPU.
   if (params_.mutex_spin)
     for (const HeldLock& h : prev->held_locks)
-      if (h.kind == LockKind::Mutex) static_cast<const Mutex*>(h.lock)->owner_off_cpu();
+      if (const Mutex* const* mu = std::get_if<const Mutex*>(&h.lock)) (*mu)->owner_off_cpu();
   // As in the kernel (finish_task_switch), the next task runs with IRQs on; IRQ state
   // belongs to the CPU and must not leak from a task that slept with IRQs off.
   c->irqs_off = false;
   update_next_irq(*c);
   switch_fiber(next);
   // Back in `prev`, on its own CPU (tasks are pinned), with the turn.
+}
+
+void Machine::account_switch_in(Cpu* c, Task* next) {
+  if (!next->woken) return;
+  // The waker ran ahead of this CPU (random, pct): the task is queued, but its wakeup
+  // has not arrived yet in this CPU's time. The CPU idles until it does.
+  if (c->clock < next->wake_time) {
+    c->idle_cycles += next->wake_time - c->clock;
+    c->clock = next->wake_time;
+  }
+  record_since(*sched_latency_, next->wake_time);
+  next->woken = false;
 }
 
 void Machine::enqueue_task(Task* t, Cycles at) {
@@ -136,7 +145,7 @@ void Machine::preempt_enable() {
     return;
   }
   if (--t->preempt_count != 0) return;
-  preemptoff_->record(cur_->clock - t->preempt_off_since);
+  record_since(*preemptoff_, t->preempt_off_since);
   trace_event(TraceKind::PreemptOff, t->preempt_off_since, 0);
   if (params_.preempt == PreemptModel::Full && cur_->need_resched && !cur_->irqs_off) preempt_schedule();
 }

@@ -39,14 +39,15 @@ static inline void lock_map_acquired(struct lockdep_map *map, const void *lock, 
 				     smpemu::Cycles requested, bool contended)
 {
 	smpemu::Machine *m = smpemu::this_machine();
-	m->lockdep().acquired(m->current(), lock, map->cls, smpemu::LockKind::Mutex, instance, requested, contended);
+	m->lockdep().acquired(m->current(), smpemu::MapLock{lock}, map->cls, smpemu::LockKind::BitLock, instance,
+			      requested, contended);
 }
 
 /* Returns false (after an unlock-not-held report) if the current task did not hold it. */
 static inline bool lock_map_release(const void *lock, const std::string &instance)
 {
 	smpemu::Machine *m = smpemu::this_machine();
-	return m->lockdep().released(m->current(), lock, instance);
+	return m->lockdep().released(m->current(), smpemu::MapLock{lock}, instance);
 }
 
 static inline bool lockdep_current_holds_class(const char *cls)
