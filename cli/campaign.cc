@@ -33,6 +33,18 @@ struct Aggregate {
   std::map<std::string, SignatureStats> sigs;
   std::set<std::uint64_t> seeds;
   bool truncated = false;
+  LimitedRuns time_limited, host_limited;
+
+  /// Adds a run, its outcome first.
+  void add_run(std::uint64_t seed, const RunResult& r) {
+    if (r.stats.end == EndReason::HostLimit) {
+      ++runs;
+      host_limited.add(seed);
+      return;
+    }
+    if (r.stats.end == EndReason::TimeLimit) time_limited.add(seed);
+    add(seed, run_signatures(r));
+  }
 
   void add(std::uint64_t seed, const std::map<std::string, std::string>& run_sigs) {
     ++runs;
@@ -135,6 +147,7 @@ std::map<std::string, std::string> settings_map(const RunConfig& cfg) {
   s["hz"] = std::to_string(p.hz);
   s["jitter"] = std::to_string(p.jitter_pct);
   s["max_cycles"] = std::to_string(p.max_cycles);
+  s["livelock_ms"] = std::to_string(p.livelock_ms);
   return s;
 }
 
@@ -164,6 +177,7 @@ FuzzResult run_fuzz(const FuzzOptions& opt) {
   std::mutex mu;  // guards agg and failing
   Aggregate agg;
   std::map<std::uint64_t, std::map<std::string, std::string>> failing;  // stop_on_first: index -> sigs
+  std::map<std::uint64_t, bool> limited_at;  // stop_on_first: index -> hit the host limit (else the cycle limit)
   std::atomic<std::uint64_t> bug_runs{0};
 
   ParallelOptions popt;
@@ -174,14 +188,22 @@ FuzzResult run_fuzz(const FuzzOptions& opt) {
   const std::uint64_t stop = parallel_for(n, popt, [&](std::uint64_t j, StackPool& pool) {
     RunConfig cfg = opt.base;
     cfg.params.seed = seed_of(j);
-    const RunResult r = run_once(cfg, &pool);
-    const auto sigs = run_signatures(r);
+    const RunResult r = run_once(cfg, &pool, [&](Machine& m) {
+      if (opt.run_seconds > 0)
+        m.set_host_deadline(std::chrono::steady_clock::now() +
+                            std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                std::chrono::duration<double>(opt.run_seconds)));
+    });
+    const bool host_limited = r.stats.end == EndReason::HostLimit;
+    const auto sigs = host_limited ? std::map<std::string, std::string>{} : run_signatures(r);
     if (!sigs.empty()) bug_runs.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard<std::mutex> lock(mu);
     if (opt.stop_on_first) {
       if (!sigs.empty()) failing.emplace(j, sigs);
+      if (r.stats.end == EndReason::TimeLimit) limited_at.emplace(j, false);
+      if (host_limited) limited_at.emplace(j, true);
     } else {
-      agg.add(cfg.params.seed, sigs);
+      agg.add_run(cfg.params.seed, r);
     }
     return opt.stop_on_first && !sigs.empty();
   });
@@ -196,12 +218,16 @@ FuzzResult run_fuzz(const FuzzOptions& opt) {
       one.runs = agg.runs;
       agg = std::move(one);
     }
+    for (const auto& [j, host] : limited_at)
+      if (j < agg.runs) (host ? agg.host_limited : agg.time_limited).add(seed_of(j));
   }
   res.runs = agg.runs;
   res.bugs_found = agg.bugs_found;
   if (!agg.seeds.empty()) res.first_bug_run = *agg.seeds.begin();
   res.seeds.assign(agg.seeds.begin(), agg.seeds.end());
   res.seeds_truncated = agg.truncated;
+  res.time_limited = agg.time_limited;
+  res.host_limited = agg.host_limited;
   for (auto& [sig, s] : agg.sigs) {
     RunConfig cfg = opt.base;
     cfg.params.seed = s.first_seed;
@@ -264,6 +290,11 @@ nlohmann::json fuzz_to_json(const FuzzResult& r) {
   j["signatures"] = sigs;
   j["seeds"] = r.seeds;
   j["seeds_truncated"] = r.seeds_truncated;
+  const auto opt_json = [](const std::optional<std::uint64_t>& v) { return v ? json(*v) : json(nullptr); };
+  j["time_limited_runs"] = r.time_limited.count;
+  j["first_time_limited_seed"] = opt_json(r.time_limited.first_seed);
+  j["host_limited_runs"] = r.host_limited.count;
+  j["first_host_limited_seed"] = opt_json(r.host_limited.first_seed);
   return j;
 }
 
@@ -298,6 +329,16 @@ FuzzResult fuzz_from_json(const nlohmann::json& j, const std::string& what) {
     }
     r.seeds = j.at("seeds").get<std::vector<std::uint64_t>>();
     r.seeds_truncated = j.at("seeds_truncated").get<bool>();
+    const auto limited = [&](const char* count, const char* first) {
+      LimitedRuns l;
+      l.count = j.at(count).get<std::uint64_t>();
+      if (!j.at(first).is_null()) l.first_seed = j.at(first).get<std::uint64_t>();
+      if ((l.count == 0) != !l.first_seed)
+        throw ConfigError(std::string(count) + " and " + first + " disagree");
+      return l;
+    };
+    r.time_limited = limited("time_limited_runs", "first_time_limited_seed");
+    r.host_limited = limited("host_limited_runs", "first_host_limited_seed");
   } catch (const nlohmann::json::exception& e) {
     throw ConfigError("malformed fuzz result '" + what + "': " + e.what());
   } catch (const ConfigError& e) {
@@ -318,6 +359,7 @@ FuzzResult merge_fuzz(const std::vector<FuzzResult>& parts, const std::vector<st
   m.first_bug_run.reset();
   m.seeds.clear();
   m.seeds_truncated = false;
+  m.time_limited = m.host_limited = LimitedRuns{};
   std::map<std::string, SignatureStats> sigs;
   std::set<std::uint64_t> seeds;
   for (std::size_t i = 0; i < parts.size(); ++i) {
@@ -340,6 +382,8 @@ FuzzResult merge_fuzz(const std::vector<FuzzResult>& parts, const std::vector<st
     m.bugs_found += p.bugs_found;
     m.jobs += p.jobs;
     m.host_seconds += p.host_seconds;
+    m.time_limited.merge(p.time_limited);
+    m.host_limited.merge(p.host_limited);
     if (p.first_bug_run && (!m.first_bug_run || *p.first_bug_run < *m.first_bug_run))
       m.first_bug_run = p.first_bug_run;
     for (const SignatureStats& s : p.signatures) {
@@ -373,6 +417,14 @@ std::string fuzz_to_text(const FuzzResult& r) {
   s += fmt::format("fuzz {}: {} runs of seeds {}..{} (shard {}{}), {} jobs, {:.2f} s, {:.0f} runs/s\n", r.workload,
                    r.runs, r.seed_base, last, r.shard.to_string(), r.stop_on_first ? ", stop on first" : "", r.jobs,
                    r.host_seconds, r.runs_per_second());
+  if (r.time_limited.count)
+    s += fmt::format("{} run{} reached the per-run cycle limit (--max-cycles {}), first at seed {}\n",
+                     r.time_limited.count, r.time_limited.count == 1 ? "" : "s", r.settings.count("max_cycles") ?
+                     r.settings.at("max_cycles") : "?", *r.time_limited.first_seed);
+  if (r.host_limited.count)
+    s += fmt::format("{} run{} stopped at the per-run host-time limit (--run-timeout), first at seed {}; "
+                     "their bug reports are not counted\n",
+                     r.host_limited.count, r.host_limited.count == 1 ? "" : "s", *r.host_limited.first_seed);
   if (r.bugs_found == 0) return s + "no bug found\n";
   s += fmt::format("{} runs with bugs, first at seed {}; {} distinct signature{}\n", r.bugs_found, *r.first_bug_run,
                    r.signatures.size(), r.signatures.size() == 1 ? "" : "s");

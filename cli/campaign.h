@@ -37,6 +37,33 @@ namespace smpemu {
 /// At most this many failing seeds are listed in a result (the smallest ones).
 constexpr std::size_t kMaxListedSeeds = 1000;
 
+/// Per-run limits of fuzz and compare campaigns unless the user sets them: a run ends
+/// at this emulated cycle (--max-cycles; about 10 s at 2 GHz, over a hundred times the
+/// longest default workload) or this much host time (--run-timeout). A run that hits
+/// one is counted as its own outcome (time_limited_runs / host_limited_runs), so one
+/// seed that would run forever cannot hang a campaign, and none ends silently.
+constexpr Cycles kCampaignMaxCycles = 20000000000ULL;
+constexpr double kCampaignRunSeconds = 60;
+
+/// Runs of a campaign that ended at a per-run limit: how many, and the smallest seed.
+struct LimitedRuns {
+  std::uint64_t count = 0;
+  std::optional<std::uint64_t> first_seed;
+  void add(std::uint64_t seed) {
+    ++count;
+    if (!first_seed || seed < *first_seed) first_seed = seed;
+  }
+  void merge(const LimitedRuns& o) {
+    count += o.count;
+    if (o.first_seed) add_first(*o.first_seed);
+  }
+
+ private:
+  void add_first(std::uint64_t seed) {
+    if (!first_seed || seed < *first_seed) first_seed = seed;
+  }
+};
+
 /// A set of shards K of N: one shard from `--shard K/N`, several after a merge.
 struct ShardSet {
   std::vector<std::uint64_t> indices = {1};  ///< the K values, ascending, 1-based
@@ -60,6 +87,7 @@ struct FuzzOptions {
   ShardSet shard;               ///< a single shard
   unsigned jobs = 1;
   bool stop_on_first = false;
+  double run_seconds = kCampaignRunSeconds;  ///< host-time limit per run (0: none)
   /// Progress (calling thread): runs done, runs in this shard, runs with a bug, seconds.
   std::function<void(std::uint64_t, std::uint64_t, std::uint64_t, double)> progress;
 };
@@ -91,6 +119,10 @@ struct FuzzResult {
   std::vector<SignatureStats> signatures;      ///< ordered by first_seed, then signature
   std::vector<std::uint64_t> seeds;            ///< smallest failing seeds, ascending
   bool seeds_truncated = false;                ///< more than kMaxListedSeeds failed
+  LimitedRuns time_limited;  ///< runs that reached --max-cycles (deterministic)
+  /// Runs stopped by --run-timeout: which ones depends on the host, so their bug
+  /// reports are not counted in signatures.
+  LimitedRuns host_limited;
   double host_seconds = 0;
 
   double runs_per_second() const { return host_seconds > 0 ? static_cast<double>(runs) / host_seconds : 0.0; }

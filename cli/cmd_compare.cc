@@ -19,7 +19,7 @@ namespace {
 struct CompareCliOptions {
   std::string workload;
   ConfigOptions config;
-  std::string a, b, seeds = "10", seed_base = "1", jobs;
+  std::string a, b, seeds = "10", seed_base = "1", jobs, run_timeout = "60";
   bool json = false;
 };
 
@@ -30,6 +30,7 @@ int cmd_compare(const CompareCliOptions& o) {
   c.b = o.b;
   try {
     apply_config_options(o.config, c.base);
+    apply_campaign_limits(o.config, c.base, o.run_timeout, c.run_seconds);
     if (!parse_unsigned(o.seeds, 1u << 24, c.seeds) || c.seeds == 0)
       throw ConfigError("bad --seeds '" + o.seeds + "' (expected 1..16777216)");
     if (!parse_unsigned(o.seed_base, std::numeric_limits<std::uint64_t>::max(), c.seed_base))
@@ -73,6 +74,7 @@ Command add_compare_command(CLI::App& app) {
   cmd->add_option("--seed-base", o->seed_base, "First seed")->capture_default_str();
   cmd->add_option("--jobs", o->jobs, "Host threads (default: hardware concurrency); results do not depend on it");
   add_config_options(cmd, o->config, /*with_seed=*/false);
+  add_run_timeout_option(cmd, o->run_timeout);
   cmd->add_flag("--json", o->json, "Print one JSON object");
   return {cmd, [o] { return cmd_compare(*o); }};
 }

@@ -19,7 +19,7 @@ namespace {
 struct FuzzCliOptions {
   std::string workload;
   ConfigOptions config;
-  std::string runs = "1000", jobs, seed_base = "1", shard = "1/1", record_dir;
+  std::string runs = "1000", jobs, seed_base = "1", shard = "1/1", record_dir, run_timeout = "60";
   bool stop_on_first = false;
   bool json = false;
 };
@@ -29,6 +29,7 @@ int cmd_fuzz(const FuzzCliOptions& o) {
   f.base.workload = o.workload;
   try {
     apply_config_options(o.config, f.base);
+    apply_campaign_limits(o.config, f.base, o.run_timeout, f.run_seconds);
     if (!parse_unsigned(o.runs, std::numeric_limits<std::uint64_t>::max() / 2, f.runs) || f.runs == 0)
       throw ConfigError("bad --runs '" + o.runs + "' (expected at least 1)");
     if (!parse_unsigned(o.seed_base, std::numeric_limits<std::uint64_t>::max(), f.seed_base))
@@ -75,6 +76,7 @@ Command add_fuzz_command(CLI::App& app) {
   cmd->add_flag("--stop-on-first", o->stop_on_first, "Stop at the smallest failing seed");
   cmd->add_option("--record", o->record_dir, "Record the first seed of every signature into DIR/<workload>-seed<S>.rec");
   add_config_options(cmd, o->config, /*with_seed=*/false);
+  add_run_timeout_option(cmd, o->run_timeout);
   cmd->add_flag("--json", o->json, "Print one JSON object");
   return {cmd, [o] { return cmd_fuzz(*o); }};
 }

@@ -19,6 +19,7 @@ struct RunSummary {
   Metrics metrics;
   std::map<std::string, Histogram> histograms;
   bool bug = false;
+  EndReason end = EndReason::Completed;
 };
 
 std::optional<double> ratio(double b, double a) {
@@ -115,8 +116,14 @@ CompareResult run_compare(const CompareOptions& opt) {
   parallel_for(n, popt, [&](std::uint64_t i, StackPool& pool) {
     RunConfig cfg = i % 2 ? res.b : res.a;
     cfg.params.seed = opt.seed_base + i / 2;
-    RunResult r = run_once(cfg, &pool);
+    RunResult r = run_once(cfg, &pool, [&](Machine& m) {
+      if (opt.run_seconds > 0)
+        m.set_host_deadline(std::chrono::steady_clock::now() +
+                            std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                std::chrono::duration<double>(opt.run_seconds)));
+    });
     RunSummary& s = slots[i];
+    s.end = r.stats.end;
     s.metrics = std::move(r.metrics);
     s.histograms = std::move(r.histograms);
     s.bug = !r.bugs.empty();
@@ -125,7 +132,15 @@ CompareResult run_compare(const CompareOptions& opt) {
   res.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   std::vector<RunSummary> ra, rb;
-  for (std::uint64_t i = 0; i < n; ++i) (i % 2 ? rb : ra).push_back(std::move(slots[i]));
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const bool b = i % 2;
+    if (slots[i].end == EndReason::TimeLimit) ++(b ? res.time_limited_b : res.time_limited_a);
+    if (slots[i].end == EndReason::HostLimit) {
+      ++(b ? res.host_limited_b : res.host_limited_a);
+      continue;
+    }
+    (b ? rb : ra).push_back(std::move(slots[i]));
+  }
   std::set<std::string> hnames, mnames;
   for (const auto* v : {&ra, &rb})
     for (const RunSummary& r : *v) {
@@ -206,6 +221,8 @@ nlohmann::json compare_to_json(const CompareResult& r) {
   }
   j["metrics"] = ms;
   j["bugs"] = {{"a", r.bugs_a}, {"b", r.bugs_b}};
+  j["time_limited_runs"] = {{"a", r.time_limited_a}, {"b", r.time_limited_b}};
+  j["host_limited_runs"] = {{"a", r.host_limited_a}, {"b", r.host_limited_b}};
   j["host_seconds"] = r.host_seconds;
   j["runs_per_second"] = r.runs_per_second();
   return j;
@@ -218,6 +235,12 @@ std::string compare_to_text(const CompareResult& r) {
   s += fmt::format("  A: {}\n  B: {}\n", r.a_settings.empty() ? "(base)" : r.a_settings,
                    r.b_settings.empty() ? "(base)" : r.b_settings);
   s += fmt::format("  runs with bugs: A {}, B {}\n", r.bugs_a, r.bugs_b);
+  if (r.time_limited_a + r.time_limited_b)
+    s += fmt::format("  runs that reached the per-run cycle limit (--max-cycles): A {}, B {}\n", r.time_limited_a,
+                     r.time_limited_b);
+  if (r.host_limited_a + r.host_limited_b)
+    s += fmt::format("  runs stopped at the host-time limit (--run-timeout), left out of the statistics: A {}, B {}\n",
+                     r.host_limited_a, r.host_limited_b);
   if (!r.metrics.empty()) {
     s += fmt::format("\n{:<28} {:>12} {:>10} {:>12} {:>10} {:>8} {:>10}\n", "metric (mean over seeds)", "A", "sd",
                      "B", "sd", "B/A", "p");

@@ -43,6 +43,7 @@ struct CompareOptions {
   std::uint64_t seeds = 10;
   std::uint64_t seed_base = 1;
   unsigned jobs = 1;
+  double run_seconds = 60;  ///< host-time limit per run (0: none); see kCampaignRunSeconds
   /// Progress (calling thread): runs done, runs in total, seconds.
   std::function<void(std::uint64_t, std::uint64_t, double)> progress;
 };
@@ -79,6 +80,9 @@ struct CompareResult {
   std::map<std::string, HistogramComparison> histograms;
   std::map<std::string, MetricComparison> metrics;
   std::uint64_t bugs_a = 0, bugs_b = 0;  ///< runs with at least one bug report
+  /// Runs that reached --max-cycles, and runs stopped by the host-time limit (left out
+  /// of every statistic: where they stopped depends on the host).
+  std::uint64_t time_limited_a = 0, time_limited_b = 0, host_limited_a = 0, host_limited_b = 0;
   double host_seconds = 0;
 
   double runs_per_second() const {

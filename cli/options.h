@@ -28,9 +28,10 @@ int usage_error(const std::string& msg);
 
 /// The run-configuration options, as typed.
 struct ConfigOptions {
-  std::string cpus = "8", seed = "1", hz = "250", jitter = "0", max_cycles = "0";
+  std::string cpus = "8", seed = "1", hz = "250", jitter = "0";
+  std::string max_cycles;  ///< "" = the command's default (run: none; fuzz, compare: kCampaignMaxCycles)
   std::string machine = "opteron48", strategy = "time", preempt = "voluntary", rcu = "sched";
-  std::string mutex_spin = "off", arch = "x86";
+  std::string mutex_spin = "off", arch = "x86", livelock_ms = "1000";
   std::vector<std::string> sets;  ///< --set KEY=VALUE
 };
 
@@ -40,6 +41,14 @@ void add_config_options(CLI::App* cmd, ConfigOptions& o, bool with_seed = true);
 
 /// Fills `cfg` (workload excluded) from the options. Throws ConfigError.
 void apply_config_options(const ConfigOptions& o, RunConfig& cfg);
+
+/// The per-run limits of a campaign (fuzz, compare): --max-cycles defaults to
+/// kCampaignMaxCycles when not given; `run_timeout` ("--run-timeout", whole seconds,
+/// 0 = none) is parsed into `seconds`. Throws ConfigError.
+void apply_campaign_limits(const ConfigOptions& o, RunConfig& cfg, const std::string& run_timeout, double& seconds);
+
+/// Adds --run-timeout to a campaign command.
+void add_run_timeout_option(CLI::App* cmd, std::string& run_timeout);
 
 /// A subcommand and what to run when it was chosen.
 using Command = std::pair<CLI::App*, std::function<int()>>;

@@ -20,12 +20,12 @@ nlohmann::json settings_of(const RunConfig& c) {
           {"strategy", p.strategy},                 {"preempt", preempt_name(p.preempt)},
           {"rcu", rcu_flavor_name(p.rcu)},          {"mutex_spin", p.mutex_spin ? "on" : "off"}, {"arch", p.arch},
           {"hz", std::to_string(p.hz)},             {"jitter", std::to_string(p.jitter_pct)},
-          {"max_cycles", std::to_string(p.max_cycles)}};
+          {"max_cycles", std::to_string(p.max_cycles)}, {"livelock_ms", std::to_string(p.livelock_ms)}};
 }
 
 EndReason parse_end(const std::string& s) {
   for (EndReason r : {EndReason::Completed, EndReason::TimeLimit, EndReason::Deadlock, EndReason::FatalBug,
-                      EndReason::Stopped})
+                      EndReason::Stopped, EndReason::Livelock, EndReason::HostLimit})
     if (s == end_reason_name(r)) return r;
   throw ConfigError("unknown end reason '" + s + "'");
 }

@@ -70,6 +70,10 @@ void apply_setting(RunConfig& cfg, const std::string& key_in, const std::string&
     } else if (key == "max_cycles") {
       if (!parse_unsigned(value, ~0ULL, p.max_cycles))
         throw ConfigError("bad " + shown + " '" + value + "' (expected a cycle count)");
+    } else if (key == "livelock_ms") {
+      if (!parse_unsigned(value, 3600000, v))
+        throw ConfigError("bad " + shown + " '" + value + "' (expected 0..3600000 ms; 0 turns the watchdog off)");
+      p.livelock_ms = static_cast<std::uint32_t>(v);
     } else {
       cfg.set[key_in] = value;
     }
@@ -152,6 +156,7 @@ std::string repro_command(const RunConfig& cfg) {
   if (cfg.params.hz != d.hz) s += " --hz " + std::to_string(cfg.params.hz);
   if (cfg.params.jitter_pct != d.jitter_pct) s += " --jitter " + std::to_string(cfg.params.jitter_pct);
   if (cfg.params.max_cycles != d.max_cycles) s += " --max-cycles " + std::to_string(cfg.params.max_cycles);
+  if (cfg.params.livelock_ms != d.livelock_ms) s += " --livelock-ms " + std::to_string(cfg.params.livelock_ms);
   for (const auto& [k, v] : cfg.set) s += " --set " + k + "=" + v;
   return s;
 }

@@ -108,6 +108,7 @@ void LockDep::acquired(Task* t, LockRef lock, std::uint32_t cls, LockKind kind, 
   assert(lock_kind_matches(lock, kind) && "a lock is held as a kind its type cannot be");
   LockClass& c = classes_[cls];
   ++c.acquisitions;
+  m_.note_progress();
   if (contended) ++c.contentions;
   const Cycles now = m_.now();
   m_.record_since(*c.wait, requested);

@@ -24,6 +24,8 @@ const char* end_reason_name(EndReason r) {
     case EndReason::Deadlock: return "deadlock";
     case EndReason::FatalBug: return "fatal_bug";
     case EndReason::Stopped: return "stopped";
+    case EndReason::Livelock: return "livelock";
+    case EndReason::HostLimit: return "host_limit";
   }
   return "?";
 }
@@ -65,6 +67,9 @@ Machine::Machine(const MachineParams& params, Topology topo, const CostTable& co
   if (params.cpus < 1 || params.cpus > kMaxCpus || params.cpus != topo_.ncpus())
     throw std::invalid_argument("machine needs 1.." + std::to_string(kMaxCpus) +
                                 " CPUs matching its topology");
+  livelock_cycles_ = params.livelock_ms == 0
+                        ? 0
+                        : static_cast<Cycles>(static_cast<double>(costs.clock_hz) * params.livelock_ms / 1000.0);
   main_task_.name = "host";
   main_task_.id = 0;
   sched_latency_ = &histograms_["sched.latency"];
@@ -224,6 +229,7 @@ void Machine::trace_add(Cycles time, CpuId cpu, TraceKind k, std::uint64_t a, st
 
 void Machine::trace_mark(const char* name, std::uint64_t value) {
   note(Ev::Workload, 0x6d61726b, value);  // "mark"
+  note_progress();
   if (trace_) [[unlikely]]
     trace_add(cur_->clock, cur_->id, TraceKind::Mark, trace_->intern(name), value);
 }
@@ -236,7 +242,49 @@ void Machine::set_strategy(std::unique_ptr<Strategy> s) {
 
 void Machine::dispatch(Cpu* cur) {
   if (tearing_down_) return;
+  if (host_deadline_set_ && ++host_check_ >= 4096) {
+    host_check_ = 0;
+    if (std::chrono::steady_clock::now() >= host_deadline_ && !host_limited_) {
+      host_limited_ = true;
+      request_stop();
+    }
+  }
   resume_cpu(choose(cur));
+}
+
+void Machine::set_host_deadline(std::chrono::steady_clock::time_point deadline) {
+  if (running_run_) panic("set_host_deadline() after run()", cur_ ? cur_->clock : 0, cur_ ? cur_->id : kNoCpu);
+  host_deadline_ = deadline;
+  host_deadline_set_ = true;
+}
+
+void Machine::watchdog(Cpu* c) {
+  if (host_deadline_set_ && !host_limited_ && std::chrono::steady_clock::now() >= host_deadline_) {
+    host_limited_ = true;
+    request_stop();
+    return;
+  }
+  if (livelock_cycles_ == 0 || c->curr->is_idle) return;
+  if (c->progress_seen != progress_) {
+    c->progress_seen = progress_;
+    c->progress_seen_at = c->clock;
+    return;
+  }
+  if (c->clock - c->progress_seen_at <= livelock_cycles_) return;
+  // Like the kernel's soft-lockup and RCU-stall reports: who is running, for how long.
+  std::string who;
+  int n = 0;
+  for (const Cpu& x : cpus_) {
+    if (x.curr->is_idle) continue;
+    if (n++ < 8) who += " " + x.curr->name + "[cpu" + std::to_string(x.id) + "]";
+  }
+  if (n > 8) who += " ...";
+  end_ = EndReason::Livelock;
+  report_bug("livelock",
+             "no progress for " + std::to_string(params_.livelock_ms) + " ms of emulated time on cpu " +
+                 std::to_string(c->id) + " (no context switch, lock acquisition, grace period, task exit or "
+                 "workload event anywhere); running:" + who,
+             true);
 }
 
 CpuId Machine::choose(Cpu* cur) {
@@ -284,6 +332,7 @@ void Machine::resume_cpu_slow(CpuId n) {
 
 void Machine::end_of_run() {
   if (!stop_ && !parked_any_) check_deadlock();
+  if (host_limited_ && end_ == EndReason::Completed) end_ = EndReason::HostLimit;
   if (stop_requested_ && end_ == EndReason::Completed) end_ = EndReason::Stopped;
   if (parked_any_ && end_ == EndReason::Completed) end_ = EndReason::TimeLimit;
   stop_ = true;
@@ -452,6 +501,7 @@ boost::context::fiber Machine::fiber_exit(Task* t) {
     Cpu* c = cur_;
     rcu_->on_schedule(*c);  // the exiting task's final schedule()
     note(Ev::TaskExit, t->id, 0);
+    note_progress();
     trace_event(TraceKind::TaskExit, t->id, 0);
     t->state = TaskState::Dead;
     --live_tasks_;
@@ -569,6 +619,7 @@ void Machine::handle_irqs(Cpu* c) {
     note(Ev::Tick, c->ticks, 0);
     trace_event(TraceKind::Tick, c->ticks, 0);
     rcu_->on_tick(*c);
+    watchdog(c);
     // Round-robin: a tick preempts the running task if another one waits for the CPU.
     if (!c->rq.empty() && !c->curr->is_idle && (!c->curr->rt || c->rq.front()->rt)) c->need_resched = true;
   }
@@ -648,7 +699,7 @@ void Machine::report_bug(const std::string& check, const std::string& message, b
     request_stop();
   if (trace_) trace_add(cur_->clock, cur_->id, TraceKind::Bug, trace_->intern(check + ": " + message), fatal ? 1 : 0);
   if (fatal && running_ != &main_task_) {
-    end_ = EndReason::FatalBug;
+    if (end_ == EndReason::Completed) end_ = EndReason::FatalBug;
     stop_ = true;
     end_of_run();  // resumed only to be torn down
   }

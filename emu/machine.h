@@ -40,6 +40,7 @@
 #pragma once
 
 #include <boost/context/fiber.hpp>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -135,6 +136,9 @@ struct Cpu {
   CpuId wait_next = kNoCpu;
   Cycles wait_start = 0;
   Cycles irq_wake_at = kNever;    ///< time of the pending wake-for-interrupt event, if any
+  // Livelock watchdog (written at this CPU's ticks only).
+  std::uint64_t progress_seen = 0;  ///< Machine progress count at this CPU's last look
+  Cycles progress_seen_at = 0;      ///< this CPU's clock when that count last changed
   bool spin_resched = false;      ///< this spin also ends when a tick would set need_resched
   // Statistics.
   Cycles idle_cycles = 0;
@@ -155,7 +159,10 @@ struct BugReport {
 };
 
 /// Why a run ended.
-enum class EndReason : std::uint8_t { Completed, TimeLimit, Deadlock, FatalBug, Stopped };
+/// Livelock: CPUs ran on with no progress anywhere (Machine::note_progress) for
+/// livelock_ms. HostLimit: the host-time deadline passed (set_host_deadline); the only
+/// end that depends on the host, so never part of a reproducible result.
+enum class EndReason : std::uint8_t { Completed, TimeLimit, Deadlock, FatalBug, Stopped, Livelock, HostLimit };
 const char* end_reason_name(EndReason r);
 
 struct RunStats {
@@ -212,8 +219,19 @@ class Machine {
   void set_strategy(std::unique_ptr<Strategy> s);
   /// The strategy in use.
   Strategy& strategy() { return *strategy_; }
-  /// Runs until every task has exited, a fatal bug, a deadlock, or the time limit.
+  /// Runs until every task has exited, a fatal bug, a deadlock, a livelock, the time
+  /// limit, or the host deadline.
   RunStats run();
+  /// Ends the run (EndReason::HostLimit) once the host's steady clock passes `deadline`,
+  /// checked at timer ticks and every few thousand CPU switches. Before run(). A safety
+  /// net for campaigns: where the run ends depends on the host, so it is reported as
+  /// its own outcome, never as a result.
+  void set_host_deadline(std::chrono::steady_clock::time_point deadline);
+  /// Something moved forward: a context switch, a lock acquisition, a grace period, a
+  /// task exit or a workload event (the engine calls this itself; a workload whose
+  /// tasks make progress in none of those ways calls it to keep the livelock watchdog
+  /// quiet). Not a sync point.
+  void note_progress() { ++progress_; }
 
   const MachineParams& params() const { return params_; }
   const CostTable& costs() const { return costs_; }
@@ -418,7 +436,10 @@ class Machine {
   /// Files a bug report. A fatal one stops the run: this call does not return then.
   void report_bug(const std::string& check, const std::string& message, bool fatal);
   /// Folds a workload-defined event into the digest (a sync point is not implied).
-  void note_workload_event(std::uint64_t a, std::uint64_t b) { note(Ev::Workload, a, b); }
+  void note_workload_event(std::uint64_t a, std::uint64_t b) {
+    note(Ev::Workload, a, b);
+    note_progress();
+  }
 
  private:
   enum class EventKind : std::uint8_t { WakeTask, IpiArrive };
@@ -540,6 +561,8 @@ class Machine {
   static void rq_insert(std::deque<Task*>& rq, Task* t);
   void idle_loop(Cpu* c);
   bool preempt_after_irq(Cpu* c);
+  /// At a tick of `c`: the livelock watchdog and the host deadline.
+  void watchdog(Cpu* c);
   void check_deadlock();
 
   MachineParams params_;
@@ -575,6 +598,12 @@ class Machine {
   bool parked_any_ = false;
   bool tearing_down_ = false;
   EndReason end_ = EndReason::Completed;
+  std::uint64_t progress_ = 0;        // note_progress() count
+  Cycles livelock_cycles_ = 0;        // livelock_ms in cycles (0: off)
+  bool host_deadline_set_ = false;
+  bool host_limited_ = false;
+  std::uint32_t host_check_ = 0;      // CPU switches since the host clock was read
+  std::chrono::steady_clock::time_point host_deadline_{};
 
   // Set by a switching fiber, read by the fiber it resumes. Kept apart from running_ so
   // the two stores are not merged into one wide store, which the resumed side's 8-byte

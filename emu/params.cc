@@ -36,6 +36,9 @@ std::vector<ParamDoc> MachineParams::docs() {
       {"hz", std::to_string(d.hz), "timer tick frequency in Hz (--hz)"},
       {"jitter", std::to_string(d.jitter_pct), "cost jitter: line transfers and local work get 0..N % extra, seeded (--jitter)"},
       {"max_cycles", std::to_string(d.max_cycles), "stop CPUs whose clock passes this; 0 = no limit (--max-cycles)"},
+      {"livelock_ms", std::to_string(d.livelock_ms),
+       "end a run as livelock when a CPU runs this many emulated ms with no progress anywhere: no context "
+       "switch, lock acquisition, grace period, task exit or workload event; 0 = off (--livelock-ms)"},
       {"wakeup_preempt", d.wakeup_preempt ? "1" : "0", "a wakeup sets need_resched on the target CPU"},
       {"rcu", rcu_flavor_name(d.rcu),
        "RCU flavour: sched (preempt/IRQ-off regions are read sections) or preempt (--rcu)"},

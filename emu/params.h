@@ -35,6 +35,7 @@ struct MachineParams {
   std::uint32_t hz = 250;             ///< timer tick frequency (COSTS.md: 100, 250, 1000)
   std::uint32_t jitter_pct = 0;       ///< random extra 0..jitter_pct % on line transfers and compute()
   Cycles max_cycles = 0;              ///< stop CPUs whose clock passes this (0: no limit)
+  std::uint32_t livelock_ms = 1000;   ///< end the run as `livelock` after this much emulated time without progress (0: off)
   bool wakeup_preempt = true;         ///< a wakeup sets need_resched on the target CPU
   RcuFlavor rcu = RcuFlavor::Sched;   ///< RCU flavour: sched (preempt-off regions hold off GPs) or preempt
   bool mutex_spin = false;            ///< mutex waiters spin while the owner runs (CONFIG_MUTEX_SPIN_ON_OWNER)

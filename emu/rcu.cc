@@ -172,6 +172,7 @@ void Rcu::maybe_end_gp() {
 void Rcu::end_gp() {
   gp_active_ = false;
   ++completed_;
+  m_.note_progress();
   m_.record_since(*gp_hist_, gp_start_);
   m_.trace_event(TraceKind::RcuGpEnd, completed_, m_.now() - gp_start_);
   for (CpuId c = 0; c < m_.ncpus(); ++c) {

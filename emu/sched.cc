@@ -63,6 +63,7 @@ void Machine::schedule_internal(bool preempted) {
 void Machine::context_switch(Cpu* c, Task* prev, Task* next) {
   c->clock += costs_.ctx_switch;
   ++c->ctx_switches;
+  note_progress();
   account_switch_in(c, next);
   note(Ev::CtxSwitch, prev->id, next->id);
   trace_event(TraceKind::CtxSwitch, prev->id, next->id);

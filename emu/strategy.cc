@@ -4,6 +4,8 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "emu/limits.h"
+
 namespace smpemu {
 
 namespace {
@@ -132,9 +134,12 @@ std::unique_ptr<Strategy> make_strategy(const std::string& spec, int ncpus, std:
     const bool ok = parts.size() <= 3 && parse_u64(parts[0], depth) &&
                     (parts.size() < 2 || parse_u64(parts[1], steps)) &&
                     (parts.size() < 3 || parse_u64(parts[2], window));
-    if (!ok || depth < 1 || depth > 1000 || steps < 1 || window < 1)
-      throw std::invalid_argument("bad strategy '" + spec +
-                                  "': expected pct:D[:K[:W]] with 1 <= D <= 1000, K >= 1, W >= 1");
+    if (!ok || depth < 1 || depth > limits::kPctDepth || steps < 1 || steps > limits::kPctSteps || window < 1 ||
+        window > limits::kPctWindow)
+      throw std::invalid_argument("bad strategy '" + spec + "': expected pct:D[:K[:W]] with 1 <= D <= " +
+                                  std::to_string(limits::kPctDepth) + ", 1 <= K <= " +
+                                  std::to_string(limits::kPctSteps) + ", 1 <= W <= " +
+                                  std::to_string(limits::kPctWindow) + " cycles");
     return std::make_unique<PctStrategy>(ncpus, static_cast<std::uint32_t>(depth), steps, window, seed);
   }
   throw std::invalid_argument("unknown strategy '" + spec + "' (expected time, random or pct:D[:K])");

@@ -3,6 +3,7 @@
 // it happened, and runs that cannot end are ended.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,9 @@
 #include "emu/machine.h"
 #include "emu/mutex.h"
 #include "emu/spinlock.h"
+#include "emu/strategy.h"
+#include "tests/test_util.h"
+#include <nlohmann/json.hpp>
 
 using namespace smpemu;
 
@@ -149,6 +153,96 @@ TEST(Causality, AWokenTaskRunsAfterItsWakeup) {
       EXPECT_GE(ran_at, woke_at) << strategy << " seed " << seed;
       EXPECT_LT(m->histograms().at("sched.latency").max(), Cycles{1} << 62);
     }
+}
+
+// Two tasks that poll each other's words forever make no progress the engine can see:
+// the watchdog ends the run as a livelock (a fatal report) instead of running forever.
+TEST(Livelock, PollingForeverIsReportedAndEndsTheRun) {
+  MachineParams p;
+  p.cpus = 2;
+  p.livelock_ms = 5;
+  const machine_profile* prof = find_machine_profile("opteron48");
+  Machine m(p, build_topology(prof, 2), prof->costs);
+  const LineId line = m.new_line();
+  int word = 0;
+  for (CpuId c = 0; c < 2; ++c)
+    m.spawn("poller" + std::to_string(c), c, [&m, line, &word] {
+      for (;;) {
+        (void)m.load(line, word);
+        m.compute(1000);
+      }
+    });
+  const RunStats st = m.run();
+  EXPECT_EQ(st.end, EndReason::Livelock);
+  ASSERT_EQ(m.bugs().size(), 1u);
+  EXPECT_EQ(m.bugs()[0].check, "livelock");
+  EXPECT_NE(m.bugs()[0].message.find("poller"), std::string::npos);
+  // 5 ms at 2.1 GHz, plus at most a tick.
+  EXPECT_LT(st.cycles, 2 * 10500000u + m.tick_cycles());
+}
+
+// Progress of any kind (here: a lock taken now and then) keeps the watchdog quiet.
+TEST(Livelock, ProgressKeepsTheWatchdogQuiet) {
+  MachineParams p;
+  p.cpus = 2;
+  p.livelock_ms = 1;
+  const machine_profile* prof = find_machine_profile("opteron48");
+  Machine m(p, build_topology(prof, 2), prof->costs);
+  SpinLock lock;
+  lock.init(m, "l");
+  m.spawn("worker", 0, [&m, &lock] {
+    for (int i = 0; i < 20000; ++i) {
+      lock.lock();
+      m.compute(500);
+      lock.unlock();
+      m.compute(1000);
+    }
+  });
+  const RunStats st = m.run();
+  EXPECT_EQ(st.end, EndReason::Completed);
+  EXPECT_TRUE(m.bugs().empty());
+  EXPECT_GT(st.cycles, 20000u * 1500u);  // longer than the watchdog's window many times over
+}
+
+// A host deadline in the past stops the run at once as host_limit.
+TEST(Livelock, AHostDeadlineStopsTheRun) {
+  auto m = make(2, 1, "time");
+  Machine* mp = m.get();
+  m->spawn("forever", 0, [mp] {
+    for (;;) mp->compute(100000), mp->note_progress(), mp->sync_point();
+  });
+  m->set_host_deadline(std::chrono::steady_clock::now());
+  EXPECT_EQ(m->run().end, EndReason::HostLimit);
+  EXPECT_TRUE(m->bugs().empty());
+}
+
+TEST(Livelock, PctWindowIsBounded) {
+  EXPECT_THROW(make_strategy("pct:3:1:18446744073709551615", 4, 1), std::invalid_argument);
+  EXPECT_THROW(make_strategy("pct:3:10000000000000:100", 4, 1), std::invalid_argument);
+  EXPECT_NO_THROW(make_strategy("pct:3:1:1000000000", 4, 1));
+}
+
+// A campaign's per-run limits: a run that reaches --max-cycles or --run-timeout is
+// counted as its own outcome, in the JSON and in the text.
+TEST(CampaignLimits, LimitedRunsAreCountedNotHidden) {
+  using smpemu::testing::run_smpemu;
+  const auto e = run_smpemu("fuzz rcu-readers --runs 3 --jobs 1 --max-cycles 200000 --json");
+  ASSERT_EQ(e.status, 0) << e.err;
+  const auto j = nlohmann::json::parse(e.out);
+  EXPECT_EQ(j["time_limited_runs"], 3);
+  EXPECT_EQ(j["first_time_limited_seed"], 1);
+  EXPECT_EQ(j["host_limited_runs"], 0);
+  EXPECT_EQ(j["settings"]["max_cycles"], "200000");
+  const auto t = run_smpemu("fuzz rcu-readers --runs 3 --jobs 1 --max-cycles 200000");
+  EXPECT_NE(t.out.find("3 runs reached the per-run cycle limit"), std::string::npos) << t.out;
+  // Without --max-cycles a campaign still has a limit.
+  const auto d = run_smpemu("fuzz abba --runs 2 --jobs 1 --json");
+  EXPECT_EQ(nlohmann::json::parse(d.out)["settings"]["max_cycles"], "20000000000");
+  const auto c = run_smpemu("compare rcu-readers --a free=call_rcu --b free=synchronize --seeds 2 --jobs 1 "
+                            "--max-cycles 200000 --json");
+  ASSERT_EQ(c.status, 0) << c.err;
+  EXPECT_EQ(nlohmann::json::parse(c.out)["time_limited_runs"]["a"], 2);
+  smpemu::testing::expect_usage_error("fuzz abba --run-timeout -1", "--run-timeout");
 }
 
 }  // namespace
