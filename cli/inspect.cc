@@ -1,3 +1,4 @@
+#include "emu/limits.h"
 #include "cli/inspect.h"
 
 #include <cstdio>
@@ -67,8 +68,9 @@ Inspector::Inspector(const InspectOptions& o, RunConfig& cfg) : o_(o) {
     throw ConfigError("bad --trace-format '" + o.trace_format + "' (expected perfetto or ftrace)");
   if (!o.trace_format.empty() && o.trace.empty()) throw ConfigError("--trace-format needs --trace FILE");
   std::uint64_t cap = 0;
-  if (!parse_unsigned(o.trace_buffer, 1ULL << 28, cap) || cap == 0)
-    throw ConfigError("bad --trace-buffer '" + o.trace_buffer + "' (expected 1..268435456 events)");
+  if (!parse_unsigned(o.trace_buffer, limits::kTraceBuffer, cap) || cap == 0)
+    throw ConfigError("bad --trace-buffer '" + o.trace_buffer + "' (expected 1.." +
+                      std::to_string(limits::kTraceBuffer) + " events)");
   if (!o.trace.empty()) {
     trace_ = std::make_unique<Trace>(static_cast<std::size_t>(cap), o.trace_detail);
     trace_->workload = cfg.workload;

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "emu/errors.h"
+#include "emu/limits.h"
 #include "emu/log.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -113,6 +115,9 @@ Machine::~Machine() {
 
 Task* Machine::spawn(std::string name, CpuId cpu, std::function<void()> fn) {
   if (cpu < 0 || cpu >= ncpus()) throw std::invalid_argument("spawn on a CPU that does not exist");
+  if (tasks_.size() >= limits::kTasks)
+    throw ConfigError("too many tasks: a machine holds at most " + std::to_string(limits::kTasks) +
+                      " (idle tasks included)");
   auto t = std::make_unique<Task>();
   Task* task = t.get();
   task->id = next_task_id_++;

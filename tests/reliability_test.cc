@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <sys/resource.h>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +16,9 @@
 #include "emu/mutex.h"
 #include "emu/spinlock.h"
 #include "emu/strategy.h"
+#include "emu/errors.h"
+#include "emu/limits.h"
+#include "traces/trace.h"
 #include "tests/test_util.h"
 #include <nlohmann/json.hpp>
 
@@ -243,6 +247,36 @@ TEST(CampaignLimits, LimitedRunsAreCountedNotHidden) {
   ASSERT_EQ(c.status, 0) << c.err;
   EXPECT_EQ(nlohmann::json::parse(c.out)["time_limited_runs"]["a"], 2);
   smpemu::testing::expect_usage_error("fuzz abba --run-timeout -1", "--run-timeout");
+}
+
+// The trace ring grows as events arrive: the largest --trace-buffer costs nothing until
+// it is used (it used to allocate 2^28 * 32 bytes up front), and past it is refused.
+TEST(Bounds, TraceBufferGrowsLazily) {
+  rusage before{}, after{};
+  ::getrusage(RUSAGE_SELF, &before);
+  Trace t(limits::kTraceBuffer);
+  for (std::uint64_t i = 0; i < 1000; ++i) t.add(TraceEvent{i, i, 0, 0, 0, TraceKind::Mark, 0});
+  ::getrusage(RUSAGE_SELF, &after);
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 64 * 1024);  // KiB: far below the 2 GiB capacity
+  EXPECT_EQ(t.events().size(), 1000u);
+  EXPECT_EQ(t.dropped(), 0u);
+  Trace small(3);
+  for (std::uint64_t i = 0; i < 5; ++i) small.add(TraceEvent{i, i, 0, 0, 0, TraceKind::Mark, 0});
+  ASSERT_EQ(small.events().size(), 3u);
+  EXPECT_EQ(small.events().front().time, 2u);
+  EXPECT_EQ(small.dropped(), 2u);
+  smpemu::testing::expect_usage_error("run abba --trace /tmp/smpemu_t.txt --trace-buffer " +
+                                          std::to_string(limits::kTraceBuffer + 1),
+                                      "--trace-buffer");
+}
+
+TEST(Bounds, TaskCountIsBounded) {
+  auto m = make(1, 1, "time");
+  EXPECT_THROW(
+      {
+        for (std::uint64_t i = 0; i <= limits::kTasks; ++i) m->spawn("t", 0, [] {});
+      },
+      ConfigError);
 }
 
 }  // namespace

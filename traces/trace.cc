@@ -29,7 +29,7 @@ const char* trace_kind_name(TraceKind k) {
   return "?";
 }
 
-Trace::Trace(std::size_t capacity, bool detail) : detail_(detail), ring_(capacity ? capacity : 1) {}
+Trace::Trace(std::size_t capacity, bool detail) : detail_(detail), capacity_(capacity ? capacity : 1) {}
 
 std::uint32_t Trace::intern(const std::string& s) {
   auto [it, inserted] = string_ids_.try_emplace(s, static_cast<std::uint32_t>(strings_.size()));
@@ -54,9 +54,9 @@ const std::string& Trace::task_name(std::uint32_t id) const {
 
 std::vector<TraceEvent> Trace::events() const {
   std::vector<TraceEvent> out;
-  const std::size_t n = written_ < ring_.size() ? static_cast<std::size_t>(written_) : ring_.size();
+  const std::size_t n = ring_.size();
   out.reserve(n);
-  const std::size_t start = written_ < ring_.size() ? 0 : head_;
+  const std::size_t start = ring_.size() < capacity_ ? 0 : head_;
   for (std::size_t i = 0; i < n; ++i) out.push_back(ring_[(start + i) % ring_.size()]);
   return out;
 }

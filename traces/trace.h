@@ -81,10 +81,17 @@ class Trace {
 
   bool detail() const { return detail_; }
   void add(const TraceEvent& e) {
-    ring_[head_] = e;
-    head_ = head_ + 1 == ring_.size() ? 0 : head_ + 1;
+    // The ring grows as events arrive (a large capacity costs nothing until used) and
+    // wraps once it holds `capacity` events.
+    if (ring_.size() < capacity_) {
+      ring_.push_back(e);
+    } else {
+      ring_[head_] = e;
+      head_ = head_ + 1 == capacity_ ? 0 : head_ + 1;
+    }
     ++written_;
   }
+  std::size_t capacity() const { return capacity_; }
   /// Id of `s` in the string table (added on first use).
   std::uint32_t intern(const std::string& s);
   const std::string& str(std::uint64_t id) const;
@@ -101,11 +108,12 @@ class Trace {
   /// order: a LockContend is stamped with the earlier request time).
   std::vector<TraceEvent> events() const;
   std::uint64_t written() const { return written_; }
-  std::uint64_t dropped() const { return written_ > ring_.size() ? written_ - ring_.size() : 0; }
+  std::uint64_t dropped() const { return written_ - ring_.size(); }
 
  private:
   bool detail_;
-  std::vector<TraceEvent> ring_;
+  std::size_t capacity_;
+  std::vector<TraceEvent> ring_;  // grows to capacity_, then head_ is the oldest event
   std::size_t head_ = 0;
   std::uint64_t written_ = 0;
   std::vector<std::string> strings_;
