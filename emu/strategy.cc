@@ -20,10 +20,14 @@ class ReadyTree {
   void set(std::size_t key, Cycles t) {
     std::size_t i = size_ + key;
     node_[i] = t;
+    std::uint64_t n = 0;
     for (i /= 2; i > 0; i /= 2) {
-      ++steps_;
-      node_[i] = std::min(node_[2 * i], node_[2 * i + 1]);
+      ++n;
+      const Cycles m = std::min(node_[2 * i], node_[2 * i + 1]);
+      if (node_[i] == m) break;  // the ancestors' minima do not change either
+      node_[i] = m;
     }
+    steps_ += n;
   }
   void clear(std::size_t key) { set(key, kNever); }
   /// Earliest time of any key, or kNever.
@@ -33,10 +37,12 @@ class ReadyTree {
   std::size_t last_at_most(Cycles bound) const {
     if (node_[1] > bound) return npos;
     std::size_t i = 1;
+    std::uint64_t n = 0;
     while (i < size_) {
-      ++steps_;
+      ++n;
       i = node_[2 * i + 1] <= bound ? 2 * i + 1 : 2 * i;
     }
+    steps_ += n;
     return i - size_;
   }
   /// Tree nodes visited so far (updates and searches).

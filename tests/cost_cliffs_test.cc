@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "arch/profiles.h"
+#include "emu/coherence.h"
 #include "emu/rng.h"
 #include "emu/strategy.h"
 
@@ -173,6 +175,92 @@ TEST(CostCliffs, PctAndRandomStepsAreLogarithmicInTheCpuCount) {
     // about 1000 steps per pick.
     const double per_pick = static_cast<double>(s->scan_steps() - before) / kPicks;
     EXPECT_LE(per_pick, 4 * 12) << spec;
+  }
+}
+
+/// What an access costs, from the line's state before it, pricing sharers one by one as
+/// the model first did (emu/coherence.h gives the rules).
+Cycles reference_end(const CoherenceModel& cm, const Topology& topo, const CostTable& costs, LineId id, CpuId cpu,
+                     Access kind, Cycles t) {
+  const LineState& l = cm.line(id);
+  const auto tr = [&](CpuId s) { return costs.transfer[static_cast<std::size_t>(topo.distance(cpu, s))]; };
+  Cycles cost = 0;
+  if (kind == Access::Load) {
+    if (cm.holds(id, cpu)) return t + costs.hit;
+    if (l.owner != kNoCpu) {
+      cost = tr(l.owner);
+    } else if (l.nsharers > 0) {
+      cost = kNever;
+      for (CpuId s = 0; s < topo.ncpus(); ++s)
+        if (cm.holds(id, s)) cost = std::min(cost, tr(s));
+    } else {
+      cost = costs.memory;
+    }
+  } else {
+    if (l.owner == cpu) return t + (kind == Access::Rmw ? costs.local_rmw : costs.hit);
+    if (l.owner != kNoCpu) {
+      cost = tr(l.owner);
+    } else if (l.nsharers > 0) {
+      const std::uint32_t others = l.nsharers - (cm.holds(id, cpu) ? 1 : 0);
+      if (others == 0) {
+        cost = costs.hit;
+      } else {
+        Cycles far = 0;
+        for (CpuId s = 0; s < topo.ncpus(); ++s)
+          if (s != cpu && cm.holds(id, s)) far = std::max(far, tr(s));
+        cost = far + costs.inval_per_sharer * (others - 1);
+      }
+    } else {
+      cost = costs.memory;
+    }
+    if (kind == Access::Rmw) cost += costs.local_rmw;
+  }
+  return std::max(t, l.busy_until) + cost;
+}
+
+TEST(CostCliffs, SharedLinesArePricedAsBySharerScan) {
+  struct Case {
+    const char* machine;
+    int ncpus;
+  };
+  for (const Case k : {Case{"opteron48", 48}, Case{"power7", 130}, Case{"xeon80", 80}, Case{"opteron48", 1024}}) {
+    const machine_profile* prof = find_machine_profile(k.machine);
+    const Topology topo = build_topology(prof, k.ncpus);
+    Rng jitter(1, "jitter"), rng(k.ncpus, "accesses");
+    CoherenceModel cm(topo, prof->costs, &jitter, 0);
+    std::vector<LineId> lines;
+    for (int i = 0; i < 4; ++i) lines.push_back(cm.new_line());
+    Cycles t = 0;
+    for (int i = 0; i < 20000; ++i) {
+      const LineId id = lines[rng.below(lines.size())];
+      const auto cpu = static_cast<CpuId>(rng.below(static_cast<std::uint64_t>(k.ncpus)));
+      const std::uint64_t r = rng.below(100);
+      const Access kind = r < 90 ? Access::Load : r < 95 ? Access::Store : Access::Rmw;  // wide sharer sets
+      t += rng.below(50);
+      const Cycles want = reference_end(cm, topo, prof->costs, id, cpu, kind, t);
+      ASSERT_EQ(cm.access(id, cpu, kind, t), want) << k.machine << " " << k.ncpus << " access " << i;
+    }
+  }
+}
+
+TEST(CostCliffs, PricingAWidelySharedLineDoesNotVisitEverySharer) {
+  const machine_profile* prof = find_machine_profile("opteron48");
+  constexpr int kCpus = 1024;
+  const Topology topo = build_topology(prof, kCpus);
+  Rng jitter(1, "jitter");
+  CoherenceModel cm(topo, prof->costs, &jitter, 0);
+  const LineId l = cm.new_line();
+  Cycles t = 0;
+  for (int round = 0; round < 8; ++round) {
+    cm.access(l, round, Access::Store, t += 10);
+    const std::uint64_t before = cm.scan_words();
+    // Every CPU reads the line: each load prices its transfer from the sharers so far,
+    // then the store invalidates them all.
+    for (CpuId c = 0; c < kCpus; ++c) cm.access(l, c, Access::Load, t += 10);
+    cm.access(l, kCpus - 1 - round, Access::Store, t += 10);
+    // 16 sharer words times at most 6 distance classes per access, against up to 1023
+    // sharers per access for a scan.
+    EXPECT_LE(cm.scan_words() - before, static_cast<std::uint64_t>(kCpus + 1) * 6 * 16) << round;
   }
 }
 
