@@ -14,6 +14,7 @@
 #include "emu/coherence.h"
 #include "emu/rng.h"
 #include "emu/strategy.h"
+#include "workloads/mm_env.h"
 
 namespace smpemu {
 namespace {
@@ -262,6 +263,34 @@ TEST(CostCliffs, PricingAWidelySharedLineDoesNotVisitEverySharer) {
     // sharers per access for a scan.
     EXPECT_LE(cm.scan_words() - before, static_cast<std::uint64_t>(kCpus + 1) * 6 * 16) << round;
   }
+}
+
+TEST(CostCliffs, PageTableFramesCountEveryLevelTheRangeTouches) {
+  constexpr unsigned long kBase = PerCpuMms::kBase;  // 4 GiB: 1 GiB and 2 MiB aligned
+  EXPECT_EQ(page_table_frames(kBase, PAGE_SIZE), 4u);          // pgd, pud, pmd, pte
+  EXPECT_EQ(page_table_frames(kBase, 512 * PAGE_SIZE), 4u);
+  EXPECT_EQ(page_table_frames(kBase, 513 * PAGE_SIZE), 5u);    // a second pte table
+  EXPECT_EQ(page_table_frames(kBase - PAGE_SIZE, 2 * PAGE_SIZE), 6u);  // crosses a 1 GiB line
+  EXPECT_EQ(page_table_frames(kBase, (1UL << 20) * PAGE_SIZE), 1u + 1 + 4 + 2048);
+}
+
+TEST(CostCliffs, MmWorkloadsHaveFramesForTheirPageTables) {
+  // fault-file and mmap-munmap once reserved 16 frames per task and 1024 for page tables
+  // whatever the window size: from a few thousand pages per window the tables did not
+  // fit, and every access took a failing fault through every node's allocator.
+  for (const bool threads : {false, true})
+    for (const int cpus : {1, 8, 64, 1024})
+      for (const unsigned long pages : {1UL, 256UL, 6000UL, 65536UL, 1UL << 20}) {
+        const PerCpuMms mms(threads);
+        const unsigned long tables = mms.table_frames(cpus, pages);
+        const auto tasks = static_cast<unsigned long>(cpus);
+        EXPECT_GE(mm_frames(pages, tasks, tables) - pages, tables + tasks)
+            << cpus << " cpus, " << pages << " pages, threads " << threads;
+      }
+  // Where the old reserve was enough (the default windows), the frame count is unchanged,
+  // and so are the runs' digests.
+  EXPECT_EQ(mm_frames(256, 8, PerCpuMms(false).table_frames(8, 256)), 256u + 8 * 16 + 1024);
+  EXPECT_EQ(mm_frames(64, 1024, PerCpuMms(true).table_frames(1024, 64)), 64u + 1024 * 16 + 1024);
 }
 
 }  // namespace
