@@ -16,6 +16,11 @@
 // O(waiters) transfers while a queue lock's costs one (shared/COSTS.md, "Why the curves
 // have that shape"). Hits use no interconnect and neither wait for nor occupy the line.
 //
+// Pricing a shared line costs O(sharer words x distance classes), not O(sharers): each
+// CPU has a bitmap of the other CPUs per distance class, and the nearest (farthest)
+// sharer's transfer is that of the cheapest (dearest) class whose bitmap meets the
+// sharers.
+//
 // Concurrency: owned by one Machine; the engine calls access() only for the CPU that is
 // performing its visible operation, in the global order the strategy chose. State
 // changes take effect in that order, so a later access always observes earlier ones.
