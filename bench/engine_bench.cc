@@ -123,6 +123,31 @@ void BM_FaultFile(benchmark::State& state) { run_mm(state, "fault-file"); }
 BENCHMARK(BM_TruncateLatency)->Arg(8)->Arg(16)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FaultFile)->Arg(8)->Arg(64)->UseManualTime()->Unit(benchmark::kMillisecond);
 
+/// The cost-cliff configurations (docs/PERFORMANCE.md, "Cost cliffs"): mmap-munmap under
+/// pct:3 with full preemption at HZ 1000 by CPU count (PCT's ready set and the pricing of
+/// widely shared lines used to cost O(CPUs) per event), and fault-file by window size
+/// at 64 CPUs (windows whose page tables did not fit ran out of memory on every access).
+/// Events per second should stay about flat along each series.
+void BM_MmapMunmapPct(benchmark::State& state) {
+  RunConfig cfg;
+  cfg.workload = "mmap-munmap";
+  cfg.params.cpus = static_cast<int>(state.range(0));
+  cfg.params.strategy = "pct:3";
+  cfg.params.preempt = PreemptModel::Full;
+  cfg.params.hz = 1000;
+  measure_runs(state, cfg);
+}
+BENCHMARK(BM_MmapMunmapPct)->Arg(64)->Arg(256)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+void BM_FaultFilePages(benchmark::State& state) {
+  RunConfig cfg;
+  cfg.workload = "fault-file";
+  cfg.params.cpus = 64;
+  cfg.set["pages"] = std::to_string(state.range(0));
+  cfg.set["rounds"] = "1";
+  measure_runs(state, cfg);
+}
+BENCHMARK(BM_FaultFilePages)->Arg(4096)->Arg(16384)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();

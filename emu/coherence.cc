@@ -1,7 +1,6 @@
 #include "emu/coherence.h"
 
 #include <algorithm>
-#include <bit>
 
 namespace smpemu {
 
@@ -13,10 +12,39 @@ CoherenceModel::CoherenceModel(const Topology& topo, const CostTable& costs, Rng
       dist_(ncpus_ * ncpus_),
       jitter_(jitter),
       jitter_pct_(jitter_pct) {
-  for (std::size_t a = 0; a < ncpus_; ++a)
-    for (std::size_t b = 0; b < ncpus_; ++b)
-      dist_[a * ncpus_ + b] = static_cast<std::uint8_t>(
-          topo.distance(static_cast<CpuId>(a), static_cast<CpuId>(b)));
+  std::vector<std::uint64_t> mask(kDistanceClasses * words_);
+  mask_start_.push_back(0);
+  for (std::size_t a = 0; a < ncpus_; ++a) {
+    std::fill(mask.begin(), mask.end(), 0);
+    for (std::size_t b = 0; b < ncpus_; ++b) {
+      const auto d = static_cast<std::uint8_t>(topo.distance(static_cast<CpuId>(a), static_cast<CpuId>(b)));
+      dist_[a * ncpus_ + b] = d;
+      if (a != b) mask[d * words_ + b / 64] |= std::uint64_t{1} << (b % 64);
+    }
+    for (std::size_t k = 0; k < kDistanceClasses; ++k) {
+      for (std::size_t i = 0; i < words_; ++i)
+        if (mask[k * words_ + i]) mask_words_.push_back({i, mask[k * words_ + i]});
+      mask_start_.push_back(mask_words_.size());
+    }
+  }
+  for (std::size_t k = 0; k < kDistanceClasses; ++k) by_cost_[k] = static_cast<std::uint8_t>(k);
+  std::stable_sort(by_cost_.begin(), by_cost_.end(),
+                   [this](std::uint8_t a, std::uint8_t b) { return costs_.transfer[a] < costs_.transfer[b]; });
+}
+
+Cycles CoherenceModel::sharer_cost(const std::uint64_t* w, CpuId cpu, bool nearest) {
+  // Every other CPU is in exactly one of cpu's class masks, and a transfer costs what its
+  // class costs: the nearest (farthest) sharer's cost is that of the cheapest (dearest)
+  // class whose mask meets the sharers.
+  const std::size_t base = static_cast<std::size_t>(cpu) * kDistanceClasses;
+  for (std::size_t j = 0; j < kDistanceClasses; ++j) {
+    const std::size_t k = by_cost_[nearest ? j : kDistanceClasses - 1 - j];
+    for (std::size_t m = mask_start_[base + k]; m != mask_start_[base + k + 1]; ++m) {
+      ++scan_words_;
+      if (w[mask_words_[m].index] & mask_words_[m].bits) return costs_.transfer[k];
+    }
+  }
+  return kNever;
 }
 
 LineId CoherenceModel::new_line() {
@@ -56,12 +84,7 @@ Cycles CoherenceModel::access(LineId id, CpuId cpu, Access kind, Cycles t) {
       ++l.nsharers;
       l.owner = kNoCpu;
     } else if (l.nsharers > 0) {
-      cost = kNever;
-      for (std::size_t i = 0; i < words_; ++i)
-        for (std::uint64_t bits = w[i]; bits; bits &= bits - 1) {
-          const auto s = static_cast<CpuId>(i * 64 + static_cast<std::size_t>(std::countr_zero(bits)));
-          cost = std::min(cost, transfer_cost(cpu, s));
-        }
+      cost = sharer_cost(w, cpu, true);
     } else {
       cost = costs_.memory;
     }
@@ -84,13 +107,7 @@ Cycles CoherenceModel::access(LineId id, CpuId cpu, Access kind, Cycles t) {
       if (others == 0) {
         cost = costs_.hit;  // sole sharer upgrades its copy
       } else {
-        Cycles far = 0;
-        for (std::size_t i = 0; i < words_; ++i)
-          for (std::uint64_t bits = w[i]; bits; bits &= bits - 1) {
-            const auto s = static_cast<CpuId>(i * 64 + static_cast<std::size_t>(std::countr_zero(bits)));
-            if (s != cpu) far = std::max(far, transfer_cost(cpu, s));
-          }
-        cost = far + costs_.inval_per_sharer * (others - 1);
+        cost = sharer_cost(w, cpu, false) + costs_.inval_per_sharer * (others - 1);
       }
       std::fill(w, w + words_, 0);
       l.nsharers = 0;

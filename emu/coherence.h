@@ -24,11 +24,17 @@
 // access it follows (a Lamport clock per line), so nothing is observed at a virtual
 // time before it happened, whatever order the strategy chose.
 //
+// Pricing a shared line costs O(sharer words x distance classes), not O(sharers): each
+// CPU has a bitmap of the other CPUs per distance class, and the nearest (farthest)
+// sharer's transfer is that of the cheapest (dearest) class whose bitmap meets the
+// sharers.
+//
 // Concurrency: owned by one Machine; the engine calls access() only for the CPU that is
 // performing its visible operation, in the global order the strategy chose. State
 // changes take effect in that order, so a later access always observes earlier ones.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -77,6 +83,9 @@ class CoherenceModel {
   }
   /// `c` plus the seeded jitter, if any.
   Cycles jittered(Cycles c) { return jitter_pct_ == 0 ? c : jitter_slow(c); }
+  /// Sharer-bitmap words examined so far to price transfers (for tests that bound the
+  /// cost of an access: O(words x distance classes), not O(sharers)).
+  std::uint64_t scan_words() const { return scan_words_; }
 
  private:
   Cycles jitter_slow(Cycles c);
@@ -85,12 +94,29 @@ class CoherenceModel {
     return &sharers_[static_cast<std::size_t>(id) * words_];
   }
 
+  /// The transfer cost from the sharer of `w` nearest to `cpu` (`nearest`) or farthest
+  /// from it, `cpu` itself excluded; kNever if `w` has no other CPU.
+  Cycles sharer_cost(const std::uint64_t* w, CpuId cpu, bool nearest);
+
   CostTable costs_;
   std::size_t ncpus_;
   std::size_t words_;                    // 64-bit sharer words per line
   std::vector<std::uint8_t> dist_;       // ncpus x ncpus distance classes
   std::vector<LineState> lines_;
   std::vector<std::uint64_t> sharers_;   // words_ per line
+  // For each CPU and distance class, the other CPUs at that distance as a sparse bitmap:
+  // the nonzero words (index, bits) of entry cpu * kDistanceClasses + class lie in
+  // mask_words_[mask_start_[entry] .. mask_start_[entry + 1]). A transfer is priced by
+  // testing a few masks against the sharers, not by visiting every sharer. by_cost_: the
+  // classes ordered by transfer cost (ties by class).
+  struct MaskWord {
+    std::size_t index;
+    std::uint64_t bits;
+  };
+  std::vector<MaskWord> mask_words_;
+  std::vector<std::size_t> mask_start_;
+  std::array<std::uint8_t, kDistanceClasses> by_cost_{};
+  std::uint64_t scan_words_ = 0;
   Rng* jitter_;
   std::uint32_t jitter_pct_;
 };

@@ -19,6 +19,7 @@ std::vector<LimitDoc> limit_docs() {
       {"input files", kInputFileBytes, "bytes", "records, fuzz shards and traces are read whole"},
       {"record decisions", kDecisions, "decisions", "entries of one decision log"},
       {"mm frames", kFrames, "frames", "struct page and shadow word per frame in host memory"},
+      {"mm page tables", kPageTables, "tables", "8 KiB of entries and 65 lines each in host memory"},
   };
 }
 

@@ -54,6 +54,9 @@ inline constexpr std::uint64_t kDecisions = 1ULL << 27;
 /// Emulated physical frames of an mm workload (struct page and shadow word per frame
 /// in host memory: 2^24 frames are about 1.5 GiB).
 inline constexpr std::uint64_t kFrames = 1ULL << 24;
+/// Page tables an mm workload's mappings need: each is 8 KiB of entries plus 65 lines
+/// (up to 20 KiB of host memory at 1024 CPUs), so 2^18 tables are at most about 5 GiB.
+inline constexpr std::uint64_t kPageTables = 1ULL << 18;
 
 /// One row of the table `smpemu list` prints.
 struct LimitDoc {

@@ -10,99 +10,174 @@ namespace smpemu {
 
 namespace {
 
-/// Base of the strategies that keep ready CPUs in a plain vector (O(ready) frontier).
-class VectorStrategy : public Strategy {
+/// Ready times indexed by a dense key (a CPU id, or a PCT priority), as a min segment
+/// tree: set/clear and the earliest time are O(log n), and so is finding the largest
+/// key whose time is at most a bound. Unused keys hold kNever.
+class ReadyTree {
  public:
-  void add(CpuId c, Cycles t) override { ready_.push_back({c, t}); }
-  bool empty() const override { return ready_.empty(); }
-  Cycles frontier() const override {
-    Cycles m = kNever;
-    for (const auto& e : ready_) m = std::min(m, e.time);
-    return m;
+  explicit ReadyTree(std::size_t keys) {
+    while (size_ < keys) size_ *= 2;
+    node_.assign(2 * size_, kNever);
   }
+  void set(std::size_t key, Cycles t) {
+    std::size_t i = size_ + key;
+    node_[i] = t;
+    std::uint64_t n = 0;
+    for (i /= 2; i > 0; i /= 2) {
+      ++n;
+      const Cycles m = std::min(node_[2 * i], node_[2 * i + 1]);
+      if (node_[i] == m) break;  // the ancestors' minima do not change either
+      node_[i] = m;
+    }
+    steps_ += n;
+  }
+  void clear(std::size_t key) { set(key, kNever); }
+  /// Earliest time of any key, or kNever.
+  Cycles min() const { return node_[1]; }
+  Cycles time_of(std::size_t key) const { return node_[size_ + key]; }
+  /// The largest key whose time is at most `bound`, or npos if none.
+  std::size_t last_at_most(Cycles bound) const {
+    if (node_[1] > bound) return npos;
+    std::size_t i = 1;
+    std::uint64_t n = 0;
+    while (i < size_) {
+      ++n;
+      i = node_[2 * i + 1] <= bound ? 2 * i + 1 : 2 * i;
+    }
+    steps_ += n;
+    return i - size_;
+  }
+  /// Tree nodes visited so far (updates and searches).
+  std::uint64_t steps() const { return steps_; }
+  static constexpr std::size_t npos = ~std::size_t{0};
 
- protected:
-  struct Entry {
-    CpuId cpu;
-    Cycles time;
-  };
-  /// Removes ready_[i] and, if `cur` is a CPU, adds it at `t`.
-  CpuId take(std::size_t i, CpuId cur, Cycles t) {
-    const CpuId c = ready_[i].cpu;
-    ready_[i] = ready_.back();
-    ready_.pop_back();
-    if (cur != kNoCpu) ready_.push_back({cur, t});
-    return c;
-  }
-  std::vector<Entry> ready_;
+ private:
+  std::size_t size_ = 1;
+  std::vector<Cycles> node_;  // node_[1] is the root; leaves from size_
+  mutable std::uint64_t steps_ = 0;
 };
 
-class RandomStrategy final : public VectorStrategy {
+/// `random`: a uniformly random ready CPU. The ready set is a vector (the random index
+/// picks an element of it, so its order is part of the schedule and must stay as it is:
+/// removal swaps the last element in) plus a ReadyTree by CPU for an O(log n) frontier.
+class RandomStrategy final : public Strategy {
  public:
-  explicit RandomStrategy(std::uint64_t seed) : rng_(seed, "sched") {}
+  RandomStrategy(int ncpus, std::uint64_t seed) : rng_(seed, "sched"), times_(static_cast<std::size_t>(ncpus)) {}
   std::string spec() const override { return "random"; }
+  void add(CpuId c, Cycles t) override {
+    ready_.push_back(c);
+    times_.set(static_cast<std::size_t>(c), t);
+  }
+  bool empty() const override { return ready_.empty(); }
+  Cycles frontier() const override { return times_.min(); }
+  std::uint64_t scan_steps() const override { return times_.steps(); }
   CpuId pick(CpuId cur, Cycles t) override {
     const std::size_t n = ready_.size() + (cur != kNoCpu ? 1 : 0);
     const auto i = static_cast<std::size_t>(rng_.below(n));
     if (i == ready_.size()) return cur;
-    return take(i, cur, t);
+    const CpuId c = ready_[i];
+    ready_[i] = ready_.back();
+    ready_.pop_back();
+    times_.clear(static_cast<std::size_t>(c));
+    if (cur != kNoCpu) add(cur, t);
+    return c;
   }
 
  private:
   Rng rng_;
+  std::vector<CpuId> ready_;
+  ReadyTree times_;
 };
 
-class PctStrategy final : public VectorStrategy {
+/// PCT. Every CPU has a distinct priority at all times (initial ones are a permutation
+/// of depth .. depth+ncpus-1, a change point gives its victim depth-1-k, below every
+/// earlier value), so "the highest priority among ready CPUs within the window" names
+/// exactly one CPU whatever order the set is kept in. The ready set is a ReadyTree keyed
+/// by priority: the earliest ready time and the highest-priority CPU ready at or before
+/// the horizon are O(log n) each.
+class PctStrategy final : public Strategy {
  public:
   PctStrategy(int ncpus, std::uint32_t depth, std::uint64_t steps, Cycles window, std::uint64_t seed)
-      : rng_(seed, "sched"), depth_(depth), steps_(steps), window_(window), prio_(static_cast<std::size_t>(ncpus)) {
+      : rng_(seed, "sched"),
+        depth_(depth),
+        steps_(steps),
+        window_(window),
+        prio_(static_cast<std::size_t>(ncpus)),
+        in_set_(static_cast<std::size_t>(ncpus), false),
+        cpu_of_(static_cast<std::size_t>(ncpus) + depth, kNoCpu),
+        ready_(static_cast<std::size_t>(ncpus) + depth) {
     // Initial priorities: a random permutation of depth .. depth+ncpus-1 (higher runs first).
     std::vector<std::uint64_t> perm(prio_.size());
     for (std::size_t i = 0; i < perm.size(); ++i) perm[i] = i;
     for (std::size_t i = perm.size(); i > 1; --i) std::swap(perm[i - 1], perm[rng_.below(i)]);
-    for (std::size_t i = 0; i < prio_.size(); ++i) prio_[i] = depth_ + perm[i];
+    for (std::size_t i = 0; i < prio_.size(); ++i) {
+      prio_[i] = depth_ + perm[i];
+      cpu_of_[prio_[i]] = static_cast<CpuId>(i);
+    }
     for (std::uint32_t i = 0; i + 1 < depth_; ++i) change_points_.push_back(1 + rng_.below(steps_));
     std::sort(change_points_.begin(), change_points_.end());
   }
   std::string spec() const override {
     return "pct:" + std::to_string(depth_) + ":" + std::to_string(steps_) + ":" + std::to_string(window_);
   }
+  void add(CpuId c, Cycles t) override {
+    in_set_[static_cast<std::size_t>(c)] = true;
+    ++nready_;
+    ready_.set(prio_[static_cast<std::size_t>(c)], t);
+  }
+  bool empty() const override { return nready_ == 0; }
+  Cycles frontier() const override { return ready_.min(); }
+  std::uint64_t scan_steps() const override { return ready_.steps(); }
   CpuId pick(CpuId cur, Cycles t) override {
     ++step_;
     while (next_cp_ < change_points_.size() && change_points_[next_cp_] <= step_) {
       // The CPU running at the change point drops below every initial priority.
       const CpuId victim = cur != kNoCpu ? cur : last_;
-      if (victim != kNoCpu) prio_[static_cast<std::size_t>(victim)] = depth_ - 1 - next_cp_;
+      if (victim != kNoCpu) set_prio(victim, depth_ - 1 - next_cp_);
       ++next_cp_;
     }
     // Only CPUs within window_ cycles of the earliest ready one compete on priority, so
     // a high-priority CPU that polls without ever blocking cannot starve the others.
-    Cycles earliest = cur != kNoCpu ? t : kNever;
-    for (const auto& e : ready_) earliest = std::min(earliest, e.time);
+    const Cycles earliest = std::min(cur != kNoCpu ? t : kNever, ready_.min());
     const Cycles horizon = earliest > kNever - window_ ? kNever : earliest + window_;
     const bool cur_ok = cur != kNoCpu && t <= horizon;
-    std::size_t best = ready_.size();
-    std::uint64_t best_prio = cur_ok ? prio_[static_cast<std::size_t>(cur)] : 0;
-    bool have = cur_ok;
-    for (std::size_t i = 0; i < ready_.size(); ++i) {
-      if (ready_[i].time > horizon) continue;
-      const std::uint64_t p = prio_[static_cast<std::size_t>(ready_[i].cpu)];
-      if (!have || p > best_prio) {
-        have = true;
-        best = i;
-        best_prio = p;
-      }
+    const std::size_t best = ready_.last_at_most(horizon);
+    if (best == ReadyTree::npos || (cur_ok && prio_[static_cast<std::size_t>(cur)] > best)) {
+      last_ = cur;
+      return last_;
     }
-    last_ = best == ready_.size() ? cur : take(best, cur, t);
+    last_ = cpu_of_[best];
+    in_set_[static_cast<std::size_t>(last_)] = false;
+    --nready_;
+    ready_.clear(best);
+    if (cur != kNoCpu) add(cur, t);
     return last_;
   }
 
  private:
+  /// Gives `c` priority `p` (a value no CPU has), moving its ready entry if it has one.
+  void set_prio(CpuId c, std::uint64_t p) {
+    const auto i = static_cast<std::size_t>(c);
+    const std::uint64_t old = prio_[i];
+    cpu_of_[old] = kNoCpu;
+    cpu_of_[p] = c;
+    prio_[i] = p;
+    if (in_set_[i]) {
+      const Cycles time = ready_.time_of(old);
+      ready_.clear(old);
+      ready_.set(p, time);
+    }
+  }
+
   Rng rng_;
   std::uint32_t depth_;
   std::uint64_t steps_;
   Cycles window_;
-  std::vector<std::uint64_t> prio_;
+  std::vector<std::uint64_t> prio_;   // by CPU; distinct, < depth + ncpus
+  std::vector<bool> in_set_;          // by CPU
+  std::vector<CpuId> cpu_of_;         // by priority, kNoCpu if unused
+  ReadyTree ready_;                   // ready time by priority
+  std::size_t nready_ = 0;
   std::vector<std::uint64_t> change_points_;
   std::size_t next_cp_ = 0;
   std::uint64_t step_ = 0;
@@ -119,7 +194,7 @@ bool parse_u64(std::string_view s, std::uint64_t& out) {
 
 std::unique_ptr<Strategy> make_strategy(const std::string& spec, int ncpus, std::uint64_t seed) {
   if (spec == "time") return std::make_unique<TimeStrategy>(seed);
-  if (spec == "random") return std::make_unique<RandomStrategy>(seed);
+  if (spec == "random") return std::make_unique<RandomStrategy>(ncpus, seed);
   if (spec.rfind("pct:", 0) == 0) {
     std::string_view rest(spec);
     rest.remove_prefix(4);

@@ -44,6 +44,10 @@ class Strategy {
   /// ready at `t` and not in the set. Returns `cur`, leaving the set unchanged, or another
   /// CPU, which leaves the set while `cur` joins it. Requires cur != kNoCpu or !empty().
   virtual CpuId pick(CpuId cur, Cycles t) = 0;
+  /// Work done so far by add(), frontier() and pick(), in the strategy's own unit
+  /// (entries or tree nodes examined); 0 where that work is O(1). For tests that bound
+  /// the cost of a step, never for anything observable.
+  virtual std::uint64_t scan_steps() const { return 0; }
 };
 
 /// `time`: earliest clock first; ties broken by a fresh random key per request, then CPU id.

@@ -54,6 +54,12 @@ TEST(MmWorkloads, BadKnobValuesAreConfigErrors) {
   EXPECT_THROW(run("truncate-latency", {{"procs", "1"}, {"vmas", "2000"}, {"vma_pages", "1000"},
                                         {"file_pages", "2000"}, {"mremap", "10"}}),
                ConfigError);
+  // Page tables cost host memory too: 1024 processes of 2^20-page windows need 2^21.
+  RunConfig big;
+  big.workload = "fault-file";
+  big.params.cpus = 1024;
+  big.set = {{"pages", "1048576"}};
+  EXPECT_THROW(run_once(big), ConfigError);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kernel/kernel.h"
+#include "kernel/oracle.h"
 #include "workloads/mm_env.h"
 
 namespace smpemu {
@@ -31,7 +32,8 @@ class FaultFile final : public Workload {
     threads_ = k.str("threads") == "on";
     mms_ = PerCpuMms(threads_);
     const unsigned long tasks = static_cast<unsigned long>(m.ncpus());
-    env_.setup(m, k, pages_ * (private_ && write_ ? tasks + 1 : 1) + tasks * 16 + 1024);
+    const unsigned long tables = mms_.table_frames(m.ncpus(), pages_);
+    env_.setup(m, k, mm_frames(pages_ * (private_ && write_ ? tasks + 1 : 1), tasks, tables), tables);
     file_ = env_.add_file(pages_, pages_);
     init_completion_on(&m, &ready_);
     m.spawn("ff-init", 0, [this] { init(); });
@@ -66,7 +68,8 @@ class FaultFile final : public Workload {
         unsigned long val = (static_cast<unsigned long>(cpu) << 32) | i;
         const Cycles t0 = local_clock();
         unsigned long faults = 0;
-        user_access(env_.tlb(), mm, addr + i * PAGE_SIZE, write_, &val, &faults);
+        if (user_access(env_.tlb(), mm, addr + i * PAGE_SIZE, write_, &val, &faults) == USER_NOMEM)
+          report_check("oom", "fault-file ran out of memory (its frame count is too small)", true);
         if (faults) fault.record(local_clock() - t0);
       }
       return_to_user();

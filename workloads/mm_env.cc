@@ -3,6 +3,7 @@
 #include <set>
 
 #include "emu/errors.h"
+#include "emu/limits.h"
 #include "kernel/kernel.h"
 #include "kernel/topology.h"
 
@@ -61,7 +62,7 @@ static vm_tunables tunables_of(const Knobs& k) {
   return t;
 }
 
-void MmEnv::setup(Machine& m, const Knobs& k, unsigned long frames) {
+void MmEnv::setup(Machine& m, const Knobs& k, unsigned long frames, unsigned long tables) {
   if (m.params().arch != "x86") throw ConfigError("mm workloads support --arch x86 only");
   // Every frame costs host memory (its struct page, content word and state): refuse a
   // configuration that would need more than about 2 GiB of it rather than fail later.
@@ -69,6 +70,10 @@ void MmEnv::setup(Machine& m, const Knobs& k, unsigned long frames) {
   if (frames > kMaxFrames)
     throw ConfigError("the configuration needs " + std::to_string(frames) + " physical frames (at most " +
                       std::to_string(kMaxFrames) + "): use fewer or smaller mappings");
+  // A page table costs far more host memory than a frame (emu/limits.h).
+  if (tables > limits::kPageTables)
+    throw ConfigError("the configuration needs " + std::to_string(tables) + " page tables (at most " +
+                      std::to_string(limits::kPageTables) + "): use fewer CPUs or smaller mappings");
   m_ = &m;
   std::set<int> dies;  // a NUMA node per die in use (mm/page_alloc.h)
   for (int c = 0; c < nr_cpu_ids_on(&m); c++) dies.insert(cpu_to_die_on(&m, c));
@@ -100,6 +105,25 @@ void MmEnv::cache_file(address_space* f) {
     BUG_ON(!p);
     if (p) put_page(p);
   }
+}
+
+unsigned long page_table_frames(unsigned long start, unsigned long bytes) {
+  if (bytes == 0) return 1;
+  const unsigned long last = start + bytes - 1;
+  const auto spans = [&](unsigned shift) { return (last >> shift) - (start >> shift) + 1; };
+  return 1 + spans(PGDIR_SHIFT) + spans(PUD_SHIFT) + spans(PMD_SHIFT);
+}
+
+unsigned long mm_frames(unsigned long data, unsigned long tasks, unsigned long tables) {
+  const unsigned long reserve = tasks * 16 + 1024;
+  const unsigned long need = tables + tasks + 256;
+  return data + reserve + (need > reserve ? need - reserve : 0);
+}
+
+unsigned long PerCpuMms::table_frames(int tasks, unsigned long pages) const {
+  const auto n = static_cast<unsigned long>(tasks);
+  if (threads_) return page_table_frames(kBase, n * (pages + 1) * PAGE_SIZE);
+  return n * page_table_frames(kBase, pages * PAGE_SIZE);
 }
 
 void PerCpuMms::prepare(MmEnv& env) {

@@ -38,12 +38,26 @@ std::vector<KnobSpec> mm_knob_specs();
 /// Appends the common mm knobs to a workload's own.
 std::vector<KnobSpec> with_mm_knobs(std::vector<KnobSpec> own);
 
+/// Page-table frames one mm needs to map [start, start + bytes): its pgd and every pud,
+/// pmd and pte table the range touches.
+unsigned long page_table_frames(unsigned long start, unsigned long bytes);
+
+/// Physical frames for a per-CPU mm workload: `data` frames of file and COW pages, plus
+/// the reserve the first version had (16 per task and 1024, which holds the page tables
+/// of windows up to a few thousand pages, so those runs keep their digests), grown by
+/// the shortfall when `tables` page-table frames (plus one in flight per task and 256
+/// spare) do not fit in it. Without that, large windows ran out of memory and every
+/// access took a failing fault through every node's allocator (the fault-file cost cliff).
+unsigned long mm_frames(unsigned long data, unsigned long tasks, unsigned long tables);
+
 class MmEnv {
  public:
   ~MmEnv();
   /// Physical memory of `frames` frames spread over the NUMA nodes, the x86 MMU, and the
-  /// tunables from `k` (the common knobs).
-  void setup(Machine& m, const Knobs& k, unsigned long frames);
+  /// tunables from `k` (the common knobs). `tables`: page tables the workload's mappings
+  /// need, if it counts them (bounded by limits::kPageTables). Throws ConfigError past
+  /// the bounds.
+  void setup(Machine& m, const Knobs& k, unsigned long frames, unsigned long tables = 0);
   /// A file of `pages` pages that may grow to `max_pages`.
   address_space* add_file(unsigned long pages, unsigned long max_pages);
   /// Reads every page of `f` into the page cache (inside run()): the file "was read
@@ -79,6 +93,8 @@ class PerCpuMms {
   void prepare(MmEnv& env);
   /// The calling task's mm (a new process unless threads).
   mm_struct* get(MmEnv& env);
+  /// Page-table frames of `tasks` windows of `pages` pages: one mm each, or all in one.
+  unsigned long table_frames(int tasks, unsigned long pages) const;
   /// Start of task `cpu`'s window of `pages` pages.
   unsigned long window(int cpu, unsigned long pages) const {
     return kBase + (threads_ ? static_cast<unsigned long>(cpu) * (pages + 1) * PAGE_SIZE : 0);

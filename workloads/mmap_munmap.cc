@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kernel/kernel.h"
+#include "kernel/oracle.h"
 #include "workloads/mm_env.h"
 
 namespace smpemu {
@@ -30,7 +31,8 @@ class MmapMunmap final : public Workload {
     write_ = k.str("write") == "on";
     threads_ = k.str("threads") == "on";
     mms_ = PerCpuMms(threads_);
-    env_.setup(m, k, pages_ + static_cast<unsigned long>(m.ncpus()) * 16 + 1024);
+    const unsigned long tables = mms_.table_frames(m.ncpus(), pages_);
+    env_.setup(m, k, mm_frames(pages_, static_cast<unsigned long>(m.ncpus()), tables), tables);
     file_ = env_.add_file(pages_, pages_);
     init_completion_on(&m, &ready_);
     m.spawn("mm-init", 0, [this] { init(); });
@@ -69,7 +71,8 @@ class MmapMunmap final : public Workload {
       t0 = local_clock();
       for (unsigned long j = 0; j < touch_; j++) {
         unsigned long val = (static_cast<unsigned long>(cpu) << 32) | static_cast<unsigned long>(i);
-        user_access(env_.tlb(), mm, addr + j * stride * PAGE_SIZE, write_, &val, nullptr);
+        if (user_access(env_.tlb(), mm, addr + j * stride * PAGE_SIZE, write_, &val, nullptr) == USER_NOMEM)
+          report_check("oom", "mmap-munmap ran out of memory (its frame count is too small)", true);
       }
       ht.record(local_clock() - t0);
       t0 = local_clock();
