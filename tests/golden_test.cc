@@ -21,7 +21,8 @@ TEST(Golden, DigestsMatchTheRecordedOnes) {
     const std::string want = line.substr(0, 16);
     const std::string args = line.substr(17);
     const auto e = run_smpemu("run " + args + " --json");
-    ASSERT_EQ(e.status, 0) << args << ": " << e.err;
+    // Some configurations report bugs (exit 1): their digest covers the reports too.
+    ASSERT_TRUE(e.status == 0 || e.status == 1) << args << ": exit " << e.status << ": " << e.err;
     EXPECT_EQ(nlohmann::json::parse(e.out)["digest"], want) << args;
     ++checked;
   }
