@@ -10,8 +10,10 @@
 #include <mutex>
 #include <set>
 
+#include "cli/input_file.h"
 #include "cli/parallel.h"
 #include "cli/record.h"
+#include "cli/text.h"
 #include "emu/errors.h"
 #include "emu/log.h"
 
@@ -299,13 +301,27 @@ FuzzResult fuzz_from_json(const nlohmann::json& j, const std::string& what) {
     r.seeds = j.at("seeds").get<std::vector<std::uint64_t>>();
     r.seeds_truncated = j.at("seeds_truncated").get<bool>();
   } catch (const nlohmann::json::exception& e) {
-    throw ConfigError("malformed fuzz result '" + what + "': " + e.what());
+    throw ConfigError("malformed fuzz result " + quoted(what) + ": " + e.what());
   } catch (const ConfigError& e) {
-    throw ConfigError("malformed fuzz result '" + what + "': " + e.what());
+    throw ConfigError("malformed fuzz result " + quoted(what) + ": " + e.what());
   }
   if (r.bugs_found > r.runs || r.shard.indices.empty())
     throw ConfigError("malformed fuzz result '" + what + "': inconsistent counts");
   return r;
+}
+
+FuzzResult parse_fuzz_result(const std::string& text, const std::string& name) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception&) {
+    throw ConfigError("malformed fuzz result " + quoted(name) + ": not JSON");
+  }
+  return fuzz_from_json(j, name);
+}
+
+FuzzResult read_fuzz_result(const std::string& path) {
+  return parse_fuzz_result(read_input_file(path, "fuzz result"), path);
 }
 
 FuzzResult merge_fuzz(const std::vector<FuzzResult>& parts, const std::vector<std::string>& names) {

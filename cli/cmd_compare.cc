@@ -10,6 +10,7 @@
 #include "cli/compare.h"
 #include "cli/options.h"
 #include "cli/parallel.h"
+#include "cli/text.h"
 #include "emu/errors.h"
 
 namespace smpemu {
@@ -31,9 +32,9 @@ int cmd_compare(const CompareCliOptions& o) {
   try {
     apply_config_options(o.config, c.base);
     if (!parse_unsigned(o.seeds, 1u << 24, c.seeds) || c.seeds == 0)
-      throw ConfigError("bad --seeds '" + o.seeds + "' (expected 1..16777216)");
+      throw ConfigError("bad --seeds " + quoted(o.seeds) + " (expected 1..16777216)");
     if (!parse_unsigned(o.seed_base, std::numeric_limits<std::uint64_t>::max(), c.seed_base))
-      throw ConfigError("bad --seed-base '" + o.seed_base + "' (expected an integer 0..2^64-1)");
+      throw ConfigError("bad --seed-base " + quoted(o.seed_base) + " (expected an integer 0..2^64-1)");
     c.jobs = o.jobs.empty() ? default_jobs() : parse_jobs(o.jobs);
     RunConfig a, b;
     compare_configs(c, a, b);  // bad --a/--b before any run

@@ -10,6 +10,7 @@
 #include "cli/campaign.h"
 #include "cli/options.h"
 #include "cli/parallel.h"
+#include "cli/text.h"
 #include "emu/errors.h"
 
 namespace smpemu {
@@ -30,9 +31,9 @@ int cmd_fuzz(const FuzzCliOptions& o) {
   try {
     apply_config_options(o.config, f.base);
     if (!parse_unsigned(o.runs, std::numeric_limits<std::uint64_t>::max() / 2, f.runs) || f.runs == 0)
-      throw ConfigError("bad --runs '" + o.runs + "' (expected at least 1)");
+      throw ConfigError("bad --runs " + quoted(o.runs) + " (expected at least 1)");
     if (!parse_unsigned(o.seed_base, std::numeric_limits<std::uint64_t>::max(), f.seed_base))
-      throw ConfigError("bad --seed-base '" + o.seed_base + "' (expected an integer 0..2^64-1)");
+      throw ConfigError("bad --seed-base " + quoted(o.seed_base) + " (expected an integer 0..2^64-1)");
     f.jobs = o.jobs.empty() ? default_jobs() : parse_jobs(o.jobs);
     f.shard = parse_shard(o.shard);
     f.stop_on_first = o.stop_on_first;

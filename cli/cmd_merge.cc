@@ -1,12 +1,12 @@
 // `smpemu merge FILE...`: combines the `smpemu fuzz --json` results of the shards of one
 // campaign (cli/campaign.h, merge_fuzz). Exit status 0 (no bug), 1 (bugs found),
 // 2 (unreadable, malformed or incompatible input; one line on stderr).
-#include <fstream>
 #include <iostream>
 #include <memory>
 
 #include "cli/campaign.h"
 #include "cli/options.h"
+#include "cli/text.h"
 #include "emu/errors.h"
 
 namespace smpemu {
@@ -17,18 +17,6 @@ struct MergeOptions {
   std::vector<std::string> files;
   bool json = false;
 };
-
-FuzzResult read_fuzz_result(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw ConfigError("cannot read fuzz result '" + path + "'");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(f);
-  } catch (const nlohmann::json::exception&) {
-    throw ConfigError("malformed fuzz result '" + path + "': not JSON");
-  }
-  return fuzz_from_json(j, path);
-}
 
 int cmd_merge(const MergeOptions& o) {
   FuzzResult m;

@@ -12,6 +12,7 @@
 #include "cli/options.h"
 #include "cli/report.h"
 #include "cli/shrink.h"
+#include "cli/text.h"
 #include "emu/errors.h"
 
 namespace smpemu {
@@ -35,7 +36,7 @@ std::string default_output(const std::string& in) {
 int cmd_shrink(const ShrinkCliOptions& o) {
   ShrinkOptions opts;
   if (!parse_unsigned(o.max_runs, ~0ULL, opts.max_runs) || opts.max_runs == 0)
-    return usage_error("bad --max-runs '" + o.max_runs + "' (expected a positive integer)");
+    return usage_error("bad --max-runs " + quoted(o.max_runs) + " (expected a positive integer)");
   const bool tty = ::isatty(2);
   if (tty)
     opts.progress = [](std::uint64_t runs, std::size_t size) {

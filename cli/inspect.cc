@@ -4,6 +4,7 @@
 
 #include "cli/hist_text.h"
 #include "cli/lock_stat.h"
+#include "cli/text.h"
 #include "emu/errors.h"
 #include "emu/machine.h"
 #include "traces/ftrace.h"
@@ -59,22 +60,22 @@ Inspector::Inspector(const InspectOptions& o, RunConfig& cfg) : o_(o) {
   if (!o.until.empty()) {
     std::uint64_t v = 0;
     if (!parse_unsigned(o.until, ~0ULL - 1, v) || v == 0)
-      throw ConfigError("bad --until '" + o.until + "' (expected a positive cycle count)");
+      throw ConfigError("bad --until " + quoted(o.until) + " (expected a positive cycle count)");
     cfg.params.max_cycles = v;
     until_ = true;
   }
   if (!o.trace_format.empty() && o.trace_format != "perfetto" && o.trace_format != "ftrace")
-    throw ConfigError("bad --trace-format '" + o.trace_format + "' (expected perfetto or ftrace)");
+    throw ConfigError("bad --trace-format " + quoted(o.trace_format) + " (expected perfetto or ftrace)");
   if (!o.trace_format.empty() && o.trace.empty()) throw ConfigError("--trace-format needs --trace FILE");
   std::uint64_t cap = 0;
   if (!parse_unsigned(o.trace_buffer, 1ULL << 28, cap) || cap == 0)
-    throw ConfigError("bad --trace-buffer '" + o.trace_buffer + "' (expected 1..268435456 events)");
+    throw ConfigError("bad --trace-buffer " + quoted(o.trace_buffer) + " (expected 1..268435456 events)");
   if (!o.trace.empty()) {
     trace_ = std::make_unique<Trace>(static_cast<std::size_t>(cap), o.trace_detail);
     trace_->workload = cfg.workload;
   }
   if (!parse_hist_unit(o.hist_unit))
-    throw ConfigError("bad --hist-unit '" + o.hist_unit + "' (expected cycles, nsecs, usecs or msecs)");
+    throw ConfigError("bad --hist-unit " + quoted(o.hist_unit) + " (expected cycles, nsecs, usecs or msecs)");
   if (!o.stop_at.empty()) {
     try {
       stop_ = parse_stop_condition(o.stop_at);

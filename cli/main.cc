@@ -2,17 +2,22 @@
 // Each command lives in cli/cmd_<name>.cc and registers itself here.
 //
 // Exit status: 0 no bug, 1 a bug was reported, 2 usage or configuration error (one line
-// on stderr); `replay` adds 3 for a digest mismatch.
+// on stderr); `replay` adds 3 for a digest mismatch. Whatever a command throws ends here
+// as one line and exit status 2, never as an abort.
 #include <CLI/CLI.hpp>
+#include <exception>
 #include <string>
 #include <vector>
 
 #include "cli/options.h"
+#include "cli/text.h"
 #include "emu/log.h"
 
 using namespace smpemu;
 
-int main(int argc, char** argv) {
+namespace {
+
+int dispatch(int argc, char** argv) {
   CLI::App app{"smpemu: deterministic discrete-event SMP emulator for Linux mm locking experiments"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
@@ -26,7 +31,7 @@ int main(int argc, char** argv) {
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;
     for (const auto& [cmd, action] : commands) known = known || cmd->get_name() == argv[1];
-    if (!known) return usage_error(std::string("unknown command '") + argv[1] + "' (expected one of: " + names + ")");
+    if (!known) return usage_error("unknown command " + smpemu::quoted(argv[1]) + " (expected one of: " + names + ")");
   }
   std::string log_level = "warn";
   app.add_option("--log-level", log_level, "Diagnostics on stderr: trace, debug, info, warn, error, off")
@@ -41,9 +46,23 @@ int main(int argc, char** argv) {
     return usage_error(e.what());
   }
   const auto level = spdlog::level::from_str(log_level);
-  if (level == spdlog::level::off && log_level != "off") return usage_error("bad --log-level '" + log_level + "'");
+  if (level == spdlog::level::off && log_level != "off") return usage_error("bad --log-level " + smpemu::quoted(log_level));
   set_log_level(level);
   for (const auto& [cmd, action] : commands)
     if (cmd->parsed()) return action();
   return usage_error("no command given (expected one of: " + names + ")");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return dispatch(argc, argv);
+  } catch (const std::bad_alloc&) {
+    return usage_error("out of host memory");
+  } catch (const std::exception& e) {
+    return usage_error(e.what());
+  } catch (...) {
+    return usage_error("unexpected exception");
+  }
 }

@@ -23,7 +23,8 @@ constexpr int kExitUsage = 2;
 /// `smpemu replay`: the replayed digest differs from the recorded one (log not edited).
 constexpr int kExitMismatch = 3;
 
-/// Prints "smpemu: error: MSG" on stderr; returns kExitUsage.
+/// Prints "smpemu: error: MSG" on stderr, as one line (bytes outside printable ASCII are
+/// escaped); returns kExitUsage.
 int usage_error(const std::string& msg);
 
 /// The run-configuration options, as typed.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli/runner.h"
+#include "cli/text.h"
 #include "emu/errors.h"
 
 namespace smpemu {
@@ -90,7 +91,7 @@ unsigned default_jobs() {
 
 unsigned parse_jobs(const std::string& s) {
   std::uint64_t v = 0;
-  if (!parse_unsigned(s, 4096, v) || v == 0) throw ConfigError("bad --jobs '" + s + "' (expected 1..4096)");
+  if (!parse_unsigned(s, 4096, v) || v == 0) throw ConfigError("bad --jobs " + quoted(s) + " (expected 1..4096)");
   return static_cast<unsigned>(v);
 }
 

@@ -4,7 +4,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cli/input_file.h"
 #include "cli/report.h"
+#include "cli/text.h"
 #include "emu/errors.h"
 
 namespace smpemu {
@@ -109,15 +111,15 @@ void write_record(const std::string& path, const Record& rec) {
   if (!f) throw ConfigError("cannot write record '" + path + "'");
 }
 
-Record read_record(const std::string& path) {
+Record read_record(const std::string& path) { return parse_record(read_input_file(path, "record"), path); }
+
+Record parse_record(const std::string& text, const std::string& path) {
   using nlohmann::json;
-  std::ifstream f(path);
-  if (!f) throw ConfigError("cannot read record '" + path + "'");
   json j;
   try {
-    j = json::parse(f);
+    j = json::parse(text);
   } catch (const json::exception& e) {
-    throw ConfigError("malformed record '" + path + "': not JSON (" + std::string(e.what()) + ")");
+    throw ConfigError("malformed record " + quoted(path) + ": not JSON (" + std::string(e.what()) + ")");
   }
   try {
     if (!j.is_object() || j.value("format", "") != kFormat)
@@ -173,9 +175,9 @@ Record read_record(const std::string& path) {
     }
     return rec;
   } catch (const ConfigError& e) {
-    throw ConfigError("malformed record '" + path + "': " + e.what());
+    throw ConfigError("malformed record " + quoted(path) + ": " + e.what());
   } catch (const json::exception& e) {
-    throw ConfigError("malformed record '" + path + "': " + std::string(e.what()));
+    throw ConfigError("malformed record " + quoted(path) + ": " + std::string(e.what()));
   }
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -38,6 +39,14 @@ inline std::string slurp(const std::string& path) {
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+/// A fresh, empty directory under the test temp dir (name + pid).
+inline std::string make_temp_dir(const std::string& name) {
+  const auto p = std::filesystem::path(::testing::TempDir()) / (name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p.string();
 }
 
 /// Runs `smpemu ARGS` through the shell; returns exit status and both streams.
