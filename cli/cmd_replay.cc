@@ -14,6 +14,7 @@
 #include "cli/options.h"
 #include "cli/record.h"
 #include "cli/report.h"
+#include "cli/text.h"
 #include "emu/errors.h"
 
 namespace smpemu {
@@ -46,8 +47,8 @@ int cmd_replay(const ReplayOptions& o) {
   }
   const bool mismatch = !p.digest_match && !p.edited;
   if (rec.build != build_identity())
-    std::fprintf(stderr, "smpemu: warning: recorded by '%s', replayed by '%s'\n", rec.build.c_str(),
-                 build_identity().c_str());
+    std::fprintf(stderr, "smpemu: warning: recorded by %s, replayed by %s\n", smpemu::quoted(rec.build).c_str(),
+                 quoted(build_identity()).c_str());
   inspector->note_unreached();
   if (o.json) {
     nlohmann::json j = to_json(p.run);

@@ -72,3 +72,29 @@ TEST(Boundaries, UserStringsWithNewlinesStayOnOneLine) {
   expect_usage_error("'fr\nob'", "unknown command 'fr\\nob'");
   expect_usage_error("replay 'x\ny.rec'", "cannot read record 'x\\ny.rec'");
 }
+
+TEST(Boundaries, MalformedRecordIsExitTwoNotAMismatch) {
+  const std::string dir = make_temp_dir("boundaries-record");
+  const std::string rec = dir + "/abba.rec";
+  ASSERT_EQ(run_smpemu("run abba --cpus 8 --record " + rec).status, 1);
+  const std::string good = smpemu::testing::slurp(rec);
+  auto edited = [&](const std::string& from, const std::string& to) {
+    std::string s = good;
+    const auto i = s.find(from);
+    EXPECT_NE(i, std::string::npos) << from;
+    const std::string path = dir + "/edited.rec";
+    std::ofstream(path) << (i == std::string::npos ? s : s.replace(i, from.size(), to));
+    return path;
+  };
+  expect_usage_error("replay " + edited("\"cpus\": \"8\",", ""), "settings.cpus missing");
+  expect_usage_error("replay " + edited("\"seed\": \"1\",", ""), "settings.seed missing");
+  expect_usage_error("replay " + edited("\"decisions\": [", "\"decisions\": [[0, 4294967296],"),
+                     "decisions[0].cpu 4294967296 out of range 0..7");
+  expect_usage_error("shrink " + edited("\"decisions\": [", "\"decisions\": [[0, 4294967296],"),
+                     "decisions[0].cpu 4294967296 out of range 0..7");
+  expect_usage_error("diff " + rec + " " + edited("\"decisions\": [", "\"decisions\": [[0, -3],"),
+                     "decisions[0].cpu -3 out of range 0..7");
+  expect_usage_error("replay " + edited("\"workload\": \"abba\"", "\"workload\": \"\\u0007\\u00ff\""),
+                     "unknown workload '\\x07\\xc3\\xbf'");
+  std::filesystem::remove_all(dir);
+}
