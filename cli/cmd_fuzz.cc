@@ -9,6 +9,7 @@
 
 #include "cli/campaign.h"
 #include "cli/options.h"
+#include "cli/output_file.h"
 #include "cli/parallel.h"
 #include "cli/text.h"
 #include "emu/errors.h"
@@ -37,6 +38,7 @@ int cmd_fuzz(const FuzzCliOptions& o) {
     f.jobs = o.jobs.empty() ? default_jobs() : parse_jobs(o.jobs);
     f.shard = parse_shard(o.shard);
     f.stop_on_first = o.stop_on_first;
+    if (!o.record_dir.empty()) check_output_dir(o.record_dir, "record directory");
     (void)settings_map(f.base);  // a bad workload or knob is a usage error before any run
   } catch (const ConfigError& e) {
     return usage_error(e.what());

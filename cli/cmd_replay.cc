@@ -12,6 +12,7 @@
 
 #include "cli/inspect.h"
 #include "cli/options.h"
+#include "cli/output_file.h"
 #include "cli/record.h"
 #include "cli/report.h"
 #include "cli/text.h"
@@ -34,6 +35,8 @@ int cmd_replay(const ReplayOptions& o) {
   std::string extras;
   try {
     rec = read_record(o.file);
+    if (!o.inspect.trace.empty() && same_file(o.file, o.inspect.trace))
+      throw ConfigError("--trace names the record being replayed, " + quoted(o.file));
     RunConfig cfg = rec.config;
     inspector = std::make_unique<Inspector>(o.inspect, cfg);
     const bool changes_run = cfg.params.max_cycles != rec.config.params.max_cycles || !o.inspect.stop_at.empty();

@@ -7,8 +7,10 @@
 
 #include "cli/inspect.h"
 #include "cli/options.h"
+#include "cli/output_file.h"
 #include "cli/record.h"
 #include "cli/report.h"
+#include "cli/text.h"
 #include "emu/errors.h"
 
 namespace smpemu {
@@ -33,6 +35,11 @@ int cmd_run(const RunOptions& o) {
   try {
     apply_config_options(o.config, cfg);
     inspector = std::make_unique<Inspector>(o.inspect, cfg);
+    if (!o.record.empty()) {
+      check_output_file(o.record, "record");
+      if (!o.inspect.trace.empty() && same_file(o.record, o.inspect.trace))
+        throw ConfigError("--trace and --record name the same file " + quoted(o.record));
+    }
     validate(cfg);
     r = run_once(
         cfg, nullptr,

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "cli/options.h"
+#include "cli/output_file.h"
 #include "cli/report.h"
 #include "cli/shrink.h"
 #include "cli/text.h"
@@ -46,6 +47,7 @@ int cmd_shrink(const ShrinkCliOptions& o) {
   const std::string out = o.out.empty() ? default_output(o.file) : o.out;
   try {
     const Record rec = read_record(o.file);
+    check_output_file(out, "record");  // before the replays, not after them
     r = shrink_record(rec, opts);
     write_record(out, r.record);
   } catch (const ConfigError& e) {

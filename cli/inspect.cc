@@ -4,6 +4,7 @@
 
 #include "cli/hist_text.h"
 #include "cli/lock_stat.h"
+#include "cli/output_file.h"
 #include "cli/text.h"
 #include "emu/errors.h"
 #include "emu/machine.h"
@@ -71,6 +72,7 @@ Inspector::Inspector(const InspectOptions& o, RunConfig& cfg) : o_(o) {
   if (!parse_unsigned(o.trace_buffer, 1ULL << 28, cap) || cap == 0)
     throw ConfigError("bad --trace-buffer " + quoted(o.trace_buffer) + " (expected 1..268435456 events)");
   if (!o.trace.empty()) {
+    check_output_file(o.trace, "trace");  // before the run, not after it
     trace_ = std::make_unique<Trace>(static_cast<std::size_t>(cap), o.trace_detail);
     trace_->workload = cfg.workload;
   }
@@ -105,14 +107,12 @@ std::string Inspector::finish(const RunResult& r) {
     const bool json = o_.trace_format == "perfetto" ||
                       (o_.trace_format.empty() && o_.trace.size() >= 5 &&
                        o_.trace.compare(o_.trace.size() - 5, 5, ".json") == 0);
-    try {
-      if (json)
-        write_perfetto_file(o_.trace, *trace_);
-      else
-        write_ftrace_file(o_.trace, *trace_);
-    } catch (const std::exception& e) {
-      throw ConfigError(std::string("trace: ") + e.what());
-    }
+    AtomicOutputFile f(o_.trace, "trace");
+    if (json)
+      write_perfetto(f.stream(), *trace_);
+    else
+      write_ftrace(f.stream(), *trace_);
+    f.commit();
   }
   std::string out;
   if (o_.hist) out += log2_histograms(r, *parse_hist_unit(o_.hist_unit));

@@ -3,13 +3,16 @@
 //
 // Exit status: 0 no bug, 1 a bug was reported, 2 usage or configuration error (one line
 // on stderr); `replay` adds 3 for a digest mismatch. Whatever a command throws ends here
-// as one line and exit status 2, never as an abort.
+// as one line and exit status 2, never as an abort; so does output to stdout that was
+// lost (finish_stdout).
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <exception>
 #include <string>
 #include <vector>
 
 #include "cli/options.h"
+#include "cli/output_file.h"
 #include "cli/text.h"
 #include "emu/log.h"
 
@@ -56,8 +59,11 @@ int dispatch(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A file-size limit (ulimit -f) makes a write fail with EFBIG, reported like any
+  // other write error (and the half-written temporary removed), instead of killing us.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
-    return dispatch(argc, argv);
+    return finish_stdout(dispatch(argc, argv));
   } catch (const std::bad_alloc&) {
     return usage_error("out of host memory");
   } catch (const std::exception& e) {

@@ -1,13 +1,13 @@
 #include "cli/record.h"
 
 #include <cctype>
-#include <fstream>
 #include <initializer_list>
 #include <string_view>
 #include <nlohmann/json.hpp>
 
 #include "cli/input_file.h"
 #include "cli/json_input.h"
+#include "cli/output_file.h"
 #include "cli/report.h"
 #include "cli/text.h"
 #include "emu/errors.h"
@@ -103,8 +103,6 @@ void write_record(const std::string& path, const Record& rec) {
   j["decisions"] = "@DECISIONS@";  // replaced below: one [step, cpu] per line
   j["decisions_digest"] = hex16(rec.decisions_digest);
   if (!rec.stop_at.empty()) j["stop_at"] = rec.stop_at;
-  std::ofstream f(path);
-  if (!f) throw ConfigError("cannot write record '" + path + "'");
   // One decision per line keeps large logs readable and editable by hand.
   std::string text = j.dump(1);
   std::string d = "[";
@@ -115,8 +113,7 @@ void write_record(const std::string& path, const Record& rec) {
   d += rec.decisions.entries.empty() ? "]" : "\n ]";
   const std::string placeholder = "\"@DECISIONS@\"";
   text.replace(text.find(placeholder), placeholder.size(), d);
-  f << text << "\n";
-  if (!f) throw ConfigError("cannot write record '" + path + "'");
+  write_file_atomically(path, text + "\n", "record");
 }
 
 Record read_record(const std::string& path) { return parse_record(read_input_file(path, "record"), path); }

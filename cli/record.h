@@ -47,7 +47,8 @@ RunResult record_run(const RunConfig& cfg, Record& rec, StackPool* pool = nullpt
 /// record_run() and write_record() in one step.
 RunResult record_run_to(const RunConfig& cfg, const std::string& path, StackPool* pool = nullptr);
 
-/// Writes `rec` to `path`. Throws ConfigError if the file cannot be written.
+/// Writes `rec` to `path` (atomically: cli/output_file.h). Throws ConfigError if the file
+/// cannot be written.
 void write_record(const std::string& path, const Record& rec);
 
 /// Reads a record (read_input_file(), then parse_record()). Throws ConfigError with a

@@ -3,10 +3,16 @@
 // readable and bounded; messages quote what the user gave so they stay one line.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "cli/input_file.h"
+#include "cli/output_file.h"
 #include "cli/text.h"
 #include "emu/errors.h"
 #include "test_util.h"
@@ -96,5 +102,100 @@ TEST(Boundaries, MalformedRecordIsExitTwoNotAMismatch) {
                      "decisions[0].cpu -3 out of range 0..7");
   expect_usage_error("replay " + edited("\"workload\": \"abba\"", "\"workload\": \"\\u0007\\u00ff\""),
                      "unknown workload '\\x07\\xc3\\xbf'");
+  std::filesystem::remove_all(dir);
+}
+
+// ---- outputs: lost output is exit 2; output files are whole or absent -----------------
+
+namespace {
+
+/// Names in `dir` (temporaries start with '.').
+std::vector<std::string> entries(const std::string& dir) {
+  std::vector<std::string> v;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) v.push_back(e.path().filename().string());
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+void expect_one_line_exit_two(const Exec& e, const std::string& mentions, const std::string& what) {
+  EXPECT_EQ(e.status, 2) << what;
+  EXPECT_EQ(std::count(e.err.begin(), e.err.end(), '\n'), 1) << what << ": " << e.err;
+  EXPECT_NE(e.err.find(mentions), std::string::npos) << what << ": " << e.err;
+}
+
+}  // namespace
+
+TEST(Boundaries, LostStandardOutputIsExitTwo) {
+  const std::string bin = SMPEMU_BINARY;
+  for (const std::string args : {"fuzz abba --runs 5 --json", "run abba --json", "list", "fuzz abba --runs 5"})
+    expect_one_line_exit_two(smpemu::testing::run_command(bin + " " + args, ">/dev/full"),
+                             "cannot write standard output", args);
+  // A clean command still exits with its own status.
+  EXPECT_EQ(smpemu::testing::run_command(bin + " run abba --json", ">/dev/null").status, 1);
+}
+
+TEST(Boundaries, OutputFilesAreCheckedUpFrontAndNeverHalfWritten) {
+  const std::string dir = make_temp_dir("boundaries-out");
+  // A directory that does not exist: refused before the run (nothing on stdout).
+  expect_usage_error("run abba --record " + dir + "/no/x.rec", "directory '" + dir + "/no' does not exist");
+  expect_usage_error("run abba --trace " + dir + "/no/x.json", "directory '" + dir + "/no' does not exist");
+  expect_usage_error("run abba --record " + dir, "it is a directory");
+  std::ofstream(dir + "/plain") << "x";
+  expect_usage_error("fuzz abba --runs 3 --record " + dir + "/plain/recs", "Not a directory");
+  EXPECT_EQ(entries(dir), std::vector<std::string>{"plain"});
+
+  // The same file twice, also spelled differently.
+  expect_usage_error("run abba --trace " + dir + "/t --record " + dir + "/t", "name the same file");
+  expect_usage_error("run abba --trace " + dir + "/./t --record " + dir + "/../" +
+                         std::filesystem::path(dir).filename().string() + "/t",
+                     "name the same file");
+  EXPECT_EQ(entries(dir), std::vector<std::string>{"plain"});
+
+  // A record, then shrink into a missing directory: refused before shrinking.
+  ASSERT_EQ(run_smpemu("run abba --set lock=mutex --seed 4 --record " + dir + "/a.rec").status, 1);
+  expect_usage_error("shrink " + dir + "/a.rec -o " + dir + "/no/a.min.rec", "does not exist");
+  expect_usage_error("replay " + dir + "/a.rec --trace " + dir + "/./a.rec", "names the record being replayed");
+
+  // A write that fails half-way (file size limit) leaves neither the file nor a temporary.
+  const std::string bin = SMPEMU_BINARY;
+  for (const std::string out : {"--trace " + dir + "/big.txt", "--trace " + dir + "/big.json",
+                                "--record " + dir + "/big.rec"}) {
+    const Exec e = smpemu::testing::run_command("ulimit -f 1; " + bin + " run abba --strategy random " + out);
+    expect_one_line_exit_two(e, "File too large", out);
+  }
+  EXPECT_EQ(entries(dir), (std::vector<std::string>{"a.rec", "plain"}));
+
+  // Writing over an existing file replaces it whole.
+  ASSERT_EQ(run_smpemu("run abba --set lock=mutex --seed 5 --record " + dir + "/a.rec").status, 1);
+  EXPECT_NO_THROW((void)smpemu::testing::slurp(dir + "/a.rec"));
+  EXPECT_EQ(run_smpemu("replay " + dir + "/a.rec").status, 1);
+  EXPECT_EQ(entries(dir), (std::vector<std::string>{"a.rec", "plain"}));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(OutputFile, AFailedWriteRemovesTheTemporary) {
+  const std::string dir = make_temp_dir("output-file");
+  write_file_atomically(dir + "/ok", "hello\n");
+  EXPECT_EQ(smpemu::testing::slurp(dir + "/ok"), "hello\n");
+  // A file-size limit: writes past it fail with EFBIG (SIGXFSZ ignored, as main does).
+  struct rlimit old {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = old;
+  small.rlim_cur = 1000;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  std::string what;
+  try {
+    write_file_atomically(dir + "/ok", std::string(100000, 'x'), "record");
+  } catch (const ConfigError& e) {
+    what = e.what();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, old_handler);
+  EXPECT_EQ(what, "cannot write record " + quoted(dir + "/ok") + ": File too large");
+  EXPECT_EQ(smpemu::testing::slurp(dir + "/ok"), "hello\n") << "the old file stays whole";
+  EXPECT_EQ(entries(dir), std::vector<std::string>{"ok"});
+  EXPECT_TRUE(same_file(dir + "/ok", dir + "/./ok"));
+  EXPECT_FALSE(same_file(dir + "/ok", dir + "/other"));
   std::filesystem::remove_all(dir);
 }
