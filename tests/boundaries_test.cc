@@ -9,6 +9,8 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "cli/input_file.h"
@@ -197,5 +199,60 @@ TEST(OutputFile, AFailedWriteRemovesTheTemporary) {
   EXPECT_EQ(entries(dir), std::vector<std::string>{"ok"});
   EXPECT_TRUE(same_file(dir + "/ok", dir + "/./ok"));
   EXPECT_FALSE(same_file(dir + "/ok", dir + "/other"));
+  std::filesystem::remove_all(dir);
+}
+
+// ---- merge: shard files are checked as strictly as records ------------------------------
+
+TEST(Boundaries, MergeRefusesInconsistentShards) {
+  const std::string dir = make_temp_dir("boundaries-merge");
+  const Exec one = run_smpemu("fuzz abba --runs 30 --seed-base 7 --jobs 1 --shard 1/3 --json");
+  const Exec two = run_smpemu("fuzz abba --runs 30 --seed-base 7 --jobs 1 --shard 2/3 --json");
+  ASSERT_EQ(one.status, 1) << one.err;
+  ASSERT_EQ(two.status, 1) << two.err;
+  const auto good = nlohmann::json::parse(one.out);
+  std::ofstream(dir + "/two.json") << two.out;
+  int n = 0;
+  auto bad = [&](const std::function<void(nlohmann::json&)>& edit, const std::string& needle) {
+    nlohmann::json j = good;
+    edit(j);
+    const std::string path = dir + "/bad" + std::to_string(n++) + ".json";
+    std::ofstream(path) << j.dump();
+    expect_usage_error("merge " + path, needle);
+    expect_usage_error("merge " + dir + "/two.json " + path, needle);
+  };
+  using J = nlohmann::json;
+  bad([](J& j) { j["runs"] = 31; }, "runs 31 is not the 10 seeds of shard 1/3 of a 30-run campaign");
+  bad([](J& j) { j["runs"] = -1; }, "runs -1 out of range");
+  bad([](J& j) { j["runs"] = 9; }, "runs 9 is not the 10 seeds");
+  bad([](J& j) { j["bugs_found"] = 11; }, "bugs_found 11 out of range 0..10");
+  bad([](J& j) { j["first_bug_run"] = nullptr; }, "first_bug_run is null with bugs_found 10");
+  bad([](J& j) { j["first_bug_run"] = 8; }, "first_bug_run 8 is not a seed of shard 1/3");
+  bad([](J& j) { j["signatures"][0]["count"] = 18446744073709551615ULL; }, "signatures[0].count 18446744073709551615 out of range 1..10");
+  bad([](J& j) { j["signatures"][0]["count"] = 0; }, "signatures[0].count 0 out of range 1..10");
+  bad([](J& j) { j["signatures"].push_back(j["signatures"][0]); }, "repeated");
+  bad([](J& j) { j["signatures"] = J::array(); }, "signatures has 0 entries with bugs_found 10");
+  bad([](J& j) { j["campaign_runs"] = 0; }, "campaign_runs 0 out of range 1..1099511627776");
+  bad([](J& j) { j["seed_base"] = 18446744073709551615ULL; }, "seed_base 18446744073709551615 out of range");
+  bad([](J& j) { j["shard"] = "1/0"; }, "shard: bad shard '1/0'");
+  bad([](J& j) { j["complete"] = true; }, "complete is not false for shard 1/3");
+  bad([](J& j) { j["jobs"] = 0; }, "jobs 0 out of range");
+  bad([](J& j) { j["host_seconds"] = -1.0; }, "host_seconds -1.0 out of range");
+  bad([](J& j) { j["seeds"] = {7}; }, "seeds has 1 entries with bugs_found 10");
+  bad([](J& j) { std::swap(j["seeds"][0], j["seeds"][1]); }, "seeds[1] 7 is not above 10");
+  bad([](J& j) { j["settings"] = nullptr; }, "settings is null (expected an object)");
+  bad([](J& j) { j["settings"]["machine"] = "xeon80"; }, "settings.machine 'xeon80' differs from machine 'opteron48'");
+  bad([](J& j) { j["colour"] = "blue"; }, "unknown key 'colour'");
+  bad([](J& j) { j.erase("build"); }, "build missing");
+  bad([](J& j) { j["workload"] = 5; }, "workload is a number (expected a string)");
+  std::ofstream(dir + "/one.json") << one.out;
+  expect_usage_error("merge " + dir + "/one.json " + dir + "/one.json", "repeats shard 1/3");
+  expect_usage_error("merge " + dir + "/one.json " + dir + "/./one.json", "repeats shard 1/3");
+  const Exec other = run_smpemu("fuzz abba --runs 60 --seed-base 7 --jobs 1 --shard 2/3 --json");
+  std::ofstream(dir + "/other.json") << other.out;
+  expect_usage_error("merge " + dir + "/one.json " + dir + "/other.json", "another --seed-base, --runs");
+  // The consistent pair still merges.
+  const Exec m = run_smpemu("merge " + dir + "/one.json " + dir + "/two.json");
+  EXPECT_EQ(m.status, 1) << m.err;
   std::filesystem::remove_all(dir);
 }
