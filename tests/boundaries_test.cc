@@ -256,3 +256,12 @@ TEST(Boundaries, MergeRefusesInconsistentShards) {
   EXPECT_EQ(m.status, 1) << m.err;
   std::filesystem::remove_all(dir);
 }
+
+TEST(Boundaries, CompareRefusesWhatItSetsItself) {
+  expect_usage_error("compare abba --a seed=5 --b lock=spin", "--a: seed cannot be set per variant");
+  expect_usage_error("compare abba --a lock=spin --b cs=10,seed=5", "--b: seed cannot be set per variant");
+  expect_usage_error("compare abba --a lock=spin,lock=mutex --b lock=spin", "--a: 'lock' is given twice");
+  expect_usage_error("compare abba --a mutex-spin=on,mutex_spin=off --b lock=spin", "'mutex_spin' is given twice");
+  expect_usage_error("compare abba --a lock=spin --b lock=mutex --seed 5", "--seed");
+  expect_usage_error("compare abba --a 'lo\nck=spin' --b lock=mutex", "unknown knob 'lo\\nck'");
+}
