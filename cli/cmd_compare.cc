@@ -12,6 +12,7 @@
 #include "cli/parallel.h"
 #include "cli/text.h"
 #include "emu/errors.h"
+#include "emu/limits.h"
 
 namespace smpemu {
 
@@ -31,8 +32,7 @@ int cmd_compare(const CompareCliOptions& o) {
   c.b = o.b;
   try {
     apply_config_options(o.config, c.base);
-    if (!parse_unsigned(o.seeds, 1u << 24, c.seeds) || c.seeds == 0)
-      throw ConfigError("bad --seeds " + quoted(o.seeds) + " (expected 1..16777216)");
+    c.seeds = parse_count("--seeds", o.seeds, 1, limits::kCompareSeeds);
     if (!parse_unsigned(o.seed_base, std::numeric_limits<std::uint64_t>::max(), c.seed_base))
       throw ConfigError("bad --seed-base " + quoted(o.seed_base) + " (expected an integer 0..2^64-1)");
     c.jobs = o.jobs.empty() ? default_jobs() : parse_jobs(o.jobs);

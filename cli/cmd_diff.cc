@@ -13,6 +13,7 @@
 #include "cli/options.h"
 #include "cli/text.h"
 #include "emu/errors.h"
+#include "emu/limits.h"
 #include "traces/trace_diff.h"
 
 namespace smpemu {
@@ -27,11 +28,10 @@ struct DiffOptions {
 
 int cmd_diff(const DiffOptions& o) {
   std::uint64_t context = 0, buffer = 0;
-  if (!parse_unsigned(o.context, 1000, context)) return usage_error("bad --context " + quoted(o.context) + " (0..1000)");
-  if (!parse_unsigned(o.buffer, 1ULL << 28, buffer) || buffer == 0)
-    return usage_error("bad --buffer " + quoted(o.buffer) + " (expected 1..268435456 events)");
   std::vector<std::string> a, b;
   try {
+    context = parse_count("--context", o.context, 0, limits::kDiffContext);
+    buffer = parse_count("--buffer", o.buffer, 1, limits::kTraceBuffer);
     // Both sides are read (and checked) before either record is replayed.
     const DiffInput in_a = parse_diff_input(read_input_file(o.a, "trace"), o.a);
     const DiffInput in_b = parse_diff_input(read_input_file(o.b, "trace"), o.b);

@@ -13,6 +13,7 @@
 #include "cli/parallel.h"
 #include "cli/text.h"
 #include "emu/errors.h"
+#include "emu/limits.h"
 
 namespace smpemu {
 
@@ -31,12 +32,14 @@ int cmd_fuzz(const FuzzCliOptions& o) {
   f.base.workload = o.workload;
   try {
     apply_config_options(o.config, f.base);
-    if (!parse_unsigned(o.runs, std::numeric_limits<std::uint64_t>::max() / 2, f.runs) || f.runs == 0)
-      throw ConfigError("bad --runs " + quoted(o.runs) + " (expected at least 1)");
+    f.runs = parse_count("--runs", o.runs, 1, limits::kFuzzRuns);
     if (!parse_unsigned(o.seed_base, std::numeric_limits<std::uint64_t>::max(), f.seed_base))
       throw ConfigError("bad --seed-base " + quoted(o.seed_base) + " (expected an integer 0..2^64-1)");
     f.jobs = o.jobs.empty() ? default_jobs() : parse_jobs(o.jobs);
     f.shard = parse_shard(o.shard);
+    if (f.shard.count > limits::kFuzzRuns)
+      throw ConfigError("--shard " + f.shard.to_string() + ": the shard count is past its bound " +
+                        std::to_string(limits::kFuzzRuns) + " (see `smpemu list`)");
     f.stop_on_first = o.stop_on_first;
     if (!o.record_dir.empty()) check_output_dir(o.record_dir, "record directory");
     (void)settings_map(f.base);  // a bad workload or knob is a usage error before any run

@@ -15,6 +15,7 @@
 #include "cli/shrink.h"
 #include "cli/text.h"
 #include "emu/errors.h"
+#include "emu/limits.h"
 
 namespace smpemu {
 
@@ -36,8 +37,11 @@ std::string default_output(const std::string& in) {
 
 int cmd_shrink(const ShrinkCliOptions& o) {
   ShrinkOptions opts;
-  if (!parse_unsigned(o.max_runs, ~0ULL, opts.max_runs) || opts.max_runs == 0)
-    return usage_error("bad --max-runs " + quoted(o.max_runs) + " (expected a positive integer)");
+  try {
+    opts.max_runs = parse_count("--max-runs", o.max_runs, 1, limits::kShrinkRuns);
+  } catch (const ConfigError& e) {
+    return usage_error(e.what());
+  }
   const bool tty = ::isatty(2);
   if (tty)
     opts.progress = [](std::uint64_t runs, std::size_t size) {

@@ -31,6 +31,18 @@ bool parse_unsigned(const std::string& s, std::uint64_t max, std::uint64_t& out)
   return true;
 }
 
+std::uint64_t parse_count(const std::string& option, const std::string& value, std::uint64_t min, std::uint64_t max) {
+  std::uint64_t v = 0;
+  const bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
+  if (digits && !parse_unsigned(value, max, v) && value.find_first_not_of('0') != std::string::npos)
+    throw ConfigError(option + " " + (value.size() > 24 ? value.substr(0, 24) + "..." : value) +
+                      " is past its bound " + std::to_string(max) + " (see `smpemu list`)");
+  if (!digits || v < min)
+    throw ConfigError("bad " + option + " " + quoted(value) + " (expected an integer " + std::to_string(min) + ".." +
+                      std::to_string(max) + ")");
+  return v;
+}
+
 void apply_setting(RunConfig& cfg, const std::string& key_in, const std::string& value, bool as_option) {
   std::string key = key_in;
   for (char& ch : key)

@@ -265,3 +265,17 @@ TEST(Boundaries, CompareRefusesWhatItSetsItself) {
   expect_usage_error("compare abba --a lock=spin --b lock=mutex --seed 5", "--seed");
   expect_usage_error("compare abba --a 'lo\nck=spin' --b lock=mutex", "unknown knob 'lo\\nck'");
 }
+
+TEST(Boundaries, CountsOnTheCommandLineAreBounded) {
+  expect_usage_error("fuzz abba --runs 1099511627777", "--runs 1099511627777 is past its bound 1099511627776");
+  expect_usage_error("fuzz abba --runs 99999999999999999999999999", "is past its bound 1099511627776");
+  expect_usage_error("fuzz abba --jobs 257", "--jobs 257 is past its bound 256");
+  expect_usage_error("fuzz abba --shard 1/1099511627777", "the shard count is past its bound");
+  expect_usage_error("compare abba --a lock=spin --b lock=mutex --seeds 16777217", "--seeds 16777217 is past its bound");
+  expect_usage_error("compare abba --a lock=spin --b lock=mutex --jobs 1000", "--jobs 1000 is past its bound 256");
+  expect_usage_error("shrink x.rec --max-runs 10000001", "--max-runs 10000001 is past its bound 10000000");
+  expect_usage_error("diff a b --context 1001", "--context 1001 is past its bound 1000");
+  expect_usage_error("diff a b --buffer 67108865", "--buffer 67108865 is past its bound 67108864");
+  expect_usage_error("diff a b --buffer 0", "bad --buffer '0'");
+  expect_usage_error("fuzz abba --runs 1e3", "bad --runs '1e3'");
+}
