@@ -25,7 +25,7 @@ struct CompareCliOptions {
   bool json = false;
 };
 
-int cmd_compare(const CompareCliOptions& o) {
+int cmd_compare(const CompareCliOptions& o, const CliMode& mode) {
   CompareOptions c;
   c.base.workload = o.workload;
   c.a = o.a;
@@ -41,6 +41,7 @@ int cmd_compare(const CompareCliOptions& o) {
   } catch (const ConfigError& e) {
     return usage_error(e.what());
   }
+  if (mode.validate_only) return kExitOk;
   ProgressLine line;
   if (line.enabled())
     c.progress = [&](std::uint64_t done, std::uint64_t total, double secs) {
@@ -75,7 +76,7 @@ Command add_compare_command(CLI::App& app) {
   cmd->add_option("--jobs", o->jobs, "Host threads (default: hardware concurrency); results do not depend on it");
   add_config_options(cmd, o->config, /*with_seed=*/false);
   cmd->add_flag("--json", o->json, "Print one JSON object");
-  return {cmd, [o] { return cmd_compare(*o); }};
+  return {cmd, [o](const CliMode& mode) { return cmd_compare(*o, mode); }};
 }
 
 }  // namespace smpemu

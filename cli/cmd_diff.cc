@@ -26,7 +26,7 @@ struct DiffOptions {
   std::string buffer = "4000000";
 };
 
-int cmd_diff(const DiffOptions& o) {
+int cmd_diff(const DiffOptions& o, const CliMode& mode) {
   std::uint64_t context = 0, buffer = 0;
   std::vector<std::string> a, b;
   try {
@@ -35,6 +35,7 @@ int cmd_diff(const DiffOptions& o) {
     // Both sides are read (and checked) before either record is replayed.
     const DiffInput in_a = parse_diff_input(read_input_file(o.a, "trace"), o.a);
     const DiffInput in_b = parse_diff_input(read_input_file(o.b, "trace"), o.b);
+    if (mode.validate_only) return kExitOk;
     a = diff_lines(in_a, o.a, buffer);
     b = diff_lines(in_b, o.b, buffer);
   } catch (const ConfigError& e) {
@@ -58,7 +59,7 @@ Command add_diff_command(CLI::App& app) {
   cmd->add_option("b", o->b, "Record or ftrace text file")->required();
   cmd->add_option("--context", o->context, "Common lines shown before the divergence")->capture_default_str();
   cmd->add_option("--buffer", o->buffer, "Trace events kept when replaying a record")->capture_default_str();
-  return {cmd, [o] { return cmd_diff(*o); }};
+  return {cmd, [o](const CliMode& mode) { return cmd_diff(*o, mode); }};
 }
 
 }  // namespace smpemu

@@ -27,7 +27,7 @@ struct FuzzCliOptions {
   bool json = false;
 };
 
-int cmd_fuzz(const FuzzCliOptions& o) {
+int cmd_fuzz(const FuzzCliOptions& o, const CliMode& mode) {
   FuzzOptions f;
   f.base.workload = o.workload;
   try {
@@ -46,6 +46,7 @@ int cmd_fuzz(const FuzzCliOptions& o) {
   } catch (const ConfigError& e) {
     return usage_error(e.what());
   }
+  if (mode.validate_only) return kExitOk;
   ProgressLine line;
   if (line.enabled())
     f.progress = [&](std::uint64_t done, std::uint64_t total, std::uint64_t bugs, double secs) {
@@ -82,7 +83,7 @@ Command add_fuzz_command(CLI::App& app) {
   cmd->add_option("--record", o->record_dir, "Record the first seed of every signature into DIR/<workload>-seed<S>.rec");
   add_config_options(cmd, o->config, /*with_seed=*/false);
   cmd->add_flag("--json", o->json, "Print one JSON object");
-  return {cmd, [o] { return cmd_fuzz(*o); }};
+  return {cmd, [o](const CliMode& mode) { return cmd_fuzz(*o, mode); }};
 }
 
 }  // namespace smpemu

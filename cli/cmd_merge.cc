@@ -18,7 +18,7 @@ struct MergeOptions {
   bool json = false;
 };
 
-int cmd_merge(const MergeOptions& o) {
+int cmd_merge(const MergeOptions& o, const CliMode& mode) {
   FuzzResult m;
   try {
     std::vector<FuzzResult> parts;
@@ -27,6 +27,7 @@ int cmd_merge(const MergeOptions& o) {
   } catch (const ConfigError& e) {
     return usage_error(e.what());
   }
+  if (mode.validate_only) return kExitOk;
   if (o.json)
     std::cout << fuzz_to_json(m).dump(2) << "\n";
   else
@@ -43,7 +44,7 @@ Command add_merge_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("merge", "Combine `smpemu fuzz --shard K/N --json` results of one campaign");
   cmd->add_option("files", o->files, "Fuzz results (JSON files)")->required();
   cmd->add_flag("--json", o->json, "Print one JSON object");
-  return {cmd, [o] { return cmd_merge(*o); }};
+  return {cmd, [o](const CliMode& mode) { return cmd_merge(*o, mode); }};
 }
 
 }  // namespace smpemu

@@ -28,7 +28,7 @@ struct ReplayOptions {
   bool json = false;
 };
 
-int cmd_replay(const ReplayOptions& o) {
+int cmd_replay(const ReplayOptions& o, const CliMode& mode) {
   Record rec;
   ReplayResult p;
   std::unique_ptr<Inspector> inspector;
@@ -39,6 +39,7 @@ int cmd_replay(const ReplayOptions& o) {
       throw ConfigError("--trace names the record being replayed, " + quoted(o.file));
     RunConfig cfg = rec.config;
     inspector = std::make_unique<Inspector>(o.inspect, cfg);
+    if (mode.validate_only) return kExitOk;
     const bool changes_run = cfg.params.max_cycles != rec.config.params.max_cycles || !o.inspect.stop_at.empty();
     rec.config = cfg;
     p = replay_record(
@@ -86,7 +87,7 @@ Command add_replay_command(CLI::App& app) {
   cmd->add_option("file", o->file, "Record file (from run --record, fuzz --record or shrink)")->required();
   add_inspect_options(cmd, o->inspect);
   cmd->add_flag("--json", o->json, "Print one JSON object (the run's, plus `replay` and `state`)");
-  return {cmd, [o] { return cmd_replay(*o); }};
+  return {cmd, [o](const CliMode& mode) { return cmd_replay(*o, mode); }};
 }
 
 }  // namespace smpemu

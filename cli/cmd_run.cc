@@ -25,7 +25,7 @@ struct RunOptions {
   bool json = false;
 };
 
-int cmd_run(const RunOptions& o) {
+int cmd_run(const RunOptions& o, const CliMode& mode) {
   RunConfig cfg;
   cfg.workload = o.workload;
   RunResult r;
@@ -41,6 +41,7 @@ int cmd_run(const RunOptions& o) {
         throw ConfigError("--trace and --record name the same file " + quoted(o.record));
     }
     validate(cfg);
+    if (mode.validate_only) return kExitOk;
     r = run_once(
         cfg, nullptr,
         [&](Machine& m) {
@@ -86,7 +87,7 @@ Command add_run_command(CLI::App& app) {
   add_inspect_options(cmd, o->inspect);
   cmd->add_option("--record", o->record, "Write a record of the run (configuration + decision log) for `replay`");
   cmd->add_flag("--json", o->json, "Print one JSON object");
-  return {cmd, [o] { return cmd_run(*o); }};
+  return {cmd, [o](const CliMode& mode) { return cmd_run(*o, mode); }};
 }
 
 }  // namespace smpemu

@@ -35,7 +35,7 @@ std::string default_output(const std::string& in) {
   return in + ".min.rec";
 }
 
-int cmd_shrink(const ShrinkCliOptions& o) {
+int cmd_shrink(const ShrinkCliOptions& o, const CliMode& mode) {
   ShrinkOptions opts;
   try {
     opts.max_runs = parse_count("--max-runs", o.max_runs, 1, limits::kShrinkRuns);
@@ -52,6 +52,7 @@ int cmd_shrink(const ShrinkCliOptions& o) {
   try {
     const Record rec = read_record(o.file);
     check_output_file(out, "record");  // before the replays, not after them
+    if (mode.validate_only) return kExitOk;
     r = shrink_record(rec, opts);
     write_record(out, r.record);
   } catch (const ConfigError& e) {
@@ -81,7 +82,7 @@ Command add_shrink_command(CLI::App& app) {
   cmd->add_option("-o,--output", o->out, "Where to write the smaller record (default: FILE with .min.rec)");
   cmd->add_option("--max-runs", o->max_runs, "Replay budget")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print one JSON object");
-  return {cmd, [o] { return cmd_shrink(*o); }};
+  return {cmd, [o](const CliMode& mode) { return cmd_shrink(*o, mode); }};
 }
 
 }  // namespace smpemu

@@ -42,8 +42,16 @@ void add_config_options(CLI::App* cmd, ConfigOptions& o, bool with_seed = true);
 /// Fills `cfg` (workload excluded) from the options. Throws ConfigError.
 void apply_config_options(const ConfigOptions& o, RunConfig& cfg);
 
+/// How a command runs.
+struct CliMode {
+  /// Parse and validate only: each command checks its options and reads and checks its
+  /// input files, then returns kExitOk before it runs a workload or writes anything (the
+  /// option parser's fuzz harness, fuzz/options_fuzz.cc).
+  bool validate_only = false;
+};
+
 /// A subcommand and what to run when it was chosen.
-using Command = std::pair<CLI::App*, std::function<int()>>;
+using Command = std::pair<CLI::App*, std::function<int(const CliMode&)>>;
 
 Command add_list_command(CLI::App& app);
 Command add_run_command(CLI::App& app);
