@@ -88,7 +88,7 @@ std::string ShardSet::to_string() const {
 }
 
 ShardSet parse_shard_set(const std::string& text) {
-  const std::string bad = "bad shard '" + text + "' (expected K/N with 1 <= K <= N)";
+  const std::string bad = "bad shard " + quoted(text) + " (expected K/N with 1 <= K <= N)";
   const auto slash = text.find('/');
   if (slash == std::string::npos) throw ConfigError(bad);
   ShardSet s;
@@ -112,11 +112,11 @@ ShardSet parse_shard_set(const std::string& text) {
 
 ShardSet parse_shard(const std::string& text) {
   if (text.find(',') != std::string::npos)
-    throw ConfigError("bad --shard '" + text + "' (expected K/N with 1 <= K <= N)");
+    throw ConfigError("bad --shard " + quoted(text) + " (expected K/N with 1 <= K <= N)");
   try {
     return parse_shard_set(text);
   } catch (const ConfigError&) {
-    throw ConfigError("bad --shard '" + text + "' (expected K/N with 1 <= K <= N)");
+    throw ConfigError("bad --shard " + quoted(text) + " (expected K/N with 1 <= K <= N)");
   }
 }
 
@@ -220,7 +220,7 @@ void record_signatures(FuzzResult& r, const RunConfig& base, const std::string& 
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec || !std::filesystem::is_directory(dir))
-    throw ConfigError("cannot create record directory '" + dir + "'" + (ec ? ": " + ec.message() : ""));
+    throw ConfigError("cannot create record directory " + quoted(dir) + (ec ? ": " + ec.message() : ""));
   StackPool pool;
   std::map<std::uint64_t, std::string> done;  // seed -> path (signatures may share a seed)
   for (SignatureStats& s : r.signatures) {
@@ -404,7 +404,7 @@ FuzzResult fuzz_from_json(const nlohmann::json& j, const std::string& what) {
   } catch (const nlohmann::json::exception& e) {
     throw ConfigError("malformed fuzz result " + quoted(what) + ": " + escape_nonprintable(e.what()));
   } catch (const ConfigError& e) {
-    throw ConfigError("malformed fuzz result " + quoted(what) + ": " + e.what());
+    throw ConfigError("malformed fuzz result " + quoted(what) + ": " + escape_nonprintable(e.what()));
   }
 }
 

@@ -81,8 +81,8 @@ Inspector::Inspector(const InspectOptions& o, RunConfig& cfg) : o_(o) {
   if (!o.stop_at.empty()) {
     try {
       stop_ = parse_stop_condition(o.stop_at);
-    } catch (const std::invalid_argument& e) {
-      throw ConfigError(e.what());
+    } catch (const std::invalid_argument& e) {  // the engine's parser echoes the text raw
+      throw ConfigError(escape_nonprintable(e.what()));
     }
   }
 }

@@ -195,12 +195,12 @@ Record parse_record(const std::string& text, const std::string& name) {
       try {
         (void)parse_stop_condition(rec.stop_at);
       } catch (const std::invalid_argument& e) {
-        throw ConfigError(std::string("stop_at: ") + e.what());
+        throw ConfigError("stop_at: " + escape_nonprintable(e.what()));
       }
     }
     return rec;
   } catch (const ConfigError& e) {
-    throw ConfigError("malformed record " + quoted(name) + ": " + e.what());
+    throw ConfigError("malformed record " + quoted(name) + ": " + escape_nonprintable(e.what()));
   } catch (const nlohmann::json::exception& e) {
     throw ConfigError("malformed record " + quoted(name) + ": " + escape_nonprintable(e.what()));
   }

@@ -86,8 +86,8 @@ void apply_setting(RunConfig& cfg, const std::string& key_in, const std::string&
     } else {
       cfg.set[key_in] = value;
     }
-  } catch (const std::invalid_argument& e) {
-    throw ConfigError(e.what());
+  } catch (const std::invalid_argument& e) {  // the engine's parsers echo the text raw
+    throw ConfigError(escape_nonprintable(e.what()));
   }
 }
 
@@ -126,8 +126,8 @@ void validate(const RunConfig& cfg) {
     throw ConfigError("bad --jitter " + std::to_string(cfg.params.jitter_pct) + " (expected 0..100)");
   try {
     (void)make_strategy(cfg.params.strategy, cfg.params.cpus, cfg.params.seed);
-  } catch (const std::invalid_argument& e) {
-    throw ConfigError(e.what());
+  } catch (const std::invalid_argument& e) {  // the engine's parsers echo the text raw
+    throw ConfigError(escape_nonprintable(e.what()));
   }
   (void)resolve_knobs(*spec, cfg.set);
 }

@@ -57,7 +57,10 @@ std::int64_t Knobs::integer(const std::string& name) const {
 Knobs resolve_knobs(const WorkloadSpec& spec, const std::map<std::string, std::string>& set) {
   std::map<std::string, std::string> values;
   for (const auto& k : spec.knobs) values[k.name] = k.default_value;
-  for (const auto& [key, value] : set) {
+  for (const auto& kv : set) {
+    // Not a structured binding: clang 14 (the fuzz preset) cannot capture one in a lambda.
+    const std::string& key = kv.first;
+    const std::string& value = kv.second;
     auto it = std::find_if(spec.knobs.begin(), spec.knobs.end(), [&](const KnobSpec& k) { return k.name == key; });
     if (it == spec.knobs.end()) {
       std::string known;
