@@ -57,7 +57,7 @@ int cmd_compare(const CompareCliOptions& o, const CliMode& mode) {
   }
   line.finish();
   if (o.json)
-    std::cout << compare_to_json(r).dump(2) << "\n";
+    std::cout << compare_to_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   else
     std::cout << compare_to_text(r);
   return kExitOk;

@@ -63,7 +63,7 @@ int cmd_fuzz(const FuzzCliOptions& o, const CliMode& mode) {
     return usage_error(e.what());
   }
   if (o.json)
-    std::cout << fuzz_to_json(r).dump(2) << "\n";
+    std::cout << fuzz_to_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   else
     std::cout << fuzz_to_text(r);
   return r.bugs_found ? kExitBug : kExitOk;

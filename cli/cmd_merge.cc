@@ -29,7 +29,7 @@ int cmd_merge(const MergeOptions& o, const CliMode& mode) {
   }
   if (mode.validate_only) return kExitOk;
   if (o.json)
-    std::cout << fuzz_to_json(m).dump(2) << "\n";
+    std::cout << fuzz_to_json(m).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   else
     std::cout << fuzz_to_text(m);
   if (!m.shard.complete())

@@ -65,7 +65,7 @@ int cmd_replay(const ReplayOptions& o, const CliMode& mode) {
                    {"ignored", p.ignored},
                    {"recorded_build", rec.build}};
     if (inspector->snapshot()) j["state"] = snapshot_json(*inspector->snapshot());
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cout << to_text(p.run) << extras;
     if (inspector->snapshot()) std::cout << format_snapshot(*inspector->snapshot());

@@ -65,7 +65,7 @@ int cmd_run(const RunOptions& o, const CliMode& mode) {
     if (!o.record.empty()) j["record"] = o.record;
     if (!o.inspect.trace.empty()) j["trace"] = {{"file", o.inspect.trace}, {"events", inspector->trace()->written()},
                                                 {"dropped", inspector->trace()->dropped()}};
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cout << to_text(r) << extras;
     if (!o.inspect.trace.empty())

@@ -64,7 +64,7 @@ int cmd_shrink(const ShrinkCliOptions& o, const CliMode& mode) {
     nlohmann::json j = {{"input", o.file},         {"output", out},           {"check", r.check},
                         {"decisions_before", r.before}, {"decisions_after", r.after}, {"runs", r.runs},
                         {"budget_exhausted", r.budget_exhausted}, {"digest", hex16(r.record.digest)}};
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cout << fmt::format("shrink     {} -> {}: {} decisions -> {} ({} replays{}), still fails {}\n", o.file, out,
                              r.before, r.after, r.runs, r.budget_exhausted ? ", budget exhausted" : "", r.check);

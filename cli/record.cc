@@ -104,7 +104,7 @@ void write_record(const std::string& path, const Record& rec) {
   j["decisions_digest"] = hex16(rec.decisions_digest);
   if (!rec.stop_at.empty()) j["stop_at"] = rec.stop_at;
   // One decision per line keeps large logs readable and editable by hand.
-  std::string text = j.dump(1);
+  std::string text = j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::string d = "[";
   for (std::size_t i = 0; i < rec.decisions.entries.size(); ++i) {
     const Decision& e = rec.decisions.entries[i];

@@ -132,6 +132,12 @@ TEST(Boundaries, LostStandardOutputIsExitTwo) {
   for (const std::string args : {"fuzz abba --runs 5 --json", "run abba --json", "list", "fuzz abba --runs 5"})
     expect_one_line_exit_two(smpemu::testing::run_command(bin + " " + args, ">/dev/full"),
                              "cannot write standard output", args);
+  // A file name that is not UTF-8 is replaced in the JSON, not an exception after the run.
+  const std::string dir = make_temp_dir("boundaries-utf8");
+  const Exec e = run_smpemu("run abba --json --record \"" + dir + "/$(printf '\\377').rec\"");
+  EXPECT_EQ(e.status, 1) << e.err;
+  EXPECT_NO_THROW((void)nlohmann::json::parse(e.out)) << e.out;
+  std::filesystem::remove_all(dir);
   // A clean command still exits with its own status.
   EXPECT_EQ(smpemu::testing::run_command(bin + " run abba --json", ">/dev/null").status, 1);
 }
