@@ -10,9 +10,13 @@
 #include <mutex>
 #include <set>
 
+#include "cli/input_file.h"
+#include "cli/json_input.h"
 #include "cli/parallel.h"
 #include "cli/record.h"
+#include "cli/text.h"
 #include "emu/errors.h"
+#include "emu/limits.h"
 #include "emu/log.h"
 
 namespace smpemu {
@@ -96,7 +100,7 @@ std::string ShardSet::to_string() const {
 }
 
 ShardSet parse_shard_set(const std::string& text) {
-  const std::string bad = "bad shard '" + text + "' (expected K/N with 1 <= K <= N)";
+  const std::string bad = "bad shard " + quoted(text) + " (expected K/N with 1 <= K <= N)";
   const auto slash = text.find('/');
   if (slash == std::string::npos) throw ConfigError(bad);
   ShardSet s;
@@ -120,11 +124,11 @@ ShardSet parse_shard_set(const std::string& text) {
 
 ShardSet parse_shard(const std::string& text) {
   if (text.find(',') != std::string::npos)
-    throw ConfigError("bad --shard '" + text + "' (expected K/N with 1 <= K <= N)");
+    throw ConfigError("bad --shard " + quoted(text) + " (expected K/N with 1 <= K <= N)");
   try {
     return parse_shard_set(text);
   } catch (const ConfigError&) {
-    throw ConfigError("bad --shard '" + text + "' (expected K/N with 1 <= K <= N)");
+    throw ConfigError("bad --shard " + quoted(text) + " (expected K/N with 1 <= K <= N)");
   }
 }
 
@@ -242,7 +246,7 @@ void record_signatures(FuzzResult& r, const RunConfig& base, const std::string& 
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec || !std::filesystem::is_directory(dir))
-    throw ConfigError("cannot create record directory '" + dir + "'" + (ec ? ": " + ec.message() : ""));
+    throw ConfigError("cannot create record directory " + quoted(dir) + (ec ? ": " + ec.message() : ""));
   StackPool pool;
   std::map<std::uint64_t, std::string> done;  // seed -> path (signatures may share a seed)
   for (SignatureStats& s : r.signatures) {
@@ -298,55 +302,171 @@ nlohmann::json fuzz_to_json(const FuzzResult& r) {
   return j;
 }
 
-FuzzResult fuzz_from_json(const nlohmann::json& j, const std::string& what) {
+namespace {
+
+/// True when `seed` is one of the campaign's seeds that fall into `shard`.
+bool seed_in_shard(std::uint64_t seed, std::uint64_t seed_base, std::uint64_t campaign_runs, const ShardSet& shard) {
+  if (seed < seed_base || seed - seed_base >= campaign_runs) return false;
+  const std::uint64_t k = (seed - seed_base) % shard.count + 1;
+  return std::binary_search(shard.indices.begin(), shard.indices.end(), k);
+}
+
+/// The fields of one shard file, checked one by one and against each other. Messages
+/// name the key of the first problem.
+FuzzResult checked_fuzz_result(const nlohmann::json& j) {
+  using nlohmann::json;
+  if (!j.is_object() || !j.contains("signatures") || !j.contains("shard") || !j.contains("runs"))
+    throw ConfigError("not a fuzz result (no runs, shard or signatures)");
+  refuse_unknown_keys(j, "", {"workload", "machine", "strategy", "settings", "build", "campaign_runs", "seed_base",
+                              "shard", "complete", "stop_on_first", "jobs", "runs", "bugs_found", "first_bug_run",
+                              "host_seconds", "runs_per_second", "signatures", "seeds", "seeds_truncated",
+                              "time_limited_runs", "first_time_limited_seed", "host_limited_runs",
+                              "first_host_limited_seed"});
+  const auto at = [&](const char* key) -> const json& { return json_member(j, "", key); };
+  constexpr std::uint64_t kU64 = std::numeric_limits<std::uint64_t>::max();
   FuzzResult r;
-  try {
-    if (!j.is_object() || !j.contains("signatures") || !j.contains("shard") || !j.contains("runs"))
-      throw ConfigError("not a fuzz result (no runs, shard or signatures)");
-    r.workload = j.at("workload").get<std::string>();
-    r.machine = j.at("machine").get<std::string>();
-    r.strategy = j.at("strategy").get<std::string>();
-    r.settings = j.at("settings").get<std::map<std::string, std::string>>();
-    r.build = j.at("build").get<std::string>();
-    r.campaign_runs = j.at("campaign_runs").get<std::uint64_t>();
-    r.seed_base = j.at("seed_base").get<std::uint64_t>();
-    r.shard = parse_shard_set(j.at("shard").get<std::string>());
-    r.stop_on_first = j.at("stop_on_first").get<bool>();
-    r.jobs = j.at("jobs").get<unsigned>();
-    r.runs = j.at("runs").get<std::uint64_t>();
-    r.bugs_found = j.at("bugs_found").get<std::uint64_t>();
-    if (!j.at("first_bug_run").is_null()) r.first_bug_run = j.at("first_bug_run").get<std::uint64_t>();
-    r.host_seconds = j.at("host_seconds").get<double>();
-    for (const auto& o : j.at("signatures")) {
-      SignatureStats s;
-      s.signature = o.at("signature").get<std::string>();
-      s.check = o.at("check").get<std::string>();
-      s.count = o.at("count").get<std::uint64_t>();
-      s.first_seed = o.at("first_seed").get<std::uint64_t>();
-      s.repro = o.at("repro").get<std::string>();
-      s.record = o.value("record", "");
-      r.signatures.push_back(s);
-    }
-    r.seeds = j.at("seeds").get<std::vector<std::uint64_t>>();
-    r.seeds_truncated = j.at("seeds_truncated").get<bool>();
-    const auto limited = [&](const char* count, const char* first) {
-      LimitedRuns l;
-      l.count = j.at(count).get<std::uint64_t>();
-      if (!j.at(first).is_null()) l.first_seed = j.at(first).get<std::uint64_t>();
-      if ((l.count == 0) != !l.first_seed)
-        throw ConfigError(std::string(count) + " and " + first + " disagree");
-      return l;
-    };
-    r.time_limited = limited("time_limited_runs", "first_time_limited_seed");
-    r.host_limited = limited("host_limited_runs", "first_host_limited_seed");
-  } catch (const nlohmann::json::exception& e) {
-    throw ConfigError("malformed fuzz result '" + what + "': " + e.what());
-  } catch (const ConfigError& e) {
-    throw ConfigError("malformed fuzz result '" + what + "': " + e.what());
+  r.workload = json_string(at("workload"), "workload");
+  r.machine = json_string(at("machine"), "machine");
+  r.strategy = json_string(at("strategy"), "strategy");
+  const json& settings = at("settings");
+  require_object(settings, "settings");
+  for (const auto& [k, v] : settings.items()) r.settings[k] = json_string(v, json_path("settings", k));
+  for (const auto& [key, top] : {std::pair<std::string, std::string>{"machine", r.machine}, {"strategy", r.strategy}}) {
+    const auto it = r.settings.find(key);
+    if (it == r.settings.end()) throw ConfigError("settings." + key + " missing");
+    if (it->second != top)
+      throw ConfigError("settings." + key + " " + smpemu::quoted(it->second) + " differs from " + key + " " + smpemu::quoted(top));
   }
-  if (r.bugs_found > r.runs || r.shard.indices.empty())
-    throw ConfigError("malformed fuzz result '" + what + "': inconsistent counts");
+  r.build = json_string(at("build"), "build");
+  r.campaign_runs = json_unsigned(at("campaign_runs"), "campaign_runs", 1, limits::kFuzzRuns);
+  r.seed_base = json_unsigned(at("seed_base"), "seed_base", 0, kU64 - (r.campaign_runs - 1));
+  try {
+    r.shard = parse_shard_set(json_string(at("shard"), "shard"));
+  } catch (const ConfigError& e) {
+    throw ConfigError(std::string("shard: ") + e.what());
+  }
+  if (r.shard.count > limits::kFuzzRuns)
+    throw ConfigError("shard count " + std::to_string(r.shard.count) + " out of range 1.." +
+                      std::to_string(limits::kFuzzRuns));
+  if (json_bool(at("complete"), "complete") != r.shard.complete())
+    throw ConfigError("complete is not " + std::string(r.shard.complete() ? "true" : "false") + " for shard " +
+                      r.shard.to_string());
+  r.stop_on_first = json_bool(at("stop_on_first"), "stop_on_first");
+  r.jobs = static_cast<unsigned>(
+      json_unsigned(at("jobs"), "jobs", 1, limits::kJobs * std::min<std::uint64_t>(r.shard.indices.size(), 1 << 20)));
+
+  // runs: exactly the shard's seeds, or up to them when stopping at the first bug.
+  std::uint64_t shard_total = 0;
+  for (std::uint64_t k : r.shard.indices) shard_total += shard_runs(r.campaign_runs, k, r.shard.count);
+  r.runs = json_unsigned(at("runs"), "runs", 0, kU64);
+  if (r.runs > shard_total || (!r.stop_on_first && r.runs != shard_total))
+    throw ConfigError("runs " + std::to_string(r.runs) + (r.stop_on_first ? " is more than" : " is not") + " the " +
+                      std::to_string(shard_total) + " seeds of shard " + r.shard.to_string() + " of a " +
+                      std::to_string(r.campaign_runs) + "-run campaign");
+  r.bugs_found = json_unsigned(at("bugs_found"), "bugs_found", 0, r.runs);
+  const auto in_shard = [&](std::uint64_t seed, const std::string& path) {
+    if (!seed_in_shard(seed, r.seed_base, r.campaign_runs, r.shard))
+      throw ConfigError(path + " " + std::to_string(seed) + " is not a seed of shard " + r.shard.to_string() +
+                        " (seeds " + std::to_string(r.seed_base) + ".." +
+                        std::to_string(r.seed_base + (r.campaign_runs - 1)) + ")");
+    return seed;
+  };
+  const json& first = at("first_bug_run");
+  if (first.is_null() != (r.bugs_found == 0))
+    throw ConfigError("first_bug_run is " + describe_json(first) + " with bugs_found " + std::to_string(r.bugs_found));
+  if (!first.is_null()) r.first_bug_run = in_shard(json_unsigned(first, "first_bug_run", 0, kU64), "first_bug_run");
+  r.host_seconds = json_number(at("host_seconds"), "host_seconds", 0, 1e12);
+  (void)json_number(at("runs_per_second"), "runs_per_second", 0, 1e300);
+
+  const json& sigs = json_array(at("signatures"), "signatures", limits::kDecisions);
+  if (sigs.empty() != (r.bugs_found == 0))
+    throw ConfigError("signatures has " + std::to_string(sigs.size()) + " entries with bugs_found " +
+                      std::to_string(r.bugs_found));
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < sigs.size(); ++i) {
+    const json& o = sigs[i];
+    const std::string path = "signatures[" + std::to_string(i) + "]";
+    require_object(o, path);
+    refuse_unknown_keys(o, path, {"signature", "check", "count", "first_seed", "repro", "record"});
+    const auto field = [&](const char* key) -> const json& { return json_member(o, path, key); };
+    SignatureStats st;
+    st.signature = json_string(field("signature"), path + ".signature");
+    if (!seen.insert(st.signature).second) throw ConfigError(path + ".signature " + smpemu::quoted(st.signature) + " repeated");
+    st.check = json_string(field("check"), path + ".check");
+    st.count = json_unsigned(field("count"), path + ".count", 1, r.bugs_found);
+    st.first_seed = in_shard(json_unsigned(field("first_seed"), path + ".first_seed", 0, kU64), path + ".first_seed");
+    if (st.first_seed < *r.first_bug_run)
+      throw ConfigError(path + ".first_seed " + std::to_string(st.first_seed) + " is below first_bug_run " +
+                        std::to_string(*r.first_bug_run));
+    st.repro = json_string(field("repro"), path + ".repro");
+    if (o.contains("record")) st.record = json_string(o["record"], path + ".record");
+    r.signatures.push_back(st);
+  }
+  if (!r.signatures.empty()) {
+    std::uint64_t lowest = kU64;
+    for (const SignatureStats& st : r.signatures) lowest = std::min(lowest, st.first_seed);
+    if (lowest != *r.first_bug_run)
+      throw ConfigError("first_bug_run " + std::to_string(*r.first_bug_run) + " is no signature's first_seed");
+  }
+
+  const json& seeds = json_array(at("seeds"), "seeds", kMaxListedSeeds);
+  for (std::size_t i = 0; i < seeds.size(); ++i) {
+    const std::string path = "seeds[" + std::to_string(i) + "]";
+    const std::uint64_t seed = in_shard(json_unsigned(seeds[i], path, 0, kU64), path);
+    if (!r.seeds.empty() && seed <= r.seeds.back())
+      throw ConfigError(path + " " + std::to_string(seed) + " is not above " + std::to_string(r.seeds.back()));
+    r.seeds.push_back(seed);
+  }
+  r.seeds_truncated = json_bool(at("seeds_truncated"), "seeds_truncated");
+  const bool consistent = r.seeds_truncated ? r.seeds.size() == kMaxListedSeeds && r.bugs_found > kMaxListedSeeds
+                                            : r.seeds.size() == r.bugs_found;
+  if (!consistent)
+    throw ConfigError("seeds has " + std::to_string(r.seeds.size()) + " entries with bugs_found " +
+                      std::to_string(r.bugs_found) + " and seeds_truncated " + (r.seeds_truncated ? "true" : "false"));
+  if (!r.seeds.empty() && r.seeds.front() != *r.first_bug_run)
+    throw ConfigError("seeds[0] " + std::to_string(r.seeds.front()) + " is not first_bug_run " +
+                      std::to_string(*r.first_bug_run));
+  // Runs that ended at a per-run limit: a count of at most `runs`, and a first seed of
+  // this shard exactly when the count is not 0.
+  const auto limited = [&](const char* count, const char* first) {
+    LimitedRuns l;
+    l.count = json_unsigned(at(count), count, 0, r.runs);
+    const json& f = at(first);
+    if (!f.is_null()) l.first_seed = in_shard(json_unsigned(f, first, 0, kU64), first);
+    if ((l.count == 0) != !l.first_seed)
+      throw ConfigError(std::string(first) + (l.first_seed ? " is set" : " is null") + " with " + count + " " +
+                        std::to_string(l.count));
+    return l;
+  };
+  r.time_limited = limited("time_limited_runs", "first_time_limited_seed");
+  r.host_limited = limited("host_limited_runs", "first_host_limited_seed");
   return r;
+}
+
+}  // namespace
+
+FuzzResult fuzz_from_json(const nlohmann::json& j, const std::string& what) {
+  try {
+    return checked_fuzz_result(j);
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError("malformed fuzz result " + quoted(what) + ": " + escape_nonprintable(e.what()));
+  } catch (const ConfigError& e) {
+    throw ConfigError("malformed fuzz result " + quoted(what) + ": " + escape_nonprintable(e.what()));
+  }
+}
+
+FuzzResult parse_fuzz_result(const std::string& text, const std::string& name) {
+  nlohmann::json j;
+  try {
+    j = parse_json(text);
+  } catch (const ConfigError& e) {
+    throw ConfigError("malformed fuzz result " + quoted(name) + ": " + e.what());
+  }
+  return fuzz_from_json(j, name);
+}
+
+FuzzResult read_fuzz_result(const std::string& path) {
+  return parse_fuzz_result(read_input_file(path, "fuzz result"), path);
 }
 
 FuzzResult merge_fuzz(const std::vector<FuzzResult>& parts, const std::vector<std::string>& names) {
@@ -362,24 +482,29 @@ FuzzResult merge_fuzz(const std::vector<FuzzResult>& parts, const std::vector<st
   m.time_limited = m.host_limited = LimitedRuns{};
   std::map<std::string, SignatureStats> sigs;
   std::set<std::uint64_t> seeds;
+  std::set<std::uint64_t> shards_seen;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const FuzzResult& p = parts[i];
-    const std::string other = "'" + names.at(i) + "' ";
-    const std::string first = " than '" + names.front() + "'";
+    const std::string other = quoted(names.at(i)) + " ";
+    const std::string first = " than " + quoted(names.front());
     if (p.workload != m.workload) throw ConfigError(other + "fuzzes another workload" + first);
     if (p.settings != m.settings || p.machine != m.machine || p.strategy != m.strategy)
       throw ConfigError(other + "has other settings" + first);
     if (p.seed_base != m.seed_base || p.campaign_runs != m.campaign_runs || p.stop_on_first != m.stop_on_first)
       throw ConfigError(other + "has another --seed-base, --runs or --stop-on-first" + first);
     if (p.shard.count != m.shard.count) throw ConfigError(other + "has another shard count" + first);
-    if (p.build != m.build) throw ConfigError(other + "comes from another build (" + p.build + ")" + first);
+    if (p.build != m.build) throw ConfigError(other + "comes from another build (" + quoted(p.build) + ")" + first);
     for (std::uint64_t k : p.shard.indices) {
-      if (std::find(m.shard.indices.begin(), m.shard.indices.end(), k) != m.shard.indices.end())
+      if (!shards_seen.insert(k).second)
         throw ConfigError(other + "repeats shard " + std::to_string(k) + "/" + std::to_string(p.shard.count));
       m.shard.indices.push_back(k);
     }
+    // Disjoint shards of one campaign: runs and bugs_found add up to at most
+    // campaign_runs (each part was checked against its shards), so these sums cannot
+    // wrap; jobs and host seconds are checked.
     m.runs += p.runs;
     m.bugs_found += p.bugs_found;
+    if (p.jobs > std::numeric_limits<unsigned>::max() - m.jobs) throw ConfigError(other + "makes the jobs sum overflow");
     m.jobs += p.jobs;
     m.host_seconds += p.host_seconds;
     m.time_limited.merge(p.time_limited);
@@ -426,7 +551,8 @@ std::string fuzz_to_text(const FuzzResult& r) {
                      "their bug reports are not counted\n",
                      r.host_limited.count, r.host_limited.count == 1 ? "" : "s", *r.host_limited.first_seed);
   if (r.bugs_found == 0) return s + "no bug found\n";
-  s += fmt::format("{} runs with bugs, first at seed {}; {} distinct signature{}\n", r.bugs_found, *r.first_bug_run,
+  s += fmt::format("{} runs with bugs, first at seed {}; {} distinct signature{}\n", r.bugs_found,
+                   r.first_bug_run ? std::to_string(*r.first_bug_run) : std::string("?"),
                    r.signatures.size(), r.signatures.size() == 1 ? "" : "s");
   s += fmt::format("{:>8} {:>12}  {:<14} {}\n", "runs", "first seed", "check", "signature");
   for (const SignatureStats& g : r.signatures) {

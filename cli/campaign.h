@@ -148,6 +148,14 @@ nlohmann::json fuzz_to_json(const FuzzResult& r);
 /// Reads a fuzz_to_json() object back. Throws ConfigError naming `what` (a file name).
 FuzzResult fuzz_from_json(const nlohmann::json& j, const std::string& what);
 
+/// Parses the text of a `smpemu fuzz --json` file; `name` (the file name) is named in
+/// messages. Throws ConfigError.
+FuzzResult parse_fuzz_result(const std::string& text, const std::string& name);
+
+/// Reads a `smpemu fuzz --json` file (read_input_file(), then parse_fuzz_result()).
+/// Throws ConfigError.
+FuzzResult read_fuzz_result(const std::string& path);
+
 /// Short text summary for a terminal.
 std::string fuzz_to_text(const FuzzResult& r);
 

@@ -10,7 +10,9 @@
 #include "cli/compare.h"
 #include "cli/options.h"
 #include "cli/parallel.h"
+#include "cli/text.h"
 #include "emu/errors.h"
+#include "emu/limits.h"
 
 namespace smpemu {
 
@@ -23,7 +25,7 @@ struct CompareCliOptions {
   bool json = false;
 };
 
-int cmd_compare(const CompareCliOptions& o) {
+int cmd_compare(const CompareCliOptions& o, const CliMode& mode) {
   CompareOptions c;
   c.base.workload = o.workload;
   c.a = o.a;
@@ -31,16 +33,16 @@ int cmd_compare(const CompareCliOptions& o) {
   try {
     apply_config_options(o.config, c.base);
     apply_campaign_limits(o.config, c.base, o.run_timeout, c.run_seconds);
-    if (!parse_unsigned(o.seeds, 1u << 24, c.seeds) || c.seeds == 0)
-      throw ConfigError("bad --seeds '" + o.seeds + "' (expected 1..16777216)");
+    c.seeds = parse_count("--seeds", o.seeds, 1, limits::kCompareSeeds);
     if (!parse_unsigned(o.seed_base, std::numeric_limits<std::uint64_t>::max(), c.seed_base))
-      throw ConfigError("bad --seed-base '" + o.seed_base + "' (expected an integer 0..2^64-1)");
+      throw ConfigError("bad --seed-base " + quoted(o.seed_base) + " (expected an integer 0..2^64-1)");
     c.jobs = o.jobs.empty() ? default_jobs() : parse_jobs(o.jobs);
     RunConfig a, b;
     compare_configs(c, a, b);  // bad --a/--b before any run
   } catch (const ConfigError& e) {
     return usage_error(e.what());
   }
+  if (mode.validate_only) return kExitOk;
   ProgressLine line;
   if (line.enabled())
     c.progress = [&](std::uint64_t done, std::uint64_t total, double secs) {
@@ -56,7 +58,7 @@ int cmd_compare(const CompareCliOptions& o) {
   }
   line.finish();
   if (o.json)
-    std::cout << compare_to_json(r).dump(2) << "\n";
+    std::cout << compare_to_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   else
     std::cout << compare_to_text(r);
   return kExitOk;
@@ -76,7 +78,7 @@ Command add_compare_command(CLI::App& app) {
   add_config_options(cmd, o->config, /*with_seed=*/false);
   add_run_timeout_option(cmd, o->run_timeout);
   cmd->add_flag("--json", o->json, "Print one JSON object");
-  return {cmd, [o] { return cmd_compare(*o); }};
+  return {cmd, [o](const CliMode& mode) { return cmd_compare(*o, mode); }};
 }
 
 }  // namespace smpemu

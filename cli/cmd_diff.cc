@@ -5,16 +5,15 @@
 // that differs is printed with a few common lines before it; for records, the lines
 // carry exact cycles, so a divergence in timing alone is found too.
 // Exit status as diff(1): 0 identical, 1 different, 2 trouble (unreadable input).
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
+#include "cli/diff_input.h"
+#include "cli/input_file.h"
 #include "cli/options.h"
-#include "cli/record.h"
+#include "cli/text.h"
 #include "emu/errors.h"
-#include "emu/machine.h"
-#include "traces/ftrace.h"
+#include "emu/limits.h"
 #include "traces/trace_diff.h"
 
 namespace smpemu {
@@ -27,39 +26,18 @@ struct DiffOptions {
   std::string buffer = "4000000";
 };
 
-bool looks_like_record(const std::string& text) {
-  const auto i = text.find_first_not_of(" \t\r\n");
-  return i != std::string::npos && text[i] == '{';
-}
-
-std::vector<std::string> trace_lines(const std::string& path, std::size_t capacity) {
-  std::ifstream f(path);
-  if (!f) throw ConfigError("cannot read '" + path + "'");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  const std::string text = ss.str();
-  if (!looks_like_record(text)) return split_lines(text);
-  const Record rec = read_record(path);
-  Trace trace(capacity, true);
-  trace.workload = rec.config.workload;
-  replay_record(rec, nullptr, [&](Machine& m) { m.set_trace(&trace); });
-  if (trace.dropped())
-    std::fprintf(stderr, "smpemu: note: %s: the trace kept the last %zu events of %llu (raise --buffer)\n",
-                 path.c_str(), capacity, static_cast<unsigned long long>(trace.written()));
-  FtraceOptions fo;
-  fo.cycles = true;
-  return ftrace_lines(trace, fo);
-}
-
-int cmd_diff(const DiffOptions& o) {
+int cmd_diff(const DiffOptions& o, const CliMode& mode) {
   std::uint64_t context = 0, buffer = 0;
-  if (!parse_unsigned(o.context, 1000, context)) return usage_error("bad --context '" + o.context + "' (0..1000)");
-  if (!parse_unsigned(o.buffer, 1ULL << 28, buffer) || buffer == 0)
-    return usage_error("bad --buffer '" + o.buffer + "' (expected 1..268435456 events)");
   std::vector<std::string> a, b;
   try {
-    a = trace_lines(o.a, buffer);
-    b = trace_lines(o.b, buffer);
+    context = parse_count("--context", o.context, 0, limits::kDiffContext);
+    buffer = parse_count("--buffer", o.buffer, 1, limits::kTraceBuffer);
+    // Both sides are read (and checked) before either record is replayed.
+    const DiffInput in_a = parse_diff_input(read_input_file(o.a, "trace"), o.a);
+    const DiffInput in_b = parse_diff_input(read_input_file(o.b, "trace"), o.b);
+    if (mode.validate_only) return kExitOk;
+    a = diff_lines(in_a, o.a, buffer);
+    b = diff_lines(in_b, o.b, buffer);
   } catch (const ConfigError& e) {
     return usage_error(e.what());
   }
@@ -81,7 +59,7 @@ Command add_diff_command(CLI::App& app) {
   cmd->add_option("b", o->b, "Record or ftrace text file")->required();
   cmd->add_option("--context", o->context, "Common lines shown before the divergence")->capture_default_str();
   cmd->add_option("--buffer", o->buffer, "Trace events kept when replaying a record")->capture_default_str();
-  return {cmd, [o] { return cmd_diff(*o); }};
+  return {cmd, [o](const CliMode& mode) { return cmd_diff(*o, mode); }};
 }
 
 }  // namespace smpemu

@@ -9,8 +9,11 @@
 
 #include "cli/campaign.h"
 #include "cli/options.h"
+#include "cli/output_file.h"
 #include "cli/parallel.h"
+#include "cli/text.h"
 #include "emu/errors.h"
+#include "emu/limits.h"
 
 namespace smpemu {
 
@@ -24,23 +27,27 @@ struct FuzzCliOptions {
   bool json = false;
 };
 
-int cmd_fuzz(const FuzzCliOptions& o) {
+int cmd_fuzz(const FuzzCliOptions& o, const CliMode& mode) {
   FuzzOptions f;
   f.base.workload = o.workload;
   try {
     apply_config_options(o.config, f.base);
     apply_campaign_limits(o.config, f.base, o.run_timeout, f.run_seconds);
-    if (!parse_unsigned(o.runs, std::numeric_limits<std::uint64_t>::max() / 2, f.runs) || f.runs == 0)
-      throw ConfigError("bad --runs '" + o.runs + "' (expected at least 1)");
+    f.runs = parse_count("--runs", o.runs, 1, limits::kFuzzRuns);
     if (!parse_unsigned(o.seed_base, std::numeric_limits<std::uint64_t>::max(), f.seed_base))
-      throw ConfigError("bad --seed-base '" + o.seed_base + "' (expected an integer 0..2^64-1)");
+      throw ConfigError("bad --seed-base " + quoted(o.seed_base) + " (expected an integer 0..2^64-1)");
     f.jobs = o.jobs.empty() ? default_jobs() : parse_jobs(o.jobs);
     f.shard = parse_shard(o.shard);
+    if (f.shard.count > limits::kFuzzRuns)
+      throw ConfigError("--shard " + f.shard.to_string() + ": the shard count is past its bound " +
+                        std::to_string(limits::kFuzzRuns) + " (see `smpemu list`)");
     f.stop_on_first = o.stop_on_first;
+    if (!o.record_dir.empty()) check_output_dir(o.record_dir, "record directory");
     (void)settings_map(f.base);  // a bad workload or knob is a usage error before any run
   } catch (const ConfigError& e) {
     return usage_error(e.what());
   }
+  if (mode.validate_only) return kExitOk;
   ProgressLine line;
   if (line.enabled())
     f.progress = [&](std::uint64_t done, std::uint64_t total, std::uint64_t bugs, double secs) {
@@ -57,7 +64,7 @@ int cmd_fuzz(const FuzzCliOptions& o) {
     return usage_error(e.what());
   }
   if (o.json)
-    std::cout << fuzz_to_json(r).dump(2) << "\n";
+    std::cout << fuzz_to_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   else
     std::cout << fuzz_to_text(r);
   return r.bugs_found ? kExitBug : kExitOk;
@@ -78,7 +85,7 @@ Command add_fuzz_command(CLI::App& app) {
   add_config_options(cmd, o->config, /*with_seed=*/false);
   add_run_timeout_option(cmd, o->run_timeout);
   cmd->add_flag("--json", o->json, "Print one JSON object");
-  return {cmd, [o] { return cmd_fuzz(*o); }};
+  return {cmd, [o](const CliMode& mode) { return cmd_fuzz(*o, mode); }};
 }
 
 }  // namespace smpemu

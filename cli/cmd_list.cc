@@ -22,7 +22,8 @@ std::string knob_summary(const KnobSpec& k) {
   return s + ")";
 }
 
-int cmd_list() {
+int cmd_list(const CliMode& mode) {
+  if (mode.validate_only) return kExitOk;
   std::printf("workloads:\n");
   for (const auto& w : workloads()) {
     std::string knobs;
@@ -64,7 +65,7 @@ int cmd_list() {
 
 Command add_list_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("list", "List workloads with their knobs, machines, strategies and engine parameters");
-  return {cmd, [] { return cmd_list(); }};
+  return {cmd, [](const CliMode& mode) { return cmd_list(mode); }};
 }
 
 }  // namespace smpemu

@@ -1,12 +1,12 @@
 // `smpemu merge FILE...`: combines the `smpemu fuzz --json` results of the shards of one
 // campaign (cli/campaign.h, merge_fuzz). Exit status 0 (no bug), 1 (bugs found),
 // 2 (unreadable, malformed or incompatible input; one line on stderr).
-#include <fstream>
 #include <iostream>
 #include <memory>
 
 #include "cli/campaign.h"
 #include "cli/options.h"
+#include "cli/text.h"
 #include "emu/errors.h"
 
 namespace smpemu {
@@ -18,19 +18,7 @@ struct MergeOptions {
   bool json = false;
 };
 
-FuzzResult read_fuzz_result(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw ConfigError("cannot read fuzz result '" + path + "'");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(f);
-  } catch (const nlohmann::json::exception&) {
-    throw ConfigError("malformed fuzz result '" + path + "': not JSON");
-  }
-  return fuzz_from_json(j, path);
-}
-
-int cmd_merge(const MergeOptions& o) {
+int cmd_merge(const MergeOptions& o, const CliMode& mode) {
   FuzzResult m;
   try {
     std::vector<FuzzResult> parts;
@@ -39,8 +27,9 @@ int cmd_merge(const MergeOptions& o) {
   } catch (const ConfigError& e) {
     return usage_error(e.what());
   }
+  if (mode.validate_only) return kExitOk;
   if (o.json)
-    std::cout << fuzz_to_json(m).dump(2) << "\n";
+    std::cout << fuzz_to_json(m).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   else
     std::cout << fuzz_to_text(m);
   if (!m.shard.complete())
@@ -55,7 +44,7 @@ Command add_merge_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("merge", "Combine `smpemu fuzz --shard K/N --json` results of one campaign");
   cmd->add_option("files", o->files, "Fuzz results (JSON files)")->required();
   cmd->add_flag("--json", o->json, "Print one JSON object");
-  return {cmd, [o] { return cmd_merge(*o); }};
+  return {cmd, [o](const CliMode& mode) { return cmd_merge(*o, mode); }};
 }
 
 }  // namespace smpemu

@@ -12,8 +12,10 @@
 
 #include "cli/inspect.h"
 #include "cli/options.h"
+#include "cli/output_file.h"
 #include "cli/record.h"
 #include "cli/report.h"
+#include "cli/text.h"
 #include "emu/errors.h"
 
 namespace smpemu {
@@ -26,15 +28,18 @@ struct ReplayOptions {
   bool json = false;
 };
 
-int cmd_replay(const ReplayOptions& o) {
+int cmd_replay(const ReplayOptions& o, const CliMode& mode) {
   Record rec;
   ReplayResult p;
   std::unique_ptr<Inspector> inspector;
   std::string extras;
   try {
     rec = read_record(o.file);
+    if (!o.inspect.trace.empty() && same_file(o.file, o.inspect.trace))
+      throw ConfigError("--trace names the record being replayed, " + quoted(o.file));
     RunConfig cfg = rec.config;
     inspector = std::make_unique<Inspector>(o.inspect, cfg);
+    if (mode.validate_only) return kExitOk;
     const bool changes_run = cfg.params.max_cycles != rec.config.params.max_cycles || !o.inspect.stop_at.empty();
     rec.config = cfg;
     p = replay_record(
@@ -46,8 +51,8 @@ int cmd_replay(const ReplayOptions& o) {
   }
   const bool mismatch = !p.digest_match && !p.edited;
   if (rec.build != build_identity())
-    std::fprintf(stderr, "smpemu: warning: recorded by '%s', replayed by '%s'\n", rec.build.c_str(),
-                 build_identity().c_str());
+    std::fprintf(stderr, "smpemu: warning: recorded by %s, replayed by %s\n", smpemu::quoted(rec.build).c_str(),
+                 quoted(build_identity()).c_str());
   inspector->note_unreached();
   if (o.json) {
     nlohmann::json j = to_json(p.run);
@@ -60,7 +65,7 @@ int cmd_replay(const ReplayOptions& o) {
                    {"ignored", p.ignored},
                    {"recorded_build", rec.build}};
     if (inspector->snapshot()) j["state"] = snapshot_json(*inspector->snapshot());
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cout << to_text(p.run) << extras;
     if (inspector->snapshot()) std::cout << format_snapshot(*inspector->snapshot());
@@ -82,7 +87,7 @@ Command add_replay_command(CLI::App& app) {
   cmd->add_option("file", o->file, "Record file (from run --record, fuzz --record or shrink)")->required();
   add_inspect_options(cmd, o->inspect);
   cmd->add_flag("--json", o->json, "Print one JSON object (the run's, plus `replay` and `state`)");
-  return {cmd, [o] { return cmd_replay(*o); }};
+  return {cmd, [o](const CliMode& mode) { return cmd_replay(*o, mode); }};
 }
 
 }  // namespace smpemu

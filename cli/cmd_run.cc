@@ -7,8 +7,10 @@
 
 #include "cli/inspect.h"
 #include "cli/options.h"
+#include "cli/output_file.h"
 #include "cli/record.h"
 #include "cli/report.h"
+#include "cli/text.h"
 #include "emu/errors.h"
 
 namespace smpemu {
@@ -23,7 +25,7 @@ struct RunOptions {
   bool json = false;
 };
 
-int cmd_run(const RunOptions& o) {
+int cmd_run(const RunOptions& o, const CliMode& mode) {
   RunConfig cfg;
   cfg.workload = o.workload;
   RunResult r;
@@ -33,7 +35,13 @@ int cmd_run(const RunOptions& o) {
   try {
     apply_config_options(o.config, cfg);
     inspector = std::make_unique<Inspector>(o.inspect, cfg);
+    if (!o.record.empty()) {
+      check_output_file(o.record, "record");
+      if (!o.inspect.trace.empty() && same_file(o.record, o.inspect.trace))
+        throw ConfigError("--trace and --record name the same file " + quoted(o.record));
+    }
     validate(cfg);
+    if (mode.validate_only) return kExitOk;
     r = run_once(
         cfg, nullptr,
         [&](Machine& m) {
@@ -57,7 +65,7 @@ int cmd_run(const RunOptions& o) {
     if (!o.record.empty()) j["record"] = o.record;
     if (!o.inspect.trace.empty()) j["trace"] = {{"file", o.inspect.trace}, {"events", inspector->trace()->written()},
                                                 {"dropped", inspector->trace()->dropped()}};
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cout << to_text(r) << extras;
     if (!o.inspect.trace.empty())
@@ -79,7 +87,7 @@ Command add_run_command(CLI::App& app) {
   add_inspect_options(cmd, o->inspect);
   cmd->add_option("--record", o->record, "Write a record of the run (configuration + decision log) for `replay`");
   cmd->add_flag("--json", o->json, "Print one JSON object");
-  return {cmd, [o] { return cmd_run(*o); }};
+  return {cmd, [o](const CliMode& mode) { return cmd_run(*o, mode); }};
 }
 
 }  // namespace smpemu

@@ -10,9 +10,12 @@
 #include <memory>
 
 #include "cli/options.h"
+#include "cli/output_file.h"
 #include "cli/report.h"
 #include "cli/shrink.h"
+#include "cli/text.h"
 #include "emu/errors.h"
+#include "emu/limits.h"
 
 namespace smpemu {
 
@@ -32,10 +35,13 @@ std::string default_output(const std::string& in) {
   return in + ".min.rec";
 }
 
-int cmd_shrink(const ShrinkCliOptions& o) {
+int cmd_shrink(const ShrinkCliOptions& o, const CliMode& mode) {
   ShrinkOptions opts;
-  if (!parse_unsigned(o.max_runs, ~0ULL, opts.max_runs) || opts.max_runs == 0)
-    return usage_error("bad --max-runs '" + o.max_runs + "' (expected a positive integer)");
+  try {
+    opts.max_runs = parse_count("--max-runs", o.max_runs, 1, limits::kShrinkRuns);
+  } catch (const ConfigError& e) {
+    return usage_error(e.what());
+  }
   const bool tty = ::isatty(2);
   if (tty)
     opts.progress = [](std::uint64_t runs, std::size_t size) {
@@ -45,6 +51,8 @@ int cmd_shrink(const ShrinkCliOptions& o) {
   const std::string out = o.out.empty() ? default_output(o.file) : o.out;
   try {
     const Record rec = read_record(o.file);
+    check_output_file(out, "record");  // before the replays, not after them
+    if (mode.validate_only) return kExitOk;
     r = shrink_record(rec, opts);
     write_record(out, r.record);
   } catch (const ConfigError& e) {
@@ -56,7 +64,7 @@ int cmd_shrink(const ShrinkCliOptions& o) {
     nlohmann::json j = {{"input", o.file},         {"output", out},           {"check", r.check},
                         {"decisions_before", r.before}, {"decisions_after", r.after}, {"runs", r.runs},
                         {"budget_exhausted", r.budget_exhausted}, {"digest", hex16(r.record.digest)}};
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cout << fmt::format("shrink     {} -> {}: {} decisions -> {} ({} replays{}), still fails {}\n", o.file, out,
                              r.before, r.after, r.runs, r.budget_exhausted ? ", budget exhausted" : "", r.check);
@@ -74,7 +82,7 @@ Command add_shrink_command(CLI::App& app) {
   cmd->add_option("-o,--output", o->out, "Where to write the smaller record (default: FILE with .min.rec)");
   cmd->add_option("--max-runs", o->max_runs, "Replay budget")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print one JSON object");
-  return {cmd, [o] { return cmd_shrink(*o); }};
+  return {cmd, [o](const CliMode& mode) { return cmd_shrink(*o, mode); }};
 }
 
 }  // namespace smpemu

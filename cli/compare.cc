@@ -8,6 +8,7 @@
 
 #include "cli/parallel.h"
 #include "cli/report.h"
+#include "cli/text.h"
 #include "emu/errors.h"
 
 namespace smpemu {
@@ -65,6 +66,28 @@ std::string p_text(const std::optional<MannWhitneyResult>& t) {
   return fmt::format("{:.3g}{}", t->p_value, t->p_value < kSignificance ? " *" : "");
 }
 
+/// Refuses, in a variant's "K=V,..." list, what compare sets itself (the seed: both
+/// variants run the same seeds) and a key given twice (the last would silently win).
+void check_variant_keys(const std::string& list) {
+  std::set<std::string> seen;
+  std::size_t pos = 0;
+  while (pos <= list.size()) {
+    std::size_t comma = list.find(',', pos);
+    if (comma == std::string::npos) comma = list.size();
+    const std::string kv = list.substr(pos, comma - pos);
+    pos = comma + 1;
+    const auto eq = kv.find('=');
+    if (kv.empty() || eq == std::string::npos || eq == 0) continue;  // apply_settings_list() names it
+    std::string key = kv.substr(0, eq);
+    for (char& ch : key)
+      if (ch == '-') ch = '_';
+    if (key == "seed")
+      throw ConfigError("seed cannot be set per variant: both variants run the seeds --seed-base .. "
+                        "--seed-base + --seeds - 1");
+    if (!seen.insert(key).second) throw ConfigError(quoted(kv.substr(0, eq)) + " is given twice");
+  }
+}
+
 }  // namespace
 
 void compare_configs(const CompareOptions& opt, RunConfig& a, RunConfig& b) {
@@ -74,11 +97,13 @@ void compare_configs(const CompareOptions& opt, RunConfig& a, RunConfig& b) {
   a = opt.base;
   b = opt.base;
   try {
+    check_variant_keys(opt.a);
     apply_settings_list(a, opt.a);
   } catch (const ConfigError& e) {
     throw ConfigError(std::string("--a: ") + e.what());
   }
   try {
+    check_variant_keys(opt.b);
     apply_settings_list(b, opt.b);
   } catch (const ConfigError& e) {
     throw ConfigError(std::string("--b: ") + e.what());

@@ -90,7 +90,8 @@ struct CompareResult {
   }
 };
 
-/// Builds both variants' configurations and checks them. Throws ConfigError.
+/// Builds both variants' configurations and checks them. Throws ConfigError, also for a
+/// variant that sets `seed` (compare runs both on the same seeds) or a key twice.
 void compare_configs(const CompareOptions& opt, RunConfig& a, RunConfig& b);
 
 /// Runs both variants over the seeds and compares them. Throws ConfigError.

@@ -5,6 +5,8 @@
 
 #include "cli/hist_text.h"
 #include "cli/lock_stat.h"
+#include "cli/output_file.h"
+#include "cli/text.h"
 #include "emu/errors.h"
 #include "emu/machine.h"
 #include "traces/ftrace.h"
@@ -60,28 +62,29 @@ Inspector::Inspector(const InspectOptions& o, RunConfig& cfg) : o_(o) {
   if (!o.until.empty()) {
     std::uint64_t v = 0;
     if (!parse_unsigned(o.until, ~0ULL - 1, v) || v == 0)
-      throw ConfigError("bad --until '" + o.until + "' (expected a positive cycle count)");
+      throw ConfigError("bad --until " + quoted(o.until) + " (expected a positive cycle count)");
     cfg.params.max_cycles = v;
     until_ = true;
   }
   if (!o.trace_format.empty() && o.trace_format != "perfetto" && o.trace_format != "ftrace")
-    throw ConfigError("bad --trace-format '" + o.trace_format + "' (expected perfetto or ftrace)");
+    throw ConfigError("bad --trace-format " + quoted(o.trace_format) + " (expected perfetto or ftrace)");
   if (!o.trace_format.empty() && o.trace.empty()) throw ConfigError("--trace-format needs --trace FILE");
   std::uint64_t cap = 0;
   if (!parse_unsigned(o.trace_buffer, limits::kTraceBuffer, cap) || cap == 0)
-    throw ConfigError("bad --trace-buffer '" + o.trace_buffer + "' (expected 1.." +
+    throw ConfigError("bad --trace-buffer " + quoted(o.trace_buffer) + " (expected 1.." +
                       std::to_string(limits::kTraceBuffer) + " events)");
   if (!o.trace.empty()) {
+    check_output_file(o.trace, "trace");  // before the run, not after it
     trace_ = std::make_unique<Trace>(static_cast<std::size_t>(cap), o.trace_detail);
     trace_->workload = cfg.workload;
   }
   if (!parse_hist_unit(o.hist_unit))
-    throw ConfigError("bad --hist-unit '" + o.hist_unit + "' (expected cycles, nsecs, usecs or msecs)");
+    throw ConfigError("bad --hist-unit " + quoted(o.hist_unit) + " (expected cycles, nsecs, usecs or msecs)");
   if (!o.stop_at.empty()) {
     try {
       stop_ = parse_stop_condition(o.stop_at);
-    } catch (const std::invalid_argument& e) {
-      throw ConfigError(e.what());
+    } catch (const std::invalid_argument& e) {  // the engine's parser echoes the text raw
+      throw ConfigError(escape_nonprintable(e.what()));
     }
   }
 }
@@ -106,14 +109,12 @@ std::string Inspector::finish(const RunResult& r) {
     const bool json = o_.trace_format == "perfetto" ||
                       (o_.trace_format.empty() && o_.trace.size() >= 5 &&
                        o_.trace.compare(o_.trace.size() - 5, 5, ".json") == 0);
-    try {
-      if (json)
-        write_perfetto_file(o_.trace, *trace_);
-      else
-        write_ftrace_file(o_.trace, *trace_);
-    } catch (const std::exception& e) {
-      throw ConfigError(std::string("trace: ") + e.what());
-    }
+    AtomicOutputFile f(o_.trace, "trace");
+    if (json)
+      write_perfetto(f.stream(), *trace_);
+    else
+      write_ftrace(f.stream(), *trace_);
+    f.commit();
   }
   std::string out;
   if (o_.hist) out += log2_histograms(r, *parse_hist_unit(o_.hist_unit));

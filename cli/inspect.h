@@ -38,13 +38,14 @@ nlohmann::json snapshot_json(const MachineSnapshot& s);
 
 class Inspector {
  public:
-  /// Checks the options; applies --until to `cfg` (as max_cycles). Throws ConfigError.
+  /// Checks the options (and that the --trace file can be written); applies --until to
+  /// `cfg` (as max_cycles). Throws ConfigError.
   Inspector(const InspectOptions& o, RunConfig& cfg);
   /// Prepare step for run_once(): attaches the trace and the stop condition.
   void prepare(Machine& m);
   /// After step for run_once(): takes the snapshot if the run was stopped on purpose.
   void after(Machine& m);
-  /// Writes the trace file (if asked for) and returns the terminal extras (--hist,
+  /// Writes the trace file (if asked for, atomically: cli/output_file.h) and returns the terminal extras (--hist,
   /// --lock-stat) for the finished run. Throws ConfigError if the file cannot be written.
   std::string finish(const RunResult& r);
   /// The trace, if one was attached.

@@ -1,49 +1,31 @@
 // The smpemu command line (shared/DESIGN.md, "Command-line contract"; docs/USAGE.md).
-// Each command lives in cli/cmd_<name>.cc and registers itself here.
+// Each command lives in cli/cmd_<name>.cc; cli/app.h parses and dispatches.
 //
 // Exit status: 0 no bug, 1 a bug was reported, 2 usage or configuration error (one line
-// on stderr); `replay` adds 3 for a digest mismatch.
-#include <CLI/CLI.hpp>
-#include <string>
-#include <vector>
+// on stderr); `replay` adds 3 for a digest mismatch. Whatever a command throws ends here
+// as one line and exit status 2, never as an abort; so does output to stdout that was
+// lost (finish_stdout).
+#include <csignal>
+#include <exception>
+#include <new>
 
+#include "cli/app.h"
 #include "cli/options.h"
-#include "emu/log.h"
+#include "cli/output_file.h"
 
 using namespace smpemu;
 
 int main(int argc, char** argv) {
-  CLI::App app{"smpemu: deterministic discrete-event SMP emulator for Linux mm locking experiments"};
-  app.require_subcommand(1);
-  app.set_help_all_flag("--help-all", "Show help for every subcommand");
-
-  const std::vector<Command> commands = {add_list_command(app),   add_run_command(app),  add_replay_command(app),
-                                        add_shrink_command(app), add_fuzz_command(app), add_merge_command(app),
-                                        add_compare_command(app), add_diff_command(app)};
-
-  std::string names;
-  for (const auto& [cmd, action] : commands) names += (names.empty() ? "" : ", ") + cmd->get_name();
-  if (argc > 1 && argv[1][0] != '-') {
-    bool known = false;
-    for (const auto& [cmd, action] : commands) known = known || cmd->get_name() == argv[1];
-    if (!known) return usage_error(std::string("unknown command '") + argv[1] + "' (expected one of: " + names + ")");
-  }
-  std::string log_level = "warn";
-  app.add_option("--log-level", log_level, "Diagnostics on stderr: trace, debug, info, warn, error, off")
-      ->capture_default_str();
+  // A file-size limit (ulimit -f) makes a write fail with EFBIG, reported like any
+  // other write error (and the half-written temporary removed), instead of killing us.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
+    return finish_stdout(run_cli(argc, argv));
+  } catch (const std::bad_alloc&) {
+    return usage_error("out of host memory");
+  } catch (const std::exception& e) {
     return usage_error(e.what());
+  } catch (...) {
+    return usage_error("unexpected exception");
   }
-  const auto level = spdlog::level::from_str(log_level);
-  if (level == spdlog::level::off && log_level != "off") return usage_error("bad --log-level '" + log_level + "'");
-  set_log_level(level);
-  for (const auto& [cmd, action] : commands)
-    if (cmd->parsed()) return action();
-  return usage_error("no command given (expected one of: " + names + ")");
 }

@@ -3,12 +3,13 @@
 #include <cstdio>
 
 #include "cli/campaign.h"
+#include "cli/text.h"
 #include "emu/errors.h"
 
 namespace smpemu {
 
 int usage_error(const std::string& msg) {
-  std::fprintf(stderr, "smpemu: error: %s\n", msg.c_str());
+  std::fprintf(stderr, "smpemu: error: %s\n", escape_nonprintable(msg).c_str());
   return kExitUsage;
 }
 
@@ -47,7 +48,7 @@ void apply_config_options(const ConfigOptions& o, RunConfig& cfg) {
   apply_setting(cfg, "livelock-ms", o.livelock_ms, true);
   for (const auto& kv : o.sets) {
     const auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) throw ConfigError("bad --set '" + kv + "' (expected KEY=VALUE)");
+    if (eq == std::string::npos || eq == 0) throw ConfigError("bad --set " + quoted(kv) + " (expected KEY=VALUE)");
     cfg.set[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
 }

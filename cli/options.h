@@ -23,7 +23,8 @@ constexpr int kExitUsage = 2;
 /// `smpemu replay`: the replayed digest differs from the recorded one (log not edited).
 constexpr int kExitMismatch = 3;
 
-/// Prints "smpemu: error: MSG" on stderr; returns kExitUsage.
+/// Prints "smpemu: error: MSG" on stderr, as one line (bytes outside printable ASCII are
+/// escaped); returns kExitUsage.
 int usage_error(const std::string& msg);
 
 /// The run-configuration options, as typed.
@@ -50,8 +51,16 @@ void apply_campaign_limits(const ConfigOptions& o, RunConfig& cfg, const std::st
 /// Adds --run-timeout to a campaign command.
 void add_run_timeout_option(CLI::App* cmd, std::string& run_timeout);
 
+/// How a command runs.
+struct CliMode {
+  /// Parse and validate only: each command checks its options and reads and checks its
+  /// input files, then returns kExitOk before it runs a workload or writes anything (the
+  /// option parser's fuzz harness, fuzz/options_fuzz.cc).
+  bool validate_only = false;
+};
+
 /// A subcommand and what to run when it was chosen.
-using Command = std::pair<CLI::App*, std::function<int()>>;
+using Command = std::pair<CLI::App*, std::function<int(const CliMode&)>>;
 
 Command add_list_command(CLI::App& app);
 Command add_run_command(CLI::App& app);

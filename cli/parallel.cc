@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -12,6 +13,8 @@
 #include <vector>
 
 #include "cli/runner.h"
+#include "cli/text.h"
+#include "emu/limits.h"
 #include "emu/errors.h"
 
 namespace smpemu {
@@ -85,13 +88,11 @@ std::uint64_t parallel_for(std::uint64_t n, const ParallelOptions& opt,
 
 unsigned default_jobs() {
   const unsigned h = std::thread::hardware_concurrency();
-  return h == 0 ? 1 : h;
+  return h == 0 ? 1 : static_cast<unsigned>(std::min<std::uint64_t>(h, limits::kJobs));
 }
 
 unsigned parse_jobs(const std::string& s) {
-  std::uint64_t v = 0;
-  if (!parse_unsigned(s, 4096, v) || v == 0) throw ConfigError("bad --jobs '" + s + "' (expected 1..4096)");
-  return static_cast<unsigned>(v);
+  return static_cast<unsigned>(parse_count("--jobs", s, 1, limits::kJobs));
 }
 
 ProgressLine::ProgressLine() : enabled_(::isatty(STDERR_FILENO) == 1) {}

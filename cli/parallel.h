@@ -48,10 +48,10 @@ struct ParallelOptions {
 std::uint64_t parallel_for(std::uint64_t n, const ParallelOptions& opt,
                            const std::function<bool(std::uint64_t, StackPool&)>& body);
 
-/// Default `--jobs`: the host's hardware concurrency (at least 1).
+/// Default `--jobs`: the host's hardware concurrency (1..limits::kJobs).
 unsigned default_jobs();
 
-/// Parses a `--jobs` value: 1..4096. Throws ConfigError.
+/// Parses a `--jobs` value: 1..limits::kJobs. Throws ConfigError.
 unsigned parse_jobs(const std::string& s);
 
 /// A progress line on stderr, rewritten in place with '\r'; silent unless stderr is a

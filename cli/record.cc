@@ -1,11 +1,17 @@
 #include "cli/record.h"
 
 #include <cctype>
-#include <fstream>
+#include <initializer_list>
+#include <string_view>
 #include <nlohmann/json.hpp>
 
+#include "cli/input_file.h"
+#include "cli/json_input.h"
+#include "cli/output_file.h"
 #include "cli/report.h"
+#include "cli/text.h"
 #include "emu/errors.h"
+#include "emu/limits.h"
 
 namespace smpemu {
 
@@ -23,16 +29,20 @@ nlohmann::json settings_of(const RunConfig& c) {
           {"max_cycles", std::to_string(p.max_cycles)}, {"livelock_ms", std::to_string(p.livelock_ms)}};
 }
 
+/// The keys of "settings": every engine parameter but the machine (a top-level key).
+const std::initializer_list<std::string_view> kSettingKeys = {
+    "cpus", "seed", "strategy", "preempt", "rcu", "mutex_spin", "arch", "hz", "jitter", "max_cycles", "livelock_ms"};
+
 EndReason parse_end(const std::string& s) {
   for (EndReason r : {EndReason::Completed, EndReason::TimeLimit, EndReason::Deadlock, EndReason::FatalBug,
                       EndReason::Stopped, EndReason::Livelock, EndReason::HostLimit})
     if (s == end_reason_name(r)) return r;
-  throw ConfigError("unknown end reason '" + s + "'");
+  throw ConfigError("unknown end reason " + quoted(s));
 }
 
-std::uint64_t parse_hex(const std::string& s) {
+std::uint64_t parse_hex(const std::string& s, const std::string& key) {
   if (s.size() != 16 || s.find_first_not_of("0123456789abcdef") != std::string::npos)
-    throw ConfigError("bad digest '" + s + "' (expected 16 hex digits)");
+    throw ConfigError("bad " + key + " " + quoted(s) + " (expected 16 hex digits)");
   return std::stoull(s, nullptr, 16);
 }
 
@@ -93,10 +103,8 @@ void write_record(const std::string& path, const Record& rec) {
   j["decisions"] = "@DECISIONS@";  // replaced below: one [step, cpu] per line
   j["decisions_digest"] = hex16(rec.decisions_digest);
   if (!rec.stop_at.empty()) j["stop_at"] = rec.stop_at;
-  std::ofstream f(path);
-  if (!f) throw ConfigError("cannot write record '" + path + "'");
   // One decision per line keeps large logs readable and editable by hand.
-  std::string text = j.dump(1);
+  std::string text = j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::string d = "[";
   for (std::size_t i = 0; i < rec.decisions.entries.size(); ++i) {
     const Decision& e = rec.decisions.entries[i];
@@ -105,77 +113,96 @@ void write_record(const std::string& path, const Record& rec) {
   d += rec.decisions.entries.empty() ? "]" : "\n ]";
   const std::string placeholder = "\"@DECISIONS@\"";
   text.replace(text.find(placeholder), placeholder.size(), d);
-  f << text << "\n";
-  if (!f) throw ConfigError("cannot write record '" + path + "'");
+  write_file_atomically(path, text + "\n", "record");
 }
 
-Record read_record(const std::string& path) {
+Record read_record(const std::string& path) { return parse_record(read_input_file(path, "record"), path); }
+
+Record parse_record(const std::string& text, const std::string& name) {
   using nlohmann::json;
-  std::ifstream f(path);
-  if (!f) throw ConfigError("cannot read record '" + path + "'");
-  json j;
   try {
-    j = json::parse(f);
-  } catch (const json::exception& e) {
-    throw ConfigError("malformed record '" + path + "': not JSON (" + std::string(e.what()) + ")");
-  }
-  try {
-    if (!j.is_object() || j.value("format", "") != kFormat)
+    const json j = parse_json(text);
+    if (!j.is_object() || !j.contains("format") || !j["format"].is_string() || j["format"] != kFormat)
       throw ConfigError("not an smpemu record (format is not '" + std::string(kFormat) + "')");
-    if (j.at("version").get<int>() != kVersion)
-      throw ConfigError("record version " + j.at("version").dump() + " (this binary reads " +
+    refuse_unknown_keys(j, "", {"format", "version", "build", "workload", "machine", "settings", "knobs", "digest",
+                                "end", "bugs", "decisions", "decisions_digest", "stop_at"});
+    const auto at = [&](const char* key) -> const json& { return json_member(j, "", key); };
+    const json& version = at("version");
+    if (!version.is_number_integer() || version.get<std::int64_t>() != kVersion)
+      throw ConfigError("record version " + describe_json(version) + " (this binary reads " +
                         std::to_string(kVersion) + ")");
     Record rec;
-    rec.config.workload = j.at("workload").get<std::string>();
-    rec.config.machine = j.at("machine").get<std::string>();
-    for (const auto& [k, v] : j.at("settings").items()) {
-      if (!v.is_string()) throw ConfigError("setting '" + k + "' is not a string");
-      if (k == "workload") throw ConfigError("unknown setting 'workload'");
-      RunConfig probe;  // settings are engine parameters only: knobs live under "knobs"
-      apply_setting(probe, k, v.get<std::string>());
-      if (!probe.set.empty()) throw ConfigError("unknown setting '" + k + "'");
-      apply_setting(rec.config, k, v.get<std::string>());
+    rec.build = json_string(at("build"), "build");
+    rec.config.workload = json_string(at("workload"), "workload");
+    rec.config.machine = json_string(at("machine"), "machine");
+
+    // Every engine setting is required: a default standing in for a missing one would
+    // replay another run, and the mismatch would be blamed on the binary.
+    const json& settings = at("settings");
+    require_object(settings, "settings");
+    refuse_unknown_keys(settings, "settings", kSettingKeys);
+    for (const std::string_view key : kSettingKeys) {
+      const std::string k(key), path = "settings." + k;
+      const std::string value = json_string(json_member(settings, "settings", k), path);
+      try {
+        apply_setting(rec.config, k, value);
+      } catch (const ConfigError& e) {
+        throw ConfigError(path + ": " + e.what());
+      }
     }
-    for (const auto& [k, v] : j.at("knobs").items()) {
-      if (!v.is_string()) throw ConfigError("knob '" + k + "' is not a string");
-      rec.config.set[k] = v.get<std::string>();
-    }
+    const json& knobs = at("knobs");
+    require_object(knobs, "knobs");
+    for (const auto& [k, v] : knobs.items()) rec.config.set[k] = json_string(v, json_path("knobs", k));
     validate(rec.config);
-    rec.build = j.value("build", "");
-    rec.digest = parse_hex(j.at("digest").get<std::string>());
-    rec.end = parse_end(j.at("end").get<std::string>());
-    for (const auto& b : j.at("bugs")) {
+
+    rec.digest = parse_hex(json_string(at("digest"), "digest"), "digest");
+    rec.end = parse_end(json_string(at("end"), "end"));
+    const json& bugs = json_array(at("bugs"), "bugs", limits::kDecisions);
+    const std::uint64_t cpus = static_cast<std::uint64_t>(rec.config.params.cpus);
+    for (std::size_t i = 0; i < bugs.size(); ++i) {
+      const json& b = bugs[i];
+      const std::string path = "bugs[" + std::to_string(i) + "]";
+      require_object(b, path);
+      refuse_unknown_keys(b, path, {"check", "message", "cycle", "cpu", "task", "fatal", "signature"});
+      const auto field = [&](const char* key) -> const json& { return json_member(b, path, key); };
       BugReport r;
-      r.check = b.at("check").get<std::string>();
-      r.message = b.at("message").get<std::string>();
-      r.cycle = b.value("cycle", Cycles{0});
-      r.cpu = b.value("cpu", kNoCpu);
-      r.task = b.value("task", "");
-      r.fatal = b.value("fatal", false);
+      r.check = json_string(field("check"), path + ".check");
+      r.message = json_string(field("message"), path + ".message");
+      r.cycle = json_unsigned(field("cycle"), path + ".cycle", 0, ~Cycles{0});
+      // kNoCpu (-1) is a report no CPU made (a check at the end of the run).
+      const json& cpu = field("cpu");
+      r.cpu = cpu.is_number_integer() && cpu.get<std::int64_t>() == kNoCpu
+                  ? kNoCpu
+                  : static_cast<CpuId>(json_unsigned(cpu, path + ".cpu", 0, cpus - 1));
+      r.task = json_string(field("task"), path + ".task");
+      r.fatal = json_bool(field("fatal"), path + ".fatal");
+      if (b.contains("signature")) (void)json_string(b["signature"], path + ".signature");
       rec.bugs.push_back(r);
     }
-    for (const auto& d : j.at("decisions")) {
-      if (!d.is_array() || d.size() != 2 || !d[0].is_number_unsigned() || !d[1].is_number_integer())
-        throw ConfigError("decision " + d.dump() + " is not [step, cpu]");
-      const Decision e{d[0].get<std::uint64_t>(), d[1].get<CpuId>()};
-      if (e.cpu < 0 || e.cpu >= rec.config.params.cpus)
-        throw ConfigError("decision " + d.dump() + " names a CPU the machine does not have");
-      rec.decisions.entries.push_back(e);
+    const json& decisions = json_array(at("decisions"), "decisions", limits::kDecisions);
+    rec.decisions.entries.reserve(decisions.size());
+    for (std::size_t i = 0; i < decisions.size(); ++i) {
+      const json& d = decisions[i];
+      const std::string path = "decisions[" + std::to_string(i) + "]";
+      if (!d.is_array() || d.size() != 2) throw ConfigError(path + " " + describe_json(d) + " is not [step, cpu]");
+      const std::uint64_t step = json_unsigned(d[0], path + ".step", 0, ~std::uint64_t{0});
+      const std::uint64_t cpu = json_unsigned(d[1], path + ".cpu", 0, cpus - 1);
+      rec.decisions.entries.push_back({step, static_cast<CpuId>(cpu)});
     }
-    rec.decisions_digest = parse_hex(j.at("decisions_digest").get<std::string>());
-    rec.stop_at = j.value("stop_at", "");
-    if (!rec.stop_at.empty()) {
+    rec.decisions_digest = parse_hex(json_string(at("decisions_digest"), "decisions_digest"), "decisions_digest");
+    if (j.contains("stop_at")) {
+      rec.stop_at = json_string(j["stop_at"], "stop_at");
       try {
         (void)parse_stop_condition(rec.stop_at);
       } catch (const std::invalid_argument& e) {
-        throw ConfigError(e.what());
+        throw ConfigError("stop_at: " + escape_nonprintable(e.what()));
       }
     }
     return rec;
   } catch (const ConfigError& e) {
-    throw ConfigError("malformed record '" + path + "': " + e.what());
-  } catch (const json::exception& e) {
-    throw ConfigError("malformed record '" + path + "': " + std::string(e.what()));
+    throw ConfigError("malformed record " + quoted(name) + ": " + escape_nonprintable(e.what()));
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError("malformed record " + quoted(name) + ": " + escape_nonprintable(e.what()));
   }
 }
 

@@ -47,12 +47,18 @@ RunResult record_run(const RunConfig& cfg, Record& rec, StackPool* pool = nullpt
 /// record_run() and write_record() in one step.
 RunResult record_run_to(const RunConfig& cfg, const std::string& path, StackPool* pool = nullptr);
 
-/// Writes `rec` to `path`. Throws ConfigError if the file cannot be written.
+/// Writes `rec` to `path` (atomically: cli/output_file.h). Throws ConfigError if the file
+/// cannot be written.
 void write_record(const std::string& path, const Record& rec);
 
-/// Reads a record. Throws ConfigError with a one-line message for a missing or
-/// malformed file (bad JSON, wrong format/version, unknown workload or setting).
+/// Reads a record (read_input_file(), then parse_record()). Throws ConfigError with a
+/// one-line message for a missing, unreadable or malformed file.
 Record read_record(const std::string& path);
+
+/// Parses the text of a record; `name` (the file name) is named in messages. Throws
+/// ConfigError with a one-line message for a malformed record (bad JSON, wrong format or
+/// version, unknown workload or setting).
+Record parse_record(const std::string& text, const std::string& name);
 
 /// Result of replaying a record.
 struct ReplayResult {

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "arch/profiles.h"
+#include "cli/text.h"
 #include "emu/errors.h"
 
 #ifndef SMPEMU_GIT_REV
@@ -30,6 +31,18 @@ bool parse_unsigned(const std::string& s, std::uint64_t max, std::uint64_t& out)
   return true;
 }
 
+std::uint64_t parse_count(const std::string& option, const std::string& value, std::uint64_t min, std::uint64_t max) {
+  std::uint64_t v = 0;
+  const bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
+  if (digits && !parse_unsigned(value, max, v) && value.find_first_not_of('0') != std::string::npos)
+    throw ConfigError(option + " " + (value.size() > 24 ? value.substr(0, 24) + "..." : value) +
+                      " is past its bound " + std::to_string(max) + " (see `smpemu list`)");
+  if (!digits || v < min)
+    throw ConfigError("bad " + option + " " + quoted(value) + " (expected an integer " + std::to_string(min) + ".." +
+                      std::to_string(max) + ")");
+  return v;
+}
+
 void apply_setting(RunConfig& cfg, const std::string& key_in, const std::string& value, bool as_option) {
   std::string key = key_in;
   for (char& ch : key)
@@ -44,13 +57,13 @@ void apply_setting(RunConfig& cfg, const std::string& key_in, const std::string&
       p.cpus = static_cast<int>(v);
     } else if (key == "seed") {
       if (!parse_unsigned(value, ~0ULL, p.seed))
-        throw ConfigError("bad " + shown + " '" + value + "' (expected an integer 0..2^64-1)");
+        throw ConfigError("bad " + shown + " " + quoted(value) + " (expected an integer 0..2^64-1)");
     } else if (key == "machine") {
       cfg.machine = value;
     } else if (key == "arch") {
       if (value == "ppc64-hash")
         throw ConfigError(shown + " ppc64-hash: the hashed page table MMU is not implemented yet (use x86)");
-      if (value != "x86") throw ConfigError("unknown " + shown + " '" + value + "' (known: x86)");
+      if (value != "x86") throw ConfigError("unknown " + shown + " " + quoted(value) + " (known: x86)");
       p.arch = value;
     } else if (key == "strategy") {
       p.strategy = value;
@@ -62,23 +75,23 @@ void apply_setting(RunConfig& cfg, const std::string& key_in, const std::string&
       p.mutex_spin = parse_on_off(shown, value);
     } else if (key == "hz") {
       if (!parse_unsigned(value, 100000, v) || v == 0)
-        throw ConfigError("bad " + shown + " '" + value + "' (expected 1..100000)");
+        throw ConfigError("bad " + shown + " " + quoted(value) + " (expected 1..100000)");
       p.hz = static_cast<std::uint32_t>(v);
     } else if (key == "jitter") {
-      if (!parse_unsigned(value, 100, v)) throw ConfigError("bad " + shown + " '" + value + "' (expected 0..100)");
+      if (!parse_unsigned(value, 100, v)) throw ConfigError("bad " + shown + " " + quoted(value) + " (expected 0..100)");
       p.jitter_pct = static_cast<std::uint32_t>(v);
     } else if (key == "max_cycles") {
       if (!parse_unsigned(value, ~0ULL, p.max_cycles))
-        throw ConfigError("bad " + shown + " '" + value + "' (expected a cycle count)");
+        throw ConfigError("bad " + shown + " " + quoted(value) + " (expected a cycle count)");
     } else if (key == "livelock_ms") {
       if (!parse_unsigned(value, 3600000, v))
-        throw ConfigError("bad " + shown + " '" + value + "' (expected 0..3600000 ms; 0 turns the watchdog off)");
+        throw ConfigError("bad " + shown + " " + quoted(value) + " (expected 0..3600000 ms; 0 turns the watchdog off)");
       p.livelock_ms = static_cast<std::uint32_t>(v);
     } else {
       cfg.set[key_in] = value;
     }
-  } catch (const std::invalid_argument& e) {
-    throw ConfigError(e.what());
+  } catch (const std::invalid_argument& e) {  // the engine's parsers echo the text raw
+    throw ConfigError(escape_nonprintable(e.what()));
   }
 }
 
@@ -91,7 +104,7 @@ void apply_settings_list(RunConfig& cfg, const std::string& list) {
     pos = comma + 1;
     if (kv.empty()) continue;
     const auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) throw ConfigError("bad setting '" + kv + "' (expected KEY=VALUE)");
+    if (eq == std::string::npos || eq == 0) throw ConfigError("bad setting " + quoted(kv) + " (expected KEY=VALUE)");
     apply_setting(cfg, kv.substr(0, eq), kv.substr(eq + 1));
   }
 }
@@ -101,12 +114,12 @@ void validate(const RunConfig& cfg) {
   if (!spec) {
     std::string known;
     for (const auto& w : workloads()) known += (known.empty() ? "" : ", ") + w.name;
-    throw ConfigError("unknown workload '" + cfg.workload + "' (known: " + known + ")");
+    throw ConfigError("unknown workload " + quoted(cfg.workload) + " (known: " + known + ")");
   }
   if (!find_machine_profile(cfg.machine)) {
     std::string known;
     for (const auto* p : machine_profiles()) known += (known.empty() ? "" : ", ") + std::string(p->name);
-    throw ConfigError("unknown machine '" + cfg.machine + "' (known: " + known + ")");
+    throw ConfigError("unknown machine " + quoted(cfg.machine) + " (known: " + known + ")");
   }
   if (cfg.params.cpus < 1 || cfg.params.cpus > kMaxCpus)
     throw ConfigError("impossible CPU count " + std::to_string(cfg.params.cpus) + " (expected 1.." +
@@ -117,8 +130,8 @@ void validate(const RunConfig& cfg) {
     throw ConfigError("bad --jitter " + std::to_string(cfg.params.jitter_pct) + " (expected 0..100)");
   try {
     (void)make_strategy(cfg.params.strategy, cfg.params.cpus, cfg.params.seed);
-  } catch (const std::invalid_argument& e) {
-    throw ConfigError(e.what());
+  } catch (const std::invalid_argument& e) {  // the engine's parsers echo the text raw
+    throw ConfigError(escape_nonprintable(e.what()));
   }
   (void)resolve_knobs(*spec, cfg.set);
 }

@@ -45,6 +45,12 @@ struct RunResult {
 /// Strict unsigned parse: digits only, at most `max`.
 bool parse_unsigned(const std::string& s, std::uint64_t max, std::uint64_t& out);
 
+/// A count the user gives on the command line (`option` is its name, "--runs"): digits
+/// only, in min..max where max is a bound of emu/limits.h. Throws ConfigError: "bad
+/// --runs 'x' (expected an integer 1..1099511627776)", or for a larger number "--runs
+/// 2000000000000 is past its bound 1099511627776 (see `smpemu list`)".
+std::uint64_t parse_count(const std::string& option, const std::string& value, std::uint64_t min, std::uint64_t max);
+
 /// Applies one setting KEY=VALUE to `cfg`: an engine parameter (cpus, seed, machine,
 /// strategy, preempt, rcu, mutex_spin, hz, jitter, max_cycles; '-' and '_' alike) or,
 /// for any other key, a workload knob (checked when the run is validated). Messages name

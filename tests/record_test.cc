@@ -135,15 +135,42 @@ TEST(Record, MalformedRecordsAreOneLineConfigErrors) {
     EXPECT_NE(i, std::string::npos) << from;
     return i == std::string::npos ? s : s.replace(i, from.size(), to);
   };
+  // The value of top-level `key` (a string or a flat object) replaced by `to`.
+  auto replace_value = [&](const std::string& key, const std::string& to) {
+    std::string s = good;
+    const auto a = s.find("\"" + key + "\": ") + key.size() + 4;
+    const auto b = s[a] == '{' ? s.find('}', a) : s.find('"', a + 1);
+    return s.replace(a, b - a + 1, to);
+  };
   expect_bad("{not json", "not JSON");
   expect_bad("[1,2]", "not an smpemu record");
   expect_bad(replace("\"version\": 1", "\"version\": 99"), "version 99");
   expect_bad(replace("\"workload\": \"abba\"", "\"workload\": \"nope\""), "unknown workload 'nope'");
   expect_bad(replace("\"lock\": \"mutex\"", "\"lock\": \"rwlock\""), "bad value 'rwlock'");
   expect_bad(replace("\"preempt\": \"voluntary\"", "\"preempt\": \"sometimes\""), "unknown preemption model");
-  expect_bad(replace("\"decisions\": [", "\"decisions\": [[0, 99],"), "CPU the machine does not have");
+  expect_bad(replace("\"decisions\": [", "\"decisions\": [[0, 99],"), "decisions[0].cpu 99 out of range 0..3");
   expect_bad(replace("\"decisions\": [", "\"decisions\": [\"x\","), "is not [step, cpu]");
   expect_bad(replace("\"digest\": \"", "\"digest\": \"zz"), "bad digest");
+  // Every setting is required: a default would replay another run (and exit 3, blaming
+  // the binary). Types and ranges are checked before any narrowing.
+  expect_bad(replace("\"cpus\": \"4\",", ""), "settings.cpus missing");
+  expect_bad(replace("\"seed\": \"1\",", ""), "settings.seed missing");
+  expect_bad(replace_value("settings", "{}"), "settings.cpus missing");
+  expect_bad(replace("\"cpus\": \"4\"", "\"cpus\": 4"), "settings.cpus is a number (expected a string)");
+  expect_bad(replace("\"settings\": {", "\"settings\": {\"machine\": \"xeon80\", "), "unknown key 'machine' in settings");
+  expect_bad(replace_value("knobs", "null"), "knobs is null (expected an object)");
+  expect_bad(replace("\"format\"", "\"colour\": 1, \"format\""), "unknown key 'colour'");
+  expect_bad(replace("\"decisions\": [", "\"decisions\": [[0, 4294967296],"),
+             "decisions[0].cpu 4294967296 out of range 0..3");
+  expect_bad(replace("\"decisions\": [", "\"decisions\": [[0, -1],"), "decisions[0].cpu -1 out of range 0..3");
+  expect_bad(replace("\"decisions\": [", "\"decisions\": [[1.5, 0],"), "decisions[0].step 1.5 is not an integer");
+  expect_bad(replace("\"decisions\": [", "\"decisions\": [[-1, 0],"), "decisions[0].step -1 out of range");
+  expect_bad(replace("\"version\": 1", "\"version\": \"1\""), "record version '1'");
+  expect_bad(replace_value("build", "7"), "build is a number (expected a string)");
+  expect_bad(replace_value("end", "\"over\""), "unknown end reason 'over'");
+  expect_bad(replace("\"workload\": \"abba\"", "\"workload\": \"ab\\u0000\\nba\""),
+             "unknown workload 'ab\\x00\\nba'");
+  expect_bad(std::string(40, '[') + std::string(40, ']'), "nested deeper than 32 levels");
   std::remove(path.c_str());
   try {
     read_record(path);

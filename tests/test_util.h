@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -40,15 +41,25 @@ inline std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-/// Runs `smpemu ARGS` through the shell; returns exit status and both streams.
-inline Exec run_smpemu(const std::string& args) {
+/// A fresh, empty directory under the test temp dir (name + pid).
+inline std::string make_temp_dir(const std::string& name) {
+  const auto p = std::filesystem::path(::testing::TempDir()) / (name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p.string();
+}
+
+/// Runs a shell command line; returns exit status and both streams (redirected to
+/// temporary files after the whole line, unless `out_redirect` replaces stdout's).
+inline Exec run_command(const std::string& line, const std::string& out_redirect = "") {
   char out_tmpl[] = "/tmp/smpemu_outXXXXXX";
   char err_tmpl[] = "/tmp/smpemu_errXXXXXX";
   const int fo = ::mkstemp(out_tmpl);
   const int fe = ::mkstemp(err_tmpl);
   ::close(fo);
   ::close(fe);
-  const std::string cmd = std::string(SMPEMU_BINARY) + " " + args + " >" + out_tmpl + " 2>" + err_tmpl;
+  const std::string out = out_redirect.empty() ? std::string(">") + out_tmpl : out_redirect;
+  const std::string cmd = "{ " + line + " ; } " + out + " 2>" + err_tmpl;
   const int rc = std::system(cmd.c_str());
   Exec e;
   e.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
@@ -58,6 +69,9 @@ inline Exec run_smpemu(const std::string& args) {
   ::unlink(err_tmpl);
   return e;
 }
+
+/// Runs `smpemu ARGS` through the shell; returns exit status and both streams.
+inline Exec run_smpemu(const std::string& args) { return run_command(std::string(SMPEMU_BINARY) + " " + args); }
 
 /// `smpemu ARGS` must fail as a usage error: exit 2, nothing on stdout, exactly one
 /// line on stderr, and that line mentions `mentions`.
