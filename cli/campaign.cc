@@ -147,7 +147,7 @@ std::map<std::string, std::string> settings_map(const RunConfig& cfg) {
   s["preempt"] = preempt_name(p.preempt);
   s["rcu"] = rcu_flavor_name(p.rcu);
   s["mutex_spin"] = p.mutex_spin ? "on" : "off";
-  s["arch"] = p.arch;
+  s["arch"] = cfg.arch;
   s["hz"] = std::to_string(p.hz);
   s["jitter"] = std::to_string(p.jitter_pct);
   s["max_cycles"] = std::to_string(p.max_cycles);

@@ -1,7 +1,8 @@
-// `smpemu list`: workloads with their knobs, machines, strategies and engine parameters,
+// `smpemu list`: workloads with their knobs, machines, MMU models, strategies and engine parameters,
 // all printed from the tables the code itself uses.
 #include <cstdio>
 
+#include "arch/mmu_registry.h"
 #include "arch/profiles.h"
 #include "cli/options.h"
 #include "emu/limits.h"
@@ -49,6 +50,8 @@ int cmd_list(const CliMode& mode) {
                 (unsigned long long)c.ipi_latency, (unsigned long long)c.ctx_switch, (unsigned long long)c.barrier,
                 static_cast<double>(c.clock_hz) / 1e9);
   }
+  std::printf("\nMMU models of mm workloads (--arch; default %s):\n", mmu_types[0].name);
+  for (std::size_t i = 0; i < nr_mmu_types; ++i) std::printf("  %-10s %s\n", mmu_types[i].name, mmu_types[i].doc);
   std::printf("\nstrategies (--strategy):\n");
   for (const auto& [name, doc] : strategy_docs()) std::printf("  %-10s %s\n", name.c_str(), doc.c_str());
   std::printf("\nengine parameters:\n");

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "arch/mmu_registry.h"
 #include "cli/campaign.h"
 #include "cli/text.h"
 #include "emu/errors.h"
@@ -17,7 +18,8 @@ void add_config_options(CLI::App* cmd, ConfigOptions& o, bool with_seed) {
   cmd->add_option("--cpus", o.cpus, "Emulated CPUs, 1..1024")->capture_default_str();
   if (with_seed) cmd->add_option("--seed", o.seed, "Root seed, 0..2^64-1")->capture_default_str();
   cmd->add_option("--machine", o.machine, "Machine profile")->capture_default_str();
-  cmd->add_option("--arch", o.arch, "MMU model: x86 (ppc64-hash is not implemented yet)")->capture_default_str();
+  cmd->add_option("--arch", o.arch, "MMU model of mm workloads: " + mmu_type_names() + " (see `smpemu list`)")
+      ->capture_default_str();
   cmd->add_option("--strategy", o.strategy, "time | random | pct:D[:K[:W]]")->capture_default_str();
   cmd->add_option("--preempt", o.preempt, "none | voluntary | full")->capture_default_str();
   cmd->add_option("--rcu", o.rcu, "RCU flavour: sched | preempt")->capture_default_str();

@@ -24,7 +24,7 @@ nlohmann::json settings_of(const RunConfig& c) {
   const MachineParams& p = c.params;
   return {{"cpus", std::to_string(p.cpus)},         {"seed", std::to_string(p.seed)},
           {"strategy", p.strategy},                 {"preempt", preempt_name(p.preempt)},
-          {"rcu", rcu_flavor_name(p.rcu)},          {"mutex_spin", p.mutex_spin ? "on" : "off"}, {"arch", p.arch},
+          {"rcu", rcu_flavor_name(p.rcu)},          {"mutex_spin", p.mutex_spin ? "on" : "off"}, {"arch", c.arch},
           {"hz", std::to_string(p.hz)},             {"jitter", std::to_string(p.jitter_pct)},
           {"max_cycles", std::to_string(p.max_cycles)}, {"livelock_ms", std::to_string(p.livelock_ms)}};
 }

@@ -30,7 +30,7 @@ nlohmann::json to_json(const RunResult& r) {
   j["preempt"] = preempt_name(r.config.params.preempt);
   j["rcu"] = rcu_flavor_name(r.config.params.rcu);
   j["mutex_spin"] = r.config.params.mutex_spin;
-  j["arch"] = r.config.params.arch;
+  j["arch"] = r.config.arch;
   j["knobs"] = r.knobs.all();
   j["digest"] = hex16(r.stats.digest);
   j["cycles"] = r.stats.cycles;

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "arch/mmu_registry.h"
 #include "arch/profiles.h"
 #include "cli/text.h"
 #include "emu/errors.h"
@@ -62,9 +63,11 @@ void apply_setting(RunConfig& cfg, const std::string& key_in, const std::string&
       cfg.machine = value;
     } else if (key == "arch") {
       if (value == "ppc64-hash")
-        throw ConfigError(shown + " ppc64-hash: the hashed page table MMU is not implemented yet (use x86)");
-      if (value != "x86") throw ConfigError("unknown " + shown + " " + quoted(value) + " (known: x86)");
-      p.arch = value;
+        throw ConfigError(shown + " ppc64-hash: the hashed page table MMU is not implemented yet (known: " +
+                          mmu_type_names() + ")");
+      if (!find_mmu_type(value.c_str()))
+        throw ConfigError("unknown " + shown + " " + quoted(value) + " (known: " + mmu_type_names() + ")");
+      cfg.arch = value;
     } else if (key == "strategy") {
       p.strategy = value;
     } else if (key == "preempt") {
@@ -133,7 +136,9 @@ void validate(const RunConfig& cfg) {
   } catch (const std::invalid_argument& e) {  // the engine's parsers echo the text raw
     throw ConfigError(escape_nonprintable(e.what()));
   }
-  (void)resolve_knobs(*spec, cfg.set);
+  if (!find_mmu_type(cfg.arch.c_str()))
+    throw ConfigError("unknown --arch " + quoted(cfg.arch) + " (known: " + mmu_type_names() + ")");
+  (void)resolve_knobs(*spec, cfg.set, cfg.arch);
 }
 
 RunResult run_once(const RunConfig& cfg, StackPool* pool, const std::function<void(Machine&)>& prepare,
@@ -143,7 +148,7 @@ RunResult run_once(const RunConfig& cfg, StackPool* pool, const std::function<vo
   const machine_profile* prof = find_machine_profile(cfg.machine);
   RunResult r;
   r.config = cfg;
-  r.knobs = resolve_knobs(*spec, cfg.set);
+  r.knobs = resolve_knobs(*spec, cfg.set, cfg.arch);
   r.clock_hz = static_cast<double>(prof->costs.clock_hz);
   Machine m(cfg.params, build_topology(prof, cfg.params.cpus), prof->costs, pool);
   std::unique_ptr<Workload> w = spec->make();
@@ -163,7 +168,7 @@ std::string repro_command(const RunConfig& cfg) {
                   std::to_string(cfg.params.seed) + " --machine " + cfg.machine + " --strategy " +
                   cfg.params.strategy + " --preempt " + preempt_name(cfg.params.preempt);
   const MachineParams d;
-  if (cfg.params.arch != d.arch) s += " --arch " + cfg.params.arch;
+  if (cfg.arch != RunConfig{}.arch) s += " --arch " + cfg.arch;
   if (cfg.params.rcu != d.rcu) s += std::string(" --rcu ") + rcu_flavor_name(cfg.params.rcu);
   if (cfg.params.mutex_spin != d.mutex_spin) s += std::string(" --mutex-spin ") + (cfg.params.mutex_spin ? "on" : "off");
   if (cfg.params.hz != d.hz) s += " --hz " + std::to_string(cfg.params.hz);

@@ -20,6 +20,9 @@ namespace smpemu {
 struct RunConfig {
   std::string workload;
   std::string machine = "opteron48";
+  /// MMU model of mm workloads (--arch; the registry of arch/mmu.h). The mm environment
+  /// reads it (Knobs::arch); the engine never does, so it is not a MachineParams field.
+  std::string arch = "x86";
   MachineParams params;  ///< cpus, seed, strategy, preempt, hz, jitter, max_cycles
   std::map<std::string, std::string> set;  ///< workload knobs as given by --set
 };

@@ -21,8 +21,10 @@ namespace smpemu::limits {
 /// Emulated CPUs: the coherence model's sharer masks and the topologies go to 1024.
 inline constexpr std::uint64_t kCpus = static_cast<std::uint64_t>(kMaxCpus);
 /// Tasks per machine (idle tasks included): each has a fiber stack (256 KiB by default,
-/// mapped lazily), so 65536 tasks reserve at most 16 GiB of address space.
-inline constexpr std::uint64_t kTasks = 65536;
+/// mapped lazily), so 16384 tasks reserve at most 4 GiB of address space. With guard
+/// pages (Debug, ASan) a stack is two host mappings: 16384 tasks stay well below Linux's
+/// default vm.max_map_count (65530), where 65536 made the host mmap fail (an abort).
+inline constexpr std::uint64_t kTasks = 16384;
 /// Timer frequency: past 100 kHz a tick is shorter than an IPI.
 inline constexpr std::uint64_t kHz = 100000;
 /// PCT change points (D): the priorities are a vector of D + CPUs entries.

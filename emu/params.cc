@@ -44,7 +44,6 @@ std::vector<ParamDoc> MachineParams::docs() {
        "RCU flavour: sched (preempt/IRQ-off regions are read sections) or preempt (--rcu)"},
       {"mutex_spin", d.mutex_spin ? "on" : "off",
        "mutex waiters spin while the owner runs on a CPU (2.6.30+ optimistic spinning): on, off (--mutex-spin)"},
-      {"arch", d.arch, "MMU model of mm workloads: x86 (radix walker, IPI shootdown); ppc64-hash is not implemented yet (--arch)"},
       {"stack_size", std::to_string(d.stack_size), "bytes of stack per emulated task"},
   };
 }

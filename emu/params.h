@@ -39,7 +39,6 @@ struct MachineParams {
   bool wakeup_preempt = true;         ///< a wakeup sets need_resched on the target CPU
   RcuFlavor rcu = RcuFlavor::Sched;   ///< RCU flavour: sched (preempt-off regions hold off GPs) or preempt
   bool mutex_spin = false;            ///< mutex waiters spin while the owner runs (CONFIG_MUTEX_SPIN_ON_OWNER)
-  std::string arch = "x86";           ///< MMU model for mm workloads: x86 (ppc64-hash not yet)
   std::size_t stack_size = 256 * 1024;///< bytes of stack per emulated task
 
   /// Name, default and one-line doc of every field, in declaration order.

@@ -61,6 +61,18 @@ static inline T xchg(shared<T> *s, V nv)
 	return smpemu::this_machine()->exchange(s->line, s->v, static_cast<T>(nv));
 }
 
+/* fetch_andnot_or - one atomic: clear @clr and set @set in the word (clear first);
+ * returns the old value (an ldarx/stdcx. loop on powerpc, lock cmpxchg on x86). */
+template <typename T>
+static inline T fetch_andnot_or(shared<T> *s, T clr, T set)
+{
+	return smpemu::this_machine()->atomically(s->line, [&] {
+		const T old = s->v;
+		s->v = static_cast<T>((old & ~clr) | set);
+		return old;
+	});
+}
+
 /* cmpxchg - store @nv if the word equals @old; returns the value seen. */
 template <typename T, typename V, typename W>
 static inline T cmpxchg(shared<T> *s, V old, W nv)

@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <string>
 
-#include "arch/x86/tlb.h"
 #include "kernel/oracle.h"
 
 /* Costs (assumed; no published figure in COSTS.md): bookkeeping per pte zapped besides
@@ -62,12 +61,7 @@ void tlb_flush_mmu(struct mmu_gather *tlb)
 	if (!tlb->need_flush)
 		return;
 	tlb->need_flush = false;
-	if (vm->tlb) {
-		if (tlb->fullmm)
-			flush_tlb_mm(vm->tlb, tlb->mm);
-		else
-			flush_tlb_range(vm->tlb, tlb->mm, tlb->start, tlb->end);
-	}
+	tlb_flush(tlb);
 	vm->stats.tlb_flushes++;
 	/* Only now may the cleared pages and unlinked tables go (I1). */
 	for (unsigned i = 0; i < tlb->nr; i++)
@@ -249,11 +243,6 @@ void free_pgtables(struct mmu_gather *tlb, struct mm_struct *mm, unsigned long s
 
 /* ---- faults ------------------------------------------------------------- */
 
-static pte_t pte_modify(pte_t pte, pgprot_t prot)
-{
-	return __pte((pte.pte & ~(_PAGE_RW | _PAGE_USER)) | (prot.pgprot & (_PAGE_RW | _PAGE_USER)));
-}
-
 /* The new pte's file-page oracle: only for pages of the vma's file. */
 static void check_new_file_pte(struct vm_area_struct *vma, unsigned long addr, struct page *page)
 {
@@ -332,6 +321,7 @@ static int do_no_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 			entry = pte_mkdirty(pte_mkwrite(entry));
 		page_add_rmap(page); /* the nopage reference is now the pte's */
 		set_pte_at(mm, address, pte, entry);
+		update_mmu_cache(vma, address, pte);
 		check_new_file_pte(vma, address, page);
 		pte_unmap_unlock(pte, ptl);
 		return type;
@@ -371,11 +361,11 @@ static int do_file_page(struct mm_struct *mm, struct vm_area_struct *vma, unsign
 static int do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long address,
 		      pgtable_slot_t *pte, spinlock_t *ptl, pte_t orig)
 {
-	struct x86_tlb *tlb = vm_globals()->tlb;
 	struct page *old = pfn_to_page(mm->mem, pte_pfn(orig));
 	if ((vma->vm_flags & VM_SHARED) || (PageAnon(old) && page_mapcount(old) == 1)) {
 		/* shared (mprotect made it writable again), or our own COW copy: reuse */
 		set_pte_at(mm, address, pte, pte_mkyoung(pte_mkdirty(pte_mkwrite(orig))));
+		update_mmu_cache(vma, address, pte);
 		pte_unmap_unlock(pte, ptl);
 		return VM_FAULT_MINOR;
 	}
@@ -388,14 +378,13 @@ static int do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 	}
 	spin_lock(ptl);
 	if (ptep_get(pte).pte == orig.pte) {
-		/* ptep_clear_flush: no CPU may keep the read-only translation to @old */
-		ptep_get_and_clear(mm, address, pte);
-		if (tlb)
-			flush_tlb_page(tlb, mm, address);
+		/* no CPU may keep the read-only translation to @old */
+		ptep_clear_flush(vma, address, pte);
 		page_remove_rmap(old);
 		put_page(old); /* the pte's reference */
 		page_add_rmap(fresh);
 		set_pte_at(mm, address, pte, pte_mkyoung(pte_mkdirty(pte_mkwrite(mk_pte(fresh, vma->vm_page_prot)))));
+		update_mmu_cache(vma, address, pte);
 		check_new_file_pte(vma, address, fresh);
 		fresh = nullptr;
 		vm_globals()->stats.cow_faults++;
@@ -441,14 +430,14 @@ int handle_mm_fault(struct mm_struct *mm, struct vm_area_struct *vma, unsigned l
 	}
 	if (write && !pte_write(entry))
 		return do_wp_page(mm, vma, address, pte, ptl, entry);
-	/* spurious (the TLB had a stale read-only entry): mark young, retry */
+	/* spurious: a TLB held a read-only translation of a pte that is writable now (or
+	 * the fault raced with another one); the retried access walks to the pte as it is */
 	pte_unmap_unlock(pte, ptl);
 	return VM_FAULT_MINOR;
 }
 
 int install_file_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long addr, struct page *page)
 {
-	struct x86_tlb *tlb = vm_globals()->tlb;
 	struct address_space *mapping = vma->vm_file;
 	spinlock_t *ptl;
 	pgtable_slot_t *pte = get_locked_pte(mm, addr, &ptl);
@@ -462,9 +451,7 @@ int install_file_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 	}
 	const pte_t old = ptep_get(pte);
 	if (pte_present(old)) {
-		ptep_get_and_clear(mm, addr, pte);
-		if (tlb)
-			flush_tlb_page(tlb, mm, addr);
+		ptep_clear_flush(vma, addr, pte);
 		struct page *op = pfn_to_page(mm->mem, pte_pfn(old));
 		page_remove_rmap(op);
 		put_page(op);
@@ -472,6 +459,7 @@ int install_file_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 	get_page(page);
 	page_add_rmap(page);
 	set_pte_at(mm, addr, pte, mk_pte(page, vma->vm_page_prot));
+	update_mmu_cache(vma, addr, pte);
 	check_new_file_pte(vma, addr, page);
 	pte_unmap_unlock(pte, ptl);
 	return 0;
@@ -501,7 +489,6 @@ void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned
 {
 	struct change_prot_arg arg = {newprot, 0};
 	walk_pte_range(vma->vm_mm, start, end, change_pte, &arg);
-	struct x86_tlb *tlb = vm_globals()->tlb;
-	if (arg.changed && tlb)
-		flush_tlb_range(tlb, vma->vm_mm, start, end);
+	if (arg.changed)
+		flush_tlb_range(vma, start, end);
 }

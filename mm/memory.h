@@ -1,10 +1,11 @@
 /*
  * mm/memory.h - the old per-CPU mmu_gather, zapping (unmap_vmas in ZAP_BLOCK_SIZE
- * blocks), free_pgtables, the fault path for file mappings, and unmap_mapping_range
- * with its lockbreak variants.
+ * blocks, with the lockbreak exit that unmap_mapping_range uses; that function and its
+ * variants are in mm/truncate.h), free_pgtables, the fault path for file mappings,
+ * install_file_page and change_protection.
  *
- * Models: mm/memory.c of 2.6.11 [S1] with Hugh Dickins' vmtrunc series [S2]
- * (shared/MM_BRIEF.md A and E), on the 4-level tables of mm/pgtable.h. ptes are locked
+ * Models: mm/memory.c of 2.6.11 with Hugh Dickins' vmtrunc series (docs/MM.md), on the
+ * 4-level tables of mm/pgtable.h; TLB flushes through arch/tlbflush.h. ptes are locked
  * per pte table (pte_offset_map_lock: page_table_lock, or the split ptl), as from
  * 2.6.15; the 2.6.11 code held page_table_lock across unmap_vmas instead.
  *
@@ -80,11 +81,4 @@ void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned
  * 0, -EINVAL (truncated meanwhile) or -ENOMEM. Context: mmap_sem held.
  */
 int install_file_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long addr, struct page *page);
-
-/* A pte that records a file page index for a nonlinear vma (not present). */
-#define _PAGE_FILE _PAGE_DIRTY
-#define PTE_FILE_SHIFT 12
-static inline bool pte_file(pte_t p) { return !(p.pte & _PAGE_PRESENT) && (p.pte & _PAGE_FILE); }
-static inline unsigned long pte_to_pgoff(pte_t p) { return p.pte >> PTE_FILE_SHIFT; }
-static inline pte_t pgoff_to_pte(unsigned long pgoff) { return __pte((pgoff << PTE_FILE_SHIFT) | _PAGE_FILE); }
 

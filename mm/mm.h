@@ -1,6 +1,6 @@
 /*
  * mm/mm.h - vm_area_struct, the vm tunables (the before/after knobs) and the machine's
- * vm globals (vma slab, per-CPU mmu_gathers, the MMU in use).
+ * vm globals (vma slab, per-CPU mmu_gathers).
  *
  * Models: include/linux/mm.h of 2.6.11 for file-backed mappings: a vma maps
  * [vm_start, vm_end) of one mm to file pages from vm_pgoff on (linear), or, once
@@ -38,7 +38,7 @@
 #include "mm/pgtable.h"
 
 struct address_space;
-struct x86_tlb;
+struct mmu;
 struct mmu_gather;
 
 /* vm_flags */
@@ -139,13 +139,13 @@ struct vm_globals {
 	struct vm_tunables t;
 	struct vma_slab vma_cache;
 	per_cpu_var<struct mmu_gather> mmu_gathers;
-	struct x86_tlb *tlb;		/* the MMU (--arch x86); NULL: no TLB is modelled */
 	struct vm_stats stats;
 };
 
-/* vm_init - set up @mem's vm globals with tunables @t and MMU @tlb (host side, before
- * Machine::run()). vm_exit frees them. */
-void vm_init(struct phys_mem *mem, const struct vm_tunables *t, struct x86_tlb *tlb);
+/* vm_init - set up @mem's vm globals with tunables @t and install MMU model @mmu
+ * (host side, before Machine::run()). vm_exit frees the globals and puts the no-op MMU
+ * back; the caller destroys @mmu after it. */
+void vm_init(struct phys_mem *mem, const struct vm_tunables *t, struct mmu *mmu);
 void vm_exit(struct phys_mem *mem);
 /* The running machine's vm globals. */
 struct vm_globals *vm_globals(void);

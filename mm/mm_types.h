@@ -34,6 +34,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -70,6 +71,8 @@ enum frame_state : std::uint8_t {
 struct address_space;
 struct zone;
 struct vm_globals;
+struct vm_area_struct;
+struct mmu;
 
 struct page {
 	shared<unsigned long> flags;	/* PG_*; on the page's line */
@@ -129,4 +132,26 @@ struct phys_mem {
 	struct lockdep_map page_lock_map;		/* class "page_lock" */
 	unsigned next_mm_id;
 	struct vm_globals *vm;				/* mm/mm.h: tunables, slabs, gathers */
+	struct mmu *mmu;				/* the MMU model (arch/mmu.h): &nommu until
+							 * vm_init() installs the configured one */
+};
+
+/*
+ * An address space (the kernel's struct mm_struct, minimal). Its page tables are the
+ * radix tree of arch/pgtable.h under @pgd; mm/pgtable.h walks and locks them.
+ */
+struct mm_struct {
+	struct page *pgd;		/* top-level table page */
+	spinlock_t page_table_lock;	/* upper levels; the pte lock unless split_ptlock */
+	struct rw_semaphore mmap_sem;	/* class "mmap_sem"; vmas (later) */
+	atomic_t mm_users;		/* users of the address space (threads, get_task_mm) */
+	atomic_t mm_count;		/* references to the struct; mm_users counts as one */
+	cpumask_t cpu_vm_mask;		/* CPUs that may hold its translations in a TLB */
+	bool split_ptlock;		/* per-pte-table locks instead of page_table_lock */
+	unsigned id;			/* from a counter, for reports */
+	unsigned long nr_ptes;		/* pte tables; under page_table_lock */
+	struct phys_mem *mem;
+	/* vmas by vm_end (the kernel's mm_rb and mmap list); under mmap_sem. */
+	std::map<unsigned long, struct vm_area_struct *> mm_rb;
+	int map_count;
 };

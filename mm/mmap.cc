@@ -6,28 +6,28 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "arch/x86/tlb.h"
 #include "kernel/oracle.h"
 
 /* Costs (assumed): a vma tree lookup or update, and the fixed part of a system call. */
 static constexpr smpemu::Cycles kVmaTreeCycles = 80;
 static constexpr smpemu::Cycles kSyscallCycles = 300;
 
-void vm_init(struct phys_mem *mem, const struct vm_tunables *t, struct x86_tlb *tlb)
+void vm_init(struct phys_mem *mem, const struct vm_tunables *t, struct mmu *mmu)
 {
 	struct vm_globals *vm = new struct vm_globals();
 	vm->t = *t;
-	vm->tlb = tlb;
 	vm->vma_cache.next_seq = 1;
 	per_cpu_init(&vm->mmu_gathers, static_cast<int>(mem->cpu_node.size()));
 	vm->stats = {};
 	mem->vm = vm;
+	mem->mmu = mmu;
 }
 
 void vm_exit(struct phys_mem *mem)
 {
 	delete mem->vm;
 	mem->vm = nullptr;
+	mem->mmu = &nommu;
 }
 
 /* ---- the vma slab and the mm's tree ------------------------------------- */

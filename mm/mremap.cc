@@ -5,8 +5,6 @@
 
 #include <cerrno>
 
-#include "arch/x86/tlb.h"
-
 /* Cost of the syscall's fixed part (assumed, as for mmap). */
 static constexpr smpemu::Cycles kSyscallCycles = 300;
 
@@ -51,8 +49,7 @@ static unsigned long move_page_tables(struct vm_area_struct *vma, unsigned long 
 			spin_unlock(new_ptl);
 		spin_unlock(old_ptl);
 	}
-	if (vm->tlb)
-		flush_tlb_range(vm->tlb, mm, old_addr, old_addr + len);
+	flush_tlb_range(vma, old_addr, old_addr + len);
 	i_mmap_unlock_write(mapping);
 	return done;
 }

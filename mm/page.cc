@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "arch/mmu.h"
 #include "kernel/oracle.h"
 #include "kernel/topology.h"
 #include "mm/page_alloc.h"
@@ -35,6 +36,7 @@ void phys_mem_init(struct phys_mem *mem, smpemu::Machine *m, unsigned long pages
 	mem->m = m;
 	mem->next_mm_id = 1;
 	mem->vm = nullptr;
+	mem->mmu = &nommu;
 	lockdep_init_map_on(m, &mem->page_lock_map, "page_lock");
 
 	/* Nodes: the dies the CPUs sit on, in increasing die id. */

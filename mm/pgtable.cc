@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kernel/oracle.h"
+#include "mm/mm.h"
 
 /* clear_page of a new table page, cycles (assumed: 4 KiB of stores to an owned page). */
 static constexpr smpemu::Cycles kClearTableCycles = 300;
@@ -295,6 +296,13 @@ int walk_pte_range(struct mm_struct *mm, unsigned long start, unsigned long end,
 		addr = next;
 	}
 	return 0;
+}
+
+pte_t ptep_clear_flush(struct vm_area_struct *vma, unsigned long addr, pgtable_slot_t *ptep)
+{
+	const pte_t old = ptep_get_and_clear(vma->vm_mm, addr, ptep);
+	flush_tlb_page(vma, addr);
+	return old;
 }
 
 pgtable_slot_t *get_locked_pte(struct mm_struct *mm, unsigned long addr, spinlock_t **ptlp)

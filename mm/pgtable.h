@@ -1,15 +1,13 @@
 /*
- * mm/pgtable.h - x86-64-style 4-level page tables and a minimal struct mm_struct.
+ * mm/pgtable.h - page-table allocation, walks, locking and teardown; mm_struct life;
+ * the pte update helpers.
  *
- * Models: pgd -> pud -> pmd -> pte, 512 entries per level, 4 KiB pages, 48-bit virtual
- * addresses (pgd index bits 47..39, pud 38..30, pmd 29..21, pte 20..12). Table pages
- * come from the page allocator and are in frame state page-table while in use. Entries
- * live in struct pgtable_page (mm/mm_types.h), 8 per coherence line: every entry read or
- * write is a sync point, so lockless readers (the hardware walker, gup_fast-like walks)
- * race with updaters exactly as on real hardware.
- *
- * Entry format (x86): bit 0 present, 1 RW, 2 user, 5 accessed (young), 6 dirty, bits
- * 51..12 the pfn. Upper-level entries point to the next table page by pfn.
+ * Models: the 4-level tree whose layout and entry format arch/pgtable.h defines. Table
+ * pages come from the page allocator and are in frame state page-table while in use.
+ * Entries live in struct pgtable_page (mm/mm_types.h), 8 per coherence line: every entry
+ * read or write is a sync point, so lockless readers (the MMU's walker, gup_fast-like
+ * walks) race with updaters exactly as on real hardware. Every pte change goes through
+ * the MMU model's pte_update() (arch/mmu.h).
  *
  * Locking:
  *  - Upper levels (pgd/pud/pmd entries) are populated under mm->page_table_lock; once
@@ -32,82 +30,11 @@
 
 #include <map>
 
+#include "arch/mmu.h"
+#include "arch/tlbflush.h"
 #include "mm/page_alloc.h"
 
 struct vm_area_struct;
-
-typedef unsigned long pteval_t;
-typedef struct { pteval_t pte; } pte_t;
-typedef struct { unsigned long pmd; } pmd_t;
-typedef struct { unsigned long pud; } pud_t;
-typedef struct { unsigned long pgd; } pgd_t;
-typedef struct { unsigned long pgprot; } pgprot_t;
-/* A slot in a table of any level: the entry word and its line. */
-typedef shared<unsigned long> pgtable_slot_t;
-
-#define _PAGE_PRESENT (1UL << 0)
-#define _PAGE_RW (1UL << 1)
-#define _PAGE_USER (1UL << 2)
-#define _PAGE_ACCESSED (1UL << 5)
-#define _PAGE_DIRTY (1UL << 6)
-#define PTE_PFN_MASK (((1UL << 52) - 1) & PAGE_MASK)
-#define _PAGE_TABLE (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED)
-
-#define PAGE_NONE ((pgprot_t){0})
-#define PAGE_READONLY ((pgprot_t){_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED})
-#define PAGE_SHARED ((pgprot_t){_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED})
-
-#define PGDIR_SHIFT 39
-#define PUD_SHIFT 30
-#define PMD_SHIFT 21
-#define PTRS_PER_PGD PTRS_PER_TABLE
-#define PTRS_PER_PUD PTRS_PER_TABLE
-#define PTRS_PER_PMD PTRS_PER_TABLE
-#define PTRS_PER_PTE PTRS_PER_TABLE
-#define PMD_SIZE (1UL << PMD_SHIFT)
-#define PMD_MASK (~(PMD_SIZE - 1))
-#define TASK_SIZE (1UL << 47)
-
-static inline unsigned pgd_index(unsigned long a) { return (a >> PGDIR_SHIFT) & (PTRS_PER_PGD - 1); }
-static inline unsigned pud_index(unsigned long a) { return (a >> PUD_SHIFT) & (PTRS_PER_PUD - 1); }
-static inline unsigned pmd_index(unsigned long a) { return (a >> PMD_SHIFT) & (PTRS_PER_PMD - 1); }
-static inline unsigned pte_index(unsigned long a) { return (a >> PAGE_SHIFT) & (PTRS_PER_PTE - 1); }
-
-static inline pteval_t pte_val(pte_t p) { return p.pte; }
-static inline pte_t __pte(pteval_t v) { return (pte_t){v}; }
-static inline bool pte_none(pte_t p) { return p.pte == 0; }
-static inline bool pte_present(pte_t p) { return p.pte & _PAGE_PRESENT; }
-static inline bool pte_write(pte_t p) { return p.pte & _PAGE_RW; }
-static inline bool pte_dirty(pte_t p) { return p.pte & _PAGE_DIRTY; }
-static inline bool pte_young(pte_t p) { return p.pte & _PAGE_ACCESSED; }
-static inline unsigned long pte_pfn(pte_t p) { return (p.pte & PTE_PFN_MASK) >> PAGE_SHIFT; }
-static inline pte_t pfn_pte(unsigned long pfn, pgprot_t prot) { return __pte((pfn << PAGE_SHIFT) | prot.pgprot); }
-static inline pte_t mk_pte(struct page *page, pgprot_t prot) { return pfn_pte(page_to_pfn(page), prot); }
-static inline pte_t pte_mkdirty(pte_t p) { return __pte(p.pte | _PAGE_DIRTY); }
-static inline pte_t pte_mkclean(pte_t p) { return __pte(p.pte & ~_PAGE_DIRTY); }
-static inline pte_t pte_mkyoung(pte_t p) { return __pte(p.pte | _PAGE_ACCESSED); }
-static inline pte_t pte_mkold(pte_t p) { return __pte(p.pte & ~_PAGE_ACCESSED); }
-static inline pte_t pte_mkwrite(pte_t p) { return __pte(p.pte | _PAGE_RW); }
-static inline pte_t pte_wrprotect(pte_t p) { return __pte(p.pte & ~_PAGE_RW); }
-/* Upper-level entries, as raw values. */
-static inline bool pgtable_entry_none(unsigned long e) { return e == 0; }
-static inline unsigned long pgtable_entry_pfn(unsigned long e) { return (e & PTE_PFN_MASK) >> PAGE_SHIFT; }
-
-struct mm_struct {
-	struct page *pgd;		/* top-level table page */
-	spinlock_t page_table_lock;	/* upper levels; the pte lock unless split_ptlock */
-	struct rw_semaphore mmap_sem;	/* class "mmap_sem"; vmas (later) */
-	atomic_t mm_users;		/* users of the address space (threads, get_task_mm) */
-	atomic_t mm_count;		/* references to the struct; mm_users counts as one */
-	cpumask_t cpu_vm_mask;		/* CPUs that may hold its translations in a TLB */
-	bool split_ptlock;		/* per-pte-table locks instead of page_table_lock */
-	unsigned id;			/* from a counter, for reports */
-	unsigned long nr_ptes;		/* pte tables; under page_table_lock */
-	struct phys_mem *mem;
-	/* vmas by vm_end (the kernel's mm_rb and mmap list); under mmap_sem. */
-	std::map<unsigned long, struct vm_area_struct *> mm_rb;
-	int map_count;
-};
 
 /* mm_alloc - a new mm with an empty pgd (users 1, count 1); NULL without memory.
  * Context: task context. */
@@ -151,21 +78,30 @@ static inline void pte_unmap_unlock(pgtable_slot_t *pte, spinlock_t *ptl) { spin
  * way; NULL (nothing held) on ENOMEM. */
 pgtable_slot_t *get_locked_pte(struct mm_struct *mm, unsigned long addr, spinlock_t **ptlp);
 
-/* pte accessors. Locking: set/clear under the pte lock; ptep_get() also lockless. */
+/* pte accessors, built on the MMU's pte_update(). Locking: changes under the pte lock;
+ * ptep_get() also lockless. */
 static inline pte_t ptep_get(pgtable_slot_t *ptep) { return __pte(READ_ONCE(*ptep)); }
 static inline void set_pte_at(struct mm_struct *mm, unsigned long addr, pgtable_slot_t *ptep, pte_t pte)
 {
-	WRITE_ONCE(*ptep, pte.pte);
+	pte_update(mm, addr, ptep, ~0UL, pte.pte, PTE_UPDATE_STORE);
 }
 static inline void pte_clear(struct mm_struct *mm, unsigned long addr, pgtable_slot_t *ptep)
 {
-	WRITE_ONCE(*ptep, 0UL);
+	pte_update(mm, addr, ptep, ~0UL, 0UL, PTE_UPDATE_STORE);
 }
 /* ptep_get_and_clear - atomically (xchg: the hardware may set A/D bits meanwhile). */
 static inline pte_t ptep_get_and_clear(struct mm_struct *mm, unsigned long addr, pgtable_slot_t *ptep)
 {
-	return __pte(xchg(ptep, 0UL));
+	return __pte(pte_update(mm, addr, ptep, ~0UL, 0UL, 0));
 }
+/* ptep_set_wrprotect - clear RW atomically, keeping A/D bits set meanwhile. */
+static inline void ptep_set_wrprotect(struct mm_struct *mm, unsigned long addr, pgtable_slot_t *ptep)
+{
+	pte_update(mm, addr, ptep, _PAGE_RW, 0UL, 0);
+}
+/* ptep_clear_flush - clear the pte at @addr of @vma and flush its translation from every
+ * CPU before returning the old value: nobody keeps using the old page through it. */
+pte_t ptep_clear_flush(struct vm_area_struct *vma, unsigned long addr, pgtable_slot_t *ptep);
 
 /* pmd_lookup - @addr's pmd slot if the upper levels exist (lockless), else NULL;
  * pmd_alloc_for - the same, populating upper levels; NULL on ENOMEM. */
@@ -198,7 +134,7 @@ int walk_pte_range(struct mm_struct *mm, unsigned long start, unsigned long end,
  * -ENOMEM. Locking: takes the pte lock. */
 int install_page(struct mm_struct *mm, unsigned long addr, struct page *page, pgprot_t prot);
 /* zap_page - clear @addr's pte if present and drop its mapcount and reference (no TLB
- * flush yet: the caller flushes; arch/x86/tlb.h). Returns the old pte. */
+ * flush yet: the caller flushes; arch/tlbflush.h). Returns the old pte. */
 pte_t zap_page(struct mm_struct *mm, unsigned long addr);
 
 /* free_page_tables - free every table page of @mm (pte tables first, pgd last). Every

@@ -1,10 +1,16 @@
-// A machine with the mm layer set up (physical memory, x86 TLBs, vm tunables from the
-// common mm knobs), for the mm unit tests.
+// A machine with the mm layer set up (physical memory, an MMU model, vm tunables from
+// the common mm knobs), for the mm unit tests.
+//
+// The MMU model is x86 unless the environment variable SMPEMU_TEST_ARCH names another
+// (tests/CMakeLists.txt runs the mm tests again with SMPEMU_TEST_ARCH=none): mm/ must
+// behave the same behind every model. A test of TLB behaviour itself skips itself under
+// another model (require_arch).
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <string>
@@ -15,6 +21,18 @@
 #include "workloads/mm_env.h"
 
 namespace smpemu::testing {
+
+/// The MMU model the mm tests run against (SMPEMU_TEST_ARCH, default x86).
+inline std::string test_arch() {
+  const char* a = std::getenv("SMPEMU_TEST_ARCH");
+  return a && *a ? a : "x86";
+}
+
+/// Skips the calling test unless the mm tests run against `arch`.
+#define REQUIRE_ARCH(arch)                                                                   \
+  do {                                                                                       \
+    if (::smpemu::testing::test_arch() != (arch)) GTEST_SKIP() << "needs --arch " << (arch); \
+  } while (0)
 
 struct MmBox {
   std::unique_ptr<Machine> m;
@@ -30,7 +48,7 @@ struct MmBox {
     std::map<std::string, std::string> k;
     for (const KnobSpec& s : mm_knob_specs()) k[s.name] = s.default_value;
     for (const auto& [name, v] : knobs) k[name] = v;
-    env.setup(*m, Knobs(k), frames);
+    env.setup(*m, Knobs(k, test_arch()), frames);
   }
   int bugs(const std::string& check) const {
     return static_cast<int>(std::count_if(m->bugs().begin(), m->bugs().end(),
@@ -54,12 +72,12 @@ inline int present_ptes(mm_struct* mm, unsigned long start, unsigned long end) {
 
 /// Touch every page of [start, end): a store if `write`, else a load. Returns the
 /// number of accesses that did not complete (SIGBUS/SEGV).
-inline int touch_range(x86_tlb* tlb, mm_struct* mm, unsigned long start, unsigned long end, bool write,
+inline int touch_range(mm_struct* mm, unsigned long start, unsigned long end, bool write,
                        unsigned long val = 7) {
   int failed = 0;
   for (unsigned long a = start; a < end; a += PAGE_SIZE) {
     unsigned long v = val;
-    if (user_access(tlb, mm, a, write, &v, nullptr) != 0) ++failed;
+    if (user_access(mm, a, write, &v, nullptr) != 0) ++failed;
   }
   return failed;
 }

@@ -35,9 +35,9 @@ struct TruncateScene {
     do_mmap(m1, A, 64 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0);
     do_mmap(m2, B, 32 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, f, 16);
     do_mmap(m2, C, 32 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 8);
-    touch_range(b.env.tlb(), m1, A, A + 64 * PAGE_SIZE, false);
-    touch_range(b.env.tlb(), m2, B, B + 32 * PAGE_SIZE, true);  // COW copies of 16..47
-    touch_range(b.env.tlb(), m2, C, C + 32 * PAGE_SIZE, false);
+    touch_range(m1, A, A + 64 * PAGE_SIZE, false);
+    touch_range(m2, B, B + 32 * PAGE_SIZE, true);  // COW copies of 16..47
+    touch_range(m2, C, C + 32 * PAGE_SIZE, false);
     sys_remap_file_pages(m2, C, 2 * PAGE_SIZE, 50);  // pages 50, 51 at C (beyond the cut)
   }
   void check() {
@@ -162,7 +162,7 @@ TEST(TruncateOracle, TruncateInodePagesMeetingAMappedPageIsReported) {
     address_space* f = b.env.add_file(8, 8);
     mm_struct* mm = b.env.new_mm();
     do_mmap(mm, A, 8 * PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, f, 0);
-    touch_range(b.env.tlb(), mm, A, A + 8 * PAGE_SIZE, false);
+    touch_range(mm, A, A + 8 * PAGE_SIZE, false);
     truncate_inode_pages(f, 4 * PAGE_SIZE);  // without unmap_mapping_range first
   });
   b.m->run();

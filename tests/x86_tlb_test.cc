@@ -9,6 +9,7 @@
 
 #include "arch/profiles.h"
 #include "arch/x86/tlb.h"
+#include "mm/pgtable.h"
 #include "emu/machine.h"
 #include "kernel/kernel.h"
 
@@ -60,15 +61,15 @@ TEST(X86Tlb, HitsMissesAndLruEviction) {
     }
     unsigned long pfn;
     for (int i = 0; i < 5; ++i) {
-      tlb_translate(&b.tlb, mm, static_cast<unsigned long>(i) * 16 * PAGE_SIZE, false, &pfn);
+      x86_tlb_translate(&b.tlb, mm, static_cast<unsigned long>(i) * 16 * PAGE_SIZE, false, &pfn);
       got.push_back(pfn);
     }
-    tlb_translate(&b.tlb, mm, 4 * 16 * PAGE_SIZE, false, &pfn);   // L1 hit
-    tlb_translate(&b.tlb, mm, 0, false, &pfn);                    // evicted from L1: L2 hit
-    ro_store = tlb_translate(&b.tlb, mm, 4 * 16 * PAGE_SIZE, true, &pfn);
-    unmapped = tlb_translate(&b.tlb, mm, 0x10000000, false, &pfn);
+    x86_tlb_translate(&b.tlb, mm, 4 * 16 * PAGE_SIZE, false, &pfn);   // L1 hit
+    x86_tlb_translate(&b.tlb, mm, 0, false, &pfn);                    // evicted from L1: L2 hit
+    ro_store = x86_tlb_translate(&b.tlb, mm, 4 * 16 * PAGE_SIZE, true, &pfn);
+    unmapped = x86_tlb_translate(&b.tlb, mm, 0x10000000, false, &pfn);
     for (int i = 0; i < 5; ++i) zap_page(mm, static_cast<unsigned long>(i) * 16 * PAGE_SIZE);
-    flush_tlb_mm(&b.tlb, mm);
+    x86_flush_tlb_mm(&b.tlb, mm);
     mmput(mm);
   });
   ASSERT_EQ(b.m->run().end, EndReason::Completed) << all_bugs(*b.m);
@@ -101,29 +102,29 @@ TEST(X86Tlb, ShootdownReachesOnlyCpusInTheMask) {
     install_page(mm, addr, p, PAGE_SHARED);
     put_page(p);
     unsigned long pfn;
-    tlb_translate(&b.tlb, mm, addr, false, &pfn);
+    x86_tlb_translate(&b.tlb, mm, addr, false, &pfn);
     Cycles t0 = b.m->now();
-    flush_tlb_page(&b.tlb, mm, addr);
+    x86_flush_tlb_page(&b.tlb, mm, addr);
     alone = b.m->now() - t0;
     complete_all(&ready);
     wait_for_completion(&used);  // CPU 1
     t0 = b.m->now();
-    flush_tlb_page(&b.tlb, mm, addr);
+    x86_flush_tlb_page(&b.tlb, mm, addr);
     one = b.m->now() - t0;
     wait_for_completion(&used);  // CPUs 2, 3
     wait_for_completion(&used);
     t0 = b.m->now();
-    flush_tlb_page(&b.tlb, mm, addr);
+    x86_flush_tlb_page(&b.tlb, mm, addr);
     three = b.m->now() - t0;
     zap_page(mm, addr);
-    flush_tlb_page(&b.tlb, mm, addr);
+    x86_flush_tlb_page(&b.tlb, mm, addr);
   });
   for (int c = 1; c <= 3; ++c)
     b.m->spawn("user" + std::to_string(c), c, [&, c] {
       wait_for_completion(&ready);
       cpu_work(static_cast<Cycles>(c == 1 ? 0 : 200000));
       unsigned long pfn;
-      tlb_translate(&b.tlb, mm, addr, false, &pfn);
+      x86_tlb_translate(&b.tlb, mm, addr, false, &pfn);
       complete(&used);
     });
   b.m->spawn("bystander", 4, [&] { cpu_work(1000); });
@@ -163,7 +164,7 @@ TEST(X86Tlb, StaleTranslationAfterFreeWithoutFlushIsCaught) {
       if (flush) {  // the correct order: clear, flush, then free
         get_page(p);
         zap_page(mm, 0x1000);
-        flush_tlb_page(&b.tlb, mm, 0x1000);
+        x86_flush_tlb_page(&b.tlb, mm, 0x1000);
         put_page(p);
       } else {
         zap_page(mm, 0x1000);  // planted bug: the page is freed before any flush
@@ -173,10 +174,10 @@ TEST(X86Tlb, StaleTranslationAfterFreeWithoutFlushIsCaught) {
     b.m->spawn("user", 1, [&] {
       wait_for_completion(&cached);
       unsigned long pfn;
-      tlb_translate(&b.tlb, mm, 0x1000, true, &pfn);
+      x86_tlb_translate(&b.tlb, mm, 0x1000, true, &pfn);
       complete(&freed);
       wait_for_completion(&cached);
-      second = tlb_translate(&b.tlb, mm, 0x1000, false, &pfn);
+      second = x86_tlb_translate(&b.tlb, mm, 0x1000, false, &pfn);
     });
     const EndReason end = b.m->run().end;
     delete mm;  // host memory: the test does not tear the address space down

@@ -30,45 +30,30 @@ class FaultFile final : public Workload {
     write_ = k.str("write") == "on";
     private_ = k.str("map") == "private";
     threads_ = k.str("threads") == "on";
-    mms_ = PerCpuMms(threads_);
     const unsigned long tasks = static_cast<unsigned long>(m.ncpus());
-    const unsigned long tables = mms_.table_frames(m.ncpus(), pages_);
-    env_.setup(m, k, mm_frames(pages_ * (private_ && write_ ? tasks + 1 : 1), tasks, tables), tables);
-    file_ = env_.add_file(pages_, pages_);
-    init_completion_on(&m, &ready_);
-    m.spawn("ff-init", 0, [this] { init(); });
-    for (int c = 0; c < m.ncpus(); c++)
-      m.spawn("faulter/" + std::to_string(c), static_cast<CpuId>(c), [this, c] { faulter(c); });
+    rig_.setup(m, k, pages_, pages_ * (private_ && write_ ? tasks + 1 : 1), threads_, "ff-init", "faulter",
+               [this](int cpu, mm_struct* mm, unsigned long addr) { faulter(cpu, mm, addr); });
   }
 
   void finish(Machine& m, Metrics& out, std::vector<BugReport>&) override {
-    env_.metrics(out);
+    rig_.env().metrics(out);
     const Histogram& h = m.histogram("fault");
     out["cycles_per_fault"] = mean_of(h);
     out["faults_per_mcycle"] = end_ ? static_cast<double>(h.count()) * 1e6 / static_cast<double>(end_) : 0;
   }
 
  private:
-  void init() {
-    env_.cache_file(file_);  // the file was read before: minor faults
-    mms_.prepare(env_);
-    complete_all(&ready_);
-  }
-
-  void faulter(int cpu) {
-    wait_for_completion(&ready_);
-    mm_struct* mm = mms_.get(env_);
-    const unsigned long addr = mms_.window(cpu, pages_);
+  void faulter(int cpu, mm_struct* mm, unsigned long addr) {
     Histogram& fault = m_->histogram("fault");
     Histogram& unmap = m_->histogram("munmap");
     for (std::int64_t r = 0; r < rounds_; r++) {
       do_mmap(mm, addr, pages_ * PAGE_SIZE, PROT_READ | PROT_WRITE,
-              (private_ ? MAP_PRIVATE : MAP_SHARED) | MAP_FIXED, file_, 0);
+              (private_ ? MAP_PRIVATE : MAP_SHARED) | MAP_FIXED, rig_.file(), 0);
       for (unsigned long i = 0; i < pages_; i++) {
         unsigned long val = (static_cast<unsigned long>(cpu) << 32) | i;
         const Cycles t0 = local_clock();
         unsigned long faults = 0;
-        if (user_access(env_.tlb(), mm, addr + i * PAGE_SIZE, write_, &val, &faults) == USER_NOMEM)
+        if (user_access(mm, addr + i * PAGE_SIZE, write_, &val, &faults) == USER_NOMEM)
           report_check("oom", "fault-file ran out of memory (its frame count is too small)", true);
         if (faults) fault.record(local_clock() - t0);
       }
@@ -83,10 +68,7 @@ class FaultFile final : public Workload {
   }
 
   Machine* m_ = nullptr;
-  MmEnv env_;
-  address_space* file_ = nullptr;
-  PerCpuMms mms_;
-  completion ready_;
+  PerCpuFileRig rig_;
   unsigned long pages_ = 0;
   std::int64_t rounds_ = 0;
   bool write_ = false, private_ = false, threads_ = false;

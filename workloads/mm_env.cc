@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "cli/text.h"
 #include "emu/errors.h"
 #include "emu/limits.h"
 #include "kernel/kernel.h"
@@ -63,13 +64,13 @@ static vm_tunables tunables_of(const Knobs& k) {
 }
 
 void MmEnv::setup(Machine& m, const Knobs& k, unsigned long frames, unsigned long tables) {
-  if (m.params().arch != "x86") throw ConfigError("mm workloads support --arch x86 only");
+  const mmu_type* arch = find_mmu_type(k.arch().c_str());
+  if (!arch) throw ConfigError("unknown --arch " + quoted(k.arch()) + " (known: " + mmu_type_names() + ")");
   // Every frame costs host memory (its struct page, content word and state): refuse a
   // configuration that would need more than about 2 GiB of it rather than fail later.
-  constexpr unsigned long kMaxFrames = 1UL << 24;
-  if (frames > kMaxFrames)
+  if (frames > limits::kFrames)
     throw ConfigError("the configuration needs " + std::to_string(frames) + " physical frames (at most " +
-                      std::to_string(kMaxFrames) + "): use fewer or smaller mappings");
+                      std::to_string(limits::kFrames) + "): use fewer or smaller mappings");
   // A page table costs far more host memory than a frame (emu/limits.h).
   if (tables > limits::kPageTables)
     throw ConfigError("the configuration needs " + std::to_string(tables) + " page tables (at most " +
@@ -80,10 +81,9 @@ void MmEnv::setup(Machine& m, const Knobs& k, unsigned long frames, unsigned lon
   const unsigned long nodes = dies.size();
   split_ptlock_ = k.str("split_ptlock") == "on";
   phys_mem_init(&mem_, &m, (frames + nodes - 1) / nodes);
-  const tlb_params tp;
-  x86_tlb_init(&tlb_, &m, &tp);
+  mmu_ = arch->create(&m);
   const vm_tunables t = tunables_of(k);
-  vm_init(&mem_, &t, &tlb_);
+  vm_init(&mem_, &t, mmu_);
   up_ = true;
 }
 
@@ -141,6 +141,7 @@ MmEnv::~MmEnv() {
   for (mm_struct* mm : mms_) delete mm;  // host memory only: the run is over
   for (address_space& f : files_) address_space_exit(&f);
   vm_exit(&mem_);
+  mmu_->ops->destroy(mmu_);
   phys_mem_exit(&mem_);
 }
 
@@ -154,7 +155,9 @@ void MmEnv::metrics(Metrics& out) const {
   put("fault_retries", s.fault_retries);
   put("ptes_zapped", s.zapped);
   put("tlb_flushes", s.tlb_flushes);
-  put("shootdown_ipis", tlb_.shootdown_ipis);
+  mmu_->ops->stats(
+      mmu_, [](void* arg, const char* name, unsigned long v) { (*static_cast<Metrics*>(arg))[name] = static_cast<double>(v); },
+      &out);
   put("umr_calls", s.umr_calls);
   put("umr_restarts", s.umr_restarts);
   put("umr_vmas_skipped", s.umr_vmas_skipped);
@@ -170,6 +173,28 @@ void MmEnv::metrics(Metrics& out) const {
   put("vma_splits", s.splits);
   put("mremaps", s.mremaps);
   put("ptes_moved", s.ptes_moved);
+}
+
+void PerCpuFileRig::setup(Machine& m, const Knobs& k, unsigned long pages, unsigned long data_frames, bool threads,
+                          const std::string& init_name, const std::string& worker_name, Body body) {
+  pages_ = pages;
+  body_ = std::move(body);
+  mms_ = PerCpuMms(threads);
+  const unsigned long tables = mms_.table_frames(m.ncpus(), pages);
+  env_.setup(m, k, mm_frames(data_frames, static_cast<unsigned long>(m.ncpus()), tables), tables);
+  file_ = env_.add_file(pages, pages);
+  init_completion_on(&m, &ready_);
+  m.spawn(init_name, 0, [this] {
+    env_.cache_file(file_);  // the file was read before: minor faults
+    mms_.prepare(env_);
+    complete_all(&ready_);
+  });
+  for (int c = 0; c < m.ncpus(); c++)
+    m.spawn(worker_name + "/" + std::to_string(c), static_cast<CpuId>(c), [this, c] {
+      wait_for_completion(&ready_);
+      mm_struct* mm = mms_.get(env_);
+      body_(c, mm, mms_.window(c, pages_));
+    });
 }
 
 }  // namespace smpemu

@@ -1,5 +1,6 @@
-// The environment mm workloads share: the machine's physical memory, its MMU (x86
-// TLBs), the vm tunables from the common mm knobs, and files.
+// The environment mm workloads share: the machine's physical memory, its MMU model
+// (--arch, from the registry of arch/mmu.h), the vm tunables from the common mm knobs,
+// and files; and PerCpuFileRig, the set-up of the per-CPU file microbenchmarks.
 //
 // The common knobs (mm_knob_specs) are the before/after variants of shared/MM_BRIEF.md A
 // that mm/ implements; every mm workload declares them so `--set lockbreak=none` works
@@ -12,13 +13,16 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
-#include "arch/x86/fault.h"
+#include "arch/mmu.h"
 #include "mm/mmap.h"
 #include "mm/mremap.h"
 #include "mm/truncate.h"
+#include "mm/user_access.h"
 #include "workloads/workload.h"
 
 namespace smpemu {
@@ -53,8 +57,8 @@ unsigned long mm_frames(unsigned long data, unsigned long tasks, unsigned long t
 class MmEnv {
  public:
   ~MmEnv();
-  /// Physical memory of `frames` frames spread over the NUMA nodes, the x86 MMU, and the
-  /// tunables from `k` (the common knobs). `tables`: page tables the workload's mappings
+  /// Physical memory of `frames` frames spread over the NUMA nodes, the MMU model
+  /// `k.arch()`, and the tunables from `k` (the common knobs). `tables`: page tables the workload's mappings
   /// need, if it counts them (bounded by limits::kPageTables). Throws ConfigError past
   /// the bounds.
   void setup(Machine& m, const Knobs& k, unsigned long frames, unsigned long tables = 0);
@@ -68,15 +72,16 @@ class MmEnv {
   mm_struct* new_mm();
 
   phys_mem& mem() { return mem_; }
-  x86_tlb* tlb() { return &tlb_; }
+  /// The MMU model in use (its type names it).
+  struct mmu* mmu() { return mmu_; }
   struct vm_globals& vm() { return *mem_.vm; }
-  /// Adds the vm statistics and TLB counters to `out`.
+  /// Adds the vm statistics and the MMU model's counters to `out`.
   void metrics(Metrics& out) const;
 
  private:
   Machine* m_ = nullptr;
   phys_mem mem_{};
-  x86_tlb tlb_{};
+  struct mmu* mmu_ = nullptr;  // from the registry's create; destroyed with the environment
   std::deque<address_space> files_;
   std::vector<mm_struct*> mms_;
   bool up_ = false;
@@ -103,6 +108,30 @@ class PerCpuMms {
  private:
   bool threads_;
   mm_struct* shared_ = nullptr;
+};
+
+/// The set-up the per-CPU file microbenchmarks (fault-file, mmap-munmap) share: one
+/// file of `pages` pages, read into the page cache by an init task before the workers
+/// start, and one worker per CPU with its own window of `pages` pages in its own mm (or,
+/// with `threads`, all in one mm). Each worker runs `body(cpu, mm, window start)`.
+/// Lifetime: owned by the workload; setup() in Workload::setup.
+class PerCpuFileRig {
+ public:
+  using Body = std::function<void(int cpu, mm_struct* mm, unsigned long addr)>;
+  /// `data_frames`: frames of file and private pages the workers need at most; page
+  /// tables are added (mm_frames). Tasks are named `init_name` and `worker_name/CPU`.
+  void setup(Machine& m, const Knobs& k, unsigned long pages, unsigned long data_frames, bool threads,
+             const std::string& init_name, const std::string& worker_name, Body body);
+  MmEnv& env() { return env_; }
+  address_space* file() const { return file_; }
+
+ private:
+  MmEnv env_;
+  PerCpuMms mms_;
+  address_space* file_ = nullptr;
+  completion ready_;
+  unsigned long pages_ = 0;
+  Body body_;
 };
 
 }  // namespace smpemu

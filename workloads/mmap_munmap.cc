@@ -30,48 +30,33 @@ class MmapMunmap final : public Workload {
     iterations_ = k.integer("iterations");
     write_ = k.str("write") == "on";
     threads_ = k.str("threads") == "on";
-    mms_ = PerCpuMms(threads_);
-    const unsigned long tables = mms_.table_frames(m.ncpus(), pages_);
-    env_.setup(m, k, mm_frames(pages_, static_cast<unsigned long>(m.ncpus()), tables), tables);
-    file_ = env_.add_file(pages_, pages_);
-    init_completion_on(&m, &ready_);
-    m.spawn("mm-init", 0, [this] { init(); });
-    for (int c = 0; c < m.ncpus(); c++)
-      m.spawn("mapper/" + std::to_string(c), static_cast<CpuId>(c), [this, c] { mapper(c); });
+    rig_.setup(m, k, pages_, pages_, threads_, "mm-init", "mapper",
+               [this](int cpu, mm_struct* mm, unsigned long addr) { mapper(cpu, mm, addr); });
   }
 
   void finish(Machine& m, Metrics& out, std::vector<BugReport>&) override {
-    env_.metrics(out);
+    rig_.env().metrics(out);
     out["cycles_per_mmap"] = mean_of(m.histogram("mmap"));
     out["cycles_per_munmap"] = mean_of(m.histogram("munmap"));
     out["iterations_per_mcycle"] = end_ ? static_cast<double>(done_) * 1e6 / static_cast<double>(end_) : 0;
   }
 
  private:
-  void init() {
-    env_.cache_file(file_);  // the file was read before: minor faults
-    mms_.prepare(env_);
-    complete_all(&ready_);
-  }
-
-  void mapper(int cpu) {
-    wait_for_completion(&ready_);
-    mm_struct* mm = mms_.get(env_);
-    const unsigned long addr = mms_.window(cpu, pages_);
+  void mapper(int cpu, mm_struct* mm, unsigned long addr) {
     Histogram& hm = m_->histogram("mmap");
     Histogram& hu = m_->histogram("munmap");
     Histogram& ht = m_->histogram("touch");
     const unsigned long stride = touch_ ? pages_ / touch_ : 1;
     for (std::int64_t i = 0; i < iterations_; i++) {
       Cycles t0 = local_clock();
-      const long r = do_mmap(mm, addr, pages_ * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, file_, 0);
+      const long r = do_mmap(mm, addr, pages_ * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, rig_.file(), 0);
       BUG_ON(r < 0);
       hm.record(local_clock() - t0);
       return_to_user();
       t0 = local_clock();
       for (unsigned long j = 0; j < touch_; j++) {
         unsigned long val = (static_cast<unsigned long>(cpu) << 32) | static_cast<unsigned long>(i);
-        if (user_access(env_.tlb(), mm, addr + j * stride * PAGE_SIZE, write_, &val, nullptr) == USER_NOMEM)
+        if (user_access(mm, addr + j * stride * PAGE_SIZE, write_, &val, nullptr) == USER_NOMEM)
           report_check("oom", "mmap-munmap ran out of memory (its frame count is too small)", true);
       }
       ht.record(local_clock() - t0);
@@ -86,10 +71,7 @@ class MmapMunmap final : public Workload {
   }
 
   Machine* m_ = nullptr;
-  MmEnv env_;
-  address_space* file_ = nullptr;
-  PerCpuMms mms_;
-  completion ready_;
+  PerCpuFileRig rig_;
   unsigned long pages_ = 0, touch_ = 0;
   std::int64_t iterations_ = 0;
   bool write_ = false, threads_ = false;

@@ -186,7 +186,7 @@ class TruncateLatency final : public Workload {
           const unsigned long addr = base + rng.below(w.pages) * PAGE_SIZE;
           const bool write = rng.chance(1, 2);
           unsigned long val = tag | ++seq;
-          const int r = user_access(env_.tlb(), p.mm, addr, write, &val, &faults);
+          const int r = user_access(p.mm, addr, write, &val, &faults);
           ++accesses_;
           if (r == USER_SEGV) ++segv_;
           if (r == USER_SIGBUS) ++sigbus_;

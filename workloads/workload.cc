@@ -54,7 +54,8 @@ std::int64_t Knobs::integer(const std::string& name) const {
   return v;
 }
 
-Knobs resolve_knobs(const WorkloadSpec& spec, const std::map<std::string, std::string>& set) {
+Knobs resolve_knobs(const WorkloadSpec& spec, const std::map<std::string, std::string>& set,
+                    const std::string& arch) {
   std::map<std::string, std::string> values;
   for (const auto& k : spec.knobs) values[k.name] = k.default_value;
   for (const auto& kv : set) {
@@ -78,7 +79,7 @@ Knobs resolve_knobs(const WorkloadSpec& spec, const std::map<std::string, std::s
     }
     values[key] = value;
   }
-  return Knobs(std::move(values));
+  return Knobs(std::move(values), arch);
 }
 
 }  // namespace smpemu

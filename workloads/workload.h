@@ -32,17 +32,22 @@ struct KnobSpec {
   std::string doc;
 };
 
-/// Knob values after validation: every declared knob has a value.
+/// Knob values after validation (every declared knob has a value), and the run's MMU
+/// model (`--arch`, a name from the registry of arch/mmu.h), which workloads that build
+/// an mm environment pass on to it; the engine never reads it.
 class Knobs {
  public:
   Knobs() = default;
-  explicit Knobs(std::map<std::string, std::string> values) : values_(std::move(values)) {}
+  explicit Knobs(std::map<std::string, std::string> values, std::string arch = "x86")
+      : values_(std::move(values)), arch_(std::move(arch)) {}
   const std::string& str(const std::string& name) const;
   std::int64_t integer(const std::string& name) const;
   const std::map<std::string, std::string>& all() const { return values_; }
+  const std::string& arch() const { return arch_; }
 
  private:
   std::map<std::string, std::string> values_;
+  std::string arch_ = "x86";
 };
 
 using Metrics = std::map<std::string, double>;
@@ -68,8 +73,10 @@ struct WorkloadSpec {
 const std::vector<WorkloadSpec>& workloads();
 const WorkloadSpec* find_workload(const std::string& name);
 
-/// Validates `set` against `spec` and fills in defaults. Throws ConfigError.
-Knobs resolve_knobs(const WorkloadSpec& spec, const std::map<std::string, std::string>& set);
+/// Validates `set` against `spec` and fills in defaults; `arch` is the run's MMU model
+/// (validated by the caller). Throws ConfigError.
+Knobs resolve_knobs(const WorkloadSpec& spec, const std::map<std::string, std::string>& set,
+                    const std::string& arch = "x86");
 
 struct WorkloadRegistrar {
   explicit WorkloadRegistrar(WorkloadSpec spec);

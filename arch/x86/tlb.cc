@@ -3,14 +3,21 @@
  */
 #include "arch/x86/tlb.h"
 
+#include <cassert>
 #include <cerrno>
 #include <string>
 
+#include "arch/walk.h"
 #include "kernel/oracle.h"
 #include "kernel/topology.h"
+#include "mm/mm.h"
+
+extern const struct mmu_ops x86_mmu_ops;
 
 void x86_tlb_init(struct x86_tlb *tlb, smpemu::Machine *m, const struct tlb_params *p)
 {
+	tlb->ops = &x86_mmu_ops;
+	tlb->type = find_mmu_type("x86");
 	tlb->p = *p;
 	tlb->shootdown_ipis = 0;
 	per_cpu_init(&tlb->cpu, m->ncpus());
@@ -92,20 +99,10 @@ static int __tlb_translate(struct x86_tlb *tlb, struct mm_struct *mm, unsigned l
 	if (!cpumask_test_cpu(cpu, &mm->cpu_vm_mask))
 		cpumask_set_cpu(cpu, &mm->cpu_vm_mask);
 	cpu_work(tlb->p.walk);
-	pgtable_slot_t *ptep = lookup_pte(mm, addr);
-	pte_t pte = ptep ? ptep_get(ptep) : __pte(0);
-	if (!pte_present(pte) || (write && !pte_write(pte))) {
+	pte_t pte;
+	if (hw_walk(mm, addr, write, &pte)) { /* sets A (and D on a store) in hardware */
 		t->faults++;
 		return -EFAULT;
-	}
-	/* Hardware sets A (and D on a store) with a locked update of the pte. */
-	const pteval_t want = pte.pte | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0);
-	if (want != pte.pte && cmpxchg(ptep, pte.pte, want) != pte.pte) {
-		pte = ptep_get(ptep); /* changed meanwhile: use what is there now */
-		if (!pte_present(pte) || (write && !pte_write(pte))) {
-			t->faults++;
-			return -EFAULT;
-		}
 	}
 	struct tlb_entry ne = {vpn, pte_pfn(pte), mm->id, pte_write(pte), 0};
 	check_translation(mm, ne);
@@ -115,10 +112,10 @@ static int __tlb_translate(struct x86_tlb *tlb, struct mm_struct *mm, unsigned l
 	return 0;
 }
 
-int tlb_translate(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr, bool write, unsigned long *pfn)
+int x86_tlb_translate(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr, bool write, unsigned long *pfn)
 {
 	/* A hardware walk is not interrupted: a shootdown IPI waits for it (and for the
-	 * access that uses it, when the caller has IRQs off: arch/x86/fault.h). */
+	 * access that uses it, when the caller has IRQs off: mm/user_access.h). */
 	unsigned long flags;
 	local_irq_save(flags);
 	const int ret = __tlb_translate(tlb, mm, addr, write, pfn);
@@ -205,18 +202,97 @@ static void flush_tlb_mm_range(struct x86_tlb *tlb, struct mm_struct *mm, unsign
 	preempt_enable();
 }
 
-void flush_tlb_page(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr)
+void x86_flush_tlb_page(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr)
 {
 	addr &= PAGE_MASK;
 	flush_tlb_mm_range(tlb, mm, addr, addr + PAGE_SIZE);
 }
 
-void flush_tlb_range(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long start, unsigned long end)
+void x86_flush_tlb_range(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long start, unsigned long end)
 {
 	flush_tlb_mm_range(tlb, mm, start & PAGE_MASK, end);
 }
 
-void flush_tlb_mm(struct x86_tlb *tlb, struct mm_struct *mm)
+void x86_flush_tlb_mm(struct x86_tlb *tlb, struct mm_struct *mm)
 {
 	flush_tlb_mm_range(tlb, mm, 0, ~0UL);
+}
+
+/* ---- the x86 entry of the MMU registry (arch/mmu.h) --------------------- */
+
+static struct x86_tlb *to_x86(struct mmu *mmu)
+{
+	assert(mmu->ops == &x86_mmu_ops); /* per-class operations: only x86 ops get here */
+	return static_cast<struct x86_tlb *>(mmu);
+}
+
+static pteval_t x86_pte_update(struct mmu *mmu, struct mm_struct *mm, unsigned long addr, pgtable_slot_t *ptep,
+			       pteval_t clr, pteval_t set, unsigned int flags)
+{
+	return native_pte_update(ptep, clr, set, flags);
+}
+
+/* x86 needs nothing when a pte is installed: the next miss walks to it. */
+static void x86_update_mmu_cache(struct mmu *mmu, struct vm_area_struct *vma, unsigned long addr,
+				 pgtable_slot_t *ptep)
+{
+}
+
+static int x86_translate(struct mmu *mmu, struct mm_struct *mm, unsigned long addr, bool write, unsigned long *pfn)
+{
+	return x86_tlb_translate(to_x86(mmu), mm, addr, write, pfn);
+}
+
+static void x86_op_flush_tlb_mm(struct mmu *mmu, struct mm_struct *mm)
+{
+	x86_flush_tlb_mm(to_x86(mmu), mm);
+}
+
+static void x86_op_flush_tlb_range(struct mmu *mmu, struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	x86_flush_tlb_range(to_x86(mmu), mm, start, end);
+}
+
+static void x86_op_flush_tlb_page(struct mmu *mmu, struct mm_struct *mm, unsigned long addr)
+{
+	x86_flush_tlb_page(to_x86(mmu), mm, addr);
+}
+
+/* The 2.6 x86 tlb_flush: the whole mm at exit, else the range gathered. */
+static void x86_tlb_flush(struct mmu *mmu, struct mmu_gather *tlb)
+{
+	if (tlb->fullmm)
+		x86_flush_tlb_mm(to_x86(mmu), tlb->mm);
+	else
+		x86_flush_tlb_range(to_x86(mmu), tlb->mm, tlb->start, tlb->end);
+}
+
+static void x86_stats(struct mmu *mmu, mmu_stat_fn fn, void *arg)
+{
+	fn(arg, "shootdown_ipis", to_x86(mmu)->shootdown_ipis);
+}
+
+static void x86_destroy(struct mmu *mmu)
+{
+	delete to_x86(mmu);
+}
+
+const struct mmu_ops x86_mmu_ops = {
+	.pte_update = x86_pte_update,
+	.update_mmu_cache = x86_update_mmu_cache,
+	.translate = x86_translate,
+	.flush_tlb_mm = x86_op_flush_tlb_mm,
+	.flush_tlb_range = x86_op_flush_tlb_range,
+	.flush_tlb_page = x86_op_flush_tlb_page,
+	.tlb_flush = x86_tlb_flush,
+	.stats = x86_stats,
+	.destroy = x86_destroy,
+};
+
+struct mmu *x86_mmu_create(smpemu::Machine *m)
+{
+	struct x86_tlb *tlb = new x86_tlb();
+	const struct tlb_params p;
+	x86_tlb_init(tlb, m, &p);
+	return tlb;
 }

@@ -16,9 +16,13 @@
  * is a fatal "use-after-free-frame" report naming the stale TLB entry (shared/MM_BRIEF.md
  * E, I1: nothing may be freed before the flush covering every CPU that caches it).
  *
+ * The model is the MMU "x86" of the registry (arch/mmu.h): struct x86_tlb is a struct
+ * mmu whose operations are the functions below; its ptes are plain memory words
+ * (native_pte_update) and update_mmu_cache has nothing to do, as on x86.
+ *
  * Locking: each CPU's TLB is touched only by that CPU (fills, local flushes, and the
  * IPI handler run on it). The walker takes no lock. Context: task context for
- * tlb_translate and the flushes (the flushes wait for IPIs, so IRQs must be on).
+ * x86_tlb_translate and the flushes (the flushes wait for IPIs, so IRQs must be on).
  */
 #pragma once
 
@@ -26,7 +30,7 @@
 
 #include "kernel/percpu.h"
 #include "kernel/smp.h"
-#include "mm/pgtable.h"
+#include "arch/mmu.h"
 
 struct tlb_params {
 	unsigned l1_entries = 64;	/* Skylake L1 DTLB: 64 entries, 4-way (COSTS.md TLB) */
@@ -62,24 +66,27 @@ struct cpu_tlb {
 	unsigned long l1_hits, l2_hits, walks, faults, flushes, remote_flushes;
 };
 
-struct x86_tlb {
+/* An x86 MMU instance: a struct mmu (its ops are x86_mmu_ops) with the TLBs of every CPU. */
+struct x86_tlb : mmu {
 	struct tlb_params p;
-	per_cpu_var<struct cpu_tlb> cpu;
-	unsigned long shootdown_ipis;
+	per_cpu_var<struct cpu_tlb> cpu;	/* each written only by its CPU */
+	unsigned long shootdown_ipis;		/* IPIs sent by flushes (statistics) */
 };
 
 /* x86_tlb_init - empty TLBs for every CPU of @m (host side, before run()). */
 void x86_tlb_init(struct x86_tlb *tlb, smpemu::Machine *m, const struct tlb_params *p);
+/* x86_mmu_create - the registry's create: a new x86_tlb with default tlb_params. */
+struct mmu *x86_mmu_create(smpemu::Machine *m);
 
-/* tlb_translate - the MMU on this CPU: translate @addr of @mm for a load or a store.
+/* x86_tlb_translate - the MMU on this CPU: translate @addr of @mm for a load or a store.
  * Returns 0 and the pfn, or -EFAULT (no present pte, or a store to a read-only pte: a
  * page fault for the caller). A walk sets the pte's accessed (and dirty) bits. It runs
  * with IRQs off, as a hardware walk cannot be interrupted; a caller that uses the pfn
- * keeps IRQs off until its access is done (arch/x86/fault.h). */
-int tlb_translate(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr, bool write, unsigned long *pfn);
+ * keeps IRQs off until its access is done (mm/user_access.h). */
+int x86_tlb_translate(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr, bool write, unsigned long *pfn);
 
 /* Flushes: local invalidation plus shootdown of every other CPU in mm->cpu_vm_mask;
  * return when all of them have flushed. */
-void flush_tlb_page(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr);
-void flush_tlb_range(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long start, unsigned long end);
-void flush_tlb_mm(struct x86_tlb *tlb, struct mm_struct *mm);
+void x86_flush_tlb_page(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr);
+void x86_flush_tlb_range(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long start, unsigned long end);
+void x86_flush_tlb_mm(struct x86_tlb *tlb, struct mm_struct *mm);

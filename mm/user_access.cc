@@ -1,8 +1,9 @@
 /*
- * arch/x86/fault.cc - user loads and stores, and do_page_fault.
+ * mm/user_access.cc - user loads and stores, and do_page_fault.
  */
-#include "arch/x86/fault.h"
+#include "mm/user_access.h"
 
+#include "arch/mmu.h"
 #include "mm/memory.h"
 
 /* Host-side lookup of the vma at @addr for the oracle (no sync points, no lock: the
@@ -30,14 +31,13 @@ static void shadow_access(struct mm_struct *mm, unsigned long addr, struct page 
 		shadow_check_read(vma->vm_file, page, index, val, "user load");
 }
 
-int user_access(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr, bool write, unsigned long *val,
-		unsigned long *faults)
+int user_access(struct mm_struct *mm, unsigned long addr, bool write, unsigned long *val, unsigned long *faults)
 {
 	for (;;) {
 		unsigned long flags;
 		unsigned long pfn;
 		local_irq_save(flags);
-		if (tlb_translate(tlb, mm, addr, write, &pfn) == 0) {
+		if (mmu_translate(mm, addr, write, &pfn) == 0) {
 			struct page *page = pfn_to_page(mm->mem, pfn);
 			if (write)
 				frame_write(page, *val, "user store");

@@ -1,7 +1,9 @@
 /*
- * arch/x86/fault.h - a user-mode load or store as the CPU executes it: translation
- * through the TLB (arch/x86/tlb.h), the frame access, and on a miss the page fault
- * (do_page_fault: find_vma under mmap_sem for reading, handle_mm_fault), then retry.
+ * mm/user_access.h - a user-mode load or store as the CPU executes it: translation by
+ * the machine's MMU model (mmu_translate, arch/mmu.h: a TLB and hardware walker on x86),
+ * the frame access, and on a miss the page fault (do_page_fault: find_vma under
+ * mmap_sem for reading, handle_mm_fault), then retry. Arch-neutral: the MMU model
+ * decides only how a translation is found and cached.
  *
  * An instruction is atomic with respect to interrupts: the translation and the access
  * run with IRQs off, so a shootdown IPI is handled before the translation or after the
@@ -17,7 +19,6 @@
  */
 #pragma once
 
-#include "arch/x86/tlb.h"
 #include "mm/mm.h"
 
 /* Results of user_access besides 0. */
@@ -30,5 +31,4 @@
  * @addr. Returns 0, USER_SEGV, USER_SIGBUS or USER_NOMEM. *@faults counts the page faults
  * taken (may be NULL).
  */
-int user_access(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr, bool write, unsigned long *val,
-		unsigned long *faults);
+int user_access(struct mm_struct *mm, unsigned long addr, bool write, unsigned long *val, unsigned long *faults);

@@ -1,0 +1,105 @@
+/*
+ * arch/pgtable.h - the page-table layout every MMU model shares, and the pte update
+ * hooks: the role of the kernel's <asm/pgtable.h>.
+ *
+ * Models: four levels, pgd -> pud -> pmd -> pte, 512 entries per level, 4 KiB pages,
+ * 48-bit virtual addresses (pgd index bits 47..39, pud 38..30, pmd 29..21, pte 20..12).
+ * Every MMU of the emulator walks the same radix tree: x86 in hardware, the powerpc hash
+ * MMU in its software miss handler (as Linux's book3s64 keeps a radix-format Linux page
+ * table beside the hashed page table).
+ *
+ * pte format (the generic part):
+ *   bit 0 present, 1 RW, 2 user, 5 accessed (young), 6 dirty; bits 51..12 the pfn.
+ *   A not-present pte with _PAGE_FILE set records a file page index (remap_file_pages):
+ *   the index sits in bits 51..12 where a present pte has its pfn.
+ *   Bits 58..52 (_PAGE_ARCH_MASK) belong to the MMU model: generic code never sets them,
+ *   keeps them across pte_modify(), and ignores them in pte_none() (as Linux ppc64's
+ *   _PTE_NONE_MASK ignores the hash flags). The ppc64 hash MMU keeps HASHPTE, BUSY,
+ *   F_SECOND and F_GIX there; x86 uses none of them.
+ * Upper-level entries hold the next table's pfn and _PAGE_TABLE.
+ *
+ * Invariants: pte_pfn() and pte_to_pgoff() never see arch-private bits; a pte built by
+ * mk_pte() or pfn_pte() from a generic pgprot has none.
+ *
+ * Concurrency: the accessors here are pure functions of a pte value. Changing a pte in
+ * memory goes through pte_update() (the MMU's hook, arch/mmu.h): the single point where
+ * the MMU model sees every pte change.
+ *
+ * Context: any.
+ */
+#pragma once
+
+#include "kernel/compiler.h"
+#include "mm/page.h"
+
+typedef unsigned long pteval_t;
+typedef struct { pteval_t pte; } pte_t;
+typedef struct { unsigned long pgprot; } pgprot_t;
+/* A slot in a table of any level: the entry word and its coherence line. */
+typedef shared<unsigned long> pgtable_slot_t;
+
+#define _PAGE_PRESENT (1UL << 0)
+#define _PAGE_RW (1UL << 1)
+#define _PAGE_USER (1UL << 2)
+#define _PAGE_ACCESSED (1UL << 5)
+#define _PAGE_DIRTY (1UL << 6)
+#define _PAGE_FILE _PAGE_DIRTY		/* only in a not-present pte */
+#define _PAGE_ARCH_SHIFT 52
+#define _PAGE_ARCH_MASK (0x7fUL << _PAGE_ARCH_SHIFT)	/* bits 58..52: the MMU model's own */
+#define PTE_PFN_MASK (((1UL << 52) - 1) & PAGE_MASK)
+#define _PAGE_TABLE (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED)
+/* What pte_modify() may change: the protection bits of a pgprot. */
+#define _PAGE_CHG_PROT (_PAGE_RW | _PAGE_USER)
+
+#define PAGE_NONE ((pgprot_t){0})
+#define PAGE_READONLY ((pgprot_t){_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED})
+#define PAGE_SHARED ((pgprot_t){_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED})
+
+/* PTRS_PER_TABLE (512) is the size of a table frame, mm/mm_types.h. */
+#define PGDIR_SHIFT 39
+#define PUD_SHIFT 30
+#define PMD_SHIFT 21
+#define PTRS_PER_PGD PTRS_PER_TABLE
+#define PTRS_PER_PUD PTRS_PER_TABLE
+#define PTRS_PER_PMD PTRS_PER_TABLE
+#define PTRS_PER_PTE PTRS_PER_TABLE
+#define PMD_SIZE (1UL << PMD_SHIFT)
+#define PMD_MASK (~(PMD_SIZE - 1))
+#define TASK_SIZE (1UL << 47)
+
+static inline unsigned pgd_index(unsigned long a) { return (a >> PGDIR_SHIFT) & (PTRS_PER_PGD - 1); }
+static inline unsigned pud_index(unsigned long a) { return (a >> PUD_SHIFT) & (PTRS_PER_PUD - 1); }
+static inline unsigned pmd_index(unsigned long a) { return (a >> PMD_SHIFT) & (PTRS_PER_PMD - 1); }
+static inline unsigned pte_index(unsigned long a) { return (a >> PAGE_SHIFT) & (PTRS_PER_PTE - 1); }
+
+static inline pteval_t pte_val(pte_t p) { return p.pte; }
+static inline pte_t __pte(pteval_t v) { return (pte_t){v}; }
+static inline bool pte_none(pte_t p) { return (p.pte & ~_PAGE_ARCH_MASK) == 0; }
+static inline bool pte_present(pte_t p) { return p.pte & _PAGE_PRESENT; }
+static inline bool pte_write(pte_t p) { return p.pte & _PAGE_RW; }
+static inline bool pte_dirty(pte_t p) { return p.pte & _PAGE_DIRTY; }
+static inline bool pte_young(pte_t p) { return p.pte & _PAGE_ACCESSED; }
+static inline unsigned long pte_pfn(pte_t p) { return (p.pte & PTE_PFN_MASK) >> PAGE_SHIFT; }
+static inline pte_t pfn_pte(unsigned long pfn, pgprot_t prot) { return __pte((pfn << PAGE_SHIFT) | prot.pgprot); }
+static inline pte_t mk_pte(struct page *page, pgprot_t prot) { return pfn_pte(page_to_pfn(page), prot); }
+static inline pte_t pte_mkdirty(pte_t p) { return __pte(p.pte | _PAGE_DIRTY); }
+static inline pte_t pte_mkclean(pte_t p) { return __pte(p.pte & ~_PAGE_DIRTY); }
+static inline pte_t pte_mkyoung(pte_t p) { return __pte(p.pte | _PAGE_ACCESSED); }
+static inline pte_t pte_mkold(pte_t p) { return __pte(p.pte & ~_PAGE_ACCESSED); }
+static inline pte_t pte_mkwrite(pte_t p) { return __pte(p.pte | _PAGE_RW); }
+static inline pte_t pte_wrprotect(pte_t p) { return __pte(p.pte & ~_PAGE_RW); }
+/* pte_modify - @pte with the protection of @prot; pfn, A/D and arch bits are kept. */
+static inline pte_t pte_modify(pte_t pte, pgprot_t prot)
+{
+	return __pte((pte.pte & ~_PAGE_CHG_PROT) | (prot.pgprot & _PAGE_CHG_PROT));
+}
+
+/* File ptes of nonlinear vmas (not present; the page index where the pfn would be). */
+#define PTE_FILE_SHIFT PAGE_SHIFT
+static inline bool pte_file(pte_t p) { return !(p.pte & _PAGE_PRESENT) && (p.pte & _PAGE_FILE); }
+static inline unsigned long pte_to_pgoff(pte_t p) { return (p.pte & PTE_PFN_MASK) >> PTE_FILE_SHIFT; }
+static inline pte_t pgoff_to_pte(unsigned long pgoff) { return __pte((pgoff << PTE_FILE_SHIFT) | _PAGE_FILE); }
+
+/* Upper-level entries, as raw values. */
+static inline bool pgtable_entry_none(unsigned long e) { return e == 0; }
+static inline unsigned long pgtable_entry_pfn(unsigned long e) { return (e & PTE_PFN_MASK) >> PAGE_SHIFT; }
