@@ -506,7 +506,6 @@ boost::context::fiber Machine::fiber_exit(Task* t) {
     Cpu* c = cur_;
     rcu_->on_schedule(*c);  // the exiting task's final schedule()
     note(Ev::TaskExit, t->id, 0);
-    note_progress();
     trace_event(TraceKind::TaskExit, t->id, 0);
     t->state = TaskState::Dead;
     --live_tasks_;
@@ -517,14 +516,7 @@ boost::context::fiber Machine::fiber_exit(Task* t) {
     } else {
       next = c->idle;
     }
-    c->clock += costs_.ctx_switch;
-    ++c->ctx_switches;
-    account_switch_in(c, next);
-    trace_event(TraceKind::CtxSwitch, t->id, next->id);  // stamped in the exiting task, as the kernel does
-    c->curr = next;
-    c->irqs_off = false;  // the next task runs with IRQs on (see context_switch)
-    update_next_irq(*c);
-    note(Ev::CtxSwitch, t->id, next->id);
+    switch_bookkeeping(c, t, next, SwitchFrom::Exit);  // counts the exit as progress too
   }
   running_ = next;
   switched_from_ = t;

@@ -554,6 +554,16 @@ class Machine {
   void preempt_schedule() { schedule_internal(true); }
   void schedule_internal(bool preempted);
   void context_switch(Cpu* c, Task* prev, Task* next);
+  /// Which switch switch_bookkeeping() does: one from schedule(), or an exiting task's last.
+  enum class SwitchFrom : std::uint8_t { Schedule, Exit };
+  /// Everything a switch of `c` from `prev` to `next` does before the fiber switch, for
+  /// context_switch() and fiber_exit() alike: charges ctx_switch, counts the switch and
+  /// the progress, waits for `next`'s wakeup (account_switch_in), folds the CtxSwitch
+  /// event into the digest and the trace (trace stamped in `prev`), makes `next` the
+  /// CPU's task, tells optimistic spinners on the mutexes `prev` holds that it went off
+  /// CPU, and turns IRQs on. Only the CtxSwitch note's place depends on `from`: before
+  /// the trace event for Schedule, last for Exit (as each path always did).
+  void switch_bookkeeping(Cpu* c, Task* prev, Task* next, SwitchFrom from);
   /// `next` is about to run on `c` after a switch: a woken task cannot run before its
   /// wakeup arrives, so the CPU waits (idle) until then; records sched.latency.
   void account_switch_in(Cpu* c, Task* next);
