@@ -3,6 +3,7 @@
 #include "emu/machine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -51,6 +52,11 @@ bool event_after(const auto& a, const auto& b) {  // heap order: min (time, prio
 }  // namespace
 
 Machine* this_machine() { return t_this_machine; }
+
+std::size_t Machine::new_extension_slot() {
+  static std::atomic<std::size_t> next{0};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
 
 Machine::Machine(const MachineParams& params, Topology topo, const CostTable& costs, StackPool* pool)
     : params_(params),
