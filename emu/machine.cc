@@ -3,6 +3,7 @@
 #include "emu/machine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -51,6 +52,11 @@ bool event_after(const auto& a, const auto& b) {  // heap order: min (time, prio
 }  // namespace
 
 Machine* this_machine() { return t_this_machine; }
+
+std::size_t Machine::new_extension_slot() {
+  static std::atomic<std::size_t> next{0};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
 
 Machine::Machine(const MachineParams& params, Topology topo, const CostTable& costs, StackPool* pool)
     : params_(params),
@@ -506,7 +512,6 @@ boost::context::fiber Machine::fiber_exit(Task* t) {
     Cpu* c = cur_;
     rcu_->on_schedule(*c);  // the exiting task's final schedule()
     note(Ev::TaskExit, t->id, 0);
-    note_progress();
     trace_event(TraceKind::TaskExit, t->id, 0);
     t->state = TaskState::Dead;
     --live_tasks_;
@@ -517,14 +522,7 @@ boost::context::fiber Machine::fiber_exit(Task* t) {
     } else {
       next = c->idle;
     }
-    c->clock += costs_.ctx_switch;
-    ++c->ctx_switches;
-    account_switch_in(c, next);
-    trace_event(TraceKind::CtxSwitch, t->id, next->id);  // stamped in the exiting task, as the kernel does
-    c->curr = next;
-    c->irqs_off = false;  // the next task runs with IRQs on (see context_switch)
-    update_next_irq(*c);
-    note(Ev::CtxSwitch, t->id, next->id);
+    switch_bookkeeping(c, t, next, SwitchFrom::Exit);  // counts the exit as progress too
   }
   running_ = next;
   switched_from_ = t;

@@ -261,6 +261,34 @@ class Machine {
   std::uint64_t digest() const { return digest_.value(); }
   std::uint64_t events() const { return events_; }
 
+  // ---- extensions (SimGrid's xbt::Extendable) --------------------------------------
+  //
+  // A subsystem outside the engine (the mm environment in mm/) hangs its own state on
+  // the Machine and finds it again in O(1), instead of keeping a side map keyed by
+  // Machine. Each type T has one slot: its index is assigned once per process, on the
+  // first use of T, from an atomic counter, so Machines on many host threads share the
+  // numbering but never a slot. Extensions are host-side bookkeeping: attaching or
+  // looking one up is not a sync point and never observable in the digest or a trace.
+
+  /// The object attached as this machine's extension of type T by set_extension<T>(),
+  /// or nullptr if none is attached. O(1): a bounds check and one load.
+  template <class T>
+  T* extension() const {
+    const std::size_t i = extension_slot<T>();
+    return i < extensions_.size() ? static_cast<T*>(extensions_[i]) : nullptr;
+  }
+  /// Attaches `ext` as this machine's extension of type T, replacing the one attached
+  /// before; nullptr detaches. The Machine does not own it: the caller keeps it alive
+  /// while it is attached (detach before destroying it, or destroy the Machine first).
+  /// T is the unqualified object type (attach a `Foo*`, look up extension<Foo>()). On
+  /// the host side or from a task of this machine; never while another thread runs it.
+  template <class T>
+  void set_extension(T* ext) {
+    const std::size_t i = extension_slot<T>();
+    if (i >= extensions_.size()) extensions_.resize(i + 1, nullptr);
+    extensions_[i] = ext;
+  }
+
   // ---- called by emulated code on the current task -------------------------------
 
   /// Clock of the CPU running the current task.
@@ -460,6 +488,17 @@ class Machine {
   };
   struct TaskKilled {};  // thrown inside a fiber to unwind it at teardown
 
+  /// T's extension slot: assigned by new_extension_slot() on the first call for T.
+  template <class T>
+  static std::size_t extension_slot() {
+    static_assert(std::is_object_v<T> && std::is_same_v<T, std::remove_cv_t<T>>,
+                  "an extension is keyed by its unqualified object type");
+    static const std::size_t slot = new_extension_slot();
+    return slot;
+  }
+  /// The next unused extension slot index (process-wide, thread-safe).
+  static std::size_t new_extension_slot();
+
   // Turn-taking and fiber switching (machine.cc).
   void wait_turn(Cpu* c) {
     if (c->clock >= stop_at_) {
@@ -554,6 +593,16 @@ class Machine {
   void preempt_schedule() { schedule_internal(true); }
   void schedule_internal(bool preempted);
   void context_switch(Cpu* c, Task* prev, Task* next);
+  /// Which switch switch_bookkeeping() does: one from schedule(), or an exiting task's last.
+  enum class SwitchFrom : std::uint8_t { Schedule, Exit };
+  /// Everything a switch of `c` from `prev` to `next` does before the fiber switch, for
+  /// context_switch() and fiber_exit() alike: charges ctx_switch, counts the switch and
+  /// the progress, waits for `next`'s wakeup (account_switch_in), folds the CtxSwitch
+  /// event into the digest and the trace (trace stamped in `prev`), makes `next` the
+  /// CPU's task, tells optimistic spinners on the mutexes `prev` holds that it went off
+  /// CPU, and turns IRQs on. Only the CtxSwitch note's place depends on `from`: before
+  /// the trace event for Schedule, last for Exit (as each path always did).
+  void switch_bookkeeping(Cpu* c, Task* prev, Task* next, SwitchFrom from);
   /// `next` is about to run on `c` after a switch: a woken task cannot run before its
   /// wakeup arrives, so the CPU waits (idle) until then; records sched.latency.
   void account_switch_in(Cpu* c, Task* next);
@@ -621,6 +670,7 @@ class Machine {
   ObjectTracker objects_;
   std::unique_ptr<Rcu> rcu_;
   Machine* outer_machine_ = nullptr;  // this_machine() before run() (restored after)
+  std::vector<void*> extensions_;     // by extension slot; not owned (set_extension)
 };
 
 }  // namespace smpemu

@@ -14,8 +14,9 @@
 // a contended lock() first spins, preemption off, while the owner runs on a CPU and
 // this CPU has no need_resched; it takes the mutex if it sees it free, so a spinner can
 // get it ahead of sleeping waiters when no waiter was queued at the unlock. It gives up
-// and queues when the owner goes off CPU (context_switch wakes it) or when it should
-// reschedule. Unlock still hands the mutex directly to the first queued waiter.
+// and queues when the owner goes off CPU (the switch away from it wakes the spinners,
+// also when the owner exits still holding the mutex) or when it should reschedule.
+// Unlock still hands the mutex directly to the first queued waiter.
 //
 // Concurrency: the wait list is touched only at the task's turn with no sync point in
 // between the failed cmpxchg and the enqueue, which models the kernel's wait_lock.

@@ -61,14 +61,24 @@ void Machine::schedule_internal(bool preempted) {
 }
 
 void Machine::context_switch(Cpu* c, Task* prev, Task* next) {
+  switch_bookkeeping(c, prev, next, SwitchFrom::Schedule);
+  switch_fiber(next);
+  // Back in `prev`, on its own CPU (tasks are pinned), with the turn.
+}
+
+void Machine::switch_bookkeeping(Cpu* c, Task* prev, Task* next, SwitchFrom from) {
   c->clock += costs_.ctx_switch;
   ++c->ctx_switches;
   note_progress();
   account_switch_in(c, next);
-  note(Ev::CtxSwitch, prev->id, next->id);
-  trace_event(TraceKind::CtxSwitch, prev->id, next->id);
+  // The two paths fold the switch into the digest at different points; each keeps its
+  // own, so the Sync event of a detail trace keeps its place and its stamp (the digest
+  // would be the same either way: nothing in between moves the clock or notes).
+  if (from == SwitchFrom::Schedule) note(Ev::CtxSwitch, prev->id, next->id);
+  trace_event(TraceKind::CtxSwitch, prev->id, next->id);  // stamped in `prev`, as the kernel does
   c->curr = next;
-  // Optimistic spinners watch their mutex owner's on_cpu: tell them it went off CPU.
+  // Optimistic spinners watch their mutex owner's on_cpu: tell them it went off CPU
+  // (an exiting owner too: it never releases what it still holds).
   if (params_.mutex_spin)
     for (const HeldLock& h : prev->held_locks)
       if (const Mutex* const* mu = std::get_if<const Mutex*>(&h.lock)) (*mu)->owner_off_cpu();
@@ -76,8 +86,7 @@ void Machine::context_switch(Cpu* c, Task* prev, Task* next) {
   // belongs to the CPU and must not leak from a task that slept with IRQs off.
   c->irqs_off = false;
   update_next_irq(*c);
-  switch_fiber(next);
-  // Back in `prev`, on its own CPU (tasks are pinned), with the turn.
+  if (from == SwitchFrom::Exit) note(Ev::CtxSwitch, prev->id, next->id);
 }
 
 void Machine::account_switch_in(Cpu* c, Task* next) {

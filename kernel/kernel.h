@@ -10,6 +10,7 @@
 #include "kernel/bug.h"
 #include "kernel/compiler.h"
 #include "kernel/completion.h"
+#include "kernel/machine_ext.h"
 #include "kernel/mutex.h"
 #include "kernel/percpu.h"
 #include "kernel/rcupdate.h"

@@ -470,6 +470,48 @@ TEST(MutexSpin, SpinnerQueuesWhenTheOwnerGoesOffCpu) {
   EXPECT_GE(m->cpu(1).ctx_switches, 2u) << "then it slept";
 }
 
+// The owner exits holding the mutex (a lockdep report, then its final switch). The exit
+// takes it off CPU like any switch, so the spinner must look again, give up and sleep
+// on the mutex; it used to stay parked on the line, spinning for ever on a dead owner.
+TEST(MutexSpin, SpinnerStopsSpinningWhenTheOwnerExitsHoldingTheMutex) {
+  MachineParams p = params(2);
+  p.mutex_spin = true;
+  auto m = make(p);
+  struct mutex mx;
+  mutex_init_on(m.get(), &mx, "exiting_owner");
+  Cycles owner_exited = 0;
+  bool waiter_got_it = false;
+  m->spawn("owner", 0, [&] {
+    mutex_lock(&mx);
+    cpu_work(5000);
+    owner_exited = m->now();  // returns holding the mutex
+  });
+  Task* waiter = m->spawn("waiter", 1, [&] {
+    cpu_work(1000);
+    mutex_lock(&mx);  // spins: the owner is running
+    waiter_got_it = true;
+    mutex_unlock(&mx);
+  });
+  const RunStats s = m->run();
+  const BugReport* exit = find_bug(*m, "exit-holding-lock");
+  ASSERT_NE(exit, nullptr) << all_bugs(*m);
+  EXPECT_NE(exit->message.find("owner exits holding exiting_owner#1"), std::string::npos) << exit->message;
+  // Nobody can release a mutex whose owner is gone: the waiter sleeps on it for ever, and
+  // the run ends as a deadlock that names it blocked, not spinning.
+  EXPECT_FALSE(waiter_got_it);
+  EXPECT_EQ(s.end, EndReason::Deadlock) << all_bugs(*m);
+  const BugReport* d = find_bug(*m, "deadlock");
+  ASSERT_NE(d, nullptr) << all_bugs(*m);
+  EXPECT_NE(d->message.find("waiter[cpu1,blocked]"), std::string::npos) << d->message;
+  EXPECT_EQ(waiter->state, TaskState::Blocked);
+  EXPECT_FALSE(waiter->spinning_on_owner);
+  EXPECT_EQ(waiter->blocked_lock, static_cast<const void*>(static_cast<const Mutex*>(&mx)));
+  // CPU 1 spun only until the exit (owner_exited), then switched to its idle task.
+  EXPECT_GT(owner_exited, Cycles{0});
+  EXPECT_LT(m->cpu(1).spin_cycles, owner_exited) << m->cpu(1).spin_cycles;
+  EXPECT_GE(m->cpu(1).ctx_switches, 2u) << "waiter in, then idle in when it slept";
+}
+
 TEST(MutexSpin, SpinnerYieldsWhenAnotherTaskWantsItsCpu) {
   MachineParams p = params(2);
   p.mutex_spin = true;

@@ -1,5 +1,5 @@
-// Helpers shared by the tests: running a workload in-process, and running the smpemu
-// binary as a user would (exit status, stdout, stderr).
+// Helpers shared by the tests: building a bare Machine, running a workload in-process,
+// and running the smpemu binary as a user would (exit status, stdout, stderr).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,14 +9,26 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "arch/profiles.h"
 #include "cli/runner.h"
+#include "emu/machine.h"
 
 namespace smpemu::testing {
+
+/// A Machine of `cpus` CPUs on the opteron48 profile, with default parameters but the seed.
+inline std::unique_ptr<Machine> opteron_machine(int cpus, std::uint64_t seed = 1) {
+  MachineParams p;
+  p.cpus = cpus;
+  p.seed = seed;
+  const machine_profile* prof = find_machine_profile("opteron48");
+  return std::make_unique<Machine>(p, build_topology(prof, cpus), prof->costs);
+}
 
 inline RunConfig spin_config(int cpus, std::uint64_t seed, const std::string& lock, const std::string& duration) {
   RunConfig cfg;
