@@ -20,16 +20,17 @@
  * Concurrency:
  *  - flags: atomic bit operations (kernel/bitops.h); PG_locked is the page lock.
  *  - _count, _mapcount: atomics.
- *  - mapping, index, private_: under the page lock (later: also the mapping's locks).
- *  - lru: under the zone lock while the page is free (the buddy/free list), later under
- *    lru_lock.
+ *  - mapping, index: set and cleared with the page locked and the mapping's tree_lock
+ *    held for writing (add_to_page_cache, remove_from_page_cache); private_: page lock.
+ *  - lru: under the zone lock while the page is free (the buddy/free list); there are
+ *    no LRU lists yet.
  *  - phys_mem::state: oracle bookkeeping, changed by the allocator under zone->lock and
  *    by the page-table code; read without sync points by checks.
  *
  * Determinism: frames, nodes and free lists are vectors and lists in pfn order; nothing
  * depends on host addresses. Each phys_mem belongs to one Machine (no global state):
- * machine_mem() finds the running Machine's phys_mem through a per-host-thread registry
- * (the one thin hook outside the kernel shim, mm/page.cc).
+ * machine_mem() finds the running Machine's phys_mem as that Machine's extension
+ * (kernel/machine_ext.h): one O(1) lookup, no table of machines.
  */
 #pragma once
 
@@ -56,7 +57,7 @@ enum pageflags {
 	PG_uptodate,	/* contents valid */
 	PG_dirty,	/* contents newer than backing store */
 	PG_reserved,	/* never freed (boot allocations) */
-	PG_lru,		/* on an LRU list (later) */
+	PG_lru,		/* on an LRU list: reserved, nothing sets it yet (no LRU lists) */
 	PG_anon,	/* anonymous memory (the kernel marks mapping's low bit) */
 	__NR_PAGEFLAGS,
 };
@@ -78,10 +79,10 @@ struct page {
 	shared<unsigned long> flags;	/* PG_*; on the page's line */
 	atomic_t _count;		/* references; 0 = free */
 	atomic_t _mapcount;		/* ptes mapping it, minus one */
-	struct address_space *mapping;	/* owning file mapping (later), or NULL */
+	struct address_space *mapping;	/* the file mapping whose page cache holds it, or NULL */
 	unsigned long index;		/* offset in mapping, in pages */
 	unsigned long private_;		/* owner's data (the kernel's page->private) */
-	struct list_head lru;		/* free list, later LRU lists */
+	struct list_head lru;		/* on the zone's free list while free */
 	/* What the kernel encodes in flags or derives from the address: */
 	unsigned long pfn;
 	int nid;
@@ -143,7 +144,7 @@ struct phys_mem {
 struct mm_struct {
 	struct page *pgd;		/* top-level table page */
 	spinlock_t page_table_lock;	/* upper levels; the pte lock unless split_ptlock */
-	struct rw_semaphore mmap_sem;	/* class "mmap_sem"; vmas (later) */
+	struct rw_semaphore mmap_sem;	/* class "mmap_sem": the vma tree (mm_rb), map_count */
 	atomic_t mm_users;		/* users of the address space (threads, get_task_mm) */
 	atomic_t mm_count;		/* references to the struct; mm_users counts as one */
 	cpumask_t cpu_vm_mask;		/* CPUs that may hold its translations in a TLB */

@@ -1,6 +1,6 @@
 /*
- * mm/page.cc - struct page references, mapcount, the page lock, frame contents, and the
- * per-machine registry of physical memory.
+ * mm/page.cc - struct page references, mapcount, the page lock, frame contents, and
+ * finding the running machine's physical memory.
  */
 #include "mm/page.h"
 
@@ -15,20 +15,14 @@
 #include "mm/page_alloc.h"
 
 /*
- * The registry: which phys_mem belongs to which Machine, per host thread (a Machine is
- * confined to one host thread, and fuzzing runs Machines on many). This is the thin hook
- * that lets kernel-style code call alloc_page() without a memory argument, as the kernel
- * uses its global mem_map; it is not observable (lookups only).
+ * machine_mem - the running Machine's memory: its extension of type phys_mem
+ * (kernel/machine_ext.h), attached by phys_mem_init. This is the thin hook that lets
+ * kernel-style code call alloc_page() without a memory argument, as the kernel uses its
+ * global mem_map; it is not observable (one O(1) lookup).
  */
-static thread_local std::vector<std::pair<const smpemu::Machine *, struct phys_mem *>> mem_registry;
-
 struct phys_mem *machine_mem(void)
 {
-	const smpemu::Machine *m = smpemu::this_machine();
-	for (auto &e : mem_registry)
-		if (e.first == m)
-			return e.second;
-	return nullptr;
+	return machine_ext<struct phys_mem>();
 }
 
 void phys_mem_init(struct phys_mem *mem, smpemu::Machine *m, unsigned long pages_per_node)
@@ -108,17 +102,13 @@ void phys_mem_init(struct phys_mem *mem, smpemu::Machine *m, unsigned long pages
 		}
 	}
 
-	for (auto &e : mem_registry)
-		if (e.first == m) {
-			e.second = mem;
-			return;
-		}
-	mem_registry.emplace_back(m, mem);
+	machine_ext_set_on(m, mem);
 }
 
 void phys_mem_exit(struct phys_mem *mem)
 {
-	std::erase_if(mem_registry, [&](const auto &e) { return e.second == mem; });
+	if (machine_ext_on<struct phys_mem>(mem->m) == mem)
+		machine_ext_set_on<struct phys_mem>(mem->m, nullptr);
 }
 
 static std::string page_name(const struct page *page)

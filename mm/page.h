@@ -20,7 +20,7 @@
 #include "mm/mm_types.h"
 
 /* phys_mem_init - @pages_per_node frames on every NUMA node of @m (host side, before
- * Machine::run()). Frames are numbered node by node; all start free. Registers @mem as
+ * Machine::run()). Frames are numbered node by node; all start free. Attaches @mem as
  * @m's memory for machine_mem() until phys_mem_exit(). */
 void phys_mem_init(struct phys_mem *mem, smpemu::Machine *m, unsigned long pages_per_node);
 void phys_mem_exit(struct phys_mem *mem);
