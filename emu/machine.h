@@ -114,7 +114,8 @@ struct PendingIpi {
   void* arg;
 };
 
-/// One emulated CPU. Engine-owned; its state changes only through the Machine.
+/// One emulated CPU. Engine-owned: written only by Machine members (emu/machine.h,
+/// machine.cc, sched.cc); other code sees `const Cpu&` (Machine::cpu(), the Rcu hooks).
 struct Cpu {
   CpuId id = kNoCpu;
   Cycles clock = 0;
@@ -425,6 +426,10 @@ class Machine {
   }
   bool irqs_disabled() const { return cur_->irqs_off; }
   bool need_resched() const { return cur_->need_resched; }
+  /// Asks the current CPU to reschedule at its next preemption point (the kernel's
+  /// set_tsk_need_resched(current); RCU does it from the tick to force a quiescent
+  /// state). Engine bookkeeping, not a sync point.
+  void set_need_resched() { cur_->need_resched = true; }
   /// Reschedules if need_resched is set and preemption is enabled (every model).
   void cond_resched();
   /// A might_sleep() site: reports sleep-in-atomic if preemption or IRQs are disabled or
