@@ -75,29 +75,62 @@ Machine* this_machine();
 
 enum class TaskState : std::uint8_t { Runnable, Blocked, Dead };
 
-/// An emulated task (kernel thread or process context). Engine-owned.
+/// An emulated task (kernel thread or process context). Engine-owned: the Machine
+/// creates it (spawn(), the idle tasks) and frees it with itself, so a Task* stays
+/// valid as long as the Machine, a dead task's included.
+///
+/// Next to each field: who may write it. Everything runs on the Machine's one host
+/// thread, at a fiber's turn, so this is not about data races but about which code
+/// keeps a field consistent. Outside the Machine (emu/machine.*, emu/sched.cc) only the
+/// lock code, LockDep and Rcu write fields, and except for rcu_blocker only those of
+/// the task that calls them (Machine::current()). Any code may read any field.
 struct Task {
+  // Identity: written by the Machine when it creates the task (Machine(), spawn(),
+  // spawn_rt() sets rt); constant after that.
   std::uint32_t id = 0;       ///< unique, from a counter; idle tasks come first
   std::string name;
   CpuId cpu = kNoCpu;         ///< the CPU it runs on (tasks are pinned)
+  /// Written by the Machine only (spawn(), wakeups, set_current_blocked/running(),
+  /// sleep_until(), the exit); lock code changes it through those calls.
   TaskState state = TaskState::Runnable;
-  bool is_idle = false;
-  bool rt = false;            ///< real-time (SCHED_FIFO): runs before, and is not preempted by, other tasks
+  bool is_idle = false;       ///< identity (see id)
+  /// Identity: real-time (SCHED_FIFO), runs before, and is not preempted by, other tasks.
+  bool rt = false;
+  // Written by Machine::preempt_disable()/preempt_enable() only, on the current task.
   int preempt_count = 0;      ///< like the kernel's per-thread preempt_count
   Cycles preempt_off_since = 0;  ///< when preempt_count last rose from 0 (preemptoff)
-  std::vector<HeldLock> held_locks;  ///< lockdep: locks held, in acquisition order
-  int rcu_nesting = 0;        ///< rcu_read_lock() depth
-  bool rcu_blocker = false;   ///< preempt RCU: in a read section the current GP waits for
-  /// Wait-for graph: the sleeping lock this task waits for, and how to find its owner.
+  /// Lockdep: locks held, in acquisition order. Written by LockDep::acquired() and
+  /// released() only, for the task taking or releasing the lock (the current one).
+  /// Read by lock code (rwsem, rwlock recursion), the switch (mutex spinners), the exit
+  /// check, snapshots and kernel/lockdep.h.
+  std::vector<HeldLock> held_locks;
+  /// rcu_read_lock() depth. Written by Rcu::read_lock()/read_unlock() only, on the
+  /// current task.
+  int rcu_nesting = 0;
+  /// Preempt RCU: in a read section the current GP waits for. Written by Rcu only: set
+  /// for every task in a read section when a grace period starts (Rcu::maybe_start_gp(),
+  /// on whichever CPU starts it), cleared by the task's own outermost rcu_read_unlock().
+  bool rcu_blocker = false;
+  // Wait-for graph and state dumps: written by the lock code for the current task only,
+  // set before it waits and cleared once it holds the lock (blocked_lock, blocked_owner:
+  // Mutex and RwSem; spinning_on_owner: Mutex; waiting_for: Mutex, RwSem, SpinLock,
+  // RwLock). Read by Machine::check_wait_cycle() (on behalf of another task), snapshots.
+  /// The sleeping lock this task waits for, and how to find its owner.
   const void* blocked_lock = nullptr;
   Task* (*blocked_owner)(const void* lock) = nullptr;
   bool spinning_on_owner = false;  ///< waits for blocked_lock by optimistic spinning, not asleep
   const std::string* waiting_for = nullptr;  ///< name of the lock it waits for (state dumps)
+  // Scheduler state: written by the Machine only (sched.cc: enqueue_task(),
+  // schedule_internal(), account_switch_in(), sleep_until(); machine.cc: spawn(), the
+  // exit). A waker on another CPU writes them for this task.
   Cycles wake_time = 0;       ///< when it was last woken (sched.latency)
   bool woken = false;         ///< woken and not yet running: its latency is pending
   bool on_rq = false;         ///< queued on its CPU's run queue (maybe still Blocked if preempted)
   std::uint64_t sleep_gen = 0;///< invalidates stale timer wakeups
-  std::function<void()> fn;
+  std::function<void()> fn;   ///< identity (see id): the task's body
+  // Fiber: written by the Machine only. Machine() and spawn() store make_fiber()'s
+  // fiber; switch_fiber(), fiber_started() and fiber_exit() move it. make_fiber() sets
+  // the stack bounds, the sanitizer hooks in the switches update them.
   boost::context::fiber ctx;  ///< suspended context (empty while running or when dead)
   const void* stack_lo = nullptr;  ///< stack bounds, for the sanitizer fiber hooks
   std::size_t stack_size = 0;
@@ -114,33 +147,64 @@ struct PendingIpi {
   void* arg;
 };
 
-/// One emulated CPU. Engine-owned; its state changes only through the Machine.
+/// One emulated CPU. Engine-owned: written only by Machine members (emu/machine.h,
+/// machine.cc, sched.cc); other code sees `const Cpu&` (Machine::cpu(), the Rcu hooks)
+/// and reads it, or asks the Machine (set_need_resched()). Next to each field or group:
+/// which Machine code writes it, and whether code running for another CPU (a waker, an
+/// IPI sender, a line writer, an event) writes it too, "remote" below. All on the
+/// Machine's host thread; no field is written concurrently.
 struct Cpu {
-  CpuId id = kNoCpu;
+  CpuId id = kNoCpu;              ///< written by Machine() only
+  /// Written by this CPU's own work (compute(), accesses, barrier(), observe(), IPI
+  /// sends and wakeups, the switch), and remote by make_ready(), which moves a CPU that
+  /// is idle or spinning forward to its wakeup. Never decreases.
   Cycles clock = 0;
+  /// Written by idle_loop() (Idle), spin_wait() (Spinning), park_self() (Parked), and
+  /// remote by make_ready() (Running) and resume_cpu_slow() (Parked: a CPU chosen to
+  /// run that is past the time limit).
   CpuState state = CpuState::Running;
-  Task* curr = nullptr;
-  Task* idle = nullptr;
-  std::deque<Task*> rq;           ///< runnable tasks waiting for this CPU, FIFO
+  Task* curr = nullptr;           ///< written by Machine() and switch_bookkeeping() only
+  Task* idle = nullptr;           ///< written by Machine() only
+  /// Runnable tasks waiting for this CPU, FIFO. Written by schedule_internal() (pops
+  /// the next task, requeues a preempted one) and fiber_exit() (pops), and remote by
+  /// enqueue_task() (wakeups) and spawn()/spawn_rt().
+  std::deque<Task*> rq;
+  /// Written on this CPU only: schedule_internal() (clears), handle_irqs() (tick,
+  /// reschedule IPI), enqueue_task() when the wakeup is local, set_need_resched().
   bool need_resched = false;
+  // Interrupt state, written on this CPU only: irq_disable()/irq_enable(), handle_irqs()
+  // (in_irq), switch_bookkeeping() (IRQs on for the next task).
   bool irqs_off = false;
   bool in_irq = false;
   Cycles irqs_off_since = 0;      ///< when IRQs were last disabled (irqsoff)
+  /// Written by handle_irqs() at this CPU's ticks, Machine(), and remote by
+  /// make_ready() (the NOHZ restart when an idle CPU is woken).
   Cycles next_tick = 0;
+  // Derived by update_next_irq() (this CPU's or, after an IPI is queued or a CPU woken,
+  // remote); irq_gate also by irq_disable(), handle_irqs() and ~Machine().
   Cycles next_irq = 0;            ///< min(next_tick, first IPI arrival)
   Cycles irq_gate = 0;            ///< next_irq, or kNever while IRQs are off or in an IRQ
-  std::deque<PendingIpi> ipis;    ///< sorted by arrival
-  // Spin-wait list membership (intrusive, per line).
+  /// Sorted by arrival. Written by post_ipi() from any CPU (send_ipi(), raise_softirq(),
+  /// the reschedule IPI of a wakeup) and by this CPU's handle_irqs() (pops).
+  std::deque<PendingIpi> ipis;
+  // Spin-wait list membership (intrusive, per line). Written by this CPU's spin_wait(),
+  // and remote by changed() (a write to the line ends the spin), unlink_waiter() (an
+  // event interrupts it) and another spinner's spin_wait() (wait_prev of the old head).
   LineId wait_line = 0;
   CpuId wait_prev = kNoCpu;
   CpuId wait_next = kNoCpu;
   Cycles wait_start = 0;
-  Cycles irq_wake_at = kNever;    ///< time of the pending wake-for-interrupt event, if any
-  // Livelock watchdog (written at this CPU's ticks only).
+  /// Time of the pending wake-for-interrupt event, if any. Written by arm_irq_wake()
+  /// (this CPU's spin or idle entry, or remote: IPIs, wakeups) and handle_event().
+  Cycles irq_wake_at = kNever;
+  // Livelock watchdog (written at this CPU's ticks only, by watchdog()).
   std::uint64_t progress_seen = 0;  ///< Machine progress count at this CPU's last look
   Cycles progress_seen_at = 0;      ///< this CPU's clock when that count last changed
-  bool spin_resched = false;      ///< this spin also ends when a tick would set need_resched
-  // Statistics.
+  /// Written by spin_wait(): this spin also ends when a tick would set need_resched.
+  bool spin_resched = false;
+  // Statistics. idle_cycles: make_ready() (remote) and account_switch_in(); spin_cycles:
+  // make_ready() (remote); ticks, ipis_handled: handle_irqs(); ctx_switches:
+  // switch_bookkeeping().
   Cycles idle_cycles = 0;
   Cycles spin_cycles = 0;
   std::uint64_t ticks = 0;
@@ -425,6 +489,10 @@ class Machine {
   }
   bool irqs_disabled() const { return cur_->irqs_off; }
   bool need_resched() const { return cur_->need_resched; }
+  /// Asks the current CPU to reschedule at its next preemption point (the kernel's
+  /// set_tsk_need_resched(current); RCU does it from the tick to force a quiescent
+  /// state). Engine bookkeeping, not a sync point.
+  void set_need_resched() { cur_->need_resched = true; }
   /// Reschedules if need_resched is set and preemption is enabled (every model).
   void cond_resched();
   /// A might_sleep() site: reports sleep-in-atomic if preemption or IRQs are disabled or

@@ -204,20 +204,20 @@ void Rcu::run_callbacks() {
   }
 }
 
-void Rcu::on_schedule(Cpu& c) { report_qs(c.id); }
+void Rcu::on_schedule(const Cpu& c) { report_qs(c.id); }
 
-void Rcu::on_idle(Cpu& c) { report_qs(c.id); }
+void Rcu::on_idle(const Cpu& c) { report_qs(c.id); }
 
-void Rcu::on_user_return(Cpu& c) { report_qs(c.id); }
+void Rcu::on_user_return(const Cpu& c) { report_qs(c.id); }
 
-void Rcu::on_tick(Cpu& c) {
+void Rcu::on_tick(const Cpu& c) {
   if (!gp_active_ || !needs_qs_[static_cast<std::size_t>(c.id)]) return;
   if (c.curr->is_idle || (flavor_ == RcuFlavor::Preempt && c.curr->rcu_nesting == 0)) {
     report_qs(c.id);
     return;
   }
   // A holdout: ask it to reschedule, which is a quiescent state (force_quiescent_state).
-  if (m_.now() >= gp_start_ + kForceQsTicks * m_.tick_cycles()) c.need_resched = true;
+  if (m_.now() >= gp_start_ + kForceQsTicks * m_.tick_cycles()) m_.set_need_resched();
 }
 
 }  // namespace smpemu

@@ -90,13 +90,17 @@ class Rcu {
   std::uint64_t completed() const { return completed_; }
   bool gp_active() const { return gp_active_; }
 
-  // Hooks called by the Machine.
+  // Hooks called by the Machine, each for the current CPU `c`, which they only read
+  // (a Cpu is written by the Machine alone; on_tick asks it for need_resched).
   /// schedule() was called on `c` (a switch or not): a quiescent state, as in the
   /// kernel's __schedule() -> rcu_note_context_switch().
-  void on_schedule(Cpu& c);
-  void on_idle(Cpu& c);
-  void on_user_return(Cpu& c);
-  void on_tick(Cpu& c);
+  void on_schedule(const Cpu& c);
+  void on_idle(const Cpu& c);
+  void on_user_return(const Cpu& c);
+  /// A tick of `c`: a quiescent state if it runs its idle task (preempt RCU: or a task
+  /// outside a read section); a holdout 3 ticks into the grace period is asked to
+  /// reschedule (Machine::set_need_resched(), force_quiescent_state).
+  void on_tick(const Cpu& c);
   /// The RCU softirq on the current CPU: runs the callbacks whose grace period ended.
   void run_callbacks();
 
