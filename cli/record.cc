@@ -98,7 +98,8 @@ void write_record(const std::string& path, const Record& rec) {
   json bugs = json::array();
   for (const auto& b : rec.bugs)
     bugs.push_back({{"check", b.check}, {"message", b.message}, {"cycle", b.cycle}, {"cpu", b.cpu},
-                    {"task", b.task}, {"fatal", b.fatal}, {"signature", bug_signature(b)}});
+                    {"task", b.task}, {"fatal", b.fatal}, {"signature", bug_signature(b)},
+                    {"key", b.key}, {"details", b.details}});
   j["bugs"] = bugs;
   j["decisions"] = "@DECISIONS@";  // replaced below: one [step, cpu] per line
   j["decisions_digest"] = hex16(rec.decisions_digest);
@@ -163,7 +164,7 @@ Record parse_record(const std::string& text, const std::string& name) {
       const json& b = bugs[i];
       const std::string path = "bugs[" + std::to_string(i) + "]";
       require_object(b, path);
-      refuse_unknown_keys(b, path, {"check", "message", "cycle", "cpu", "task", "fatal", "signature"});
+      refuse_unknown_keys(b, path, {"check", "message", "cycle", "cpu", "task", "fatal", "signature", "key", "details"});
       const auto field = [&](const char* key) -> const json& { return json_member(b, path, key); };
       BugReport r;
       r.check = json_string(field("check"), path + ".check");
@@ -177,6 +178,8 @@ Record parse_record(const std::string& text, const std::string& name) {
       r.task = json_string(field("task"), path + ".task");
       r.fatal = json_bool(field("fatal"), path + ".fatal");
       if (b.contains("signature")) (void)json_string(b["signature"], path + ".signature");
+      if (b.contains("key")) r.key = json_string(b["key"], path + ".key");
+      if (b.contains("details")) r.details = json_string(b["details"], path + ".details");
       rec.bugs.push_back(r);
     }
     const json& decisions = json_array(at("decisions"), "decisions", limits::kDecisions);
@@ -229,6 +232,9 @@ ReplayResult replay_record(const Record& rec, StackPool* pool, const std::functi
 }
 
 std::string bug_signature(const BugReport& b) {
+  // What a developer calls one bug: the same check on the same lock classes or at the
+  // same code site, whichever task or side detected it.
+  if (!b.key.empty()) return b.check + ": " + b.key;
   std::string s = b.check + ": ";
   bool in_number = false;
   const std::string& msg = b.message;

@@ -76,8 +76,9 @@ ReplayResult replay_record(const Record& rec, StackPool* pool = nullptr,
                            const std::function<void(Machine&)>& prepare = {},
                            const std::function<void(Machine&)>& after = {});
 
-/// Stable signature of a bug: its check and message with every number replaced by N,
-/// so the same bug at another cycle, task number or lock instance matches.
+/// Stable signature of a bug: its check and key (the lock classes involved or the code
+/// site, BugReport::key), so one bug found from either side or at another cycle is one
+/// signature; without a key, the message with every number replaced by N.
 std::string bug_signature(const BugReport& b);
 
 }  // namespace smpemu

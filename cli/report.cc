@@ -1,5 +1,7 @@
 #include "cli/report.h"
 
+#include "cli/record.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -48,6 +50,8 @@ nlohmann::json to_json(const RunResult& r) {
                     {"cpu", b.cpu},
                     {"task", b.task},
                     {"fatal", b.fatal},
+                    {"signature", bug_signature(b)},
+                    {"details", b.details},
                     {"repro", repro_command(r.config)}});
   }
   j["bugs"] = bugs;
@@ -68,6 +72,17 @@ nlohmann::json to_json(const RunResult& r) {
   j["histograms"] = hs;
   j["metrics"] = r.metrics;
   return j;
+}
+
+std::string bugs_text(const RunResult& r) {
+  std::string s;
+  for (const auto& b : r.bugs) {
+    s += fmt::format("BUG [{}] {}: {}\n    at cycle {} on cpu {} in task {}\n", b.fatal ? "fatal" : "warning", b.check,
+                     b.message, b.cycle, b.cpu, b.task);
+    s += b.details;
+    s += fmt::format("    repro: {}\n\n", repro_command(r.config));
+  }
+  return s;
 }
 
 std::string to_text(const RunResult& r) {
@@ -100,12 +115,7 @@ std::string to_text(const RunResult& r) {
                        us(h.percentile(9000)), us(h.percentile(9900)), us(h.percentile(9990)), us(h.max()));
     }
   }
-  for (const auto& b : r.bugs) {
-    s += fmt::format("BUG [{}] {}: {}\n    at cycle {} on cpu {} in task {}\n    repro: {}\n",
-                     b.fatal ? "fatal" : "warning", b.check, b.message, b.cycle, b.cpu, b.task,
-                     repro_command(r.config));
-  }
-  return s;
+  return bugs_text(r) + s;
 }
 
 }  // namespace smpemu

@@ -14,6 +14,8 @@ namespace smpemu {
 nlohmann::json to_json(const RunResult& r);
 
 /// Multi-line text summary for a terminal.
+/// The bug reports of `r`, each with its kernel-shaped details and repro line.
+std::string bugs_text(const RunResult& r);
 std::string to_text(const RunResult& r);
 
 /// 16 lower-case hex digits.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cassert>
 
+#include <fmt/format.h>
+
 #include "emu/machine.h"
 
 namespace smpemu {
@@ -74,37 +76,108 @@ bool LockDep::reaches(std::uint32_t from, std::uint32_t to, std::vector<std::uin
   return false;
 }
 
-void LockDep::check_order(Task* t, std::uint32_t cls, const std::string& instance) {
+namespace {
+std::string lock_line(const std::string& instance, const std::string& cls, const CallPath& where) {
+  return " " + instance + " (" + cls + "), at: " + where.str() + "\n";
+}
+
+std::string sorted_key(std::vector<std::string> names) {
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::string k;
+  for (const auto& n : names) k += (k.empty() ? "" : " ") + n;
+  return k;
+}
+}  // namespace
+
+void LockDep::check_order(Task* t, std::uint32_t cls, const std::string& instance, const CallPath& where) {
   for (const HeldLock& h : t->held_locks) {
     if (h.cls == cls) {
-      m_.report_bug("lock-order",
-                    "possible recursive locking: " + t->name + " acquires " + instance + " while holding " +
-                        h.instance + " of the same class " + classes_[cls].name +
-                        " (use a subclass for intended nesting)",
-                    false);
+      report_recursive(t, h, instance, where);
       continue;
     }
     auto& out = edges_[h.cls];
     if (std::any_of(out.begin(), out.end(), [cls](const Edge& e) { return e.to == cls; })) continue;
     std::vector<std::uint32_t> path;
     const bool inverted = reaches(cls, h.cls, path);
-    out.push_back(Edge{cls, t->name + " at cycle " + std::to_string(m_.now())});
-    if (!inverted) continue;
-    std::string chain;
-    for (std::size_t i = 0; i + 1 < path.size(); ++i) {
-      const auto& es = edges_[path[i]];
-      const auto e = std::find_if(es.begin(), es.end(), [&](const Edge& x) { return x.to == path[i + 1]; });
-      chain += " " + classes_[path[i]].name + " -> " + classes_[path[i + 1]].name + " (" + e->where + ");";
-    }
-    m_.report_bug("lock-order",
-                  "possible circular locking dependency: " + t->name + " acquires " + classes_[cls].name +
-                      " while holding " + classes_[h.cls].name + ", but the opposite order was seen:" + chain,
-                  false);
+    out.push_back(Edge{cls, Track{t, m_.cpu_id(), m_.now(), where}});
+    if (inverted) report_circular(t, h, cls, instance, where, path);
   }
 }
 
+void LockDep::report_recursive(Task* t, const HeldLock& held, const std::string& instance, const CallPath& where) {
+  const std::string& cname = classes_[held.cls].name;
+  BugReport b;
+  b.check = "lock-order";
+  b.message = "possible recursive locking: " + t->name + " acquires " + instance + " while holding " +
+              held.instance + " of the same class " + cname + " (use a subclass for intended nesting)";
+  b.key = "recursive " + cname;
+  std::string& d = b.details;
+  d += "\n" + splat_rule('=') + "WARNING: possible recursive locking detected\n" + splat_rule('-');
+  d += task_label(*t) + " is trying to acquire lock:\n" + lock_line(instance, cname, where);
+  d += "\nbut task is already holding lock:\n" + lock_line(held.instance, cname, held.where);
+  d += "\nother info that might help us debug this:\n Possible unsafe locking scenario:\n\n";
+  d += "       CPU0\n       ----\n  lock(" + cname + ");\n  lock(" + cname + ");\n\n *** DEADLOCK ***\n\n";
+  d += " May be due to missing lock nesting notation\n\n";
+  d += held_locks_text(*t);
+  m_.report(std::move(b), {t});
+}
+
+void LockDep::report_circular(Task* t, const HeldLock& held, std::uint32_t cls, const std::string& instance,
+                              const CallPath& where, const std::vector<std::uint32_t>& path) {
+  // path: cls = path[0] -> path[1] -> ... -> path[k] = held.cls, each link an edge
+  // recorded earlier. Acquiring cls while holding held.cls closes the cycle.
+  const std::string& next = classes_[cls].name;
+  const std::string& prev = classes_[held.cls].name;
+  std::string chain;
+  std::vector<std::string> names;
+  std::vector<const Task*> involved{t};
+  for (std::size_t i = 0; i + 1 < path.size(); ++i) {
+    const auto& es = edges_[path[i]];
+    const auto e = std::find_if(es.begin(), es.end(), [&](const Edge& x) { return x.to == path[i + 1]; });
+    chain += " " + classes_[path[i]].name + " -> " + classes_[path[i + 1]].name + " (" + e->track.task->name +
+             " at cycle " + std::to_string(e->track.cycle) + ");";
+    involved.push_back(e->track.task);
+  }
+  for (std::uint32_t c : path) names.push_back(classes_[c].name);
+  BugReport b;
+  b.check = "lock-order";
+  b.message = "possible circular locking dependency: " + t->name + " acquires " + next + " while holding " + prev +
+              ", but the opposite order was seen:" + chain;
+  b.key = "circular " + sorted_key(names);
+  std::string& d = b.details;
+  d += "\n" + splat_rule('=') + "WARNING: possible circular locking dependency detected\n" + splat_rule('-');
+  d += task_label(*t) + " is trying to acquire lock:\n" + lock_line(instance, next, where);
+  d += "\nbut task is already holding lock:\n" + lock_line(held.instance, prev, held.where);
+  d += "\nwhich lock already depends on the new lock.\n\n\nthe existing dependency chain (in reverse order) is:\n";
+  for (std::size_t i = path.size() - 1; i >= 1; --i) {
+    const auto& es = edges_[path[i - 1]];
+    const auto e = std::find_if(es.begin(), es.end(), [&](const Edge& x) { return x.to == path[i]; });
+    d += "\n-> #" + std::to_string(i) + " (" + classes_[path[i]].name + "):\n       " +
+         "taken while holding " + classes_[path[i - 1]].name + " " + track_text(e->track);
+  }
+  d += "\n-> #0 (" + next + "):\n       taken while holding " + prev + " " +
+       track_text(Track{t, m_.cpu_id(), m_.now(), where});
+  d += "\nother info that might help us debug this:\n\n";
+  // The parent is the class whose edge leads to the held one (the source itself when
+  // the cycle has two classes).
+  const std::string& parent = classes_[path[path.size() - 2]].name;
+  if (path.size() > 2) {
+    d += "Chain exists of:\n  ";
+    for (std::size_t i = path.size(); i-- > 0;) d += classes_[path[i]].name + (i ? " --> " : "\n\n");
+  }
+  d += " Possible unsafe locking scenario:\n\n";
+  d += fmt::format("       {:<24}{}\n       {:<24}{}\n", "CPU0", "CPU1", "----", "----");
+  d += fmt::format("  lock({});\n", prev);
+  d += fmt::format("  {:<29}lock({});\n", "", parent);
+  d += fmt::format("  {:<29}lock({});\n", "", prev);
+  d += fmt::format("  lock({});\n\n *** DEADLOCK ***\n\n", next);
+  d += held_locks_text(*t);
+  m_.report(std::move(b), involved);
+}
+
 void LockDep::acquired(Task* t, LockRef lock, std::uint32_t cls, LockKind kind, const std::string& instance,
-                       Cycles requested, bool contended) {
+                       Cycles requested, bool contended, const CallPath& where) {
   assert(lock_kind_matches(lock, kind) && "a lock is held as a kind its type cannot be");
   LockClass& c = classes_[cls];
   ++c.acquisitions;
@@ -117,14 +190,14 @@ void LockDep::acquired(Task* t, LockRef lock, std::uint32_t cls, LockKind kind, 
     if (contended) m_.trace_add(requested, m_.cpu_id(), TraceKind::LockContend, id, cls);
     m_.trace_event(TraceKind::LockAcquire, id, now - requested);
   }
-  t->held_locks.push_back(HeldLock{lock, cls, kind, now, instance});
+  t->held_locks.push_back(HeldLock{lock, cls, kind, now, instance, where});
 }
 
 bool LockDep::holds(const Task* t, const LockRef& lock) {
   return std::any_of(t->held_locks.begin(), t->held_locks.end(), [&lock](const HeldLock& h) { return h.lock == lock; });
 }
 
-bool LockDep::released(Task* t, LockRef lock, const std::string& instance) {
+bool LockDep::released(Task* t, LockRef lock, const std::string& instance, Where loc) {
   auto& held = t->held_locks;
   for (auto it = held.rbegin(); it != held.rend(); ++it) {
     if (it->lock != lock) continue;
@@ -133,15 +206,39 @@ bool LockDep::released(Task* t, LockRef lock, const std::string& instance) {
     held.erase(std::next(it).base());
     return true;
   }
-  m_.report_bug("unlock-not-held", t->name + " releases " + instance + ", which it does not hold", false);
+  bad_unlock(t, instance, loc, t->name + " releases " + instance + ", which it does not hold",
+             "but there are no more locks to release!");
   return false;
+}
+
+void LockDep::bad_unlock(Task* t, const std::string& instance, Where loc, std::string message,
+                         const std::string& why) {
+  BugReport b;
+  b.check = "unlock-not-held";
+  b.message = std::move(message);
+  b.key = instance_class(instance);
+  std::string& d = b.details;
+  d += "\n" + splat_rule('=') + "WARNING: bad unlock balance detected!\n" + splat_rule('-');
+  d += task_label(*t) + " is trying to release lock (" + instance + ") at:\n " + m_.path(loc).str() + "\n" + why +
+       "\n\nother info that might help us debug this:\n" + held_locks_text(*t);
+  m_.report(std::move(b), {t});
 }
 
 void LockDep::check_exit(Task* t) {
   if (t->held_locks.empty()) return;
   std::string names;
-  for (const HeldLock& h : t->held_locks) names += " " + h.instance + "(" + lock_kind_name(h.kind) + ")";
-  m_.report_bug("exit-holding-lock", "task " + t->name + " exits holding" + names, false);
+  std::vector<std::string> classes;
+  for (const HeldLock& h : t->held_locks) {
+    names += " " + h.instance + "(" + lock_kind_name(h.kind) + ")";
+    classes.push_back(classes_[h.cls].name);
+  }
+  BugReport b;
+  b.check = "exit-holding-lock";
+  b.message = "task " + t->name + " exits holding" + names;
+  b.key = sorted_key(classes);
+  b.details = "\n" + splat_rule('=') + "WARNING: " + task_label(*t) + " still has locks held!\n" + splat_rule('-') +
+              held_locks_text(*t);
+  m_.report(std::move(b), {t});
 }
 
 }  // namespace smpemu

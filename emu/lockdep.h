@@ -26,7 +26,9 @@
 #include <variant>
 #include <vector>
 
+#include "emu/callpath.h"
 #include "emu/histogram.h"
+#include "emu/splat.h"
 #include "emu/types.h"
 
 namespace smpemu {
@@ -74,6 +76,7 @@ struct HeldLock {
   LockKind kind = LockKind::Spin;
   Cycles since = 0;            ///< acquisition time, for the hold histogram
   std::string instance;        ///< "class#n", for reports
+  CallPath where;              ///< where it was acquired (reports, held-lock lists)
 };
 
 class LockDep {
@@ -87,14 +90,17 @@ class LockDep {
   /// A fresh instance number for a lock of class `id` (names in reports: "class#n").
   std::uint32_t new_instance(std::uint32_t id) { return ++instances_[id]; }
 
-  /// Before `t` waits for or takes a lock: the order check (not for trylocks).
-  void check_order(Task* t, std::uint32_t cls, const std::string& instance);
-  /// `t` now holds the lock; `requested` is when it asked (wait histogram), `contended`
-  /// whether it had to wait.
+  /// Before `t` waits for or takes a lock at `where`: the order check (not for trylocks).
+  void check_order(Task* t, std::uint32_t cls, const std::string& instance, const CallPath& where);
+  /// `t` now holds the lock, taken at `where`; `requested` is when it asked (wait
+  /// histogram), `contended` whether it had to wait.
   void acquired(Task* t, LockRef lock, std::uint32_t cls, LockKind kind, const std::string& instance,
-                Cycles requested, bool contended);
-  /// `t` releases the lock. Returns false (after a report) if it did not hold it.
-  bool released(Task* t, LockRef lock, const std::string& instance);
+                Cycles requested, bool contended, const CallPath& where);
+  /// `t` releases the lock at `loc`. Returns false (after a report) if it did not hold it.
+  bool released(Task* t, LockRef lock, const std::string& instance, Where loc);
+  /// An `unlock-not-held` report (`message` is its one line): `t` releases `instance` at
+  /// `loc`, and `why` it may not ("but there are no more locks to release!").
+  void bad_unlock(Task* t, const std::string& instance, Where loc, std::string message, const std::string& why);
   /// True if `t` holds `lock`.
   static bool holds(const Task* t, const LockRef& lock);
   /// Reports the locks a task still holds when it exits.
@@ -102,10 +108,15 @@ class LockDep {
 
  private:
   bool reaches(std::uint32_t from, std::uint32_t to, std::vector<std::uint32_t>& path) const;
+  /// A recorded dependency: class `to` was first acquired while holding the edge's
+  /// source class, by `track` (task, CPU, cycle and the acquisition's path).
   struct Edge {
     std::uint32_t to;
-    std::string where;  ///< "task X at cycle N": where the edge was first seen
+    Track track;
   };
+  void report_circular(Task* t, const HeldLock& held, std::uint32_t cls, const std::string& instance,
+                       const CallPath& where, const std::vector<std::uint32_t>& path);
+  void report_recursive(Task* t, const HeldLock& held, const std::string& instance, const CallPath& where);
   Machine& m_;
   std::vector<LockClass> classes_;
   std::map<std::string, std::uint32_t> by_name_;

@@ -172,6 +172,10 @@ RunStats Machine::run() {
   running_run_ = true;
   const auto t0 = std::chrono::steady_clock::now();
   running_ = &main_task_;
+  if (params_.history && !trace_) {  // the recent events of bug reports
+    own_trace_ = std::make_unique<Trace>(MachineParams::kHistoryEvents);
+    set_trace(own_trace_.get());
+  }
   for (Cpu& c : cpus_) strategy_->add(c.id, c.clock);
   cur_ = &cpus_[0];
   outer_machine_ = t_this_machine;
@@ -691,16 +695,29 @@ void Machine::report_bug(const std::string& check, const std::string& message, b
   BugReport b;
   b.check = check;
   b.message = message;
+  b.fatal = fatal;
+  report(std::move(b));
+}
+
+void Machine::report(BugReport b, const std::vector<const Task*>& involved) {
   b.cycle = cur_->clock;
   b.cpu = cur_->id;
   b.task = cur_->curr ? cur_->curr->name : "";
-  b.fatal = fatal;
-  logger("emu")->info("bug [{}] at cycle {} on cpu {}: {}", check, b.cycle, b.cpu, message);
+  const bool fatal = b.fatal;
+  const std::string check = b.check;
+  if (!b.details.empty()) {
+    std::vector<const Task*> tasks = involved;
+    if (cur_->curr && !cur_->curr->is_idle) tasks.insert(tasks.begin(), cur_->curr);
+    const std::string recent = recent_events_text(*this, tasks);
+    if (!recent.empty()) b.details += "\n" + recent;
+    b.details += splat_rule('=');
+  }
+  logger("emu")->info("bug [{}] at cycle {} on cpu {}: {}", check, b.cycle, b.cpu, b.message);
   bugs_.push_back(std::move(b));
   note(Ev::Bug, bugs_.size(), fatal ? 1 : 0);
   if (stop_cond_.kind == StopCondition::Kind::Bug && (stop_cond_.check.empty() || stop_cond_.check == check))
     request_stop();
-  if (trace_) trace_add(cur_->clock, cur_->id, TraceKind::Bug, trace_->intern(check + ": " + message), fatal ? 1 : 0);
+  if (trace_) trace_add(cur_->clock, cur_->id, TraceKind::Bug, trace_->intern(check + ": " + bugs_.back().message), fatal ? 1 : 0);
   if (fatal && running_ != &main_task_) {
     if (end_ == EndReason::Completed) end_ = EndReason::FatalBug;
     stop_ = true;

@@ -50,6 +50,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "emu/callpath.h"
 #include "emu/coherence.h"
 #include "emu/histogram.h"
 #include "emu/lockdep.h"
@@ -128,6 +129,9 @@ struct Task {
   bool on_rq = false;         ///< queued on its CPU's run queue (maybe still Blocked if preempted)
   std::uint64_t sleep_gen = 0;///< invalidates stale timer wakeups
   std::function<void()> fn;   ///< identity (see id): the task's body
+  /// Annotated functions the task is in (emu/callpath.h). Written only by CallFrame, in
+  /// the task's own fiber; read by the lock code, checks and reports through path().
+  CallStack calls;
   // Fiber: written by the Machine only. Machine() and spawn() store make_fiber()'s
   // fiber; switch_fiber(), fiber_started() and fiber_exit() move it. make_fiber() sets
   // the stack bounds, the sanitizer hooks in the switches update them.
@@ -215,11 +219,19 @@ struct Cpu {
 /// A bug found by a checker or the emulated code (BUG_ON/WARN_ON, deadlock, ...).
 struct BugReport {
   std::string check;
-  std::string message;
+  std::string message;   ///< one line: what went wrong
   Cycles cycle = 0;
   CpuId cpu = kNoCpu;
   std::string task;
   bool fatal = false;
+  /// The report as the kernel would print it (lockdep, KASAN, might_sleep shapes): the
+  /// headline, both sides with task, CPU, cycle and call path, held locks, recent
+  /// events. Empty for reports that have no more to say than `message`.
+  std::string details;
+  /// What makes two reports one bug (fuzz signatures): the lock classes involved, sorted
+  /// ("abba_A abba_B"), or the code site of the check ("mm/filemap.cc:199
+  /// check_pte_beyond_eof"). Empty: the signature falls back to the message.
+  std::string key;
 };
 
 /// Why a run ended.
@@ -369,6 +381,12 @@ class Machine {
   void record_since(Histogram& h, Cycles since);
   CpuId cpu_id() const { return cur_->id; }
   Task* current() const { return cur_->curr; }
+  /// The task whose fiber executes now (the main task outside the emulated tasks).
+  Task* running() const { return running_; }
+  /// The call path of an operation at `site` by the running task (emu/callpath.h).
+  CallPath path(Where site) const {
+    return running_ ? capture_path(running_->calls, site) : capture_path(CallStack{}, site);
+  }
   /// CPU-local work: advances this CPU's clock (plus jitter). Not a sync point.
   void compute(Cycles c) { cur_->clock += coherence_.jittered(c); }
 
@@ -497,7 +515,14 @@ class Machine {
   void cond_resched();
   /// A might_sleep() site: reports sleep-in-atomic if preemption or IRQs are disabled or
   /// in interrupt context; a preemption point under voluntary and full.
-  void might_sleep();
+  void might_sleep(Where loc = Where::here());
+  /// Files a sleep-in-atomic report: `message` (one line), the kernel's `headline`, the
+  /// context (preempt count, IRQs, RCU nesting), the held locks and `where`.
+  void report_atomic_sleep(std::string message, const std::string& headline, const CallPath& where);
+  /// A deadlock report on `tasks`: what each waits for and where, all locks they hold,
+  /// their last events. report_deadlock() files it (fatal) from the running task.
+  BugReport deadlock_report(std::string message, const std::string& why, const std::vector<const Task*>& tasks) const;
+  void report_deadlock(std::string message, const std::string& why, const std::vector<const Task*>& tasks);
   /// Reports a deadlock (fatal) if the current task, about to sleep on a lock (`what`)
   /// owned by `owner`, closes a cycle in the wait-for graph of sleeping locks (each
   /// sleeper's Task::blocked_lock / blocked_owner).
@@ -531,6 +556,16 @@ class Machine {
   void send_ipi(CpuId target, IpiFn fn, void* arg);
   /// Files a bug report. A fatal one stops the run: this call does not return then.
   void report_bug(const std::string& check, const std::string& message, bool fatal);
+  /// Files `b` as report_bug() does. Cycle, CPU and task default to now and the running
+  /// task. A report with details gets the last events of `involved` (and of the running
+  /// task) and a closing rule appended.
+  void report(BugReport b, const std::vector<const Task*>& involved = {});
+  /// This moment as one side of a report: the running task, its CPU, now, and the call
+  /// path of an operation at `loc`.
+  /// The running task's call path from its innermost annotated function (no exact line):
+  /// for reports made inside the engine, away from the emulated code's call.
+  CallPath stack_path() const;
+  Track track(Where loc) const { return Track{running_, cur_ ? cur_->id : kNoCpu, now(), path(loc)}; }
   /// Folds a workload-defined event into the digest (a sync point is not implied).
   void note_workload_event(std::uint64_t a, std::uint64_t b) {
     note(Ev::Workload, a, b);

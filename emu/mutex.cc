@@ -13,20 +13,21 @@ void Mutex::init(Machine& m, const std::string& cls) {
   instance_ = cls + "#" + std::to_string(m.lockdep().new_instance(cls_));
 }
 
-void Mutex::lock(unsigned subclass) {
+void Mutex::lock(unsigned subclass, Where loc) {
   Machine& m = *m_;
-  m.might_sleep();
+  m.might_sleep(loc);
   Task* me = m.current();
   const std::uint32_t cls = subclass ? m.lockdep().class_of(class_name_, subclass) : cls_;
-  m.lockdep().check_order(me, cls, instance_);
+  const CallPath where = m.path(loc);
+  m.lockdep().check_order(me, cls, instance_, where);
   const Cycles requested = m.now();
   Task* expected = nullptr;
   if (m.compare_exchange(line_, owner_, expected, me)) {
-    m.lockdep().acquired(me, this, cls, LockKind::Mutex, instance_, requested, false);
+    m.lockdep().acquired(me, this, cls, LockKind::Mutex, instance_, requested, false, where);
     return;
   }
   if (m.params().mutex_spin && spin_on_owner(me)) {
-    m.lockdep().acquired(me, this, cls, LockKind::Mutex, instance_, requested, true);
+    m.lockdep().acquired(me, this, cls, LockKind::Mutex, instance_, requested, true, where);
     return;
   }
   waiters_.push_back(me);
@@ -44,7 +45,7 @@ void Mutex::lock(unsigned subclass) {
   me->waiting_for = nullptr;
   me->blocked_lock = nullptr;
   me->blocked_owner = nullptr;
-  m.lockdep().acquired(me, this, cls, LockKind::Mutex, instance_, requested, true);
+  m.lockdep().acquired(me, this, cls, LockKind::Mutex, instance_, requested, true, where);
 }
 
 bool Mutex::spin_on_owner(Task* me) {
@@ -81,10 +82,10 @@ bool Mutex::spin_on_owner(Task* me) {
   return got;
 }
 
-void Mutex::unlock() {
+void Mutex::unlock(Where loc) {
   Machine& m = *m_;
   Task* me = m.current();
-  if (!m.lockdep().released(me, this, instance_)) return;
+  if (!m.lockdep().released(me, this, instance_, loc)) return;
   // Look at the waiters and release in one operation: a waiter may have queued at an
   // earlier virtual time than this CPU's clock (FIFO hand-off to the first one).
   Task* next = m.atomically(line_, [this] {
@@ -99,12 +100,12 @@ void Mutex::unlock() {
   if (next) m.wake(next);
 }
 
-bool Mutex::trylock() {
+bool Mutex::trylock(Where loc) {
   Machine& m = *m_;
   const Cycles requested = m.now();
   Task* expected = nullptr;
   if (!m.compare_exchange(line_, owner_, expected, m.current())) return false;
-  m.lockdep().acquired(m.current(), this, cls_, LockKind::Mutex, instance_, requested, false);
+  m.lockdep().acquired(m.current(), this, cls_, LockKind::Mutex, instance_, requested, false, m.path(loc));
   return true;
 }
 

@@ -34,10 +34,10 @@ class Mutex {
   /// mutex_init(): a new, unlocked mutex of class `cls`.
   void init(Machine& m, const std::string& cls);
   /// mutex_lock() / mutex_lock_nested(lock, subclass).
-  void lock(unsigned subclass = 0);
-  void unlock();
+  void lock(unsigned subclass = 0, Where loc = Where::here());
+  void unlock(Where loc = Where::here());
   /// mutex_trylock(): true if it took the mutex.
-  bool trylock();
+  bool trylock(Where loc = Where::here());
   /// mutex_is_locked().
   bool is_locked();
   /// The owning task, or nullptr.

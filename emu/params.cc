@@ -45,6 +45,9 @@ std::vector<ParamDoc> MachineParams::docs() {
       {"mutex_spin", d.mutex_spin ? "on" : "off",
        "mutex waiters spin while the owner runs on a CPU (2.6.30+ optimistic spinning): on, off (--mutex-spin)"},
       {"stack_size", std::to_string(d.stack_size), "bytes of stack per emulated task"},
+      {"history", d.history ? "on" : "off",
+       "keep what two-sided bug reports print: the last 4096 trace events and who last changed each checked "
+       "object; on, off (--history); never changes a digest"},
   };
 }
 

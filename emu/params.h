@@ -40,6 +40,10 @@ struct MachineParams {
   RcuFlavor rcu = RcuFlavor::Sched;   ///< RCU flavour: sched (preempt-off regions hold off GPs) or preempt
   bool mutex_spin = false;            ///< mutex waiters spin while the owner runs (CONFIG_MUTEX_SPIN_ON_OWNER)
   std::size_t stack_size = 256 * 1024;///< bytes of stack per emulated task
+  /// Keep the histories two-sided reports print: the last kHistoryEvents trace events
+  /// and who last changed each checked object. Costs speed, never changes a digest.
+  bool history = true;
+  static constexpr std::size_t kHistoryEvents = 4096;
 
   /// Name, default and one-line doc of every field, in declaration order.
   static std::vector<ParamDoc> docs();

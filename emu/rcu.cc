@@ -23,32 +23,64 @@ RcuFlavor parse_rcu_flavor(const std::string& s) {
 
 // ---- objects ----------------------------------------------------------------------
 
-std::uint32_t ObjectTracker::alloc(const std::string& kind) {
+std::uint32_t ObjectTracker::alloc(const std::string& kind, Where loc) {
   live_.push_back(1);
   kinds_.push_back(kind);
+  if (m_.params().history) {
+    // Setup code allocates before the run: no task to name then.
+    allocated_.push_back(m_.running() ? m_.track(loc) : Track{});
+    freed_.emplace_back();
+  }
   return static_cast<std::uint32_t>(live_.size() - 1);
 }
 
-void ObjectTracker::free(std::uint32_t id) {
+void ObjectTracker::free(std::uint32_t id, Where loc) {
   if (id >= live_.size()) {
     m_.report_bug("bad-free", "free of object #" + std::to_string(id) + ", which was never allocated", true);
     return;
   }
   if (!live_[id]) {
-    m_.report_bug("double-free", kinds_[id] + " #" + std::to_string(id) + " freed twice", true);
+    report_kasan(id, "double-free", kinds_[id] + " #" + std::to_string(id) + " freed twice", "double-free", loc);
     return;
   }
   live_[id] = 0;
+  if (id < freed_.size()) freed_[id] = m_.track(loc);
 }
 
-bool ObjectTracker::check(std::uint32_t id, const std::string& what) {
+bool ObjectTracker::check(std::uint32_t id, const std::string& what, Where loc) {
   if (id >= live_.size()) {
     m_.report_bug("bad-access", what + ": object #" + std::to_string(id) + " was never allocated", true);
     return false;
   }
   if (live_[id]) return true;
-  m_.report_bug("use-after-free", what + ": " + kinds_[id] + " #" + std::to_string(id) + " was freed", true);
+  report_kasan(id, "use-after-free", what + ": " + kinds_[id] + " #" + std::to_string(id) + " was freed",
+               "use-after-free", loc);
   return false;
+}
+
+void ObjectTracker::report_kasan(std::uint32_t id, const std::string& check, const std::string& message,
+                                 const std::string& access, Where loc) {
+  // KASAN's layout: the bad access, then the object's allocation and free.
+  const Track now = m_.track(loc);
+  BugReport b;
+  b.check = check;
+  b.message = message;
+  b.fatal = true;
+  b.key = now.path.site_str();
+  std::string& d = b.details;
+  d += "\n" + splat_rule('=') + "BUG: KASAN: " + access + " in " + function_name(now.path.site) + "\n";
+  d += "Access to " + kinds_[id] + " #" + std::to_string(id) + " " + track_text(now);
+  std::vector<const Task*> involved;
+  if (id < allocated_.size()) {
+    d += "\nAllocated " + track_text(allocated_[id]);
+    d += "\nFreed " + track_text(freed_[id]);
+    involved.push_back(freed_[id].task);
+  } else {
+    d += "\n(no allocation or free history: run with --history on)\n";
+  }
+  d += "\nThe buggy address belongs to " + kinds_[id] + " #" + std::to_string(id) + "\n";
+  if (now.task) d += held_locks_text(*now.task);
+  m_.report(std::move(b), involved);
 }
 
 // ---- RCU --------------------------------------------------------------------------

@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "emu/splat.h"
 #include "emu/types.h"
 
 namespace smpemu {
@@ -49,19 +50,24 @@ RcuFlavor parse_rcu_flavor(const std::string& s);
 class ObjectTracker {
  public:
   explicit ObjectTracker(Machine& m) : m_(m) {}
-  /// A new live object; `kind` names it in reports.
-  std::uint32_t alloc(const std::string& kind);
+  /// A new live object; `kind` names it in reports. With MachineParams::history the
+  /// allocation and the free are remembered (task, CPU, cycle, call path) for the
+  /// KASAN-shaped use-after-free and double-free reports.
+  std::uint32_t alloc(const std::string& kind, Where loc = Where::here());
   /// Frees it; a double free is a fatal `double-free` report.
-  void free(std::uint32_t id);
+  void free(std::uint32_t id, Where loc = Where::here());
   bool live(std::uint32_t id) const { return id < live_.size() && live_[id]; }
   /// Reports a fatal `use-after-free` if `id` is freed; `what` says which access.
-  bool check(std::uint32_t id, const std::string& what);
+  bool check(std::uint32_t id, const std::string& what, Where loc = Where::here());
   const std::string& kind(std::uint32_t id) const { return kinds_[id]; }
 
  private:
   Machine& m_;
   std::vector<std::uint8_t> live_;
   std::vector<std::string> kinds_;
+  std::vector<Track> allocated_, freed_;  // by id, with history only
+  void report_kasan(std::uint32_t id, const std::string& check, const std::string& message,
+                    const std::string& access, Where loc);
 };
 
 /// The kernel's struct rcu_head: what call_rcu() queues. `object` (an ObjectTracker id,

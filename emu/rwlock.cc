@@ -19,7 +19,7 @@ void RwLock::queue_lock() {
 
 void RwLock::queue_unlock() { m_->store(line_, owner_, owner_ + 1); }
 
-void RwLock::acquire(bool write) {
+void RwLock::acquire(bool write, Where loc) {
   Machine& m = *m_;
   m.preempt_disable();
   Task* t = m.current();
@@ -29,7 +29,8 @@ void RwLock::acquire(bool write) {
   if (!write)
     for (const HeldLock& h : t->held_locks)
       if (h.cls == cls_ && h.kind == LockKind::RwlockRead) nested_read = true;
-  if (!nested_read) m.lockdep().check_order(t, cls_, instance_);
+  const CallPath where = m.path(loc);
+  if (!nested_read) m.lockdep().check_order(t, cls_, instance_, where);
   const Cycles requested = m.now();
   bool contended = false;
   if (write) {
@@ -61,32 +62,32 @@ void RwLock::acquire(bool write) {
     }
   }
   m.lockdep().acquired(t, this, cls_, write ? LockKind::RwlockWrite : LockKind::RwlockRead, instance_, requested,
-                       contended);
+                       contended, where);
 }
 
-void RwLock::read_lock() { acquire(false); }
-void RwLock::write_lock() { acquire(true); }
+void RwLock::read_lock(Where loc) { acquire(false, loc); }
+void RwLock::write_lock(Where loc) { acquire(true, loc); }
 
-void RwLock::read_unlock() {
+void RwLock::read_unlock(Where loc) {
   Machine& m = *m_;
-  if (!m.lockdep().released(m.current(), this, instance_)) return;
+  if (!m.lockdep().released(m.current(), this, instance_, loc)) return;
   m.fetch_add(line_, cnts_, static_cast<std::uint32_t>(-kReader));
   m.preempt_enable();
 }
 
-void RwLock::write_unlock() {
+void RwLock::write_unlock(Where loc) {
   Machine& m = *m_;
-  if (!m.lockdep().released(m.current(), this, instance_)) return;
+  if (!m.lockdep().released(m.current(), this, instance_, loc)) return;
   m.fetch_add(line_, cnts_, static_cast<std::uint32_t>(-kLocked));
   m.preempt_enable();
 }
 
-bool RwLock::read_trylock() {
+bool RwLock::read_trylock(Where loc) {
   Machine& m = *m_;
   m.preempt_disable();
   const Cycles requested = m.now();
   if (!(m.fetch_add(line_, cnts_, kReader) & kWriterMask)) {
-    m.lockdep().acquired(m.current(), this, cls_, LockKind::RwlockRead, instance_, requested, false);
+    m.lockdep().acquired(m.current(), this, cls_, LockKind::RwlockRead, instance_, requested, false, m.path(loc));
     return true;
   }
   m.fetch_add(line_, cnts_, static_cast<std::uint32_t>(-kReader));
@@ -94,13 +95,13 @@ bool RwLock::read_trylock() {
   return false;
 }
 
-bool RwLock::write_trylock() {
+bool RwLock::write_trylock(Where loc) {
   Machine& m = *m_;
   m.preempt_disable();
   const Cycles requested = m.now();
   std::uint32_t expected = 0;
   if (m.compare_exchange(line_, cnts_, expected, kLocked)) {
-    m.lockdep().acquired(m.current(), this, cls_, LockKind::RwlockWrite, instance_, requested, false);
+    m.lockdep().acquired(m.current(), this, cls_, LockKind::RwlockWrite, instance_, requested, false, m.path(loc));
     return true;
   }
   m.preempt_enable();

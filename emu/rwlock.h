@@ -39,17 +39,17 @@ class RwLock {
   static constexpr std::uint32_t kReader = 0x100;  ///< one reader
   /// rwlock_init(): a new, unlocked lock of class `cls`.
   void init(Machine& m, const std::string& cls);
-  void read_lock();
-  void read_unlock();
-  void write_lock();
-  void write_unlock();
-  bool read_trylock();
-  bool write_trylock();
+  void read_lock(Where loc = Where::here());
+  void read_unlock(Where loc = Where::here());
+  void write_lock(Where loc = Where::here());
+  void write_unlock(Where loc = Where::here());
+  bool read_trylock(Where loc = Where::here());
+  bool write_trylock(Where loc = Where::here());
 
   const std::string& name() const { return instance_; }
 
  private:
-  void acquire(bool write);
+  void acquire(bool write, Where loc);
   void queue_lock();
   void queue_unlock();
   Machine* m_ = nullptr;

@@ -15,18 +15,19 @@ void RwSem::init(Machine& m, const std::string& cls) {
   instance_ = cls + "#" + std::to_string(m.lockdep().new_instance(cls_));
 }
 
-void RwSem::down_read(unsigned subclass) { down(false, subclass); }
-void RwSem::down_write(unsigned subclass) { down(true, subclass); }
-void RwSem::up_read() { up(false); }
-void RwSem::up_write() { up(true); }
+void RwSem::down_read(unsigned subclass, Where loc) { down(false, subclass, loc); }
+void RwSem::down_write(unsigned subclass, Where loc) { down(true, subclass, loc); }
+void RwSem::up_read(Where loc) { up(false, loc); }
+void RwSem::up_write(Where loc) { up(true, loc); }
 
-void RwSem::down(bool write, unsigned subclass) {
+void RwSem::down(bool write, unsigned subclass, Where loc) {
   Machine& m = *m_;
-  m.might_sleep();
+  m.might_sleep(loc);
   Task* me = m.current();
   const std::uint32_t cls = subclass ? m.lockdep().class_of(class_name_, subclass) : cls_;
   const LockKind kind = write ? LockKind::RwsemWrite : LockKind::RwsemRead;
-  m.lockdep().check_order(me, cls, instance_);
+  const CallPath where = m.path(loc);
+  m.lockdep().check_order(me, cls, instance_, where);
   const Cycles requested = m.now();
   Waiter w{me, write, false};
   State s;  // first guess: free, so the uncontended case is one exchange
@@ -43,7 +44,7 @@ void RwSem::down(bool write, unsigned subclass) {
       ++n.readers;
     if (!m.compare_exchange(line_, state_, s, n)) continue;  // s now holds the current word
     if (take) {
-      m.lockdep().acquired(me, this, cls, kind, instance_, requested, false);
+      m.lockdep().acquired(me, this, cls, kind, instance_, requested, false, where);
       return;
     }
     waiters_.push_back(&w);  // no sync point since the exchange: consistent with the word
@@ -64,7 +65,7 @@ void RwSem::down(bool write, unsigned subclass) {
   me->waiting_for = nullptr;
   me->blocked_lock = nullptr;
   me->blocked_owner = nullptr;
-  m.lockdep().acquired(me, this, cls, kind, instance_, requested, true);
+  m.lockdep().acquired(me, this, cls, kind, instance_, requested, true, where);
 }
 
 bool RwSem::holds_as(Task* t, LockKind kind) const {
@@ -72,19 +73,20 @@ bool RwSem::holds_as(Task* t, LockKind kind) const {
                      [this, kind](const HeldLock& h) { return h.lock == LockRef(this) && h.kind == kind; });
 }
 
-void RwSem::up(bool write) {
+void RwSem::up(bool write, Where loc) {
   Machine& m = *m_;
   Task* me = m.current();
   const LockKind kind = write ? LockKind::RwsemWrite : LockKind::RwsemRead;
   const LockKind other = write ? LockKind::RwsemRead : LockKind::RwsemWrite;
   if (!holds_as(me, kind) && holds_as(me, other)) {
-    m.report_bug("unlock-not-held",
-                 me->name + " releases " + instance_ + " for " + (write ? "write" : "read") + ", but holds it for " +
-                     (write ? "read" : "write"),
-                 false);
+    m.lockdep().bad_unlock(
+        me, instance_, loc,
+        me->name + " releases " + instance_ + " for " + (write ? "write" : "read") + ", but holds it for " +
+            (write ? "read" : "write"),
+        std::string("but it holds the lock for ") + (write ? "read" : "write") + ", not " + (write ? "write" : "read"));
     return;
   }
-  if (!m.lockdep().released(me, this, instance_)) return;
+  if (!m.lockdep().released(me, this, instance_, loc)) return;
   // First guess: no other holder and no waiter. After a failed exchange `s` is the
   // current word and the queue (read at this turn, no sync point since) matches it.
   State s;
@@ -129,7 +131,7 @@ void RwSem::up(bool write) {
   for (Task* t : wake) m.wake(t);
 }
 
-bool RwSem::down_read_trylock() {
+bool RwSem::down_read_trylock(Where loc) {
   Machine& m = *m_;
   Task* me = m.current();
   const Cycles requested = m.now();
@@ -140,11 +142,11 @@ bool RwSem::down_read_trylock() {
     ++n.readers;
     if (m.compare_exchange(line_, state_, s, n)) break;
   }
-  m.lockdep().acquired(me, this, cls_, LockKind::RwsemRead, instance_, requested, false);
+  m.lockdep().acquired(me, this, cls_, LockKind::RwsemRead, instance_, requested, false, m.path(loc));
   return true;
 }
 
-bool RwSem::down_write_trylock() {
+bool RwSem::down_write_trylock(Where loc) {
   Machine& m = *m_;
   Task* me = m.current();
   const Cycles requested = m.now();
@@ -152,7 +154,7 @@ bool RwSem::down_write_trylock() {
   State n;
   n.writer = me;
   if (!m.compare_exchange(line_, state_, s, n)) return false;
-  m.lockdep().acquired(me, this, cls_, LockKind::RwsemWrite, instance_, requested, false);
+  m.lockdep().acquired(me, this, cls_, LockKind::RwsemWrite, instance_, requested, false, m.path(loc));
   return true;
 }
 

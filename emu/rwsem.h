@@ -36,15 +36,15 @@ class RwSem {
   /// init_rwsem(): a new, unlocked semaphore of class `cls`.
   void init(Machine& m, const std::string& cls);
   /// down_read() / down_read_nested(sem, subclass).
-  void down_read(unsigned subclass = 0);
-  void up_read();
+  void down_read(unsigned subclass = 0, Where loc = Where::here());
+  void up_read(Where loc = Where::here());
   /// down_write() / down_write_nested(sem, subclass).
-  void down_write(unsigned subclass = 0);
-  void up_write();
+  void down_write(unsigned subclass = 0, Where loc = Where::here());
+  void up_write(Where loc = Where::here());
   /// Take the semaphore only if that needs no wait: fails if a writer holds it (or, for
   /// a writer, anyone holds it) or anyone waits. Never sleeps; adds no lockdep edge.
-  bool down_read_trylock();
-  bool down_write_trylock();
+  bool down_read_trylock(Where loc = Where::here());
+  bool down_write_trylock(Where loc = Where::here());
   /// rwsem_is_locked(): someone holds it (readers or a writer).
   bool is_locked();
 
@@ -71,8 +71,8 @@ class RwSem {
     bool granted;  // set by the task that hands the semaphore over
   };
   static Task* owner_of(const void* sem) { return static_cast<const RwSem*>(sem)->state_.writer; }
-  void down(bool write, unsigned subclass);
-  void up(bool write);
+  void down(bool write, unsigned subclass, Where loc);
+  void up(bool write, Where loc);
   bool holds_as(Task* t, LockKind kind) const;
 
   Machine* m_ = nullptr;

@@ -7,6 +7,8 @@
 //   voluntary - also every might_sleep() site;
 //   full      - also preempt_enable() dropping the count to 0 and every interrupt return
 //               to preemptible code (the sync point after an interrupt was handled).
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "emu/machine.h"
@@ -29,13 +31,15 @@ void Machine::schedule_internal(bool preempted) {
     return;
   }
   if (sleeping && prev->rcu_nesting > 0)
-    report_bug("sleep-in-atomic", "task " + prev->name + " blocks inside an RCU read-side critical section",
-               false);
+    report_atomic_sleep("task " + prev->name + " blocks inside an RCU read-side critical section",
+                        "BUG: sleeping function called from invalid context (RCU read-side critical section)",
+                        stack_path());
   if (prev->preempt_count != 0 || c->irqs_off)
-    report_bug("sleep-in-atomic",
-               std::string(sleeping ? "task " : "yield by ") + prev->name + " with preempt_count=" +
-                   std::to_string(prev->preempt_count) + (c->irqs_off ? " and IRQs off" : ""),
-               false);
+    report_atomic_sleep(std::string(sleeping ? "task " : "yield by ") + prev->name + " with preempt_count=" +
+                            std::to_string(prev->preempt_count) + (c->irqs_off ? " and IRQs off" : ""),
+                        fmt::format("BUG: scheduling while atomic: {}/{:#010x}", task_label(*prev),
+                                    prev->preempt_count),
+                        stack_path());
   wait_turn(c);  // the run queue is shared with remote wakers: look at it in turn
   rcu_->on_schedule(*c);
   if (sleeping && prev->state == TaskState::Runnable) return;  // woken since it set its state
@@ -165,29 +169,53 @@ void Machine::cond_resched() {
   if (cur_->need_resched && cur_->curr->preempt_count == 0 && !cur_->irqs_off) preempt_schedule();
 }
 
-void Machine::might_sleep() {
+void Machine::might_sleep(Where loc) {
   Cpu* c = cur_;
   Task* t = c->curr;
   if (t->preempt_count != 0 || c->irqs_off || c->in_irq) {
-    report_bug("sleep-in-atomic",
-               "might_sleep() in " + t->name + " with preempt_count=" + std::to_string(t->preempt_count) +
-                   (c->irqs_off ? ", IRQs off" : "") + (c->in_irq ? ", in interrupt" : ""),
-               false);
+    const CallPath where = path(loc);
+    report_atomic_sleep("might_sleep() in " + t->name + " with preempt_count=" + std::to_string(t->preempt_count) +
+                            (c->irqs_off ? ", IRQs off" : "") + (c->in_irq ? ", in interrupt" : ""),
+                        "BUG: sleeping function called from invalid context at " + where.site_str(), where);
     return;
   }
   if (params_.preempt != PreemptModel::None) cond_resched();
+}
+
+void Machine::report_atomic_sleep(std::string message, const std::string& headline, const CallPath& where) {
+  const Cpu& c = *cur_;
+  const Task& t = *c.curr;
+  BugReport b;
+  b.check = "sleep-in-atomic";
+  b.message = std::move(message);
+  b.key = where.empty() ? "" : where.site_str();
+  b.details = "\n" + splat_rule('=') + headline + "\n" +
+              fmt::format("in_atomic(): {}, irqs_disabled(): {}, pid: {}, name: {}\n", t.preempt_count != 0 ? 1 : 0,
+                          c.irqs_off ? 1 : 0, t.id, t.name) +
+              fmt::format("preempt_count: {}, expected: 0\nRCU nest depth: {}, expected: 0\n", t.preempt_count,
+                          t.rcu_nesting) +
+              held_locks_text(t) + "Call path:\n " + where.str() + "\n";
+  report(std::move(b));
+}
+
+CallPath Machine::stack_path() const {
+  if (!running_ || running_->calls.depth == 0) return CallPath{};
+  const CallStack& s = running_->calls;
+  return capture_path(s, s.frames[static_cast<std::size_t>(std::min(s.depth, CallStack::kMaxDepth) - 1)]);
 }
 
 void Machine::check_wait_cycle(Task* owner, const std::string& what) {
   Task* me = cur_->curr;
   std::string chain = me->name + " waits for " + what;
   int guard = 0;
+  std::vector<const Task*> cycle{me};
   for (Task* x = owner; x && guard < 1 + static_cast<int>(tasks_.size()); ++guard) {
     chain += " held by " + x->name;
     if (x == me) {
-      report_bug("deadlock", "wait-for cycle: " + chain, true);
+      report_deadlock("wait-for cycle: " + chain, "the tasks wait for each other's locks (a wait-for cycle)", cycle);
       return;
     }
+    cycle.push_back(x);
     if (!x->blocked_lock || (x->state != TaskState::Blocked && !x->spinning_on_owner)) return;
     chain += ", which waits for " + (x->waiting_for ? *x->waiting_for : std::string("a lock"));
     x = x->blocked_owner(x->blocked_lock);
@@ -256,16 +284,60 @@ void Machine::check_deadlock() {
   }
   if (n > 8) who += " ...";
   end_ = EndReason::Deadlock;
-  BugReport b;
-  b.check = "deadlock";
-  b.message = std::to_string(n) + " task(s) can never run again:" + who;
+  std::vector<const Task*> stuck;
+  for (const auto& t : tasks_)
+    if (!t->is_idle && t->state != TaskState::Dead) stuck.push_back(t.get());
+  BugReport b = deadlock_report(std::to_string(n) + " task(s) can never run again:" + who,
+                                "nothing can run: every live task is blocked or spins forever", stuck);
   for (const Cpu& c : cpus_)
     if (c.clock >= b.cycle) {
       b.cycle = c.clock;
       b.cpu = c.id;
     }
-  b.fatal = true;
+  const std::string recent = recent_events_text(*this, stuck);
+  if (!recent.empty()) b.details += "\n" + recent;
+  b.details += splat_rule('=');
   bugs_.push_back(std::move(b));
+}
+
+BugReport Machine::deadlock_report(std::string message, const std::string& why,
+                                   const std::vector<const Task*>& tasks) const {
+  BugReport b;
+  b.check = "deadlock";
+  b.message = std::move(message);
+  b.fatal = true;
+  std::vector<std::string> classes;
+  std::string& d = b.details;
+  d += "\n" + splat_rule('=') + "INFO: possible deadlock: " + why + "\n" + splat_rule('-');
+  for (const Task* t : tasks) {
+    const Cpu& c = cpus_[static_cast<std::size_t>(t->cpu)];
+    const bool spinning = c.curr == t && c.state == CpuState::Spinning;
+    d += fmt::format("task {} on CPU {} {}", task_label(*t), t->cpu,
+                     t->state == TaskState::Blocked ? "is blocked" : spinning ? "spins" : "is runnable");
+    if (t->waiting_for) {
+      d += " waiting for " + *t->waiting_for;
+      classes.push_back(instance_class(*t->waiting_for));
+    }
+    d += t->calls.depth > 0 ? ", in " + capture_path(t->calls, t->calls.frames[static_cast<std::size_t>(
+                                                                   std::min(t->calls.depth, CallStack::kMaxDepth) - 1)])
+                                            .functions()
+                            : std::string();
+    d += "\n";
+  }
+  d += "\nShowing all locks held in the system:\n";
+  for (const Task* t : tasks) {
+    if (t->held_locks.empty()) continue;
+    d += held_locks_text(*t);
+    for (const HeldLock& h : t->held_locks) classes.push_back(instance_class(h.instance));
+  }
+  std::sort(classes.begin(), classes.end());
+  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
+  for (const auto& c : classes) b.key += (b.key.empty() ? "" : " ") + c;
+  return b;
+}
+
+void Machine::report_deadlock(std::string message, const std::string& why, const std::vector<const Task*>& tasks) {
+  report(deadlock_report(std::move(message), why, tasks), tasks);
 }
 
 }  // namespace smpemu

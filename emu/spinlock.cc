@@ -16,12 +16,13 @@ void SpinLock::init(Machine& m, const std::string& cls) {
   instance_ = cls + "#" + std::to_string(m.lockdep().new_instance(cls_));
 }
 
-void SpinLock::lock(unsigned subclass) {
+void SpinLock::lock(unsigned subclass, Where loc) {
   Machine& m = *m_;
   m.preempt_disable();
   const std::uint32_t cls = subclass ? m.lockdep().class_of(class_name_, subclass) : cls_;
   Task* t = m.current();
-  m.lockdep().check_order(t, cls, instance_);
+  const CallPath where = m.path(loc);
+  m.lockdep().check_order(t, cls, instance_, where);
   const Cycles requested = m.now();
   const std::uint32_t ticket = m.fetch_add(line_, next_, std::uint32_t{1});
   bool contended = false;
@@ -31,17 +32,17 @@ void SpinLock::lock(unsigned subclass) {
     m.spin_until(line_, owner_, [ticket](std::uint32_t o) { return o == ticket; });
     t->waiting_for = nullptr;
   }
-  m.lockdep().acquired(t, this, cls, LockKind::Spin, instance_, requested, contended);
+  m.lockdep().acquired(t, this, cls, LockKind::Spin, instance_, requested, contended, where);
 }
 
-void SpinLock::unlock() {
+void SpinLock::unlock(Where loc) {
   Machine& m = *m_;
-  if (!m.lockdep().released(m.current(), this, instance_)) return;
+  if (!m.lockdep().released(m.current(), this, instance_, loc)) return;
   m.store(line_, owner_, owner_ + 1);  // only the holder writes owner
   m.preempt_enable();
 }
 
-bool SpinLock::trylock() {
+bool SpinLock::trylock(Where loc) {
   Machine& m = *m_;
   m.preempt_disable();
   const Cycles requested = m.now();
@@ -50,7 +51,7 @@ bool SpinLock::trylock() {
     m.preempt_enable();
     return false;
   }
-  m.lockdep().acquired(m.current(), this, cls_, LockKind::Spin, instance_, requested, false);
+  m.lockdep().acquired(m.current(), this, cls_, LockKind::Spin, instance_, requested, false, m.path(loc));
   return true;
 }
 
@@ -64,27 +65,27 @@ bool SpinLock::is_contended() {
   return n - owner_ > 1;
 }
 
-bool SpinLock::lock_irqsave(unsigned subclass) {
+bool SpinLock::lock_irqsave(unsigned subclass, Where loc) {
   const bool flags = m_->irq_save();
-  lock(subclass);
+  lock(subclass, loc);
   return flags;
 }
 
-void SpinLock::unlock_irqrestore(bool flags) {
-  unlock();
+void SpinLock::unlock_irqrestore(bool flags, Where loc) {
+  unlock(loc);
   m_->irq_restore(flags);
 }
 
-bool cond_resched_lock(SpinLock& lock) {
+bool cond_resched_lock(SpinLock& lock, Where loc) {
   Machine& m = *this_machine();
   const bool resched = m.need_resched();
   if (!lock.is_contended() && !resched) return false;
-  lock.unlock();
+  lock.unlock(loc);
   if (resched)
     m.cond_resched();
   else
     m.compute(kRelaxCycles);
-  lock.lock();
+  lock.lock(0, loc);
   return true;
 }
 

@@ -28,17 +28,17 @@ class SpinLock {
   /// spin_lock_init(): a new, unlocked lock of class `cls`.
   void init(Machine& m, const std::string& cls);
   /// spin_lock() / spin_lock_nested(lock, subclass).
-  void lock(unsigned subclass = 0);
-  void unlock();
+  void lock(unsigned subclass = 0, Where loc = Where::here());
+  void unlock(Where loc = Where::here());
   /// spin_trylock(): takes the lock only if it is free; never waits.
-  bool trylock();
+  bool trylock(Where loc = Where::here());
   /// spin_is_locked().
   bool is_locked();
   /// spin_is_contended() / spin_needbreak(): someone waits for the lock.
   bool is_contended();
   /// spin_lock_irqsave(): returns the previous IRQ state for unlock_irqrestore().
-  bool lock_irqsave(unsigned subclass = 0);
-  void unlock_irqrestore(bool flags);
+  bool lock_irqsave(unsigned subclass = 0, Where loc = Where::here());
+  void unlock_irqrestore(bool flags, Where loc = Where::here());
 
   LineId line() const { return line_; }
   const std::string& name() const { return instance_; }
@@ -55,6 +55,6 @@ class SpinLock {
 
 /// cond_resched_lock(): if the lock is contended or a reschedule is due, drops the lock,
 /// reschedules (or relaxes briefly), retakes it and returns true.
-bool cond_resched_lock(SpinLock& lock);
+bool cond_resched_lock(SpinLock& lock, Where loc = Where::here());
 
 }  // namespace smpemu

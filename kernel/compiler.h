@@ -16,6 +16,7 @@
 #pragma once
 
 #include "emu/machine.h"
+#include "kernel/callpath.h"
 
 template <typename T>
 struct shared {

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "emu/machine.h"
+#include "kernel/callpath.h"
 
 /* The engine's Machine::current() meets the kernel's `current` macro (kernel/sched.h). */
 #pragma push_macro("current")
@@ -29,25 +30,25 @@ static inline void lockdep_init_map_on(smpemu::Machine *m, struct lockdep_map *m
 	map->cls = m->lockdep().class_of(cls);
 }
 
-static inline void lock_map_check(struct lockdep_map *map, const std::string &instance)
+static inline void lock_map_check(struct lockdep_map *map, const std::string &instance, caller_ip_t ip)
 {
 	smpemu::Machine *m = smpemu::this_machine();
-	m->lockdep().check_order(m->current(), map->cls, instance);
+	m->lockdep().check_order(m->current(), map->cls, instance, m->path(ip));
 }
 
 static inline void lock_map_acquired(struct lockdep_map *map, const void *lock, const std::string &instance,
-				     smpemu::Cycles requested, bool contended)
+				     smpemu::Cycles requested, bool contended, caller_ip_t ip)
 {
 	smpemu::Machine *m = smpemu::this_machine();
 	m->lockdep().acquired(m->current(), smpemu::MapLock{lock}, map->cls, smpemu::LockKind::BitLock, instance,
-			      requested, contended);
+			      requested, contended, m->path(ip));
 }
 
 /* Returns false (after an unlock-not-held report) if the current task did not hold it. */
-static inline bool lock_map_release(const void *lock, const std::string &instance)
+static inline bool lock_map_release(const void *lock, const std::string &instance, caller_ip_t ip)
 {
 	smpemu::Machine *m = smpemu::this_machine();
-	return m->lockdep().released(m->current(), smpemu::MapLock{lock}, instance);
+	return m->lockdep().released(m->current(), smpemu::MapLock{lock}, instance, ip);
 }
 
 static inline bool lockdep_current_holds_class(const char *cls)

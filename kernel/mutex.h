@@ -21,8 +21,8 @@ static inline void mutex_init_on(smpemu::Machine *m, struct mutex *l, const char
 	l->init(*m, cls);
 }
 
-static inline void mutex_lock(struct mutex *l) { l->lock(); }
-static inline void mutex_lock_nested(struct mutex *l, unsigned subclass) { l->lock(subclass); }
-static inline void mutex_unlock(struct mutex *l) { l->unlock(); }
-static inline int mutex_trylock(struct mutex *l) { return l->trylock(); }
+static inline void mutex_lock(struct mutex *l, caller_ip_t ip = _RET_IP_) { l->lock(0, ip); }
+static inline void mutex_lock_nested(struct mutex *l, unsigned subclass, caller_ip_t ip = _RET_IP_) { l->lock(subclass, ip); }
+static inline void mutex_unlock(struct mutex *l, caller_ip_t ip = _RET_IP_) { l->unlock(ip); }
+static inline int mutex_trylock(struct mutex *l, caller_ip_t ip = _RET_IP_) { return l->trylock(ip); }
 static inline int mutex_is_locked(struct mutex *l) { return l->is_locked(); }

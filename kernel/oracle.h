@@ -13,6 +13,7 @@
 #include <string>
 
 #include "emu/machine.h"
+#include "kernel/callpath.h"
 
 /* report_hex - "0x..." for addresses in reports (signatures treat it as a number). */
 static inline std::string report_hex(unsigned long v)
@@ -22,7 +23,21 @@ static inline std::string report_hex(unsigned long v)
 	return buf;
 }
 
-static inline void report_check(const char *check, const std::string &msg, bool fatal)
+/*
+ * The report's key (what fuzz signatures group by) is the code site of the check; its
+ * details give the call path, the locks held and the recent events of the task.
+ */
+static inline void report_check(const char *check, const std::string &msg, bool fatal, caller_ip_t ip = _RET_IP_)
 {
-	smpemu::this_machine()->report_bug(check, msg, fatal);
+	smpemu::Machine *m = smpemu::this_machine();
+	const smpemu::Track now = m->track(ip);
+	smpemu::BugReport b;
+	b.check = check;
+	b.message = msg;
+	b.fatal = fatal;
+	b.key = now.path.site_str();
+	b.details = "\n" + smpemu::splat_rule('=') + "BUG: " + check + " in " + smpemu::function_name(now.path.site) +
+		    "\n" + msg + "\ndetected " + smpemu::track_text(now) +
+		    (now.task ? smpemu::held_locks_text(*now.task) : std::string());
+	m->report(std::move(b));
 }

@@ -59,17 +59,17 @@ static inline void return_to_user(void)
 }
 
 /* Object lifetimes for use-after-free checks (kmalloc/kfree bookkeeping). */
-static inline unsigned obj_alloc(const char *kind)
+static inline unsigned obj_alloc(const char *kind, caller_ip_t ip = _RET_IP_)
 {
-	return smpemu::this_machine()->objects().alloc(kind);
+	return smpemu::this_machine()->objects().alloc(kind, ip);
 }
 
-static inline void obj_free(unsigned id)
+static inline void obj_free(unsigned id, caller_ip_t ip = _RET_IP_)
 {
-	smpemu::this_machine()->objects().free(id);
+	smpemu::this_machine()->objects().free(id, ip);
 }
 
-static inline bool obj_check(unsigned id, const char *what)
+static inline bool obj_check(unsigned id, const char *what, caller_ip_t ip = _RET_IP_)
 {
-	return smpemu::this_machine()->objects().check(id, what);
+	return smpemu::this_machine()->objects().check(id, what, ip);
 }

@@ -13,9 +13,9 @@ typedef smpemu::RwLock rwlock_t;
 
 static inline void rwlock_init(rwlock_t *l, const char *cls) { l->init(*smpemu::this_machine(), cls); }
 static inline void rwlock_init_on(smpemu::Machine *m, rwlock_t *l, const char *cls) { l->init(*m, cls); }
-static inline void read_lock(rwlock_t *l) { l->read_lock(); }
-static inline void read_unlock(rwlock_t *l) { l->read_unlock(); }
-static inline void write_lock(rwlock_t *l) { l->write_lock(); }
-static inline void write_unlock(rwlock_t *l) { l->write_unlock(); }
-static inline int read_trylock(rwlock_t *l) { return l->read_trylock(); }
-static inline int write_trylock(rwlock_t *l) { return l->write_trylock(); }
+static inline void read_lock(rwlock_t *l, caller_ip_t ip = _RET_IP_) { l->read_lock(ip); }
+static inline void read_unlock(rwlock_t *l, caller_ip_t ip = _RET_IP_) { l->read_unlock(ip); }
+static inline void write_lock(rwlock_t *l, caller_ip_t ip = _RET_IP_) { l->write_lock(ip); }
+static inline void write_unlock(rwlock_t *l, caller_ip_t ip = _RET_IP_) { l->write_unlock(ip); }
+static inline int read_trylock(rwlock_t *l, caller_ip_t ip = _RET_IP_) { return l->read_trylock(ip); }
+static inline int write_trylock(rwlock_t *l, caller_ip_t ip = _RET_IP_) { return l->write_trylock(ip); }

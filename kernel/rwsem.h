@@ -27,13 +27,13 @@ static inline void init_rwsem_on(smpemu::Machine *m, struct rw_semaphore *sem, c
 	sem->init(*m, cls);
 }
 
-static inline void down_read(struct rw_semaphore *sem) { sem->down_read(); }
-static inline void down_read_nested(struct rw_semaphore *sem, unsigned subclass) { sem->down_read(subclass); }
-static inline void up_read(struct rw_semaphore *sem) { sem->up_read(); }
-static inline void down_write(struct rw_semaphore *sem) { sem->down_write(); }
-static inline void down_write_nested(struct rw_semaphore *sem, unsigned subclass) { sem->down_write(subclass); }
-static inline void up_write(struct rw_semaphore *sem) { sem->up_write(); }
+static inline void down_read(struct rw_semaphore *sem, caller_ip_t ip = _RET_IP_) { sem->down_read(0, ip); }
+static inline void down_read_nested(struct rw_semaphore *sem, unsigned subclass, caller_ip_t ip = _RET_IP_) { sem->down_read(subclass, ip); }
+static inline void up_read(struct rw_semaphore *sem, caller_ip_t ip = _RET_IP_) { sem->up_read(ip); }
+static inline void down_write(struct rw_semaphore *sem, caller_ip_t ip = _RET_IP_) { sem->down_write(0, ip); }
+static inline void down_write_nested(struct rw_semaphore *sem, unsigned subclass, caller_ip_t ip = _RET_IP_) { sem->down_write(subclass, ip); }
+static inline void up_write(struct rw_semaphore *sem, caller_ip_t ip = _RET_IP_) { sem->up_write(ip); }
 /* Return 1 if the semaphore was taken: fail if a writer holds it or anyone waits. */
-static inline int down_read_trylock(struct rw_semaphore *sem) { return sem->down_read_trylock(); }
-static inline int down_write_trylock(struct rw_semaphore *sem) { return sem->down_write_trylock(); }
+static inline int down_read_trylock(struct rw_semaphore *sem, caller_ip_t ip = _RET_IP_) { return sem->down_read_trylock(ip); }
+static inline int down_write_trylock(struct rw_semaphore *sem, caller_ip_t ip = _RET_IP_) { return sem->down_write_trylock(ip); }
 static inline int rwsem_is_locked(struct rw_semaphore *sem) { return sem->is_locked(); }

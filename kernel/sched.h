@@ -40,9 +40,9 @@ static inline bool need_resched(void)
 	return smpemu::this_machine()->need_resched();
 }
 
-static inline void might_sleep(void)
+static inline void might_sleep(caller_ip_t ip = _RET_IP_)
 {
-	smpemu::this_machine()->might_sleep();
+	smpemu::this_machine()->might_sleep(ip);
 }
 
 static inline int cond_resched(void)

@@ -25,26 +25,26 @@ static inline void spin_lock_init_on(smpemu::Machine *m, spinlock_t *l, const ch
 	l->init(*m, cls);
 }
 
-static inline void spin_lock(spinlock_t *l) { l->lock(); }
-static inline void spin_lock_nested(spinlock_t *l, unsigned subclass) { l->lock(subclass); }
-static inline void spin_unlock(spinlock_t *l) { l->unlock(); }
-static inline int spin_trylock(spinlock_t *l) { return l->trylock(); }
+static inline void spin_lock(spinlock_t *l, caller_ip_t ip = _RET_IP_) { l->lock(0, ip); }
+static inline void spin_lock_nested(spinlock_t *l, unsigned subclass, caller_ip_t ip = _RET_IP_) { l->lock(subclass, ip); }
+static inline void spin_unlock(spinlock_t *l, caller_ip_t ip = _RET_IP_) { l->unlock(ip); }
+static inline int spin_trylock(spinlock_t *l, caller_ip_t ip = _RET_IP_) { return l->trylock(ip); }
 static inline int spin_is_locked(spinlock_t *l) { return l->is_locked(); }
 static inline int spin_is_contended(spinlock_t *l) { return l->is_contended(); }
 static inline int spin_needbreak(spinlock_t *l) { return l->is_contended(); }
-static inline int cond_resched_lock(spinlock_t *l) { return smpemu::cond_resched_lock(*l); }
+static inline int cond_resched_lock(spinlock_t *l, caller_ip_t ip = _RET_IP_) { return smpemu::cond_resched_lock(*l, ip); }
 
 #define spin_lock_irqsave(l, flags) ((flags) = (l)->lock_irqsave())
 #define spin_unlock_irqrestore(l, flags) (l)->unlock_irqrestore(flags)
 
-static inline void spin_lock_irq(spinlock_t *l)
+static inline void spin_lock_irq(spinlock_t *l, caller_ip_t ip = _RET_IP_)
 {
 	smpemu::this_machine()->irq_disable();
-	l->lock();
+	l->lock(0, ip);
 }
 
-static inline void spin_unlock_irq(spinlock_t *l)
+static inline void spin_unlock_irq(spinlock_t *l, caller_ip_t ip = _RET_IP_)
 {
-	l->unlock();
+	l->unlock(ip);
 	smpemu::this_machine()->irq_enable();
 }

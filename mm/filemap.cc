@@ -55,6 +55,7 @@ void i_size_write(struct address_space *mapping, unsigned long size)
 
 void i_mmap_lock_write(struct address_space *mapping)
 {
+	KFUNC();
 	if (mapping->i_mmap_sleeps)
 		mutex_lock(&mapping->i_mmap_mutex);
 	else
@@ -90,6 +91,7 @@ void vma_prio_tree_remove(struct vm_area_struct *vma, struct address_space *mapp
 
 struct page *find_get_page(struct address_space *mapping, unsigned long index)
 {
+	KFUNC();
 	struct page *page = nullptr;
 	read_lock(&mapping->tree_lock);
 	cpu_work(kPageCacheLookup);
@@ -104,6 +106,7 @@ struct page *find_get_page(struct address_space *mapping, unsigned long index)
 
 struct page *read_cache_page(struct address_space *mapping, unsigned long index)
 {
+	KFUNC();
 	for (;;) {
 		struct page *page = find_get_page(mapping, index);
 		if (page) {
@@ -146,6 +149,7 @@ struct page *read_cache_page(struct address_space *mapping, unsigned long index)
 
 void remove_from_page_cache(struct page *page)
 {
+	KFUNC();
 	struct address_space *mapping = page->mapping;
 	write_lock(&mapping->tree_lock);
 	mapping->page_tree.erase(page->index);
@@ -156,6 +160,7 @@ void remove_from_page_cache(struct page *page)
 
 struct page *filemap_nopage(struct vm_area_struct *vma, unsigned long address, int *type)
 {
+	KFUNC();
 	struct address_space *mapping = vma->vm_file;
 	const unsigned long pgoff = linear_page_index(vma, address);
 	const unsigned long size = (i_size_read(mapping) + PAGE_SIZE - 1) >> PAGE_SHIFT;

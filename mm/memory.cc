@@ -57,6 +57,7 @@ static void tlb_note_range(struct mmu_gather *tlb, unsigned long addr)
 
 void tlb_flush_mmu(struct mmu_gather *tlb)
 {
+	KFUNC();
 	struct vm_globals *vm = vm_globals();
 	if (!tlb->need_flush)
 		return;
@@ -104,6 +105,7 @@ void tlb_finish_mmu(struct mmu_gather *tlb, unsigned long start, unsigned long e
 static void zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct *vma, pgtable_slot_t *pmd,
 			  unsigned long addr, unsigned long end, struct zap_details *details)
 {
+	KFUNC();
 	struct mm_struct *mm = vma->vm_mm;
 	struct vm_globals *vm = vm_globals();
 	spinlock_t *ptl;
@@ -147,6 +149,7 @@ static void zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct *vma, pg
 static void unmap_page_range(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned long addr,
 			     unsigned long end, struct zap_details *details)
 {
+	KFUNC();
 	while (addr < end) {
 		const unsigned long boundary = (addr & PMD_MASK) + PMD_SIZE;
 		const unsigned long next = boundary < end ? boundary : end;
@@ -160,6 +163,7 @@ static void unmap_page_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
 unsigned long unmap_vmas(struct mmu_gather **tlbp, struct vm_area_struct *vma, unsigned long start_addr,
 			 unsigned long end_addr, struct zap_details *details)
 {
+	KFUNC();
 	const unsigned long block = zap_block_size();
 	struct address_space *lockbreak = details ? details->i_mmap_lock : nullptr;
 	const bool atomic = details && details->atomic;
@@ -204,6 +208,7 @@ unsigned long unmap_vmas(struct mmu_gather **tlbp, struct vm_area_struct *vma, u
 unsigned long zap_page_range(struct vm_area_struct *vma, unsigned long address, unsigned long size,
 			     struct zap_details *details)
 {
+	KFUNC();
 	struct mmu_gather *tlb = tlb_gather_mmu(vma->vm_mm, false);
 	const unsigned long end = unmap_vmas(&tlb, vma, address, address + size, details);
 	if (tlb)
@@ -271,6 +276,7 @@ static struct page *cow_copy(struct page *src)
 static int do_no_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long address, bool write,
 		      pgtable_slot_t *pmd)
 {
+	KFUNC();
 	struct vm_globals *vm = vm_globals();
 	struct address_space *mapping = vma->vm_file;
 	const enum fault_recheck mode = vm->t.fault_recheck;
@@ -332,6 +338,7 @@ static int do_no_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 static int do_file_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long address, bool write,
 			pgtable_slot_t *pmd, pte_t orig)
 {
+	KFUNC();
 	struct address_space *mapping = vma->vm_file;
 	const unsigned long pgoff = pte_to_pgoff(orig);
 	if (!(vma->vm_flags & VM_NONLINEAR)) {
@@ -361,6 +368,7 @@ static int do_file_page(struct mm_struct *mm, struct vm_area_struct *vma, unsign
 static int do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long address,
 		      pgtable_slot_t *pte, spinlock_t *ptl, pte_t orig)
 {
+	KFUNC();
 	struct page *old = pfn_to_page(mm->mem, pte_pfn(orig));
 	if ((vma->vm_flags & VM_SHARED) || (PageAnon(old) && page_mapcount(old) == 1)) {
 		/* shared (mprotect made it writable again), or our own COW copy: reuse */
@@ -398,6 +406,7 @@ static int do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 
 int handle_mm_fault(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long address, bool write)
 {
+	KFUNC();
 	struct vm_globals *vm = vm_globals();
 	vm->stats.faults++;
 	cpu_work(kFaultEntryCycles);
@@ -438,6 +447,7 @@ int handle_mm_fault(struct mm_struct *mm, struct vm_area_struct *vma, unsigned l
 
 int install_file_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long addr, struct page *page)
 {
+	KFUNC();
 	struct address_space *mapping = vma->vm_file;
 	spinlock_t *ptl;
 	pgtable_slot_t *pte = get_locked_pte(mm, addr, &ptl);
@@ -487,6 +497,7 @@ static int change_pte(struct mm_struct *mm, pgtable_slot_t *ptep, unsigned long 
 
 void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned long end, pgprot_t newprot)
 {
+	KFUNC();
 	struct change_prot_arg arg = {newprot, 0};
 	walk_pte_range(vma->vm_mm, start, end, change_pte, &arg);
 	if (arg.changed)

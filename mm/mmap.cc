@@ -221,6 +221,7 @@ again:
 
 int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long addr, bool new_below)
 {
+	KFUNC();
 	struct vm_area_struct *fresh = vm_area_dup(vma);
 	vm_globals()->stats.splits++;
 	if (new_below) {
@@ -395,6 +396,7 @@ static int __do_munmap(struct mm_struct *mm, unsigned long start, unsigned long 
 
 int do_munmap_locked(struct mm_struct *mm, unsigned long start, unsigned long len)
 {
+	KFUNC();
 	return __do_munmap(mm, start, len);
 }
 
@@ -422,6 +424,7 @@ struct vm_area_struct *copy_vma(struct vm_area_struct *vma, unsigned long addr, 
 
 int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 {
+	KFUNC();
 	down_write(&mm->mmap_sem);
 	cpu_work(kSyscallCycles);
 	const int ret = __do_munmap(mm, start, len);
@@ -431,6 +434,7 @@ int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 
 void exit_mmap(struct mm_struct *mm)
 {
+	KFUNC();
 	down_write(&mm->mmap_sem);
 	if (!mm->mm_rb.empty()) {
 		std::vector<struct vm_area_struct *> vmas;
@@ -469,6 +473,7 @@ static int mprotect_fixup(struct mm_struct *mm, struct vm_area_struct *vma, stru
 
 int sys_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, int prot)
 {
+	KFUNC();
 	if (start & ~PAGE_MASK)
 		return -EINVAL;
 	len = (len + PAGE_SIZE - 1) & PAGE_MASK;

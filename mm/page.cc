@@ -165,25 +165,25 @@ static void check_page_lock_order(void)
 				     false);
 }
 
-bool trylock_page(struct page *page)
+bool trylock_page(struct page *page, caller_ip_t ip)
 {
 	const smpemu::Cycles t = lock_clock();
 	if (test_and_set_bit(PG_locked, &page->flags))
 		return false;
-	lock_map_acquired(&machine_mem()->page_lock_map, page, page_lock_instance(page), t, false);
+	lock_map_acquired(&machine_mem()->page_lock_map, page, page_lock_instance(page), t, false, ip);
 	return true;
 }
 
-void lock_page(struct page *page)
+void lock_page(struct page *page, caller_ip_t ip)
 {
 	struct phys_mem *mem = machine_mem();
 	const std::string inst = page_lock_instance(page);
 	might_sleep();
 	check_page_lock_order();
-	lock_map_check(&mem->page_lock_map, inst);
+	lock_map_check(&mem->page_lock_map, inst, ip);
 	const smpemu::Cycles requested = lock_clock();
 	if (!test_and_set_bit(PG_locked, &page->flags)) {
-		lock_map_acquired(&mem->page_lock_map, page, inst, requested, false);
+		lock_map_acquired(&mem->page_lock_map, page, inst, requested, false, ip);
 		return;
 	}
 	/*
@@ -204,12 +204,12 @@ void lock_page(struct page *page)
 		schedule();
 	}
 	finish_wait(&page->wait, &e);
-	lock_map_acquired(&mem->page_lock_map, page, inst, requested, true);
+	lock_map_acquired(&mem->page_lock_map, page, inst, requested, true, ip);
 }
 
-void unlock_page(struct page *page)
+void unlock_page(struct page *page, caller_ip_t ip)
 {
-	if (!lock_map_release(page, page_lock_instance(page)))
+	if (!lock_map_release(page, page_lock_instance(page), ip))
 		return;
 	if (!test_bit(PG_locked, &page->flags)) {
 		report_check("bad-page", "unlock_page() of unlocked " + page_name(page), true);

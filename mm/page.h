@@ -76,9 +76,9 @@ void page_remove_rmap(struct page *page);
  * Context: lock_page() in task context, may sleep; trylock_page()/unlock_page() any.
  * Lockdep class "page_lock" (instance "page_lock#PFN").
  */
-void lock_page(struct page *page);
-bool trylock_page(struct page *page);
-void unlock_page(struct page *page);
+void lock_page(struct page *page, caller_ip_t ip = _RET_IP_);
+bool trylock_page(struct page *page, caller_ip_t ip = _RET_IP_);
+void unlock_page(struct page *page, caller_ip_t ip = _RET_IP_);
 /* wait_on_page_locked - sleep until the page is unlocked (without taking the lock). */
 void wait_on_page_locked(struct page *page);
 

@@ -50,6 +50,7 @@ static void i_mmap_lockbreak(struct address_space *mapping)
 static int unmap_mapping_range_vma(struct vm_area_struct *vma, unsigned long start_addr, unsigned long end_addr,
 				   struct zap_details *details)
 {
+	KFUNC();
 	struct vm_globals *vm = vm_globals();
 	struct address_space *mapping = vma->vm_file;
 	switch (vm->t.lockbreak) {
@@ -120,6 +121,7 @@ static int unmap_mapping_range_vma(struct vm_area_struct *vma, unsigned long sta
 
 static void unmap_mapping_range_tree(struct address_space *mapping, struct zap_details *details)
 {
+	KFUNC();
 	struct vm_globals *vm = vm_globals();
 	const bool skip = uses_skip_marks(vm->t.lockbreak);
 restart:
@@ -149,6 +151,7 @@ restart:
 
 static void unmap_mapping_range_list(struct address_space *mapping, struct zap_details *details)
 {
+	KFUNC();
 	struct vm_globals *vm = vm_globals();
 	const bool skip = uses_skip_marks(vm->t.lockbreak);
 	struct list_head *head = &mapping->i_mmap_nonlinear;
@@ -174,6 +177,7 @@ restart:
 void unmap_mapping_range(struct address_space *mapping, unsigned long holebegin, unsigned long holelen,
 			 bool even_cows)
 {
+	KFUNC();
 	struct vm_globals *vm = vm_globals();
 	const struct vm_tunables *t = &vm->t;
 	const unsigned long hba = holebegin >> PAGE_SHIFT;
@@ -227,6 +231,7 @@ void unmap_mapping_range(struct address_space *mapping, unsigned long holebegin,
 
 void truncate_inode_pages(struct address_space *mapping, unsigned long lstart)
 {
+	KFUNC();
 	const unsigned long start = (lstart + PAGE_SIZE - 1) >> PAGE_SHIFT;
 	unsigned long next = start;
 	for (;;) {
@@ -275,6 +280,7 @@ void truncate_inode_pages(struct address_space *mapping, unsigned long lstart)
 
 int vmtruncate(struct address_space *mapping, unsigned long offset)
 {
+	KFUNC();
 	const unsigned long pages = (offset + PAGE_SIZE - 1) >> PAGE_SHIFT;
 	if (pages > mapping->max_pages)
 		return -EINVAL;

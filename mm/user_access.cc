@@ -33,6 +33,7 @@ static void shadow_access(struct mm_struct *mm, unsigned long addr, struct page 
 
 int user_access(struct mm_struct *mm, unsigned long addr, bool write, unsigned long *val, unsigned long *faults)
 {
+	KFUNC();
 	for (;;) {
 		unsigned long flags;
 		unsigned long pfn;

@@ -217,7 +217,7 @@ TEST(FuzzCli, AbbaFindsADeadlockWhoseReproReproduces) {
       BugReport br;
       br.check = b["check"];
       br.message = b["message"];
-      seen = seen || (br.check == check && bug_signature(br) == s["signature"]);
+      if (b.contains("signature")) seen = seen || (br.check == check && b["signature"] == s["signature"]);
     }
     EXPECT_TRUE(seen) << repro << " does not report " << s["signature"];
   }

@@ -43,6 +43,7 @@ class Abba final : public Workload {
 
  private:
   void take(bool a) {
+    KFUNC();
     if (use_mutex_)
       mutex_lock(a ? &ma_ : &mb_);
     else
@@ -55,6 +56,7 @@ class Abba final : public Workload {
       spin_unlock(a ? &sa_ : &sb_);
   }
   void body(bool ab) {
+    KFUNC();
     Rng& rng = *rngs_[ab ? 0 : 1];
     for (std::int64_t i = 0; i < iterations_; ++i) {
       cpu_work(rng.range(think_ / 2, think_ + think_ / 2));
