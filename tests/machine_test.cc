@@ -772,6 +772,8 @@ void spin_forever(bool irqs_off) {
     ASSERT_EQ(m->bugs().size(), 1u);
     EXPECT_EQ(m->bugs()[0].check, "deadlock");
     EXPECT_NE(m->bugs()[0].message.find("spinner[cpu1,spinning]"), std::string::npos) << m->bugs()[0].message;
+    EXPECT_EQ(m->bugs()[0].task, "spinner") << "a spin deadlock names the task that spins";
+    EXPECT_EQ(m->bugs()[0].cpu, 1);
     EXPECT_LT(s.cycles, 1'000'000u) << "the deadlock should be found when the spin starts";
   }
   EXPECT_TRUE(unwound);
