@@ -19,7 +19,8 @@ double to_us(std::uint64_t cycles, double clock_hz) {
 }
 }  // namespace
 
-nlohmann::json to_json(const RunResult& r) {
+nlohmann::json to_json(const RunResult& r, const std::string& repro_in) {
+  const std::string repro = repro_in.empty() ? repro_command(r.config) : repro_in;
   using nlohmann::json;
   json j;
   j["workload"] = r.config.workload;
@@ -48,7 +49,7 @@ nlohmann::json to_json(const RunResult& r) {
                     {"cpu", b.cpu},
                     {"task", b.task},
                     {"fatal", b.fatal},
-                    {"repro", repro_command(r.config)}});
+                    {"repro", repro}});
   }
   j["bugs"] = bugs;
   json hs = json::object();
@@ -70,7 +71,8 @@ nlohmann::json to_json(const RunResult& r) {
   return j;
 }
 
-std::string to_text(const RunResult& r) {
+std::string to_text(const RunResult& r, const std::string& repro_in) {
+  const std::string repro = repro_in.empty() ? repro_command(r.config) : repro_in;
   std::string s;
   s += fmt::format("workload   {} on {} x{} (seed {}, strategy {}, preempt {})\n", r.config.workload,
                    r.config.machine, r.config.params.cpus, r.config.params.seed, r.config.params.strategy,
@@ -102,8 +104,7 @@ std::string to_text(const RunResult& r) {
   }
   for (const auto& b : r.bugs) {
     s += fmt::format("BUG [{}] {}: {}\n    at cycle {} on cpu {} in task {}\n    repro: {}\n",
-                     b.fatal ? "fatal" : "warning", b.check, b.message, b.cycle, b.cpu, b.task,
-                     repro_command(r.config));
+                     b.fatal ? "fatal" : "warning", b.check, b.message, b.cycle, b.cpu, b.task, repro);
   }
   return s;
 }
