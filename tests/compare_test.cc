@@ -165,8 +165,8 @@ TEST(CompareCli, BadVariantsExitTwoWithOneLine) {
   expect_usage_error("compare spinlock-contention --a lock=ticket --b nosuch=1", "--b: unknown knob 'nosuch'");
   expect_usage_error("compare spinlock-contention --a lock=ticket --b lock=rwsem", "bad value 'rwsem'");
   expect_usage_error("compare spinlock-contention --a cpus=0 --b lock=mcs", "impossible CPU count 0");
-  expect_usage_error("compare spinlock-contention --a lock=ticket --b lock=mcs --seeds 0", "bad --seeds '0'");
-  expect_usage_error("compare spinlock-contention --a lock=ticket --b lock=mcs --jobs 0", "bad --jobs '0'");
+  expect_usage_error("compare spinlock-contention --a lock=ticket --b lock=mcs --seeds 0", "--seeds: 0 is out of range");
+  expect_usage_error("compare spinlock-contention --a lock=ticket --b lock=mcs --jobs 0", "--jobs: 0 is out of range");
   expect_usage_error("compare no-such --a x=1 --b y=2", "unknown workload");
   expect_usage_error("compare spinlock-contention --a lock=ticket", "--b");
 }
