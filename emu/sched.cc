@@ -2,7 +2,7 @@
 // the three preemption models, the idle loop, and the end-of-run deadlock check.
 //
 // Tasks are pinned to their CPU; each CPU has a FIFO run queue. Preemption points
-// (shared/MM_BRIEF.md section G):
+// (docs/KERNEL.md, "Preemption models"):
 //   none      - blocking, explicit cond_resched(), return to user;
 //   voluntary - also every might_sleep() site;
 //   full      - also preempt_enable() dropping the count to 0 and every interrupt return

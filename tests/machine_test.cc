@@ -1234,8 +1234,8 @@ TEST(Preempt, FullRoundRobinsTwoBusyTasksOnTicks) {
 
 TEST(Preempt, FullLocalWakeupPreemptsTheWaker) {
   // Under PREEMPT, try_to_wake_up() ends with preempt_enable(); a wakeup on the local
-  // CPU that set need_resched therefore switches right there (MM_BRIEF G: full switches
-  // wherever preempt_count drops to 0).
+  // CPU that set need_resched therefore switches right there (docs/KERNEL.md,
+  // "Preemption models": full switches wherever preempt_count drops to 0).
   MachineParams p = params(1, 2);
   p.preempt = PreemptModel::Full;
   auto m = make(p);
