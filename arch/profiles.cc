@@ -1,6 +1,6 @@
 /*
- * Machine profiles. Every number cites its source; see shared/COSTS.md for the tables
- * they are taken from.
+ * Machine profiles. Every number cites its source; docs/COSTS.md names the publications
+ * and gives the tables they are taken from.
  */
 #include "arch/profiles.h"
 
@@ -44,7 +44,7 @@ int full_mesh_hops(int, int)
 CostTable opteron48_costs()
 {
 	CostTable c;
-	/* mctop desc of the 48-core Opteron (Chatzopoulos et al., EuroSys'17), COSTS.md */
+	/* mctop desc of the 48-core Opteron (Chatzopoulos et al., EuroSys'17), docs/COSTS.md */
 	c.transfer[idx(Distance::Self)] = 0;
 	c.transfer[idx(Distance::Smt)] = 117;	/* no SMT on this part: same as same die */
 	c.transfer[idx(Distance::Die)] = 117;
@@ -53,11 +53,11 @@ CostTable opteron48_costs()
 	c.transfer[idx(Distance::Hop2)] = 300;
 	c.memory = 300;			/* (assumed) like the farthest transfer */
 	c.hit = 4;			/* (assumed) L1 hit */
-	c.local_rmw = 20;		/* COSTS.md: local uncontended CAS ~17-20 cycles */
+	c.local_rmw = 20;		/* docs/COSTS.md: local uncontended CAS ~17-20 cycles */
 	c.inval_per_sharer = 20;	/* (assumed) */
 	c.ipi_send = 100;		/* (assumed) APIC ICR write */
-	c.ipi_latency = 1500;		/* COSTS.md: first remote shootdown ~2000 cycles incl. ack */
-	c.ctx_switch = 3000;		/* COSTS.md: lmbench lat_ctx 1.2-1.6 us */
+	c.ipi_latency = 1500;		/* docs/COSTS.md: first remote shootdown ~2000 cycles incl. ack */
+	c.ctx_switch = 3000;		/* docs/COSTS.md: lmbench lat_ctx 1.2-1.6 us */
 	c.barrier = 40;			/* (assumed) mfence with an empty store buffer */
 	c.clock_hz = 2100000000ULL;	/* Opteron 6172, 2.1 GHz (David et al., SOSP'13) */
 	return c;
@@ -66,7 +66,7 @@ CostTable opteron48_costs()
 CostTable xeon80_costs()
 {
 	CostTable c;
-	/* mctop desc of the 8-socket x 10-core x 2-thread Xeon (EuroSys'17), COSTS.md */
+	/* mctop desc of the 8-socket x 10-core x 2-thread Xeon (EuroSys'17), docs/COSTS.md */
 	c.transfer[idx(Distance::Self)] = 0;
 	c.transfer[idx(Distance::Smt)] = 28;
 	c.transfer[idx(Distance::Die)] = 116;
@@ -75,11 +75,11 @@ CostTable xeon80_costs()
 	c.transfer[idx(Distance::Hop2)] = 458;
 	c.memory = 458;			/* (assumed) like the farthest transfer */
 	c.hit = 4;			/* (assumed) */
-	c.local_rmw = 20;		/* COSTS.md */
+	c.local_rmw = 20;		/* docs/COSTS.md */
 	c.inval_per_sharer = 20;	/* (assumed) */
 	c.ipi_send = 100;		/* (assumed) */
-	c.ipi_latency = 1500;		/* COSTS.md: shootdown, first remote ~775 ns on Haswell */
-	c.ctx_switch = 3000;		/* COSTS.md */
+	c.ipi_latency = 1500;		/* docs/COSTS.md: shootdown, first remote ~775 ns on Haswell */
+	c.ctx_switch = 3000;		/* docs/COSTS.md */
 	c.barrier = 40;			/* (assumed) */
 	c.clock_hz = 2130000000ULL;	/* Xeon E7-8867L, 2.13 GHz (David et al., SOSP'13) */
 	return c;
@@ -97,13 +97,13 @@ CostTable power7_costs()
 	c.transfer[idx(Distance::Hop2)] = 1460;	/* fully connected drawer */
 	c.memory = 1460;		/* (assumed) */
 	c.hit = 4;			/* (assumed) */
-	c.local_rmw = 20;		/* COSTS.md (assumed for POWER7) */
+	c.local_rmw = 20;		/* docs/COSTS.md (assumed for POWER7) */
 	c.inval_per_sharer = 40;	/* (assumed) */
 	c.ipi_send = 200;		/* (assumed) */
-	c.ipi_latency = 1460;		/* (assumed) tlbie/IPI ~ one hop, COSTS.md */
-	c.ctx_switch = 4000;		/* COSTS.md (assumed) */
+	c.ipi_latency = 1460;		/* (assumed) tlbie/IPI ~ one hop, docs/COSTS.md */
+	c.ctx_switch = 4000;		/* docs/COSTS.md (assumed) */
 	c.barrier = 100;		/* (assumed) hwsync */
-	c.clock_hz = 3300000000ULL;	/* COSTS.md: POWER7 3.3 GHz */
+	c.clock_hz = 3300000000ULL;	/* docs/COSTS.md: POWER7 3.3 GHz */
 	return c;
 }
 

@@ -3,7 +3,7 @@
  *
  * A profile describes one physical machine: sockets x dies x cores x SMT threads, the
  * socket interconnect (how many hops apart two sockets are), and the cycle costs of
- * coherence, IPIs and context switches. Each figure names its source (shared/COSTS.md);
+ * coherence, IPIs and context switches. Each figure names its source (docs/COSTS.md);
  * figures marked (assumed) have no published source yet.
  *
  * CPU numbering (Linux x86 style): within one machine, cores are numbered socket-major,

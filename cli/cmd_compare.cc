@@ -21,7 +21,8 @@ namespace {
 struct CompareCliOptions {
   std::string workload;
   ConfigOptions config;
-  std::string a, b, seeds = "10", seed_base = "1", jobs, run_timeout = "60";
+  std::string a, b, jobs;
+  std::uint64_t seeds = 10, seed_base = 1, run_timeout = 60;
   bool json = false;
 };
 
@@ -33,9 +34,8 @@ int cmd_compare(const CompareCliOptions& o, const CliMode& mode) {
   try {
     apply_config_options(o.config, c.base);
     apply_campaign_limits(o.config, c.base, o.run_timeout, c.run_seconds);
-    c.seeds = parse_count("--seeds", o.seeds, 1, limits::kCompareSeeds);
-    if (!parse_unsigned(o.seed_base, std::numeric_limits<std::uint64_t>::max(), c.seed_base))
-      throw ConfigError("bad --seed-base " + quoted(o.seed_base) + " (expected an integer 0..2^64-1)");
+    c.seeds = o.seeds;
+    c.seed_base = o.seed_base;
     c.jobs = o.jobs.empty() ? default_jobs() : parse_jobs(o.jobs);
     RunConfig a, b;
     compare_configs(c, a, b);  // bad --a/--b before any run
@@ -72,9 +72,13 @@ Command add_compare_command(CLI::App& app) {
   cmd->add_option("workload", o->workload, "Workload name (see `smpemu list`)")->required();
   cmd->add_option("--a", o->a, "Variant A settings \"K=V,...\" (engine parameters or knobs)")->required();
   cmd->add_option("--b", o->b, "Variant B settings \"K=V,...\"")->required();
-  cmd->add_option("--seeds", o->seeds, "Seeds per variant")->capture_default_str();
-  cmd->add_option("--seed-base", o->seed_base, "First seed")->capture_default_str();
-  cmd->add_option("--jobs", o->jobs, "Host threads (default: hardware concurrency); results do not depend on it");
+  cmd->add_option("--seeds", o->seeds, "Seeds per variant")
+      ->transform(count_check(1, limits::kCompareSeeds))
+      ->capture_default_str();
+  cmd->add_option("--seed-base", o->seed_base, "First seed")
+      ->transform(number_check(*engine_number_spec("seed")))
+      ->capture_default_str();
+  add_jobs_option(cmd, o->jobs);
   add_config_options(cmd, o->config, /*with_seed=*/false);
   add_run_timeout_option(cmd, o->run_timeout);
   cmd->add_flag("--json", o->json, "Print one JSON object");

@@ -22,26 +22,23 @@ namespace {
 
 struct DiffOptions {
   std::string a, b;
-  std::string context = "3";
-  std::string buffer = "4000000";
+  std::uint64_t context = 3;
+  std::uint64_t buffer = 4000000;
 };
 
 int cmd_diff(const DiffOptions& o, const CliMode& mode) {
-  std::uint64_t context = 0, buffer = 0;
   std::vector<std::string> a, b;
   try {
-    context = parse_count("--context", o.context, 0, limits::kDiffContext);
-    buffer = parse_count("--buffer", o.buffer, 1, limits::kTraceBuffer);
     // Both sides are read (and checked) before either record is replayed.
     const DiffInput in_a = parse_diff_input(read_input_file(o.a, "trace"), o.a);
     const DiffInput in_b = parse_diff_input(read_input_file(o.b, "trace"), o.b);
     if (mode.validate_only) return kExitOk;
-    a = diff_lines(in_a, o.a, buffer);
-    b = diff_lines(in_b, o.b, buffer);
+    a = diff_lines(in_a, o.a, o.buffer);
+    b = diff_lines(in_b, o.b, o.buffer);
   } catch (const ConfigError& e) {
     return usage_error(e.what());
   }
-  const auto d = first_divergence(a, b, context);
+  const auto d = first_divergence(a, b, o.context);
   if (!d) {
     std::cout << "traces are identical (" << a.size() << " lines)\n";
     return kExitOk;
@@ -57,8 +54,12 @@ Command add_diff_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("diff", "Print the first divergence between two traces (records or ftrace text)");
   cmd->add_option("a", o->a, "Record or ftrace text file")->required();
   cmd->add_option("b", o->b, "Record or ftrace text file")->required();
-  cmd->add_option("--context", o->context, "Common lines shown before the divergence")->capture_default_str();
-  cmd->add_option("--buffer", o->buffer, "Trace events kept when replaying a record")->capture_default_str();
+  cmd->add_option("--context", o->context, "Common lines shown before the divergence")
+      ->transform(count_check(0, limits::kDiffContext))
+      ->capture_default_str();
+  cmd->add_option("--buffer", o->buffer, "Trace events kept when replaying a record")
+      ->transform(count_check(1, limits::kTraceBuffer))
+      ->capture_default_str();
   return {cmd, [o](const CliMode& mode) { return cmd_diff(*o, mode); }};
 }
 

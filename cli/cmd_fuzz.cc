@@ -22,7 +22,8 @@ namespace {
 struct FuzzCliOptions {
   std::string workload;
   ConfigOptions config;
-  std::string runs = "1000", jobs, seed_base = "1", shard = "1/1", record_dir, run_timeout = "60";
+  std::uint64_t runs = 1000, seed_base = 1, run_timeout = 60;
+  std::string jobs, shard = "1/1", record_dir;
   bool stop_on_first = false;
   bool json = false;
 };
@@ -33,9 +34,8 @@ int cmd_fuzz(const FuzzCliOptions& o, const CliMode& mode) {
   try {
     apply_config_options(o.config, f.base);
     apply_campaign_limits(o.config, f.base, o.run_timeout, f.run_seconds);
-    f.runs = parse_count("--runs", o.runs, 1, limits::kFuzzRuns);
-    if (!parse_unsigned(o.seed_base, std::numeric_limits<std::uint64_t>::max(), f.seed_base))
-      throw ConfigError("bad --seed-base " + quoted(o.seed_base) + " (expected an integer 0..2^64-1)");
+    f.runs = o.runs;
+    f.seed_base = o.seed_base;
     f.jobs = o.jobs.empty() ? default_jobs() : parse_jobs(o.jobs);
     f.shard = parse_shard(o.shard);
     if (f.shard.count > limits::kFuzzRuns)
@@ -76,9 +76,13 @@ Command add_fuzz_command(CLI::App& app) {
   auto o = std::make_shared<FuzzCliOptions>();
   CLI::App* cmd = app.add_subcommand("fuzz", "Run a workload over many seeds and group the bugs found by signature");
   cmd->add_option("workload", o->workload, "Workload name (see `smpemu list`)")->required();
-  cmd->add_option("--runs", o->runs, "Seeds in the campaign (before sharding)")->capture_default_str();
-  cmd->add_option("--jobs", o->jobs, "Host threads (default: hardware concurrency); results do not depend on it");
-  cmd->add_option("--seed-base", o->seed_base, "First seed")->capture_default_str();
+  cmd->add_option("--runs", o->runs, "Seeds in the campaign (before sharding)")
+      ->transform(count_check(1, limits::kFuzzRuns))
+      ->capture_default_str();
+  add_jobs_option(cmd, o->jobs);
+  cmd->add_option("--seed-base", o->seed_base, "First seed")
+      ->transform(number_check(*engine_number_spec("seed")))
+      ->capture_default_str();
   cmd->add_option("--shard", o->shard, "Run only shard K/N: seed offsets i with i % N == K-1")->capture_default_str();
   cmd->add_flag("--stop-on-first", o->stop_on_first, "Stop at the smallest failing seed");
   cmd->add_option("--record", o->record_dir, "Record the first seed of every signature into DIR/<workload>-seed<S>.rec");

@@ -50,12 +50,15 @@ int cmd_replay(const ReplayOptions& o, const CliMode& mode) {
     return usage_error(e.what());
   }
   const bool mismatch = !p.digest_match && !p.edited;
+  // The record, not its seed, reproduces what was replayed: a shrunk or edited log is
+  // another schedule than the one the seed's strategy picks.
+  const std::string repro = "smpemu replay " + shell_word(o.file);
   if (rec.build != build_identity())
     std::fprintf(stderr, "smpemu: warning: recorded by %s, replayed by %s\n", smpemu::quoted(rec.build).c_str(),
                  quoted(build_identity()).c_str());
   inspector->note_unreached();
   if (o.json) {
-    nlohmann::json j = to_json(p.run);
+    nlohmann::json j = to_json(p.run, repro);
     j["replay"] = {{"file", o.file},
                    {"recorded_digest", hex16(rec.digest)},
                    {"digest_match", p.digest_match},
@@ -67,7 +70,7 @@ int cmd_replay(const ReplayOptions& o, const CliMode& mode) {
     if (inspector->snapshot()) j["state"] = snapshot_json(*inspector->snapshot());
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
-    std::cout << to_text(p.run) << extras;
+    std::cout << to_text(p.run, repro) << extras;
     if (inspector->snapshot()) std::cout << format_snapshot(*inspector->snapshot());
     std::cout << fmt::format("replay     {}: digest {} recorded {} ({}){}\n", o.file, hex16(p.run.stats.digest),
                              hex16(rec.digest), p.digest_match ? "match" : "MISMATCH",

@@ -1,5 +1,5 @@
 // `smpemu run WORKLOAD ...`: one run, reported as text or as the JSON object of
-// shared/DESIGN.md. Exit status 0 (no bug), 1 (bug reports), 2 (usage error).
+// docs/USAGE.md. Exit status 0 (no bug), 1 (bug reports), 2 (usage error).
 // --record FILE writes a record for `smpemu replay`; --until / --stop-at stop the run
 // and print the machine state (cli/inspect.h).
 #include <iostream>

@@ -24,7 +24,7 @@ namespace {
 struct ShrinkCliOptions {
   std::string file;
   std::string out;
-  std::string max_runs = "2000";
+  std::uint64_t max_runs = 2000;
   bool json = false;
 };
 
@@ -37,11 +37,7 @@ std::string default_output(const std::string& in) {
 
 int cmd_shrink(const ShrinkCliOptions& o, const CliMode& mode) {
   ShrinkOptions opts;
-  try {
-    opts.max_runs = parse_count("--max-runs", o.max_runs, 1, limits::kShrinkRuns);
-  } catch (const ConfigError& e) {
-    return usage_error(e.what());
-  }
+  opts.max_runs = o.max_runs;
   const bool tty = ::isatty(2);
   if (tty)
     opts.progress = [](std::uint64_t runs, std::size_t size) {
@@ -80,7 +76,9 @@ Command add_shrink_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("shrink", "Minimise a failing record's decision log (same check still fails)");
   cmd->add_option("file", o->file, "Record of a failing run")->required();
   cmd->add_option("-o,--output", o->out, "Where to write the smaller record (default: FILE with .min.rec)");
-  cmd->add_option("--max-runs", o->max_runs, "Replay budget")->capture_default_str();
+  cmd->add_option("--max-runs", o->max_runs, "Replay budget")
+      ->transform(count_check(1, limits::kShrinkRuns))
+      ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print one JSON object");
   return {cmd, [o](const CliMode& mode) { return cmd_shrink(*o, mode); }};
 }

@@ -61,9 +61,11 @@ std::string opt_text(const std::optional<double>& v, const char* fmt_spec = "{:.
   return v ? fmt::format(fmt::runtime(fmt_spec), *v) : std::string("-");
 }
 
-std::string p_text(const std::optional<MannWhitneyResult>& t) {
-  if (!t) return "-";
-  return fmt::format("{:.3g}{}", t->p_value, t->p_value < kSignificance ? " *" : "");
+std::string p_text(const std::optional<MannWhitneyResult>& t) { return t ? fmt::format("{:.3g}", t->p_value) : "-"; }
+
+/// A Holm-adjusted p-value, starred when significant.
+std::string holm_text(const std::optional<double>& p) {
+  return p ? fmt::format("{:.3g}{}", *p, *p < kSignificance ? " *" : "  ") : std::string("-");
 }
 
 /// Refuses, in a variant's "K=V,..." list, what compare sets itself (the seed: both
@@ -185,7 +187,6 @@ CompareResult run_compare(const CompareOptions& opt) {
       c.ratio_max = ratio(static_cast<double>(c.b.merged.max()), static_cast<double>(c.a.merged.max()));
       c.test_p99 = mann_whitney_u(c.a.p99, c.b.p99);
       c.test_max = mann_whitney_u(c.a.max, c.b.max);
-      c.significant = c.test_p99->p_value < kSignificance || c.test_max->p_value < kSignificance;
     }
     res.histograms.emplace(name, std::move(c));
   }
@@ -203,11 +204,34 @@ CompareResult run_compare(const CompareOptions& opt) {
       c.ratio = ratio(c.b_mean, c.a_mean);
       c.shift_hl = hodges_lehmann_shift(c.a, c.b);
       c.test = mann_whitney_u(c.a, c.b);
-      c.significant = c.test->p_value < kSignificance;
     }
     res.metrics.emplace(name, std::move(c));
   }
+  adjust_for_multiple_tests(res);
   return res;
+}
+
+void adjust_for_multiple_tests(CompareResult& r) {
+  // One family: every p-value the comparison reports, each with where its adjusted value goes.
+  std::vector<double> p;
+  std::vector<std::optional<double>*> slot;
+  const auto add = [&](const std::optional<MannWhitneyResult>& t, std::optional<double>& holm) {
+    holm.reset();
+    if (!t) return;
+    p.push_back(t->p_value);
+    slot.push_back(&holm);
+  };
+  for (auto& [name, c] : r.metrics) add(c.test, c.holm);
+  for (auto& [name, c] : r.histograms) {
+    add(c.test_p99, c.holm_p99);
+    add(c.test_max, c.holm_max);
+  }
+  const std::vector<double> adjusted = holm_adjust(p);
+  for (std::size_t i = 0; i < slot.size(); ++i) *slot[i] = adjusted[i];
+  r.tests = p.size();
+  const auto below = [](const std::optional<double>& x) { return x && *x < kSignificance; };
+  for (auto& [name, c] : r.metrics) c.significant = below(c.holm);
+  for (auto& [name, c] : r.histograms) c.significant = below(c.holm_p99) || below(c.holm_max);
 }
 
 nlohmann::json compare_to_json(const CompareResult& r) {
@@ -228,6 +252,8 @@ nlohmann::json compare_to_json(const CompareResult& r) {
                 {"ratio_max", opt_json(c.ratio_max)},
                 {"p_value_p99", c.test_p99 ? json(c.test_p99->p_value) : json(nullptr)},
                 {"p_value_max", c.test_max ? json(c.test_max->p_value) : json(nullptr)},
+                {"p_value_p99_holm", opt_json(c.holm_p99)},
+                {"p_value_max_holm", opt_json(c.holm_max)},
                 {"significant", c.significant}};
   }
   j["histograms"] = hs;
@@ -240,11 +266,13 @@ nlohmann::json compare_to_json(const CompareResult& r) {
                 {"ratio", opt_json(c.ratio)},
                 {"shift_hl", c.shift_hl},
                 {"p_value", c.test ? json(c.test->p_value) : json(nullptr)},
+                {"p_value_holm", opt_json(c.holm)},
                 {"significant", c.significant},
                 {"a", c.a},
                 {"b", c.b}};
   }
   j["metrics"] = ms;
+  j["tests"] = r.tests;
   j["bugs"] = {{"a", r.bugs_a}, {"b", r.bugs_b}};
   j["time_limited_runs"] = {{"a", r.time_limited_a}, {"b", r.time_limited_b}};
   j["host_limited_runs"] = {{"a", r.host_limited_a}, {"b", r.host_limited_b}};
@@ -267,11 +295,11 @@ std::string compare_to_text(const CompareResult& r) {
     s += fmt::format("  runs stopped at the host-time limit (--run-timeout), left out of the statistics: A {}, B {}\n",
                      r.host_limited_a, r.host_limited_b);
   if (!r.metrics.empty()) {
-    s += fmt::format("\n{:<28} {:>12} {:>10} {:>12} {:>10} {:>8} {:>10}\n", "metric (mean over seeds)", "A", "sd",
-                     "B", "sd", "B/A", "p");
+    s += fmt::format("\n{:<28} {:>12} {:>10} {:>12} {:>10} {:>8} {:>10} {:>10}\n", "metric (mean over seeds)", "A",
+                     "sd", "B", "sd", "B/A", "p", "p(Holm)");
     for (const auto& [name, c] : r.metrics)
-      s += fmt::format("{:<28} {:>12.6g} {:>10.3g} {:>12.6g} {:>10.3g} {:>8} {:>10}\n", name, c.a_mean, c.a_stddev,
-                       c.b_mean, c.b_stddev, opt_text(c.ratio), p_text(c.test));
+      s += fmt::format("{:<28} {:>12.6g} {:>10.3g} {:>12.6g} {:>10.3g} {:>8} {:>10} {:>10}\n", name, c.a_mean,
+                       c.a_stddev, c.b_mean, c.b_stddev, opt_text(c.ratio), p_text(c.test), holm_text(c.holm));
   }
   if (!r.histograms.empty()) {
     s += fmt::format("\n{:<26} {:>4} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10}  (cycles, merged over seeds)\n",
@@ -290,12 +318,14 @@ std::string compare_to_text(const CompareResult& r) {
                          h.percentile(5000), h.percentile(9000), h.percentile(9900), h.percentile(9990), h.max());
       }
       if (c.a.present && c.b.present)
-        s += fmt::format("{:<26} {:>4} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10}  p(p99) {}  p(max) {}\n", "", "B/A",
-                         "", "", "", opt_text(c.ratio_p99), "", opt_text(c.ratio_max), p_text(c.test_p99),
-                         p_text(c.test_max));
+        s += fmt::format("{:<26} {:>4} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10}  p(p99) {} Holm {}  p(max) {} Holm {}\n",
+                         "", "B/A", "", "", "", opt_text(c.ratio_p99), "", opt_text(c.ratio_max), p_text(c.test_p99),
+                         holm_text(c.holm_p99), p_text(c.test_max), holm_text(c.holm_max));
     }
   }
-  s += "\n* p < 0.05 (Mann-Whitney U over per-seed values)\n";
+  s += fmt::format("\n* p < 0.05 after Holm-Bonferroni over the {} tests of this comparison (Mann-Whitney U over "
+                   "per-seed values; p is unadjusted)\n",
+                   r.tests);
   return s;
 }
 

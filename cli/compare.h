@@ -8,7 +8,12 @@
 // Mann-Whitney U p-values (cli/stats.h) of the per-seed p99 and max values. Per metric it
 // reports the mean and sample standard deviation over seeds, B/A ratio of the means, the
 // Hodges-Lehmann shift and the Mann-Whitney p-value of the per-seed values.
-// `significant` means p < 0.05 (for a histogram: of its p99 or of its max).
+//
+// Many tests at once: a comparison makes one test per metric and two per histogram
+// (p99, max), often dozens, so at p < 0.05 some would come out "significant" by chance
+// alone. Every p-value of a comparison is therefore also adjusted with Holm-Bonferroni
+// over all its tests (cli/stats.h), and `significant` means adjusted p < 0.05 (for a
+// histogram: of its p99 or of its max). The unadjusted p-values are reported as well.
 //
 // Invariants: the result depends only on (binary, configurations, seeds, seed_base);
 // runs land in a slot per (variant, seed) and are folded in seed order, so `jobs` and
@@ -59,6 +64,7 @@ struct HistogramComparison {
   HistogramSide a, b;
   std::optional<double> ratio_p99, ratio_max;  ///< merged B / merged A
   std::optional<MannWhitneyResult> test_p99, test_max;  ///< per-seed values, both sides present
+  std::optional<double> holm_p99, holm_max;  ///< Holm-adjusted p-values (set with the tests)
   bool significant = false;
 };
 
@@ -68,6 +74,7 @@ struct MetricComparison {
   std::optional<double> ratio;  ///< b_mean / a_mean
   double shift_hl = 0;          ///< Hodges-Lehmann estimate of B - A
   std::optional<MannWhitneyResult> test;
+  std::optional<double> holm;  ///< Holm-adjusted p-value (set with the test)
   bool significant = false;
 };
 
@@ -84,6 +91,7 @@ struct CompareResult {
   /// of every statistic: where they stopped depends on the host).
   std::uint64_t time_limited_a = 0, time_limited_b = 0, host_limited_a = 0, host_limited_b = 0;
   double host_seconds = 0;
+  std::size_t tests = 0;  ///< p-values in the Holm-Bonferroni family
 
   double runs_per_second() const {
     return host_seconds > 0 ? static_cast<double>(2 * seeds) / host_seconds : 0.0;
@@ -96,6 +104,10 @@ void compare_configs(const CompareOptions& opt, RunConfig& a, RunConfig& b);
 
 /// Runs both variants over the seeds and compares them. Throws ConfigError.
 CompareResult run_compare(const CompareOptions& opt);
+
+/// Sets every `holm*` field, `tests` and `significant` of `r` from its tests (the p-values
+/// of every metric and histogram that has them, as one family). run_compare() calls it.
+void adjust_for_multiple_tests(CompareResult& r);
 
 /// The `--json` object (docs/USAGE.md, "Comparing variants").
 nlohmann::json compare_to_json(const CompareResult& r);

@@ -1,30 +1,54 @@
-#include "emu/limits.h"
 #include "cli/inspect.h"
 
 #include <cstdio>
 
 #include "cli/hist_text.h"
 #include "cli/lock_stat.h"
+#include "cli/number_check.h"
 #include "cli/output_file.h"
 #include "cli/text.h"
 #include "emu/errors.h"
+#include "emu/limits.h"
 #include "emu/machine.h"
 #include "traces/ftrace.h"
 #include "traces/perfetto.h"
 
 namespace smpemu {
 
+namespace {
+
+const NumberSpec& until_spec() {
+  static const NumberSpec spec{1, ~0ULL - 1, "a positive cycle count", ""};
+  return spec;
+}
+
+const NumberSpec& trace_buffer_spec() {
+  static const NumberSpec spec = count_spec(1, limits::kTraceBuffer);
+  return spec;
+}
+
+}  // namespace
+
 void add_inspect_options(CLI::App* cmd, InspectOptions& o) {
-  cmd->add_option("--until", o.until, "Stop when the CPUs reach this cycle and print the machine state");
+  cmd->add_option("--until", o.until, "Stop when the CPUs reach this cycle and print the machine state")
+      ->transform(number_check(until_spec()));
   cmd->add_option("--stop-at", o.stop_at,
                   "Stop at an event and print the machine state: " + stop_condition_help());
   cmd->add_option("--trace", o.trace, "Write a trace: Perfetto/Chrome JSON (*.json) or ftrace text (other names)");
-  cmd->add_option("--trace-format", o.trace_format, "perfetto | ftrace (default: from the file name)");
+  cmd->add_option("--trace-format", o.trace_format, "Trace format (default: from the file name)")
+      ->check(CLI::IsMember(std::vector<std::string>{"perfetto", "ftrace"}));
   cmd->add_option("--trace-buffer", o.trace_buffer, "Trace ring buffer: the last N events are kept")
+      ->transform(number_check(trace_buffer_spec()))
       ->capture_default_str();
   cmd->add_flag("--trace-detail", o.trace_detail, "Also trace every sync point (loads, stores, atomics)");
   cmd->add_flag("--hist", o.hist, "Print every histogram as a log2 histogram (bcc style)");
-  cmd->add_option("--hist-unit", o.hist_unit, "Unit of --hist: cycles | nsecs | usecs | msecs")->capture_default_str();
+  cmd->add_option("--hist-unit", o.hist_unit, "Unit of --hist")
+      ->check(CLI::Validator(
+          [](std::string& unit) {
+            return parse_hist_unit(unit) ? std::string() : smpemu::quoted(unit) + " is not cycles, nsecs, usecs or msecs";
+          },
+          "cycles|nsecs|usecs|msecs"))
+      ->capture_default_str();
   cmd->add_flag("--lock-stat", o.lock_stat, "Print a /proc/lock_stat-style table");
 }
 
@@ -60,19 +84,13 @@ nlohmann::json snapshot_json(const MachineSnapshot& s) {
 
 Inspector::Inspector(const InspectOptions& o, RunConfig& cfg) : o_(o) {
   if (!o.until.empty()) {
-    std::uint64_t v = 0;
-    if (!parse_unsigned(o.until, ~0ULL - 1, v) || v == 0)
-      throw ConfigError("bad --until " + quoted(o.until) + " (expected a positive cycle count)");
-    cfg.params.max_cycles = v;
+    cfg.params.max_cycles = parse_number("--until", o.until, until_spec());
     until_ = true;
   }
   if (!o.trace_format.empty() && o.trace_format != "perfetto" && o.trace_format != "ftrace")
     throw ConfigError("bad --trace-format " + quoted(o.trace_format) + " (expected perfetto or ftrace)");
   if (!o.trace_format.empty() && o.trace.empty()) throw ConfigError("--trace-format needs --trace FILE");
-  std::uint64_t cap = 0;
-  if (!parse_unsigned(o.trace_buffer, limits::kTraceBuffer, cap) || cap == 0)
-    throw ConfigError("bad --trace-buffer " + quoted(o.trace_buffer) + " (expected 1.." +
-                      std::to_string(limits::kTraceBuffer) + " events)");
+  const std::uint64_t cap = parse_number("--trace-buffer", o.trace_buffer, trace_buffer_spec());
   if (!o.trace.empty()) {
     check_output_file(o.trace, "trace");  // before the run, not after it
     trace_ = std::make_unique<Trace>(static_cast<std::size_t>(cap), o.trace_detail);

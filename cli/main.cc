@@ -1,4 +1,4 @@
-// The smpemu command line (shared/DESIGN.md, "Command-line contract"; docs/USAGE.md).
+// The smpemu command line (docs/USAGE.md).
 // Each command lives in cli/cmd_<name>.cc; cli/app.h parses and dispatches.
 //
 // Exit status: 0 no bug, 1 a bug was reported, 2 usage or configuration error (one line

@@ -3,9 +3,11 @@
 #include <cstdio>
 
 #include "arch/mmu_registry.h"
+#include "arch/profiles.h"
 #include "cli/campaign.h"
 #include "cli/text.h"
 #include "emu/errors.h"
+#include "emu/limits.h"
 
 namespace smpemu {
 
@@ -14,23 +16,40 @@ int usage_error(const std::string& msg) {
   return kExitUsage;
 }
 
+namespace {
+
+CLI::Option* add_number_option(CLI::App* cmd, const std::string& key, std::string& value, const std::string& doc) {
+  return cmd->add_option("--" + key, value, doc)->transform(number_check(*engine_number_spec(key)));
+}
+
+}  // namespace
+
 void add_config_options(CLI::App* cmd, ConfigOptions& o, bool with_seed) {
-  cmd->add_option("--cpus", o.cpus, "Emulated CPUs, 1..1024")->capture_default_str();
-  if (with_seed) cmd->add_option("--seed", o.seed, "Root seed, 0..2^64-1")->capture_default_str();
-  cmd->add_option("--machine", o.machine, "Machine profile")->capture_default_str();
+  add_number_option(cmd, "cpus", o.cpus, "Emulated CPUs")->capture_default_str();
+  if (with_seed) add_number_option(cmd, "seed", o.seed, "Root seed")->capture_default_str();
+  std::vector<std::string> machines;
+  for (const auto* p : machine_profiles()) machines.emplace_back(p->name);
+  cmd->add_option("--machine", o.machine, "Machine profile")->check(CLI::IsMember(machines))->capture_default_str();
   cmd->add_option("--arch", o.arch, "MMU model of mm workloads: " + mmu_type_names() + " (see `smpemu list`)")
       ->capture_default_str();
   cmd->add_option("--strategy", o.strategy, "time | random | pct:D[:K[:W]]")->capture_default_str();
-  cmd->add_option("--preempt", o.preempt, "none | voluntary | full")->capture_default_str();
-  cmd->add_option("--rcu", o.rcu, "RCU flavour: sched | preempt")->capture_default_str();
-  cmd->add_option("--mutex-spin", o.mutex_spin, "Mutex optimistic spinning on a running owner: on | off")
+  cmd->add_option("--preempt", o.preempt, "Preemption model")
+      ->check(CLI::IsMember(std::vector<std::string>{preempt_name(PreemptModel::None),
+                                                     preempt_name(PreemptModel::Voluntary),
+                                                     preempt_name(PreemptModel::Full)}))
       ->capture_default_str();
-  cmd->add_option("--hz", o.hz, "Timer tick frequency")->capture_default_str();
-  cmd->add_option("--jitter", o.jitter, "Cost jitter in percent, 0..100")->capture_default_str();
-  cmd->add_option("--max-cycles", o.max_cycles,
-                  "Stop CPUs past this clock (0: none; default: none for run, 20000000000 for fuzz and compare)");
-  cmd->add_option("--livelock-ms", o.livelock_ms,
-                  "End the run as livelock after this many emulated ms without progress (0: off)")
+  cmd->add_option("--rcu", o.rcu, "RCU flavour")
+      ->check(CLI::IsMember(std::vector<std::string>{rcu_flavor_name(RcuFlavor::Sched), rcu_flavor_name(RcuFlavor::Preempt)}))
+      ->capture_default_str();
+  cmd->add_option("--mutex-spin", o.mutex_spin, "Mutex optimistic spinning on a running owner")
+      ->check(CLI::IsMember(std::vector<std::string>{"on", "off"}))
+      ->capture_default_str();
+  add_number_option(cmd, "hz", o.hz, "Timer tick frequency")->capture_default_str();
+  add_number_option(cmd, "jitter", o.jitter, "Cost jitter in percent")->capture_default_str();
+  add_number_option(cmd, "max-cycles", o.max_cycles,
+                    "Stop CPUs past this clock (0: none; default: none for run, 20000000000 for fuzz and compare)");
+  add_number_option(cmd, "livelock-ms", o.livelock_ms,
+                    "End the run as livelock after this many emulated ms without progress (0: off)")
       ->capture_default_str();
   cmd->add_option("--set", o.sets, "Workload knob KEY=VALUE (repeatable)");
 }
@@ -55,18 +74,21 @@ void apply_config_options(const ConfigOptions& o, RunConfig& cfg) {
   }
 }
 
-void apply_campaign_limits(const ConfigOptions& o, RunConfig& cfg, const std::string& run_timeout, double& seconds) {
+void apply_campaign_limits(const ConfigOptions& o, RunConfig& cfg, std::uint64_t run_timeout, double& seconds) {
   if (o.max_cycles.empty()) cfg.params.max_cycles = kCampaignMaxCycles;
-  std::uint64_t v = 0;
-  if (!parse_unsigned(run_timeout, 86400, v))
-    throw ConfigError("bad --run-timeout '" + run_timeout + "' (expected 0..86400 seconds; 0 = no limit)");
-  seconds = static_cast<double>(v);
+  seconds = static_cast<double>(run_timeout);
 }
 
-void add_run_timeout_option(CLI::App* cmd, std::string& run_timeout) {
+void add_run_timeout_option(CLI::App* cmd, std::uint64_t& run_timeout) {
   cmd->add_option("--run-timeout", run_timeout,
                   "Host seconds one run may take before it is stopped and counted as host-limited (0: none)")
+      ->transform(number_check({0, 86400, "0..86400 seconds; 0 = no limit", ""}))
       ->capture_default_str();
+}
+
+void add_jobs_option(CLI::App* cmd, std::string& jobs) {
+  cmd->add_option("--jobs", jobs, "Host threads (default: hardware concurrency); results do not depend on it")
+      ->transform(count_check(1, limits::kJobs));
 }
 
 }  // namespace smpemu

@@ -2,9 +2,15 @@
 // every command that runs a workload accepts (run, fuzz, compare), exit codes, and the
 // one-line usage error.
 //
-// Options are kept as strings and parsed strictly by apply_config_options(): CLI11's
-// own integer parsing would wrap "-1" to 2^64-1, and every bad value must be a one-line
-// error with exit status 2.
+// Numbers are checked by CLI11 validators built on number_problem() (cli/runner.h), so a
+// bad value is refused while the command line is parsed, with one line naming the
+// option, and a counted option is then read as a typed integer. CLI11 2.1's own integer
+// conversion (strtoull with base 0) would take "010" as octal, "0x10" as hex, wrap "-1"
+// to 2^64-1 and saturate on overflow, so neither it nor CLI::Range sees a string first:
+// number_check() canonicalises the value (decimal digits, no leading zeros) before any
+// conversion. Names from a fixed set are checked with CLI::IsMember. The run
+// configuration is kept as strings and applied by apply_config_options() through
+// apply_setting(), the same path records and compare variants take.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -13,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "cli/number_check.h"
 #include "cli/runner.h"
 
 namespace smpemu {
@@ -44,12 +51,15 @@ void add_config_options(CLI::App* cmd, ConfigOptions& o, bool with_seed = true);
 void apply_config_options(const ConfigOptions& o, RunConfig& cfg);
 
 /// The per-run limits of a campaign (fuzz, compare): --max-cycles defaults to
-/// kCampaignMaxCycles when not given; `run_timeout` ("--run-timeout", whole seconds,
-/// 0 = none) is parsed into `seconds`. Throws ConfigError.
-void apply_campaign_limits(const ConfigOptions& o, RunConfig& cfg, const std::string& run_timeout, double& seconds);
+/// kCampaignMaxCycles when not given; `run_timeout` (--run-timeout, whole seconds,
+/// 0 = none) becomes `seconds`.
+void apply_campaign_limits(const ConfigOptions& o, RunConfig& cfg, std::uint64_t run_timeout, double& seconds);
 
-/// Adds --run-timeout to a campaign command.
-void add_run_timeout_option(CLI::App* cmd, std::string& run_timeout);
+/// Adds --run-timeout (0..86400 seconds) to a campaign command.
+void add_run_timeout_option(CLI::App* cmd, std::uint64_t& run_timeout);
+
+/// Adds --jobs (1..limits::kJobs; "" when not given: parse_jobs() or default_jobs()).
+void add_jobs_option(CLI::App* cmd, std::string& jobs);
 
 /// How a command runs.
 struct CliMode {

@@ -21,7 +21,8 @@ double to_us(std::uint64_t cycles, double clock_hz) {
 }
 }  // namespace
 
-nlohmann::json to_json(const RunResult& r) {
+nlohmann::json to_json(const RunResult& r, const std::string& repro_in) {
+  const std::string repro = repro_in.empty() ? repro_command(r.config) : repro_in;
   using nlohmann::json;
   json j;
   j["workload"] = r.config.workload;
@@ -52,7 +53,7 @@ nlohmann::json to_json(const RunResult& r) {
                     {"fatal", b.fatal},
                     {"signature", bug_signature(b)},
                     {"details", b.details},
-                    {"repro", repro_command(r.config)}});
+                    {"repro", repro}});
   }
   j["bugs"] = bugs;
   json hs = json::object();
@@ -74,18 +75,19 @@ nlohmann::json to_json(const RunResult& r) {
   return j;
 }
 
-std::string bugs_text(const RunResult& r) {
+std::string bugs_text(const RunResult& r, const std::string& repro_in) {
+  const std::string repro = repro_in.empty() ? repro_command(r.config) : repro_in;
   std::string s;
   for (const auto& b : r.bugs) {
     s += fmt::format("BUG [{}] {}: {}\n    at cycle {} on cpu {} in task {}\n", b.fatal ? "fatal" : "warning", b.check,
                      b.message, b.cycle, b.cpu, b.task);
     s += b.details;
-    s += fmt::format("    repro: {}\n\n", repro_command(r.config));
+    s += fmt::format("    repro: {}\n\n", repro);
   }
   return s;
 }
 
-std::string to_text(const RunResult& r) {
+std::string to_text(const RunResult& r, const std::string& repro) {
   std::string s;
   s += fmt::format("workload   {} on {} x{} (seed {}, strategy {}, preempt {})\n", r.config.workload,
                    r.config.machine, r.config.params.cpus, r.config.params.seed, r.config.params.strategy,
@@ -115,7 +117,7 @@ std::string to_text(const RunResult& r) {
                        us(h.percentile(9000)), us(h.percentile(9900)), us(h.percentile(9990)), us(h.max()));
     }
   }
-  return bugs_text(r) + s;
+  return bugs_text(r, repro) + s;
 }
 
 }  // namespace smpemu

@@ -1,5 +1,5 @@
-// Presenting a RunResult: the JSON object of shared/DESIGN.md ("Command-line contract")
-// and a human-readable summary.
+// Presenting a RunResult: the JSON object of docs/USAGE.md ("JSON (`--json`)") and a
+// human-readable summary.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -11,12 +11,15 @@ namespace smpemu {
 
 /// The `--json` object: workload, seed, cpus, machine, digest, cycles, events,
 /// host_seconds, events_per_second, bugs, histograms, metrics (and a few more keys).
-nlohmann::json to_json(const RunResult& r);
+/// Each bug's `repro` is `repro` if given, else repro_command(r.config) (`replay`
+/// gives `smpemu replay FILE`: a replayed log, shrunk or edited, is not the seed's).
+nlohmann::json to_json(const RunResult& r, const std::string& repro = "");
 
-/// Multi-line text summary for a terminal.
-/// The bug reports of `r`, each with its kernel-shaped details and repro line.
-std::string bugs_text(const RunResult& r);
-std::string to_text(const RunResult& r);
+/// The bug reports of `r`, each with its kernel-shaped details and repro line (`repro`
+/// as for to_json()).
+std::string bugs_text(const RunResult& r, const std::string& repro = "");
+/// Multi-line text summary for a terminal, bugs first; `repro` as for to_json().
+std::string to_text(const RunResult& r, const std::string& repro = "");
 
 /// 16 lower-case hex digits.
 std::string hex16(std::uint64_t v);

@@ -1,5 +1,6 @@
 #include "cli/runner.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <stdexcept>
@@ -12,15 +13,28 @@
 #ifndef SMPEMU_GIT_REV
 #define SMPEMU_GIT_REV "unknown"
 #endif
+#ifndef SMPEMU_VERSION
+#define SMPEMU_VERSION "unknown"
+#endif
 
 namespace smpemu {
 
-std::string build_identity() {
+namespace {
+
+constexpr const char* build_type() {
 #ifdef NDEBUG
-  return std::string("smpemu ") + SMPEMU_GIT_REV + " release";
+  return "release";
 #else
-  return std::string("smpemu ") + SMPEMU_GIT_REV + " debug";
+  return "debug";
 #endif
+}
+
+}  // namespace
+
+std::string build_identity() { return std::string("smpemu ") + SMPEMU_GIT_REV + " " + build_type(); }
+
+std::string version_text() {
+  return std::string("smpemu ") + SMPEMU_VERSION + " (git " + SMPEMU_GIT_REV + ", " + build_type() + " build)";
 }
 
 bool parse_unsigned(const std::string& s, std::uint64_t max, std::uint64_t& out) {
@@ -32,16 +46,53 @@ bool parse_unsigned(const std::string& s, std::uint64_t max, std::uint64_t& out)
   return true;
 }
 
-std::uint64_t parse_count(const std::string& option, const std::string& value, std::uint64_t min, std::uint64_t max) {
+std::string number_problem(const std::string& value, const NumberSpec& spec, std::uint64_t& out) {
+  if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos)
+    return "malformed number " + quoted(value) + " (expected " + spec.expected + ")";
+  const std::string digits = value.substr(std::min(value.find_first_not_of('0'), value.size() - 1));
   std::uint64_t v = 0;
-  const bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
-  if (digits && !parse_unsigned(value, max, v) && value.find_first_not_of('0') != std::string::npos)
-    throw ConfigError(option + " " + (value.size() > 24 ? value.substr(0, 24) + "..." : value) +
-                      " is past its bound " + std::to_string(max) + " (see `smpemu list`)");
-  if (!digits || v < min)
-    throw ConfigError("bad " + option + " " + quoted(value) + " (expected an integer " + std::to_string(min) + ".." +
-                      std::to_string(max) + ")");
+  const bool fits = parse_unsigned(digits, ~0ULL, v);  // fails only past 2^64-1
+  if (fits && v >= spec.min && v <= spec.max) {
+    out = v;
+    return "";
+  }
+  const std::string shown = digits.size() > 24 ? digits.substr(0, 24) + "..." : digits;
+  if (spec.out_of_range == kPastBound && (!fits || v > spec.max))
+    return shown + " is past its bound " + std::to_string(spec.max) + " (see `smpemu list`)";
+  if (spec.out_of_range.empty() || spec.out_of_range == kPastBound)
+    return shown + " is out of range (expected " + spec.expected + ")";
+  return spec.out_of_range + " " + shown + " (expected " + spec.expected + ")";
+}
+
+std::uint64_t parse_number(const std::string& name, const std::string& value, const NumberSpec& spec) {
+  std::uint64_t v = 0;
+  const std::string problem = number_problem(value, spec, v);
+  if (!problem.empty()) throw ConfigError(name + ": " + problem);
   return v;
+}
+
+NumberSpec count_spec(std::uint64_t min, std::uint64_t max) {
+  return {min, max, "an integer " + std::to_string(min) + ".." + std::to_string(max), kPastBound};
+}
+
+std::uint64_t parse_count(const std::string& option, const std::string& value, std::uint64_t min, std::uint64_t max) {
+  return parse_number(option, value, count_spec(min, max));
+}
+
+const NumberSpec* engine_number_spec(const std::string& key_in) {
+  static const std::map<std::string, NumberSpec> specs = {
+      {"cpus", {1, static_cast<std::uint64_t>(kMaxCpus), "an integer 1.." + std::to_string(kMaxCpus), "impossible CPU count"}},
+      {"seed", {0, ~0ULL, "an integer 0..2^64-1", ""}},
+      {"hz", {1, 100000, "1..100000", ""}},
+      {"jitter", {0, 100, "0..100 percent", ""}},
+      {"max_cycles", {0, ~0ULL, "a cycle count, 0 for none", ""}},
+      {"livelock_ms", {0, 3600000, "0..3600000 ms; 0 turns the watchdog off", ""}},
+  };
+  std::string key = key_in;
+  for (char& ch : key)
+    if (ch == '-') ch = '_';
+  const auto it = specs.find(key);
+  return it == specs.end() ? nullptr : &it->second;
 }
 
 void apply_setting(RunConfig& cfg, const std::string& key_in, const std::string& value, bool as_option) {
@@ -50,15 +101,15 @@ void apply_setting(RunConfig& cfg, const std::string& key_in, const std::string&
     if (ch == '-') ch = '_';
   std::string shown = as_option ? "--" + key_in : key_in;
   MachineParams& p = cfg.params;
-  std::uint64_t v = 0;
   try {
-    if (key == "cpus") {
-      if (!parse_unsigned(value, 1u << 20, v) || v == 0)
-        throw ConfigError("impossible CPU count " + value + " (expected 1.." + std::to_string(kMaxCpus) + ")");
-      p.cpus = static_cast<int>(v);
-    } else if (key == "seed") {
-      if (!parse_unsigned(value, ~0ULL, p.seed))
-        throw ConfigError("bad " + shown + " " + quoted(value) + " (expected an integer 0..2^64-1)");
+    if (const NumberSpec* spec = engine_number_spec(key)) {
+      const std::uint64_t v = parse_number(shown, value, *spec);
+      if (key == "cpus") p.cpus = static_cast<int>(v);
+      if (key == "seed") p.seed = v;
+      if (key == "hz") p.hz = static_cast<std::uint32_t>(v);
+      if (key == "jitter") p.jitter_pct = static_cast<std::uint32_t>(v);
+      if (key == "max_cycles") p.max_cycles = v;
+      if (key == "livelock_ms") p.livelock_ms = static_cast<std::uint32_t>(v);
     } else if (key == "machine") {
       cfg.machine = value;
     } else if (key == "arch") {
@@ -76,20 +127,6 @@ void apply_setting(RunConfig& cfg, const std::string& key_in, const std::string&
       p.rcu = parse_rcu_flavor(value);
     } else if (key == "mutex_spin") {
       p.mutex_spin = parse_on_off(shown, value);
-    } else if (key == "hz") {
-      if (!parse_unsigned(value, 100000, v) || v == 0)
-        throw ConfigError("bad " + shown + " " + quoted(value) + " (expected 1..100000)");
-      p.hz = static_cast<std::uint32_t>(v);
-    } else if (key == "jitter") {
-      if (!parse_unsigned(value, 100, v)) throw ConfigError("bad " + shown + " " + quoted(value) + " (expected 0..100)");
-      p.jitter_pct = static_cast<std::uint32_t>(v);
-    } else if (key == "max_cycles") {
-      if (!parse_unsigned(value, ~0ULL, p.max_cycles))
-        throw ConfigError("bad " + shown + " " + quoted(value) + " (expected a cycle count)");
-    } else if (key == "livelock_ms") {
-      if (!parse_unsigned(value, 3600000, v))
-        throw ConfigError("bad " + shown + " " + quoted(value) + " (expected 0..3600000 ms; 0 turns the watchdog off)");
-      p.livelock_ms = static_cast<std::uint32_t>(v);
     } else {
       cfg.set[key_in] = value;
     }

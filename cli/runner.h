@@ -48,11 +48,42 @@ struct RunResult {
 /// Strict unsigned parse: digits only, at most `max`.
 bool parse_unsigned(const std::string& s, std::uint64_t max, std::uint64_t& out);
 
+/// What a number a user gives (an option, a setting of a record or a compare variant) must
+/// be: decimal digits only (no sign, no 0x, no exponent), in min..max.
+struct NumberSpec {
+  std::uint64_t min = 0;
+  std::uint64_t max = ~0ULL;
+  std::string expected;  ///< what messages say is expected, e.g. "an integer 1..1024"
+  /// How a value outside min..max is named: "" gives "0 is out of range (expected E)";
+  /// kPastBound (max is a bound of emu/limits.h) gives "2000 is past its bound 1024
+  /// (see `smpemu list`)" above max; any other text T gives "T 0 (expected E)".
+  std::string out_of_range;
+};
+
+/// NumberSpec::out_of_range of a bound of emu/limits.h.
+inline constexpr const char* kPastBound = "past its bound";
+
+/// Checks `value` against `spec`: returns "" and sets `out`, or the problem as one line
+/// that does not name the option ("malformed number '4x' (expected an integer 1..1024)",
+/// "101 is out of range (expected 0..100)"). User text in it is quoted and escaped.
+std::string number_problem(const std::string& value, const NumberSpec& spec, std::uint64_t& out);
+
+/// number_problem() for the option or setting `name`. Throws ConfigError "NAME: PROBLEM".
+std::uint64_t parse_number(const std::string& name, const std::string& value, const NumberSpec& spec);
+
 /// A count the user gives on the command line (`option` is its name, "--runs"): digits
-/// only, in min..max where max is a bound of emu/limits.h. Throws ConfigError: "bad
-/// --runs 'x' (expected an integer 1..1099511627776)", or for a larger number "--runs
-/// 2000000000000 is past its bound 1099511627776 (see `smpemu list`)".
+/// only, in min..max where max is a bound of emu/limits.h. Throws ConfigError: "--runs:
+/// malformed number 'x' (expected an integer 1..1099511627776)", or for a larger number
+/// "--runs: 2000000000000 is past its bound 1099511627776 (see `smpemu list`)".
 std::uint64_t parse_count(const std::string& option, const std::string& value, std::uint64_t min, std::uint64_t max);
+
+/// The NumberSpec of parse_count().
+NumberSpec count_spec(std::uint64_t min, std::uint64_t max);
+
+/// The NumberSpec of a numeric engine parameter (cpus, seed, hz, jitter, max_cycles,
+/// livelock_ms; '-' and '_' alike), or nullptr for any other key. apply_setting() and
+/// the command-line options check these numbers through it.
+const NumberSpec* engine_number_spec(const std::string& key);
 
 /// Applies one setting KEY=VALUE to `cfg`: an engine parameter (cpus, seed, machine,
 /// strategy, preempt, rcu, mutex_spin, hz, jitter, max_cycles; '-' and '_' alike) or,
@@ -79,5 +110,9 @@ std::string repro_command(const RunConfig& cfg);
 
 /// Identity of this build (git revision + build type), recorded with results.
 std::string build_identity();
+
+/// "smpemu 0.1.0 (git REV, release build)": the project version of CMakeLists.txt, the
+/// git revision and build type of build_identity().
+std::string version_text();
 
 }  // namespace smpemu

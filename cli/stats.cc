@@ -84,4 +84,17 @@ double hodges_lehmann_shift(const std::vector<double>& a, const std::vector<doub
   return m % 2 ? d[m / 2] : (d[m / 2 - 1] + d[m / 2]) / 2;
 }
 
+std::vector<double> holm_adjust(const std::vector<double>& p) {
+  std::vector<std::size_t> order(p.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return p[x] < p[y]; });
+  std::vector<double> adjusted(p.size());
+  double running = 0;  // adjusted p-values are monotone in the sorted order
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    running = std::max(running, std::min(1.0, static_cast<double>(p.size() - k) * p[order[k]]));
+    adjusted[order[k]] = running;
+  }
+  return adjusted;
+}
+
 }  // namespace smpemu

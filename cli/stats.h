@@ -20,6 +20,14 @@
 // Hodges-Lehmann shift estimate: the median of all n1 n2 differences b_j - a_i (the
 // location shift consistent with the rank-sum test; Hollander & Wolfe section 4.2).
 //
+// Holm-Bonferroni correction (S. Holm, "A simple sequentially rejective multiple test
+// procedure", Scand. J. Statist. 6 (1979)): of m p-values sorted ascending,
+// p(1) <= ... <= p(m), the adjusted p(i) is max over j <= i of min(1, (m - j + 1) p(j)).
+// Calling "significant" every test whose adjusted p is below alpha keeps the chance of
+// even one false positive among the m tests at most alpha, whatever their dependence;
+// it is uniformly more powerful than plain Bonferroni (m p). Equals R's
+// `p.adjust(p, method = "holm")`.
+//
 // With fewer than about 4 values per side the two-sided p-value cannot reach 0.05; the
 // callers report p anyway and let the user add seeds.
 //
@@ -52,6 +60,9 @@ double stddev(const std::vector<double>& v);
 
 /// Hodges-Lehmann estimate of the shift from `a` to `b`: median of b_j - a_i. 0 if empty.
 double hodges_lehmann_shift(const std::vector<double>& a, const std::vector<double>& b);
+
+/// Holm-Bonferroni adjusted p-values of `p` (see the file comment), in the order of `p`.
+std::vector<double> holm_adjust(const std::vector<double>& p);
 
 /// Standard normal upper tail 1 - Phi(z).
 double normal_sf(double z);

@@ -1,5 +1,7 @@
 #include "cli/text.h"
 
+#include <string_view>
+
 namespace smpemu {
 
 namespace {
@@ -29,6 +31,15 @@ std::string quoted(const std::string& s) {
     if (ch == '\\' || ch == '\'') out += '\\';
     append_escaped(out, static_cast<unsigned char>(ch));
   }
+  return out + "'";
+}
+
+std::string shell_word(const std::string& s) {
+  static constexpr std::string_view kPlain =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./+-:@%,=";
+  if (!s.empty() && s.find_first_not_of(kPlain) == std::string::npos) return s;
+  std::string out = "'";
+  for (const char ch : s) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
   return out + "'";
 }
 

@@ -14,6 +14,11 @@ namespace smpemu {
 /// quoted("ab\nba") is 'ab\nba' (the six characters a, b, \, n, b, a between quotes).
 std::string quoted(const std::string& s);
 
+/// `s` as one word of a POSIX shell command line: unchanged if it is made of letters,
+/// digits and `_./+-:@%,=` only (and not empty), else between single quotes with each
+/// single quote written '\''. For the repro commands users paste into a shell.
+std::string shell_word(const std::string& s);
+
 /// `s` with the bytes outside printable ASCII escaped as in quoted(), without quotes:
 /// the last line of defence in front of stderr, so no message ever spans two lines.
 std::string escape_nonprintable(const std::string& s);

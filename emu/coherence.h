@@ -13,8 +13,8 @@
 // Occupancy: a line serves one transfer at a time. A transfer starts at
 // max(request time, busy_until) and keeps the line busy until it completes, so requests
 // queue per line. This is what makes a test-and-set or ticket lock hand-off cost
-// O(waiters) transfers while a queue lock's costs one (shared/COSTS.md, "Why the curves
-// have that shape"). Hits use no interconnect and neither wait for nor occupy the line.
+// O(waiters) transfers while a queue lock's costs one (docs/COSTS.md, "The curves the
+// model must show"). Hits use no interconnect and neither wait for nor occupy the line.
 //
 // Causality: every access is performed at a time no earlier than the accesses it is
 // ordered after on the same line. A load is ordered after the last store (it may see

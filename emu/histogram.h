@@ -7,7 +7,7 @@
 // clamped to the exact max. Histograms merge by adding counts, so results from many runs
 // or host threads combine exactly and in any order.
 //
-// Why our own: HdrHistogram_c is not packaged in Debian 12 (see shared/ECOSYSTEM.md), and
+// Why our own: HdrHistogram_c is not packaged in Debian 12, and
 // the engine needs only record/merge/percentile with integer-exact, platform-independent
 // output.
 #pragma once

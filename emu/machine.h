@@ -2,7 +2,7 @@
 // a timed event queue, interrupts, and the sync points through which emulated code
 // makes an operation visible to other CPUs.
 //
-// Execution model (shared/DESIGN.md):
+// Execution model (docs/ENGINE.md, "Execution"):
 //  - One host thread runs one Machine and exactly one fiber at a time. Every task,
 //    including each CPU's idle task, is a boost::context::fiber; switching CPUs is a
 //    direct fiber-to-fiber switch (no trip through a scheduler fiber).

@@ -13,7 +13,7 @@
 
 namespace smpemu {
 
-/// Where need_resched is honoured (shared/MM_BRIEF.md section G, "Preempt models").
+/// Where need_resched is honoured (docs/KERNEL.md, "Preemption models").
 enum class PreemptModel : std::uint8_t { None, Voluntary, Full };
 const char* preempt_name(PreemptModel m);
 /// Parses none|voluntary|full; throws std::invalid_argument otherwise.
@@ -32,7 +32,7 @@ struct MachineParams {
   std::uint64_t seed = 1;             ///< root seed of every random stream
   std::string strategy = "time";      ///< scheduling strategy (strategy.h)
   PreemptModel preempt = PreemptModel::Voluntary;  ///< preemption model
-  std::uint32_t hz = 250;             ///< timer tick frequency (COSTS.md: 100, 250, 1000)
+  std::uint32_t hz = 250;             ///< timer tick frequency (docs/COSTS.md: 100, 250, 1000)
   std::uint32_t jitter_pct = 0;       ///< random extra 0..jitter_pct % on line transfers and compute()
   Cycles max_cycles = 0;              ///< stop CPUs whose clock passes this (0: no limit)
   std::uint32_t livelock_ms = 1000;   ///< end the run as `livelock` after this much emulated time without progress (0: off)

@@ -7,7 +7,7 @@
 namespace smpemu {
 
 namespace {
-/// Tree RCU forces a quiescent state on holdout CPUs after 3 jiffies (COSTS.md).
+/// Tree RCU forces a quiescent state on holdout CPUs after 3 jiffies (docs/COSTS.md).
 constexpr Cycles kForceQsTicks = 3;
 
 void rcu_softirq(Machine& m, void*) { m.rcu().run_callbacks(); }

@@ -1,7 +1,7 @@
 // RCU: read-side critical sections, grace periods driven by quiescent states, and
 // callbacks run after a grace period.
 //
-// Two flavours (MachineParams::rcu, `--rcu`), MM_BRIEF.md section G:
+// Two flavours (MachineParams::rcu, `--rcu`; docs/KERNEL.md, "RCU"):
 //   sched   - classic / RCU-sched: rcu_read_lock() disables preemption, and every
 //             preempt-off or IRQ-off region is a read-side section too. A CPU passes a
 //             quiescent state (QS) at a context switch, in idle, or on return to user.

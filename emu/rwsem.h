@@ -1,7 +1,7 @@
 // The kernel's rw_semaphore, on the engine's atomics and sleep protocol.
 //
 // Readers share the semaphore, a writer holds it alone; waiters queue FIFO
-// (shared/MM_BRIEF.md section G). Once anyone waits, new readers queue too, so a queued
+// (docs/KERNEL.md, "Locks"). Once anyone waits, new readers queue too, so a queued
 // writer is not starved by a stream of readers, and down_read_trylock() /
 // down_write_trylock() fail whenever someone waits. The last holder to leave hands the
 // semaphore to the head of the queue: a writer alone, or the run of readers at the head

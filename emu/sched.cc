@@ -2,7 +2,7 @@
 // the three preemption models, the idle loop, and the end-of-run deadlock check.
 //
 // Tasks are pinned to their CPU; each CPU has a FIFO run queue. Preemption points
-// (shared/MM_BRIEF.md section G):
+// (docs/KERNEL.md, "Preemption models"):
 //   none      - blocking, explicit cond_resched(), return to user;
 //   voluntary - also every might_sleep() site;
 //   full      - also preempt_enable() dropping the count to 0 and every interrupt return
@@ -272,15 +272,24 @@ void Machine::check_deadlock() {
   if (live_tasks_ == 0) return;
   // Nothing is ready and no event is pending, yet tasks live: each is blocked, spinning
   // on a line nobody will write, or queued behind one that is.
+  // The report names a task (a spinning one first: a spin deadlock has no wait-for
+  // cycle report of its own) and, for each task listed, the lock it waits or spins for.
   std::string who;
+  const Task* named = nullptr;
+  bool named_spins = false;
   int n = 0;
   for (const auto& t : tasks_) {
     if (t->is_idle || t->state == TaskState::Dead) continue;
     const Cpu& c = cpus_[static_cast<std::size_t>(t->cpu)];
-    const char* what = t->state == TaskState::Blocked ? "blocked"
-                       : (c.curr == t.get() && c.state == CpuState::Spinning) ? "spinning"
-                                                                               : "runnable";
-    if (n++ < 8) who += " " + t->name + "[cpu" + std::to_string(t->cpu) + "," + what + "]";
+    const bool spinning = c.curr == t.get() && c.state == CpuState::Spinning;
+    const char* what = t->state == TaskState::Blocked ? "blocked" : spinning ? "spinning" : "runnable";
+    if (!named || (spinning && !named_spins)) {
+      named = t.get();
+      named_spins = spinning;
+    }
+    if (n++ < 8)
+      who += " " + t->name + "[cpu" + std::to_string(t->cpu) + "," + what +
+             (t->waiting_for ? " on " + *t->waiting_for : std::string()) + "]";
   }
   if (n > 8) who += " ...";
   end_ = EndReason::Deadlock;
@@ -294,6 +303,11 @@ void Machine::check_deadlock() {
       b.cycle = c.clock;
       b.cpu = c.id;
     }
+  if (named) {
+    b.task = named->name;
+    b.cpu = named->cpu;
+  }
+  b.fatal = true;
   const std::string recent = recent_events_text(*this, stuck);
   if (!recent.empty()) b.details += "\n" + recent;
   b.details += splat_rule('=');

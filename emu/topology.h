@@ -3,7 +3,7 @@
 // A CPU sits in a hierarchy thread < core < die < socket. The distance between two CPUs
 // is the innermost level they share; sockets are further apart by interconnect hops.
 // The engine never decides these numbers itself: they come from a machine profile
-// (arch/profiles.h), each figure naming its source (shared/COSTS.md).
+// (arch/profiles.h), each figure naming its source (docs/COSTS.md).
 //
 // Invariants: distance(a, a) == Self; distance is symmetric; the cost of a transfer
 // between two CPUs depends only on their distance class.

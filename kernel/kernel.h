@@ -2,7 +2,7 @@
  * Kernel shim: everything mm/ and arch/ code may use to reach the engine.
  *
  * Only these headers cross the border between kernel-style code and the engine
- * (shared/DESIGN.md, "Layers").
+ * (docs/KERNEL.md).
  */
 #pragma once
 

@@ -7,7 +7,7 @@
 
 #include "kernel/oracle.h"
 
-/* Costs (assumed; COSTS.md has no figure for them): a radix-tree step of the page cache
+/* Costs (assumed; no published figure, docs/COSTS.md): a radix-tree step of the page cache
  * lookup, and "reading" a page from the backing store, which the emulated file keeps in
  * memory (a 4 KiB copy plus bookkeeping, about the cost of clear_page twice). */
 static constexpr smpemu::Cycles kPageCacheLookup = 60;

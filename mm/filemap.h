@@ -12,7 +12,7 @@
  * O(vmas) rather than O(log n + hits): cheap at the hundreds of vmas workloads use, and
  * the emulated cost is charged per vma visited either way.
  *
- * Locking (shared/MM_BRIEF.md order: i_mutex > mmap_sem > page_lock > i_mmap_lock >
+ * Locking (docs/MM.md order: i_mutex > mmap_sem > page_lock > i_mmap_lock >
  * page_table_lock > tree_lock):
  *  - i_mutex (class "i_mutex"): truncate and extend (the kernel's i_sem).
  *  - i_size: written under i_mutex with WRITE_ONCE, read locklessly (i_size_read).

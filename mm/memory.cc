@@ -11,7 +11,7 @@
 
 #include "kernel/oracle.h"
 
-/* Costs (assumed; no published figure in COSTS.md): bookkeeping per pte zapped besides
+/* Costs (assumed; no published figure, docs/COSTS.md): bookkeeping per pte zapped besides
  * its sync points, and the exception entry/exit of a page fault. */
 static constexpr smpemu::Cycles kZapPteCycles = 15;
 static constexpr smpemu::Cycles kFaultEntryCycles = 700;
@@ -26,7 +26,8 @@ struct vm_globals *vm_globals(void)
 unsigned long zap_block_size(void)
 {
 	const unsigned pages = vm_globals()->t.zap_block;
-	/* COSTS.md: ZAP_BLOCK_SIZE is 8 pages with CONFIG_PREEMPT, 1024 without. */
+	/* 2.6's mm/memory.c (docs/COSTS.md): ZAP_BLOCK_SIZE is 8 pages with CONFIG_PREEMPT,
+	 * 1024 without. */
 	return (pages ? pages : (config_preempt() ? 8UL : 1024UL)) * PAGE_SIZE;
 }
 

@@ -11,7 +11,7 @@
  *    mm->mm_rb keyed by vm_end (find_vma: first vma with vm_end > addr).
  *  - A file vma is in exactly one of mapping->i_mmap (linear) and
  *    mapping->i_mmap_nonlinear (VM_NONLINEAR); a vma moves from the tree to the list
- *    (remap_file_pages) but never back (shared/MM_BRIEF.md A).
+ *    (remap_file_pages) but never back.
  *  - vm_truncate_count holds a truncate_count snapshot (not page aligned) or a restart
  *    address (page aligned; lockbreak=restart_in_vma).
  *
@@ -74,7 +74,7 @@ static inline unsigned long linear_page_index(const struct vm_area_struct *vma, 
 	return ((addr - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff;
 }
 
-/* unmap_mapping_range lockbreak variants (shared/MM_BRIEF.md A, knob TRUNC_LOCKBREAK). */
+/* unmap_mapping_range lockbreak variants (knob lockbreak; docs/MM.md). */
 enum trunc_lockbreak {
 	LOCKBREAK_NONE,		/* 2.6.9: zap everything under i_mmap_lock, no break */
 	LOCKBREAK_RESTART_VMA,	/* vmtrunc 4/6: restart_vma/restart_pgoff/restart_addr in details */
@@ -85,13 +85,13 @@ enum trunc_lockbreak {
 /* Where the fault samples truncate_count (knob FAULT_RECHECK). */
 enum fault_recheck {
 	FAULT_RECHECK_ON,	/* before ->nopage, rechecked under the pte lock (2.6.11) */
-	FAULT_RECHECK_OFF,	/* no recheck: planted bug (MM_BRIEF A, "what breaks" 1) */
-	FAULT_RECHECK_LATE,	/* sampled after ->nopage: planted bug ("what breaks" 2) */
+	FAULT_RECHECK_OFF,	/* no recheck: planted bug (an orphaned page; docs/MM.md) */
+	FAULT_RECHECK_LATE,	/* sampled after ->nopage: planted bug (docs/MM.md) */
 };
 
 /*
- * The before/after knobs of shared/MM_BRIEF.md A that this slice implements; workloads
- * set them from --set. Every field changes behaviour (tests/mm_*_test.cc show each).
+ * The before/after knobs of unmap_mapping_range and truncate (docs/MM.md) that this
+ * slice implements; workloads set them from --set. Every field changes behaviour (tests/mm_*_test.cc show each).
  */
 struct vm_tunables {
 	enum trunc_lockbreak lockbreak = LOCKBREAK_RESTART_IN_VMA;

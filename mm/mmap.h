@@ -4,7 +4,7 @@
  *
  * Models: mm/mmap.c, mm/mprotect.c and mm/fremap.c of 2.6.11 for file-backed vmas
  * (shared, or private with COW), with the vm_truncate_count rules of vmtrunc 5/6
- * (shared/MM_BRIEF.md A): vma_link takes the mapping's current count, a split copies
+ * (docs/MM.md, "unmap_mapping_range and truncate"): vma_link takes the mapping's current count, a split copies
  * it, a merge whose counts differ zeroes the importer's (unless merge_reset is off), so
  * an unmap_mapping_range in progress rescans the grown vma.
  *

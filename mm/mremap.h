@@ -7,7 +7,7 @@
  * lock (so truncate's walk never misses a pte in transit) and both pte locks, the TLB
  * is flushed for the old range, and the old range is unmapped.
  *
- * The count rule (shared/MM_BRIEF.md A, knob MREMAP_RESET = vm_tunables.mremap_reset):
+ * The count rule (knob mremap_reset = vm_tunables.mremap_reset; docs/MM.md):
  *  - cond (2.6.10-2.6.37): zero the new vma's count only if it is nonzero and differs
  *    from the old one's. A copied struct has the same count, so if that was a restart
  *    address (an unmap_mapping_range broke out of the old vma) the new vma keeps it, in

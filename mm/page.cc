@@ -161,7 +161,7 @@ static void check_page_lock_order(void)
 		if (lockdep_current_holds_class(cls))
 			report_check("lock-order",
 				     std::string("lock_page() while holding ") + cls +
-					     " (order: page_lock before " + cls + ", shared/MM_BRIEF.md)",
+					     " (order: page_lock before " + cls + ", docs/MM.md)",
 				     false);
 }
 

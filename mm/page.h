@@ -9,7 +9,7 @@
  *    still mapped (_mapcount >= 0), locked, or already free; page_remove_rmap() below -1.
  *  - "use-after-free-frame": reading or writing the contents of a free frame.
  *
- * Lock order (shared/MM_BRIEF.md): i_mutex > mmap_sem > page_lock > i_mmap_lock >
+ * Lock order (docs/MM.md, "Locks (classes) and order"): i_mutex > mmap_sem > page_lock > i_mmap_lock >
  * anon_vma > page_table_lock / ptl > lru_lock / zone_lock. lock_page() is a sleeping
  * lock: taking it while holding any spinlock is sleep-in-atomic, and taking it while
  * holding page_table_lock, ptl or zone_lock is also reported as a lock-order warning

@@ -14,8 +14,8 @@
  *    populated they stay until free_page_tables() (no pmd-level freeing yet).
  *  - pte entries: the pte lock, which is mm->page_table_lock, or with mm->split_ptlock
  *    the per-table lock of the pte page (the kernel's split ptlock since 2.6.15). Both
- *    classes ("page_table_lock", "ptl") are level 6 of the lock order in
- *    shared/MM_BRIEF.md: inside mmap_sem, the page lock, i_mmap_lock and anon_vma.
+ *    classes ("page_table_lock", "ptl") are near the inside of the lock order of
+ *    docs/MM.md: inside mmap_sem, the page lock, i_mmap_lock and anon_vma.
  *  - Lockless readers use lookup_pte() and ptep_get(); a new table's entries are zeroed
  *    before the write barrier that precedes publishing it.
  *

@@ -2,7 +2,7 @@
  * mm/truncate.h - unmap_mapping_range with its lockbreak variants, truncate_inode_pages
  * and vmtruncate.
  *
- * Models: shared/MM_BRIEF.md A: 2.6.9 (lockbreak=none), Hugh Dickins' vmtrunc 4/6
+ * Models (docs/MM.md, "unmap_mapping_range and truncate"): 2.6.9 (lockbreak=none), Hugh Dickins' vmtrunc 4/6
  * (restart_vma), 4/6 + 7/6 as in 2.6.10-2.6.38 (restart_in_vma), and 3.0's i_mmap_mutex
  * without lockbreak (mutex_nobreak); the bug toggles of vm_tunables.
  *

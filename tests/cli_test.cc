@@ -1,8 +1,10 @@
-// The command-line contract (shared/DESIGN.md): exit codes, one-line errors, JSON keys,
+// The command-line contract (docs/USAGE.md): exit codes, one-line errors, JSON keys,
 // and the same command printing the same digest.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
 
 #include "test_util.h"
 
@@ -19,17 +21,79 @@ TEST(Cli, BadInputExitsTwoWithOneLine) {
   expect_usage_error("run spinlock-contention --set lock", "expected KEY=VALUE");
   expect_usage_error("run spinlock-contention --cpus 0", "impossible CPU count 0");
   expect_usage_error("run spinlock-contention --cpus 1025", "impossible CPU count 1025");
-  expect_usage_error("run spinlock-contention --cpus many", "impossible CPU count many");
-  expect_usage_error("run spinlock-contention --seed -1", "bad --seed '-1'");
-  expect_usage_error("run spinlock-contention --machine vax", "unknown machine 'vax'");
+  expect_usage_error("run spinlock-contention --cpus many", "--cpus: malformed number 'many'");
+  expect_usage_error("run spinlock-contention --seed -1", "--seed: malformed number '-1'");
+  expect_usage_error("run spinlock-contention --machine vax", "--machine: vax not in {opteron48,");
   expect_usage_error("run spinlock-contention --strategy fifo", "unknown strategy 'fifo'");
   expect_usage_error("run spinlock-contention --strategy pct:0", "bad strategy 'pct:0'");
-  expect_usage_error("run spinlock-contention --preempt sometimes", "unknown preemption model");
-  expect_usage_error("run spinlock-contention --jitter 101", "bad --jitter");
-  expect_usage_error("run abba --mutex-spin maybe", "bad --mutex-spin 'maybe'");
+  expect_usage_error("run spinlock-contention --preempt sometimes", "--preempt: sometimes not in {none,voluntary,full}");
+  expect_usage_error("run spinlock-contention --jitter 101", "--jitter: 101 is out of range (expected 0..100");
+  expect_usage_error("run abba --mutex-spin maybe", "--mutex-spin: maybe not in {on,off}");
   expect_usage_error("run abba --rcu classic", "classic");
   expect_usage_error("run spinlock-contention --bogus-flag", "bogus");
   expect_usage_error("frobnicate", "frobnicate");
+}
+
+TEST(Cli, MalformedNumbersAreMalformedNotOutOfRange) {
+  // Every numeric option of every command: text that is not a decimal number is named as
+  // such, before any range check ("--cpus 4x" is not an impossible CPU count).
+  const std::pair<const char*, const char*> cases[] = {
+      {"run abba --cpus 4x", "--cpus"},          {"run abba --seed 1x", "--seed"},
+      {"run abba --hz 250Hz", "--hz"},           {"run abba --jitter 5%", "--jitter"},
+      {"run abba --max-cycles 1e9", "--max-cycles"}, {"run abba --livelock-ms 10s", "--livelock-ms"},
+      {"run abba --until 1e6", "--until"},       {"run abba --trace-buffer 1M", "--trace-buffer"},
+      {"run abba --cpus 0x10", "--cpus"},        {"run abba --cpus ' 4'", "--cpus"},
+      {"run abba --cpus +4", "--cpus"},          {"run abba --cpus ''", "--cpus"},
+      {"fuzz abba --runs 10x", "--runs"},        {"fuzz abba --jobs 2x", "--jobs"},
+      {"fuzz abba --seed-base 0x10", "--seed-base"}, {"fuzz abba --run-timeout 5s", "--run-timeout"},
+      {"compare abba --a lock=spin --b lock=mutex --seeds 8x", "--seeds"},
+      {"compare abba --a lock=spin --b lock=mutex --jobs -1", "--jobs"},
+      {"diff a b --context 3x", "--context"},    {"diff a b --buffer 1k", "--buffer"},
+      {"shrink x.rec --max-runs 10x", "--max-runs"}};
+  for (const auto& [args, option] : cases) expect_usage_error(args, std::string(option) + ": malformed number");
+  // The same in a compare variant and in range: malformed first, then the range.
+  expect_usage_error("compare abba --a cpus=4x --b lock=mutex", "--a: cpus: malformed number '4x'");
+  expect_usage_error("run abba --cpus 1025", "--cpus: impossible CPU count 1025 (expected an integer 1..1024)");
+}
+
+TEST(Cli, NumbersAreDecimalWithoutOctalOrWrapping) {
+  // CLI11's own conversion would read 010 as octal 8; a typed option here gets 10.
+  const Exec run = run_smpemu("run spinlock-contention --cpus 010 --seed 007 --set duration=100000 --json");
+  ASSERT_EQ(run.status, 0) << run.err;
+  const auto j = nlohmann::json::parse(run.out);
+  EXPECT_EQ(j["cpus"], 10);
+  EXPECT_EQ(j["seed"], 7);
+  const Exec fuzz = run_smpemu("fuzz rcu-readers --runs 010 --jobs 02 --json");
+  ASSERT_EQ(fuzz.status, 0) << fuzz.err;
+  EXPECT_EQ(nlohmann::json::parse(fuzz.out)["runs"], 10);
+}
+
+TEST(Cli, GlobalOptionsGoBeforeOrAfterTheCommand) {
+  // --log-level info shows the engine's bug log line on stderr, wherever it is given.
+  for (const char* args : {"--log-level info run abba --json", "run abba --log-level info --json",
+                           "run abba --json --log-level=info"}) {
+    const Exec e = run_smpemu(args);
+    EXPECT_EQ(e.status, 1) << args << ": " << e.err;
+    EXPECT_NE(e.err.find("info: bug [lock-order]"), std::string::npos) << args << ": " << e.err;
+    EXPECT_TRUE(nlohmann::json::accept(e.out)) << args;
+  }
+  const Exec quiet = run_smpemu("run abba --json");
+  EXPECT_EQ(quiet.err.find("info: bug"), std::string::npos) << quiet.err;
+  expect_usage_error("run abba --log-level loud", "--log-level: loud not in {trace,debug,");
+  expect_usage_error("--log-level loud list", "--log-level: loud not in");
+  expect_usage_error("run abba extra", "not expected: extra");
+}
+
+TEST(Cli, AloneOrWithVersionPrintsTheVersionAndTheCommands) {
+  for (const char* args : {"", "--version", "list --version"}) {
+    const Exec e = run_smpemu(args);
+    EXPECT_EQ(e.status, 0) << "'" << args << "': " << e.err;
+    EXPECT_TRUE(e.err.empty()) << e.err;
+    EXPECT_EQ(e.out.rfind("smpemu 0.", 0), 0u) << e.out;
+    EXPECT_NE(e.out.find(" build)"), std::string::npos) << e.out;
+    for (const char* cmd : {"list", "run", "replay", "shrink", "fuzz", "merge", "compare", "diff"})
+      EXPECT_NE(e.out.find("\n  " + std::string(cmd) + " "), std::string::npos) << cmd << " in: " << e.out;
+  }
 }
 
 TEST(Cli, ListShowsWorkloadsKnobsMachinesAndParams) {

@@ -104,13 +104,69 @@ TEST(Compare, ResultsDoNotDependOnJobs) {
   EXPECT_NE(one["b"]["repro"].get<std::string>().find("--cpus 4 "), std::string::npos) << one["b"];
 }
 
+TEST(Compare, HolmCorrectionUnstarsAOnePercentResultAmongManyTests) {
+  // Twenty metrics: one at p = 0.0001, one at p = 0.01, the rest at p = 0.5, and a
+  // histogram's two tests (0.01, 0.5): 22 tests. Alone, p = 0.01 is below 0.05; as the
+  // second smallest of 22, Holm makes it 21 x 0.01 = 0.21, while the strong one stays
+  // significant (22 x 0.0001).
+  CompareResult r;
+  r.workload = "constructed";
+  r.seeds = 10;
+  const auto metric = [](double p) {
+    MetricComparison c;
+    c.a = {1, 2};
+    c.b = {3, 4};
+    c.test = MannWhitneyResult{0, 0, 0, p};
+    return c;
+  };
+  for (int i = 0; i < 18; ++i) r.metrics.emplace("m" + std::to_string(10 + i), metric(0.5));
+  r.metrics.emplace("one_percent", metric(0.01));
+  r.metrics.emplace("strong", metric(0.0001));
+  HistogramComparison h;
+  h.a.present = h.b.present = true;
+  h.test_p99 = MannWhitneyResult{0, 0, 0, 0.01};
+  h.test_max = MannWhitneyResult{0, 0, 0, 0.5};
+  r.histograms.emplace("lock.x.wait", h);
+  adjust_for_multiple_tests(r);
+
+  EXPECT_EQ(r.tests, 22u);
+  EXPECT_TRUE(r.metrics.at("strong").significant);
+  EXPECT_NEAR(*r.metrics.at("strong").holm, 22 * 0.0001, 1e-12);
+  EXPECT_FALSE(r.metrics.at("one_percent").significant) << "p = 0.01 among 22 tests is not significant";
+  EXPECT_LT(r.metrics.at("one_percent").test->p_value, kSignificance);  // it would be, alone
+  EXPECT_FALSE(r.histograms.at("lock.x.wait").significant);
+  const std::string text = compare_to_text(r);
+  const auto row = [&](const std::string& name) {
+    const auto i = text.find("\n" + name + " ");
+    EXPECT_NE(i, std::string::npos) << name << " in:\n" << text;
+    return text.substr(i + 1, text.find('\n', i + 1) - i - 1);
+  };
+  EXPECT_EQ(row("strong").back(), '*') << row("strong");
+  EXPECT_EQ(row("one_percent").find('*'), std::string::npos) << row("one_percent");
+  EXPECT_EQ(row("m10").find('*'), std::string::npos) << row("m10");
+  EXPECT_NE(text.find("Holm-Bonferroni over the 22 tests"), std::string::npos) << text;
+  const json j = compare_to_json(r);
+  EXPECT_EQ(j["tests"], 22);
+  EXPECT_NEAR(j["metrics"]["one_percent"]["p_value"].get<double>(), 0.01, 1e-12);
+  EXPECT_NEAR(j["metrics"]["one_percent"]["p_value_holm"].get<double>(), 0.21, 1e-12);
+  EXPECT_EQ(j["metrics"]["one_percent"]["significant"], false);
+
+  // The same p = 0.01 as the only test of its comparison stays significant.
+  CompareResult alone;
+  alone.metrics.emplace("one_percent", metric(0.01));
+  adjust_for_multiple_tests(alone);
+  EXPECT_TRUE(alone.metrics.at("one_percent").significant);
+  const std::string alone_text = compare_to_text(alone);
+  EXPECT_NE(alone_text.find(" *\n"), std::string::npos) << alone_text;
+}
+
 TEST(CompareCli, BadVariantsExitTwoWithOneLine) {
   expect_usage_error("compare spinlock-contention --a lock --b lock=mcs", "--a: bad setting 'lock'");
   expect_usage_error("compare spinlock-contention --a lock=ticket --b nosuch=1", "--b: unknown knob 'nosuch'");
   expect_usage_error("compare spinlock-contention --a lock=ticket --b lock=rwsem", "bad value 'rwsem'");
   expect_usage_error("compare spinlock-contention --a cpus=0 --b lock=mcs", "impossible CPU count 0");
-  expect_usage_error("compare spinlock-contention --a lock=ticket --b lock=mcs --seeds 0", "bad --seeds '0'");
-  expect_usage_error("compare spinlock-contention --a lock=ticket --b lock=mcs --jobs 0", "bad --jobs '0'");
+  expect_usage_error("compare spinlock-contention --a lock=ticket --b lock=mcs --seeds 0", "--seeds: 0 is out of range");
+  expect_usage_error("compare spinlock-contention --a lock=ticket --b lock=mcs --jobs 0", "--jobs: 0 is out of range");
   expect_usage_error("compare no-such --a x=1 --b y=2", "unknown workload");
   expect_usage_error("compare spinlock-contention --a lock=ticket", "--b");
 }

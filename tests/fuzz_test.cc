@@ -302,12 +302,12 @@ TEST(FuzzCli, CleanCampaignExitsZeroAndTextSummary) {
 TEST(FuzzCli, BadInputExitsTwoWithOneLine) {
   expect_usage_error("fuzz no-such-workload", "unknown workload 'no-such-workload'");
   expect_usage_error("fuzz abba --set nosuch=1", "unknown knob 'nosuch'");
-  expect_usage_error("fuzz abba --runs 0", "bad --runs '0'");
-  expect_usage_error("fuzz abba --runs -3", "bad --runs '-3'");
+  expect_usage_error("fuzz abba --runs 0", "--runs: 0 is out of range");
+  expect_usage_error("fuzz abba --runs -3", "--runs: malformed number '-3'");
   expect_usage_error("fuzz abba --shard 0/3", "bad --shard '0/3'");
   expect_usage_error("fuzz abba --shard 4/3", "bad --shard '4/3'");
   expect_usage_error("fuzz abba --shard x", "bad --shard 'x'");
-  expect_usage_error("fuzz abba --jobs 0", "bad --jobs '0'");
+  expect_usage_error("fuzz abba --jobs 0", "--jobs: 0 is out of range");
   expect_usage_error("fuzz abba --seed 3", "--seed");  // seeds come from --seed-base
   expect_usage_error("fuzz abba --seed-base 18446744073709551615 --runs 2", "passes 2^64-1");
   expect_usage_error("merge", "files");

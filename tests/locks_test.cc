@@ -502,7 +502,7 @@ TEST(MutexSpin, SpinnerStopsSpinningWhenTheOwnerExitsHoldingTheMutex) {
   EXPECT_EQ(s.end, EndReason::Deadlock) << all_bugs(*m);
   const BugReport* d = find_bug(*m, "deadlock");
   ASSERT_NE(d, nullptr) << all_bugs(*m);
-  EXPECT_NE(d->message.find("waiter[cpu1,blocked]"), std::string::npos) << d->message;
+  EXPECT_NE(d->message.find("waiter[cpu1,blocked on exiting_owner#1]"), std::string::npos) << d->message;
   EXPECT_EQ(waiter->state, TaskState::Blocked);
   EXPECT_FALSE(waiter->spinning_on_owner);
   EXPECT_EQ(waiter->blocked_lock, static_cast<const void*>(static_cast<const Mutex*>(&mx)));

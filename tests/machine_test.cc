@@ -772,6 +772,8 @@ void spin_forever(bool irqs_off) {
     ASSERT_EQ(m->bugs().size(), 1u);
     EXPECT_EQ(m->bugs()[0].check, "deadlock");
     EXPECT_NE(m->bugs()[0].message.find("spinner[cpu1,spinning]"), std::string::npos) << m->bugs()[0].message;
+    EXPECT_EQ(m->bugs()[0].task, "spinner") << "a spin deadlock names the task that spins";
+    EXPECT_EQ(m->bugs()[0].cpu, 1);
     EXPECT_LT(s.cycles, 1'000'000u) << "the deadlock should be found when the spin starts";
   }
   EXPECT_TRUE(unwound);
@@ -1232,8 +1234,8 @@ TEST(Preempt, FullRoundRobinsTwoBusyTasksOnTicks) {
 
 TEST(Preempt, FullLocalWakeupPreemptsTheWaker) {
   // Under PREEMPT, try_to_wake_up() ends with preempt_enable(); a wakeup on the local
-  // CPU that set need_resched therefore switches right there (MM_BRIEF G: full switches
-  // wherever preempt_count drops to 0).
+  // CPU that set need_resched therefore switches right there (docs/KERNEL.md,
+  // "Preemption models": full switches wherever preempt_count drops to 0).
   MachineParams p = params(1, 2);
   p.preempt = PreemptModel::Full;
   auto m = make(p);

@@ -10,6 +10,7 @@
 
 #include "cli/record.h"
 #include "cli/shrink.h"
+#include "cli/text.h"
 #include "emu/errors.h"
 #include "test_util.h"
 
@@ -274,6 +275,44 @@ TEST(ReplayCli, RecordReplayShrinkAndTamper) {
   EXPECT_EQ(bad.status, 2);
   std::remove(rec.c_str());
   std::remove(min.c_str());
+}
+
+TEST(ReplayCli, ReproOfAReplayedShrunkRecordReplaysTheRecord) {
+  // The shrunk log is another schedule than the one the seed's strategy picks: the repro
+  // printed for its replay must replay that record, and doing so must give the same run.
+  const std::string rec = tmp_path("repro_abba.rec");
+  const std::string min = tmp_path("repro_abba.min.rec");
+  ASSERT_EQ(run_smpemu("run abba --cpus 4 --seed 1 --strategy random --set lock=mutex --record " + rec).status, 1);
+  ASSERT_EQ(run_smpemu("shrink " + rec + " -o " + min).status, 0);
+  const auto replayed = run_smpemu("replay " + min + " --json");
+  ASSERT_EQ(replayed.status, 1) << replayed.err;
+  const auto j = nlohmann::json::parse(replayed.out);
+  ASSERT_FALSE(j["bugs"].empty());
+  const std::string repro = j["bugs"].back()["repro"];
+  EXPECT_EQ(repro, "smpemu replay " + min);
+  const auto text = run_smpemu("replay " + min);
+  EXPECT_NE(text.out.find("repro: smpemu replay " + min + "\n"), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find("repro: smpemu run"), std::string::npos) << text.out;
+
+  const auto again = smpemu::testing::run_command(std::string(SMPEMU_BINARY) + repro.substr(6) + " --json");
+  ASSERT_EQ(again.status, 1) << again.err;
+  const auto k = nlohmann::json::parse(again.out);
+  EXPECT_EQ(k["digest"], j["digest"]);
+  EXPECT_EQ(k["bugs"].back()["check"], "deadlock");
+  // A run (not a replay) still prints the seed's command.
+  const auto run = run_smpemu("run abba --cpus 4 --seed 1 --strategy random --set lock=mutex --json");
+  const std::string run_repro = nlohmann::json::parse(run.out)["bugs"].back()["repro"];
+  EXPECT_EQ(run_repro.rfind("smpemu run abba --cpus 4 --seed 1 ", 0), 0u) << run_repro;
+  std::remove(rec.c_str());
+  std::remove(min.c_str());
+}
+
+TEST(ReplayCli, ReproQuotesARecordNameForTheShell) {
+  EXPECT_EQ(shell_word("a.rec"), "a.rec");
+  EXPECT_EQ(shell_word("/tmp/x-1.min.rec"), "/tmp/x-1.min.rec");
+  EXPECT_EQ(shell_word("my rec"), "'my rec'");
+  EXPECT_EQ(shell_word("it's"), "'it'\\''s'");
+  EXPECT_EQ(shell_word(""), "''");
 }
 
 TEST(StopAt, StopsAtTheEventAndPrintsTheState) {

@@ -1,4 +1,4 @@
-// The SSYNC result in shape (shared/COSTS.md): one lock, a 1000-cycle critical section,
+// The SSYNC result in shape (docs/COSTS.md): one lock, a 1000-cycle critical section,
 // opteron48. Test-and-set and ticket throughput fall roughly as 1/N from 6 to 48 CPUs;
 // a queue lock (MCS) stays nearly flat. The bounds check the shape, not exact numbers.
 #include <gtest/gtest.h>

@@ -61,6 +61,20 @@ TEST(Stats, MannWhitneyDegenerateCases) {
   EXPECT_GT(mann_whitney_u({1, 2, 3}, {4, 5, 6}).p_value, 0.05);
 }
 
+TEST(Stats, HolmBonferroniAsR) {
+  // R: p.adjust(c(0.01, 0.04, 0.03, 0.005), "holm") is 0.03 0.06 0.06 0.02: sorted,
+  // 4 x 0.005, 3 x 0.01, 2 x 0.03, then 1 x 0.04 raised to the running maximum 0.06.
+  const std::vector<double> adj = holm_adjust({0.01, 0.04, 0.03, 0.005});
+  ASSERT_EQ(adj.size(), 4u);
+  EXPECT_NEAR(adj[0], 0.03, 1e-12);
+  EXPECT_NEAR(adj[1], 0.06, 1e-12);
+  EXPECT_NEAR(adj[2], 0.06, 1e-12);
+  EXPECT_NEAR(adj[3], 0.02, 1e-12);
+  EXPECT_EQ(holm_adjust({0.5, 0.9}), (std::vector<double>{1.0, 1.0}));  // capped at 1
+  EXPECT_EQ(holm_adjust({0.02}), (std::vector<double>{0.02}));        // one test: unchanged
+  EXPECT_TRUE(holm_adjust({}).empty());
+}
+
 TEST(Stats, MeanStddevHodgesLehmann) {
   EXPECT_DOUBLE_EQ(mean({2, 4, 4, 4, 5, 5, 7, 9}), 5);
   EXPECT_NEAR(stddev({2, 4, 4, 4, 5, 5, 7, 9}), std::sqrt(32.0 / 7), 1e-12);

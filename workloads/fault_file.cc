@@ -1,5 +1,5 @@
-// fault-file: a page-fault microbenchmark on file mappings (the seed 001 thread's
-// "fault" test; MM_BRIEF.md E).
+// fault-file: a page-fault microbenchmark on file mappings (the "fault" test of seed
+// 001, Peter Zijlstra's mm preemptibility series; docs/MM.md, "Sources").
 //
 // One task per CPU maps a window of `pages` pages of one shared file (each task in its
 // own process, or with `threads=on` all tasks as threads of one process), touches every

@@ -2,8 +2,8 @@
 // (--arch, from the registry of arch/mmu.h), the vm tunables from the common mm knobs,
 // and files; and PerCpuFileRig, the set-up of the per-CPU file microbenchmarks.
 //
-// The common knobs (mm_knob_specs) are the before/after variants of shared/MM_BRIEF.md A
-// that mm/ implements; every mm workload declares them so `--set lockbreak=none` works
+// The common knobs (mm_knob_specs) are the before/after variants of unmap_mapping_range
+// and truncate (docs/MM.md) that mm/ implements; every mm workload declares them so `--set lockbreak=none` works
 // the same everywhere, and `smpemu list` prints them per workload.
 //
 // Lifetime: set up in Workload::setup (host side, before Machine::run), torn down by the

@@ -1,5 +1,5 @@
-// mmap-munmap: a map / touch / unmap microbenchmark (the seed 001 thread's "mmap" and
-// "munmap" tests; MM_BRIEF.md E).
+// mmap-munmap: a map / touch / unmap microbenchmark (the "mmap" and "munmap" tests of
+// seed 001, Peter Zijlstra's mm preemptibility series; docs/MM.md, "Sources").
 //
 // One task per CPU, each its own process (or threads of one with `threads=on`), loops
 // `iterations` times: mmap `pages` pages of one shared file, touch `touch` of them

@@ -1,6 +1,6 @@
 // spinlock-contention: every CPU repeatedly takes one lock around a critical section.
 //
-// The SSYNC experiment (David, Guerraoui, Trigonakis, SOSP'13; shared/COSTS.md): one
+// The SSYNC experiment (David, Guerraoui, Trigonakis, SOSP'13; docs/COSTS.md): one
 // lock, a critical section of `cs` cycles, a pause of about `think` cycles between
 // acquisitions. Three locks, each written on the engine's atomics:
 //   tas    - test-and-set: xchg the lock word; on failure spin until it reads 0, retry;

@@ -1,4 +1,4 @@
-// truncate-latency: Hugh Dickins' vmtrunc scenario (shared/seeds/002, MM_BRIEF.md A).
+// truncate-latency: Hugh Dickins' vmtrunc scenario (seed 002; docs/MM.md, "Sources").
 //
 // One file is mapped by `vmas` windows spread over `procs` processes (shared windows,
 // and every fourth one private, so COW copies exist too). On every CPU but 0, mapper
@@ -14,7 +14,7 @@
 // maxima grow with the number of mapped pages; with restart_in_vma (under --preempt
 // full) they stay at about one ZAP_BLOCK_SIZE of work, while the work done stays about
 // the same. The fault_recheck/merge_reset/tree_first/wrap_reset toggles plant the bugs
-// of MM_BRIEF.md A; the pte-beyond-EOF, truncate-mapped-page and shadow-memory oracles
+// docs/MM.md describes; the pte-beyond-EOF, truncate-mapped-page and shadow-memory oracles
 // catch them (docs/MM.md says which strategy finds which).
 //
 // Metrics: truncate_cycles_mean/max (histogram `truncate`), faults_per_mcycle,

@@ -13,8 +13,9 @@
  * switch_mm) and is never cleared here (no lazy-TLB mode yet).
  *
  * Oracle: a translation used from a TLB whose frame is free, or has become a page table,
- * is a fatal "use-after-free-frame" report naming the stale TLB entry (shared/MM_BRIEF.md
- * E, I1: nothing may be freed before the flush covering every CPU that caches it).
+ * is a fatal "use-after-free-frame" report naming the stale TLB entry (the mmu_gather
+ * rule: no page, data or page table, is freed before a TLB flush that follows its last
+ * clear and covers every CPU that may cache a translation through it).
  *
  * The model is the MMU "x86" of the registry (arch/mmu.h): struct x86_tlb is a struct
  * mmu whose operations are the functions below; its ptes are plain memory words
@@ -33,20 +34,20 @@
 #include "arch/mmu.h"
 
 struct tlb_params {
-	unsigned l1_entries = 64;	/* Skylake L1 DTLB: 64 entries, 4-way (COSTS.md TLB) */
+	unsigned l1_entries = 64;	/* Skylake L1 DTLB: 64 entries, 4-way (docs/COSTS.md TLB) */
 	unsigned l1_ways = 4;
-	/* L2 STLB: 1536 entries (COSTS.md). 12-way gives 128 sets, a power of two indexed by
+	/* L2 STLB: 1536 entries (docs/COSTS.md). 12-way gives 128 sets, a power of two indexed by
 	 * the low vpn bits, as Skylake's STLB is organised (1536 = 128 x 12). */
 	unsigned l2_entries = 1536;
 	unsigned l2_ways = 12;
-	smpemu::Cycles l2_hit = 9;	/* L1 miss hitting L2: ~9 cycles (COSTS.md, vusec/tlbkit) */
-	smpemu::Cycles walk = 26;	/* page walk, tables cached: ~26 cycles + its loads (COSTS.md) */
+	smpemu::Cycles l2_hit = 9;	/* L1 miss hitting L2: ~9 cycles (docs/COSTS.md, vusec/tlbkit) */
+	smpemu::Cycles walk = 26;	/* page walk, tables cached: ~26 cycles + its loads (docs/COSTS.md) */
 	/* Local flush_tlb_mm_range by pages: 1 1276, 2 1505, 4 2447, 8 3542, 33 8534; full
-	 * 2283 (COSTS.md, Dave Hansen, linux-mm Feb 2014). More than 33 pages: full flush. */
+	 * 2283 (docs/COSTS.md, Dave Hansen, linux-mm Feb 2014). More than 33 pages: full flush. */
 	smpemu::Cycles flush_1 = 1276, flush_2 = 1505, flush_4 = 2447, flush_8 = 3542, flush_33 = 8534;
 	smpemu::Cycles flush_full = 2283;
 	unsigned long full_flush_ceiling = 33;
-	/* Shootdown sender cost per further target: ~70 ns (COSTS.md, Nadav Amit, May 2019).
+	/* Shootdown sender cost per further target: ~70 ns (docs/COSTS.md, Nadav Amit, May 2019).
 	 * The first remote CPU's ~775 ns is the engine's IPI delivery + the remote flush. */
 	unsigned long each_remote_ns = 70;
 };
