@@ -176,6 +176,23 @@ void LockDep::report_circular(Task* t, const HeldLock& held, std::uint32_t cls, 
   m_.report(std::move(b), involved);
 }
 
+namespace {
+/// The kernel's contention_begin flags of a wait for a lock of kind `k` (0: the kernel
+/// has no contention tracepoint for it, e.g. lock_page).
+std::uint64_t contention_flags(LockKind k) {
+  switch (k) {
+    case LockKind::Spin: return lock_contention::kSpin;
+    case LockKind::Mutex: return lock_contention::kMutex;
+    case LockKind::RwsemRead: return lock_contention::kRead;
+    case LockKind::RwsemWrite: return lock_contention::kWrite;
+    case LockKind::RwlockRead: return lock_contention::kSpin | lock_contention::kRead;
+    case LockKind::RwlockWrite: return lock_contention::kSpin | lock_contention::kWrite;
+    case LockKind::BitLock: return 0;
+  }
+  return 0;
+}
+}  // namespace
+
 void LockDep::acquired(Task* t, LockRef lock, std::uint32_t cls, LockKind kind, const std::string& instance,
                        Cycles requested, bool contended, const CallPath& where) {
   assert(lock_kind_matches(lock, kind) && "a lock is held as a kind its type cannot be");
@@ -187,7 +204,8 @@ void LockDep::acquired(Task* t, LockRef lock, std::uint32_t cls, LockKind kind, 
   m_.record_since(*c.wait, requested);
   if (Trace* tr = m_.trace()) {
     const std::uint32_t id = tr->intern(instance);
-    if (contended) m_.trace_add(requested, m_.cpu_id(), TraceKind::LockContend, id, cls);
+    if (contended)
+      m_.trace_add(requested, m_.cpu_id(), TraceKind::LockContend, id, cls | contention_flags(kind) << 32);
     m_.trace_event(TraceKind::LockAcquire, id, now - requested);
   }
   t->held_locks.push_back(HeldLock{lock, cls, kind, now, instance, where});

@@ -137,7 +137,7 @@ Task* Machine::spawn(std::string name, CpuId cpu, std::function<void()> fn) {
   if (trace_) trace_->set_task_name(task->id, task->name);
   if (running_run_ && running_ != &main_task_) {
     sync_point();
-    enqueue_task(task, cur_->clock);
+    enqueue_task(task, cur_->clock, cur_);  // wake_up_new_task(), in the parent
   } else {
     task->state = TaskState::Runnable;
     task->on_rq = true;
@@ -151,6 +151,7 @@ Task* Machine::spawn_rt(std::string name, CpuId cpu, std::function<void()> fn) {
   if (running_run_) throw std::logic_error("spawn_rt is for setup, before run()");
   Task* t = spawn(std::move(name), cpu, std::move(fn));
   t->rt = true;
+  if (trace_) trace_->set_task_rt(t->id, true);
   std::deque<Task*>& rq = cpus_[static_cast<std::size_t>(cpu)].rq;
   rq.pop_back();
   rq_insert(rq, t);
@@ -203,7 +204,10 @@ void Machine::set_trace(Trace* t) {
   if (!t) return;
   t->ncpus = ncpus();
   t->clock_hz = static_cast<double>(costs_.clock_hz);
-  for (const auto& task : tasks_) t->set_task_name(task->id, task->name);
+  for (const auto& task : tasks_) {
+    t->set_task_name(task->id, task->name);
+    t->set_task_rt(task->id, task->rt);
+  }
 }
 
 void Machine::set_stop_condition(const StopCondition& c) {
@@ -526,7 +530,7 @@ boost::context::fiber Machine::fiber_exit(Task* t) {
     } else {
       next = c->idle;
     }
-    switch_bookkeeping(c, t, next, SwitchFrom::Exit);  // counts the exit as progress too
+    switch_bookkeeping(c, t, next, SwitchFrom::Exit, SwitchState::Dead);  // counts the exit as progress too
   }
   running_ = next;
   switched_from_ = t;
@@ -629,6 +633,7 @@ void Machine::handle_irqs(Cpu* c) {
     watchdog(c);
     // Round-robin: a tick preempts the running task if another one waits for the CPU.
     if (!c->rq.empty() && !c->curr->is_idle && (!c->curr->rt || c->rq.front()->rt)) c->need_resched = true;
+    trace_event(TraceKind::IrqExit, irq_vector::kLocalTimer, 0);
   }
   while (!c->ipis.empty() && c->ipis.front().arrival <= c->clock) {
     const PendingIpi ipi = c->ipis.front();
@@ -640,6 +645,7 @@ void Machine::handle_irqs(Cpu* c) {
       ipi.fn(*this, ipi.arg);
     else
       c->need_resched = true;
+    trace_event(TraceKind::IrqExit, ipi.fn ? irq_vector::kCallFunction : irq_vector::kReschedule, 0);
   }
   c->in_irq = false;
   update_next_irq(*c);

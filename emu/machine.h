@@ -694,8 +694,9 @@ class Machine {
   /// run queue whatever its state, so one preempted between set_current_blocked() and
   /// schedule() is not put to sleep.
   void preempt_schedule() { schedule_internal(true); }
-  void schedule_internal(bool preempted);
-  void context_switch(Cpu* c, Task* prev, Task* next);
+  /// `timer_sleep`: sleep_until()'s schedule (the trace calls the switch S, not D).
+  void schedule_internal(bool preempted, bool timer_sleep = false);
+  void context_switch(Cpu* c, Task* prev, Task* next, SwitchState why);
   /// Which switch switch_bookkeeping() does: one from schedule(), or an exiting task's last.
   enum class SwitchFrom : std::uint8_t { Schedule, Exit };
   /// Everything a switch of `c` from `prev` to `next` does before the fiber switch, for
@@ -705,11 +706,14 @@ class Machine {
   /// CPU's task, tells optimistic spinners on the mutexes `prev` holds that it went off
   /// CPU, and turns IRQs on. Only the CtxSwitch note's place depends on `from`: before
   /// the trace event for Schedule, last for Exit (as each path always did).
-  void switch_bookkeeping(Cpu* c, Task* prev, Task* next, SwitchFrom from);
+  /// `why`: prev's state for the trace's CtxSwitch event.
+  void switch_bookkeeping(Cpu* c, Task* prev, Task* next, SwitchFrom from, SwitchState why);
   /// `next` is about to run on `c` after a switch: a woken task cannot run before its
   /// wakeup arrives, so the CPU waits (idle) until then; records sched.latency.
   void account_switch_in(Cpu* c, Task* next);
-  void enqueue_task(Task* t, Cycles at);
+  /// `waker`: the CPU whose running task wakes `t` (nullptr: a timer or a setup wakeup),
+  /// where the trace records the wakeup.
+  void enqueue_task(Task* t, Cycles at, const Cpu* waker = nullptr);
   static void rq_insert(std::deque<Task*>& rq, Task* t);
   void idle_loop(Cpu* c);
   bool preempt_after_irq(Cpu* c);

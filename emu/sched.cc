@@ -18,7 +18,7 @@ namespace smpemu {
 
 void Machine::schedule() { schedule_internal(false); }
 
-void Machine::schedule_internal(bool preempted) {
+void Machine::schedule_internal(bool preempted, bool timer_sleep) {
   if (tearing_down_) return;
   Cpu* c = cur_;
   Task* prev = c->curr;
@@ -61,16 +61,22 @@ void Machine::schedule_internal(bool preempted) {
   } else {
     next = c->idle;
   }
-  context_switch(c, prev, next);
+  // What the kernel's sched_switch says of prev (trace only): R+ if preempted, else R
+  // while runnable, S for a timer sleep, D for every other (uninterruptible) wait.
+  const SwitchState why = preempted                              ? SwitchState::Preempted
+                          : prev->state == TaskState::Runnable ? SwitchState::Runnable
+                          : timer_sleep                        ? SwitchState::Sleeping
+                                                               : SwitchState::Uninterruptible;
+  context_switch(c, prev, next, why);
 }
 
-void Machine::context_switch(Cpu* c, Task* prev, Task* next) {
-  switch_bookkeeping(c, prev, next, SwitchFrom::Schedule);
+void Machine::context_switch(Cpu* c, Task* prev, Task* next, SwitchState why) {
+  switch_bookkeeping(c, prev, next, SwitchFrom::Schedule, why);
   switch_fiber(next);
   // Back in `prev`, on its own CPU (tasks are pinned), with the turn.
 }
 
-void Machine::switch_bookkeeping(Cpu* c, Task* prev, Task* next, SwitchFrom from) {
+void Machine::switch_bookkeeping(Cpu* c, Task* prev, Task* next, SwitchFrom from, SwitchState why) {
   c->clock += costs_.ctx_switch;
   ++c->ctx_switches;
   note_progress();
@@ -79,7 +85,7 @@ void Machine::switch_bookkeeping(Cpu* c, Task* prev, Task* next, SwitchFrom from
   // own, so the Sync event of a detail trace keeps its place and its stamp (the digest
   // would be the same either way: nothing in between moves the clock or notes).
   if (from == SwitchFrom::Schedule) note(Ev::CtxSwitch, prev->id, next->id);
-  trace_event(TraceKind::CtxSwitch, prev->id, next->id);  // stamped in `prev`, as the kernel does
+  trace_event(TraceKind::CtxSwitch, prev->id, ctx_switch_payload(next->id, why));  // stamped in `prev`, as the kernel does
   c->curr = next;
   // Optimistic spinners watch their mutex owner's on_cpu: tell them it went off CPU
   // (an exiting owner too: it never releases what it still holds).
@@ -105,14 +111,21 @@ void Machine::account_switch_in(Cpu* c, Task* next) {
   next->woken = false;
 }
 
-void Machine::enqueue_task(Task* t, Cycles at) {
+void Machine::enqueue_task(Task* t, Cycles at, const Cpu* waker) {
   Cpu& d = cpus_[static_cast<std::size_t>(t->cpu)];
   t->state = TaskState::Runnable;
   if (d.curr == t) return;  // it had not switched away yet: it simply keeps running
   if (t->on_rq) return;     // preempted before it could sleep: already queued
   t->wake_time = at;
   t->woken = true;
-  if (trace_) trace_add(at, t->cpu, TraceKind::Wakeup, t->id, 0);
+  if (trace_) {
+    // The kernel's sched_waking: in the waker's context, or in the hrtimer interrupt on
+    // the sleeper's CPU for a timer wakeup.
+    if (waker)
+      trace_add(waker->clock, waker->id, TraceKind::Wakeup, t->id, static_cast<std::uint64_t>(t->cpu));
+    else
+      trace_add(at, t->cpu, TraceKind::Wakeup, t->id, static_cast<std::uint64_t>(t->cpu));
+  }
   rq_insert(d.rq, t);
   t->on_rq = true;
   if (d.state == CpuState::Idle) {
@@ -250,7 +263,7 @@ void Machine::wake(Task* t) {
     at = c->clock + costs_.ipi_latency + coherence_.transfer_cost(c->id, t->cpu);
   }
   note(Ev::Wakeup, t->id, at);
-  enqueue_task(t, at);
+  enqueue_task(t, at, c);
   // try_to_wake_up() ends in preempt_enable(): a full-preemption point for the waker.
   if (params_.preempt == PreemptModel::Full && c->need_resched && !c->in_irq && !c->irqs_off &&
       c->curr->preempt_count == 0 && !c->curr->is_idle)
@@ -264,7 +277,7 @@ void Machine::sleep_until(Cycles t) {
   Task* me = cur_->curr;
   me->state = TaskState::Blocked;
   push_event(t, kPrioTimer, EventKind::WakeTask, me->cpu, me, me->sleep_gen);
-  schedule();
+  schedule_internal(false, true);
   ++me->sleep_gen;  // a timer still pending (the sleep was cut short) must not fire later
 }
 

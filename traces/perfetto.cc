@@ -4,22 +4,23 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
-#include <map>
 #include <ostream>
 #include <set>
 #include <stdexcept>
 #include <tuple>
 #include <utility>
 
+#include "traces/spans.h"
+
 namespace smpemu {
 
 namespace {
 
-constexpr std::uint32_t kNoOwner = ~0u;
 /// pid 0 and tid 0 mean the kernel's swapper to Perfetto (it renames or merges them), so
-/// the lanes live in pid 1 and lane L (CPU L, then RCU) is tid L + 1.
-constexpr int kPid = 1;
-int tid_of(int lane) { return lane + 1; }
+/// the CPU lanes are threads of pid 1 (CPU n is tid n + 1, RCU the next) and the tasks
+/// threads of pid 2.
+constexpr int kCpuPid = 1;
+constexpr int kTaskPid = 2;
 
 /// Nanoseconds of `c` cycles, rounded; exact integer arithmetic when clock_hz is an
 /// integer (always, for the machine profiles), so the mapping is monotone.
@@ -33,23 +34,39 @@ std::int64_t cycles_to_ns(Cycles c, double clock_hz) {
 
 double ns_to_us(std::int64_t ns) { return static_cast<double>(ns) / 1000.0; }
 
-enum class Level : std::uint8_t { Task, IrqOff, PreemptOff, LockWait, Lock, Rcu, Instant };
-
-/// A span or instant before it becomes JSON: compact, so a large trace sorts cheaply.
-struct Item {
-  Cycles start = 0;
-  Cycles end = 0;
-  int tid = 0;  ///< lane: CPU number, or ncpus for the RCU lane
-  Level level = Level::Instant;
-  std::uint32_t owner = kNoOwner;  ///< task whose running time clips the span
-  std::size_t ev = 0;              ///< index of the source event
-  std::uint64_t extra = ~0ULL;     ///< lock spans: wait cycles (~0 when unknown); task spans: task id
-  bool split = false;
-};
-
 bool is_idle_name(const std::string& name) { return name.rfind("swapper/", 0) == 0; }
 
 const char* ipi_type(std::uint64_t fn) { return fn ? "function" : "reschedule"; }
+
+const char* state_letter(SwitchState s) {
+  switch (s) {
+    case SwitchState::Runnable: return "R";
+    case SwitchState::Preempted: return "R+";
+    case SwitchState::Sleeping: return "S";
+    case SwitchState::Uninterruptible: return "D";
+    case SwitchState::Dead: return "X";
+    case SwitchState::Unknown: break;
+  }
+  return "";
+}
+
+/// What an item draws.
+enum class Shape : std::uint8_t { Running, Span, AsyncBegin, AsyncEnd, Rcu, Instant };
+
+/// A slice or instant before it becomes JSON: compact, so a large trace sorts cheaply.
+struct Item {
+  std::int64_t ns0 = 0;
+  std::int64_t ns1 = 0;
+  Cycles start = 0;
+  Cycles end = 0;
+  int pid = kCpuPid;
+  int tid = 0;
+  Shape shape = Shape::Instant;
+  bool from_span = false;  ///< `ref` is an index into spans_ (else into the events)
+  std::size_t ref = 0;
+  std::uint32_t task = 0;  ///< Running: the task that runs
+  std::uint64_t cookie = 0;  ///< Async*: the async slice id
+};
 
 class Builder {
  public:
@@ -59,14 +76,15 @@ class Builder {
       ncpus_ = std::max(ncpus_, e.cpu + 1);
       end_ = std::max(end_, e.time);
     }
+    task_tid0_ = 1000 * ((ncpus_ + 2) / 1000 + 1);
   }
 
-  /// Emits metadata, then every span and instant in (start, longest first) order.
+  /// Emits metadata, then every slice and instant in (start, longest first) order.
   void run(const std::function<void(nlohmann::json&&)>& sink) {
     collect();
     metadata(sink);
     std::stable_sort(items_.begin(), items_.end(), [](const Item& a, const Item& b) {
-      return std::tie(a.start, b.end, a.level, a.tid) < std::tie(b.start, a.end, b.level, b.tid);
+      return std::tie(a.ns0, b.ns1, a.shape) < std::tie(b.ns0, a.ns1, b.shape);
     });
     for (const Item& it : items_) sink(to_json(it));
   }
@@ -83,223 +101,184 @@ class Builder {
   }
 
  private:
-  int rcu_tid() const { return ncpus_; }
+  int cpu_tid(int cpu) const { return cpu + 1; }
+  int rcu_tid() const { return ncpus_ + 1; }
+  int task_tid(std::uint32_t task) const { return task_tid0_ + static_cast<int>(task); }
+  bool idle(std::uint32_t task) const { return is_idle_name(t_.task_name(task)); }
+
+  void item(Shape shape, Cycles start, Cycles end, int pid, int tid, std::size_t ref) {
+    Item it;
+    it.start = start;
+    it.end = std::max(start, end);
+    it.ns0 = cycles_to_ns(it.start, t_.clock_hz);
+    it.ns1 = cycles_to_ns(it.end, t_.clock_hz);
+    it.from_span = shape == Shape::Span || shape == Shape::AsyncBegin || shape == Shape::AsyncEnd;
+    // A slice a viewer would see as zero-length becomes an instant.
+    if ((shape == Shape::Span || shape == Shape::Rcu) && it.ns1 == it.ns0) shape = Shape::Instant;
+    it.shape = shape;
+    it.pid = pid;
+    it.tid = tid;
+    it.ref = ref;
+    items_.push_back(it);
+  }
+  /// An instant of event `i` on the track of `task` (its CPU's lane for an idle task).
+  void task_instant(std::size_t i, std::uint32_t task) {
+    if (idle(task))
+      item(Shape::Instant, ev_[i].time, ev_[i].time, kCpuPid, cpu_tid(ev_[i].cpu), i);
+    else
+      task_item(Shape::Instant, ev_[i].time, ev_[i].time, task, i);
+  }
+  void task_item(Shape shape, Cycles start, Cycles end, std::uint32_t task, std::size_t ref) {
+    item(shape, start, end, kTaskPid, task_tid(task), ref);
+    tasks_.insert(task);
+  }
 
   void collect() {
-    std::vector<std::vector<Item>> spans(static_cast<std::size_t>(ncpus_) + 1);  // + the RCU lane
-    std::vector<std::vector<std::size_t>> lane_events(static_cast<std::size_t>(ncpus_));
-    std::map<std::pair<std::uint32_t, std::uint64_t>, std::vector<std::uint64_t>> waits;  // (task, lock) -> waits
+    for (int cpu = 0; cpu < ncpus_; ++cpu) running_spans(cpu);
+    task_spans();
     for (std::size_t i = 0; i < ev_.size(); ++i) {
       const TraceEvent& e = ev_[i];
-      if (e.cpu < 0) continue;
-      auto& lane = spans[static_cast<std::size_t>(e.cpu)];
-      lane_events[static_cast<std::size_t>(e.cpu)].push_back(i);
       switch (e.kind) {
-        case TraceKind::LockAcquire: {
-          waits[{e.task, e.a}].push_back(e.b);
-          const bool contended =
-              i > 0 && ev_[i - 1].kind == TraceKind::LockContend && ev_[i - 1].a == e.a && ev_[i - 1].cpu == e.cpu;
-          if (contended && o_.lock_waits)
-            lane.push_back(span(e.time - std::min(e.b, e.time), e.time, e.cpu, Level::LockWait, e.task, i, e.b));
-          break;
-        }
-        case TraceKind::LockRelease: {
-          std::uint64_t wait = ~0ULL;
-          auto w = waits.find({e.task, e.a});
-          if (w != waits.end() && !w->second.empty()) {
-            wait = w->second.back();
-            w->second.pop_back();
-          }
-          lane.push_back(span(e.time - std::min(e.b, e.time), e.time, e.cpu, Level::Lock, e.task, i, wait));
-          break;
-        }
-        case TraceKind::PreemptOff:
-          lane.push_back(span(std::min(e.a, e.time), e.time, e.cpu, Level::PreemptOff, e.task, i, 0));
-          break;
-        case TraceKind::IrqOff:
-          lane.push_back(span(std::min(e.a, e.time), e.time, e.cpu, Level::IrqOff, e.task, i, 0));
-          break;
         case TraceKind::RcuGpEnd:
-          spans.back().push_back(span(e.time - std::min(e.b, e.time), e.time, rcu_tid(), Level::Rcu, kNoOwner, i, 0));
+          item(Shape::Rcu, e.time - std::min(e.b, e.time), e.time, kCpuPid, rcu_tid(), i);
           break;
-        case TraceKind::RcuGpStart: instant(e.time, rcu_tid(), i); break;
+        case TraceKind::RcuGpStart: item(Shape::Instant, e.time, e.time, kCpuPid, rcu_tid(), i); break;
         case TraceKind::Tick:
-          if (o_.ticks) instant(e.time, e.cpu, i);
+          if (o_.ticks) item(Shape::Instant, e.time, e.time, kCpuPid, cpu_tid(e.cpu), i);
           break;
-        case TraceKind::LockContend:  // drawn as the wait span
-        case TraceKind::Sync:
-        case TraceKind::CtxSwitch:  // drawn as task spans
-          break;
-        default: instant(e.time, e.cpu, i); break;
+        case TraceKind::IpiSend:
+        case TraceKind::IpiHandle: item(Shape::Instant, e.time, e.time, kCpuPid, cpu_tid(e.cpu), i); break;
+        case TraceKind::Wakeup:
+        case TraceKind::TaskStart:
+        case TraceKind::TaskExit: task_instant(i, static_cast<std::uint32_t>(e.a)); break;
+        case TraceKind::Bug:
+        case TraceKind::TlbFlush:
+        case TraceKind::PageFault:
+        case TraceKind::Mark: task_instant(i, e.task); break;
+        default: break;  // spans (task_spans, running_spans), or not drawn (Sync)
       }
     }
-    for (int cpu = 0; cpu < ncpus_; ++cpu) {
-      auto& lane = spans[static_cast<std::size_t>(cpu)];
-      std::vector<Item> tasks = task_spans(cpu, lane_events[static_cast<std::size_t>(cpu)], lane);
-      nest(tasks, lane);
-    }
-    nest({}, spans.back());
   }
 
-  Item span(Cycles s, Cycles e, int tid, Level l, std::uint32_t owner, std::size_t ev, std::uint64_t extra) const {
-    Item it;
-    it.start = s;
-    it.end = std::max(s, e);
-    it.tid = tid;
-    it.level = l;
-    it.owner = owner;
-    it.ev = ev;
-    it.extra = extra;
-    return it;
-  }
-
-  void instant(Cycles time, int tid, std::size_t ev) {
-    items_.push_back(span(time, time, tid, Level::Instant, kNoOwner, ev, 0));
-  }
-
-  /// Running intervals of the tasks on one CPU, from its context switches.
-  std::vector<Item> task_spans(int cpu, const std::vector<std::size_t>& idx, const std::vector<Item>& lane) const {
-    std::vector<Item> out;
-    if (idx.empty()) return out;
-    std::vector<std::size_t> order = idx;
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return ev_[a].time < ev_[b].time; });
+  /// The running intervals of the tasks on one CPU, from its context switches: a CPU
+  /// runs its first task from the start of the trace (cycle 0, or the oldest event kept
+  /// when the ring buffer dropped events) and its last one to the end of the trace.
+  void running_spans(int cpu) {
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < ev_.size(); ++i)
+      if (ev_[i].cpu == cpu) order.push_back(i);
+    if (order.empty()) return;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return ev_[a].time < ev_[b].time; });
     std::uint32_t cur = ev_[order.front()].task;
     for (std::size_t i : order)
       if (ev_[i].kind == TraceKind::CtxSwitch) {
         cur = static_cast<std::uint32_t>(ev_[i].a);
         break;
       }
-    Cycles start = 0;
-    if (t_.dropped() > 0) {  // the lane starts with the oldest thing we know of
-      start = ev_[order.front()].time;
-      for (const Item& s : lane) start = std::min(start, s.start);
-    }
+    Cycles start = t_.dropped() > 0 ? ev_[order.front()].time : 0;
+    auto run = [&](Cycles s, Cycles e, std::uint32_t task, std::size_t ref) {
+      if (idle(task) || cycles_to_ns(s, t_.clock_hz) == cycles_to_ns(e, t_.clock_hz)) return;  // dropped
+      item(Shape::Running, s, e, kCpuPid, cpu_tid(cpu), ref);
+      items_.back().task = task;
+    };
     for (std::size_t i : order) {
       const TraceEvent& e = ev_[i];
       if (e.kind != TraceKind::CtxSwitch) continue;
-      out.push_back(span(start, e.time, cpu, Level::Task, cur, i, cur));
-      cur = static_cast<std::uint32_t>(e.b);
+      run(start, e.time, cur, i);
+      cur = e.next_task();
       start = std::max(start, e.time);
     }
-    out.push_back(span(start, end_, cpu, Level::Task, cur, order.back(), cur));
-    return out;
+    run(start, end_, cur, Span::kUnknownIndex);
   }
 
-  /// Places task spans, then the other spans of the lane outermost first, cutting each
-  /// at the boundaries of spans already placed that fall inside it (so the lane stays
-  /// properly nested) and dropping pieces outside their owner's running time.
-  void nest(const std::vector<Item>& tasks, std::vector<Item>& others) {
-    std::set<Cycles> points;
-    for (const Item& t : tasks) {
-      points.insert(t.start);
-      points.insert(t.end);
-      if (!is_idle_name(t_.task_name(t.owner))) items_.push_back(t);
-    }
-    std::stable_sort(others.begin(), others.end(), [](const Item& a, const Item& b) {
-      return std::tie(a.start, b.end, a.level) < std::tie(b.start, a.end, b.level);
-    });
-    std::vector<Item> pieces;
-    for (const Item& s : others) {
-      pieces.clear();
-      Cycles from = s.start;
-      for (auto p = points.upper_bound(s.start); p != points.end() && *p < s.end; ++p) {
-        pieces.push_back(s);
-        pieces.back().start = from;
-        pieces.back().end = *p;
-        from = *p;
+  /// Lock holds and waits, preempt-off and IRQ-off regions and interrupt handlers on the
+  /// track of the task they belong to: complete slices where they nest, async slices
+  /// where they do not. A span still open at the end of the trace ends there.
+  void task_spans() {
+    spans_ = collect_spans(ev_);
+    if (!o_.lock_waits) std::erase_if(spans_, [](const Span& s) { return s.kind == SpanKind::LockWait; });
+    mark_nesting(spans_);
+    std::uint64_t cookie = 0;
+    for (std::size_t k = 0; k < spans_.size(); ++k) {
+      const Span& s = spans_[k];
+      const Cycles end = s.open ? std::max(end_, s.start) : s.end;
+      if (s.nested) {
+        task_item(Shape::Span, s.start, end, s.task, k);
+        continue;
       }
-      pieces.push_back(s);
-      pieces.back().start = from;
-      const std::size_t cut = pieces.size();
-      std::erase_if(pieces, [&](const Item& p) { return s.owner != kNoOwner && !owner_runs(tasks, p); });
-      for (Item& p : pieces) {
-        p.split = cut > 1;
-        points.insert(p.start);
-        points.insert(p.end);
-        items_.push_back(p);
-      }
+      ++cookie;
+      task_item(Shape::AsyncBegin, s.start, s.start, s.task, k);
+      items_.back().cookie = cookie;
+      task_item(Shape::AsyncEnd, end, end, s.task, k);
+      items_.back().cookie = cookie;
     }
-  }
-
-  static bool owner_runs(const std::vector<Item>& tasks, const Item& p) {
-    auto it =
-        std::upper_bound(tasks.begin(), tasks.end(), p.start, [](Cycles v, const Item& t) { return v < t.start; });
-    while (it != tasks.begin()) {
-      --it;
-      if (it->end < p.start) break;
-      if (it->end >= p.end && it->owner == p.owner) return true;
-    }
-    return false;
   }
 
   void metadata(const std::function<void(nlohmann::json&&)>& sink) const {
     using nlohmann::json;
-    sink(json{{"ph", "M"}, {"name", "process_name"}, {"pid", kPid}, {"tid", tid_of(0)}, {"args", {{"name", "CPUs"}}}});
-    sink(json{
-        {"ph", "M"}, {"name", "process_sort_index"}, {"pid", kPid}, {"tid", tid_of(0)}, {"args", {{"sort_index", 0}}}});
-    for (int lane = 0; lane <= ncpus_; ++lane) {
-      const std::string name = lane == ncpus_ ? "RCU" : "CPU " + std::to_string(lane);
-      sink(
-          json{{"ph", "M"}, {"name", "thread_name"}, {"pid", kPid}, {"tid", tid_of(lane)}, {"args", {{"name", name}}}});
-      sink(json{{"ph", "M"},
-                {"name", "thread_sort_index"},
-                {"pid", kPid},
-                {"tid", tid_of(lane)},
-                {"args", {{"sort_index", lane}}}});
+    auto meta = [&](const char* what, int pid, int tid, json args) {
+      sink(json{{"ph", "M"}, {"name", what}, {"pid", pid}, {"tid", tid}, {"args", std::move(args)}});
+    };
+    meta("process_name", kCpuPid, cpu_tid(0), {{"name", "CPUs"}});
+    meta("process_sort_index", kCpuPid, cpu_tid(0), {{"sort_index", 0}});
+    for (int cpu = 0; cpu < ncpus_; ++cpu) {
+      meta("thread_name", kCpuPid, cpu_tid(cpu), {{"name", "CPU " + std::to_string(cpu)}});
+      meta("thread_sort_index", kCpuPid, cpu_tid(cpu), {{"sort_index", cpu}});
+    }
+    meta("thread_name", kCpuPid, rcu_tid(), {{"name", "RCU"}});
+    meta("thread_sort_index", kCpuPid, rcu_tid(), {{"sort_index", ncpus_}});
+    if (tasks_.empty()) return;
+    const int first = task_tid(*tasks_.begin());
+    meta("process_name", kTaskPid, first, {{"name", "Tasks"}});
+    meta("process_sort_index", kTaskPid, first, {{"sort_index", 1}});
+    for (std::uint32_t task : tasks_) {
+      meta("thread_name", kTaskPid, task_tid(task), {{"name", t_.task_name(task)}});
+      meta("thread_sort_index", kTaskPid, task_tid(task), {{"sort_index", task}});
     }
   }
 
   nlohmann::json to_json(const Item& it) const {
     using nlohmann::json;
-    const TraceEvent& e = ev_[it.ev];
-    const std::int64_t ns0 = cycles_to_ns(it.start, t_.clock_hz);
-    json j{{"pid", kPid}, {"tid", tid_of(it.tid)}, {"ts", ns_to_us(ns0)}};
+    json j{{"pid", it.pid}, {"tid", it.tid}, {"ts", ns_to_us(it.ns0)}};
     json args{{"cycles", it.start}};
     std::string name;
     std::string cat;
-    if (it.level != Level::Instant) {
-      j["ph"] = "X";
-      j["dur"] = ns_to_us(cycles_to_ns(it.end, t_.clock_hz) - ns0);
-      args["dur_cycles"] = it.end - it.start;
-      if (it.split) args["split"] = true;
-    } else {
-      j["ph"] = "i";
-      j["s"] = "t";
+    switch (it.shape) {
+      case Shape::Running:
+      case Shape::Span:
+      case Shape::Rcu:
+        j["ph"] = "X";
+        j["dur"] = ns_to_us(it.ns1 - it.ns0);
+        args["dur_cycles"] = it.end - it.start;
+        break;
+      case Shape::AsyncBegin:
+      case Shape::AsyncEnd:
+        j["ph"] = it.shape == Shape::AsyncBegin ? "b" : "e";
+        j["id"] = it.cookie;
+        break;
+      case Shape::Instant:
+        j["ph"] = "i";
+        j["s"] = "t";
+        break;
     }
-    switch (it.level) {
-      case Level::Task:
-        name = t_.task_name(it.owner);
-        cat = "task";
-        args["pid"] = it.owner;
-        break;
-      case Level::IrqOff:
-      case Level::PreemptOff:
-        name = it.level == Level::IrqOff ? "irqs off" : "preempt off";
-        cat = it.level == Level::IrqOff ? "irqsoff" : "preemptoff";
-        args["region_cycles"] = e.time - std::min(e.a, e.time);
-        args["task"] = t_.task_name(e.task);
-        break;
-      case Level::LockWait:
-        name = "wait " + t_.str(e.a);
-        cat = "lock_wait";
-        args["wait_cycles"] = e.b;
-        args["task"] = t_.task_name(e.task);
-        break;
-      case Level::Lock:
-        name = t_.str(e.a);
-        cat = "lock";
-        args["hold_cycles"] = e.b;
-        if (it.extra != ~0ULL) args["wait_cycles"] = it.extra;
-        args["task"] = t_.task_name(e.task);
-        break;
-      case Level::Rcu:
-        name = "grace period";
-        cat = "rcu";
-        args["gp"] = e.a;
-        args["duration_cycles"] = e.b;
-        break;
-      case Level::Instant: instant_fields(e, name, cat, args); break;
+    if (it.shape == Shape::Running) {
+      name = t_.task_name(it.task);
+      cat = "sched";
+      args["pid"] = it.task;
+      if (it.ref != Span::kUnknownIndex) {
+        const std::string state = state_letter(ev_[it.ref].switch_state());
+        if (!state.empty()) args["end_state"] = state;
+      }
+    } else if (it.from_span) {
+      span_fields(spans_[it.ref], name, cat, args);
+    } else if (ev_[it.ref].kind == TraceKind::RcuGpEnd) {
+      const TraceEvent& e = ev_[it.ref];
+      name = "grace period";
+      cat = "rcu";
+      args["gp"] = e.a;
+      args["duration_cycles"] = e.b;
+    } else {
+      instant_fields(ev_[it.ref], name, cat, args);
     }
     j["name"] = std::move(name);
     j["cat"] = std::move(cat);
@@ -307,7 +286,33 @@ class Builder {
     return j;
   }
 
+  void span_fields(const Span& s, std::string& name, std::string& cat, nlohmann::json& args) const {
+    name = span_name(t_, s);
+    switch (s.kind) {
+      case SpanKind::Lock:
+        cat = "lock";
+        if (!s.open) args["hold_cycles"] = s.end - s.start;
+        if (s.wait != Span::kUnknown) args["wait_cycles"] = s.wait;
+        break;
+      case SpanKind::LockWait:
+        cat = "lock_wait";
+        args["wait_cycles"] = s.end - s.start;
+        break;
+      case SpanKind::PreemptOff: cat = "preemptoff"; break;
+      case SpanKind::IrqOff: cat = "irqsoff"; break;
+      case SpanKind::Irq:
+        cat = "irq";
+        args["vector"] = s.what;
+        break;
+    }
+    if (s.open) args["open"] = true;  // not ended within the trace: drawn to its end
+    if (!s.nested) args["nested"] = false;
+    args["task"] = t_.task_name(s.task);
+    args["cpu"] = s.cpu;
+  }
+
   void instant_fields(const TraceEvent& e, std::string& name, std::string& cat, nlohmann::json& args) const {
+    args["cpu"] = e.cpu;
     switch (e.kind) {
       case TraceKind::Bug: {
         const std::string& text = t_.str(e.a);
@@ -320,10 +325,12 @@ class Builder {
         return;
       }
       case TraceKind::Wakeup:
-        name = "sched_wakeup";
+        name = "sched_waking";
         cat = "sched";
         args["comm"] = t_.task_name(static_cast<std::uint32_t>(e.a));
         args["pid"] = e.a;
+        args["waker"] = t_.task_name(e.task);
+        args["target_cpu"] = e.b;
         return;
       case TraceKind::TaskStart:
       case TraceKind::TaskExit:
@@ -383,8 +390,11 @@ class Builder {
   const PerfettoOptions& o_;
   std::vector<TraceEvent> ev_;
   int ncpus_ = 0;
+  int task_tid0_ = 1000;
   Cycles end_ = 0;
+  std::vector<Span> spans_;
   std::vector<Item> items_;
+  std::set<std::uint32_t> tasks_;  // tasks with a track
 };
 
 }  // namespace
@@ -393,12 +403,12 @@ nlohmann::json perfetto_json(const Trace& trace, const PerfettoOptions& options)
   Builder b(trace, options);
   nlohmann::json events = nlohmann::json::array();
   b.run([&](nlohmann::json&& j) { events.push_back(std::move(j)); });
-  return {{"traceEvents", std::move(events)}, {"displayTimeUnit", "ns"}, {"otherData", b.other_data()}};
+  return {{"traceEvents", std::move(events)}, {"otherData", b.other_data()}};
 }
 
 void write_perfetto(std::ostream& out, const Trace& trace, const PerfettoOptions& options) {
   Builder b(trace, options);
-  out << "{\"displayTimeUnit\":\"ns\",\"otherData\":" << b.other_data().dump() << ",\"traceEvents\":[\n";
+  out << "{\"otherData\":" << b.other_data().dump() << ",\"traceEvents\":[\n";
   bool first = true;
   b.run([&](nlohmann::json&& j) {
     if (!first) out << ",\n";

@@ -1,36 +1,45 @@
 // Chrome trace-event JSON of a Trace, for ui.perfetto.dev and chrome://tracing.
 //
-// What it models: one lane per emulated CPU, a thread named "CPU n" (tid n + 1, sorted
-// by thread_sort_index) of process 1 "CPUs", plus a lane "RCU" (tid ncpus + 1) for grace
-// periods. pid 0 / tid 0 are avoided on purpose: Perfetto treats them as the kernel's
-// swapper (renamed, or merged with tid 1 by some versions). On a CPU lane:
-//   - task running spans ("X", category "task", named by task), from context switches;
-//     a CPU runs its first task from the start of the trace (cycle 0, or the oldest
-//     event kept when the ring buffer dropped events) and its last one to the end of the
-//     trace; idle tasks (swapper/N) are not drawn;
-//   - IRQ-off and preempt-off regions (categories "irqsoff", "preemptoff");
-//   - contended lock waits (category "lock_wait", optional) and lock-held spans
-//     (category "lock", named by lock instance, args wait_cycles / hold_cycles);
-//   - instants ("i", scope "t"): bugs (category "bug", args message, fatal), wakeups,
-//     IPIs, task start/exit, TLB flushes, page faults, workload marks, ticks (optional).
+// What it models: two processes of tracks (pid 0 / tid 0 are avoided on purpose:
+// Perfetto treats them as the kernel's swapper and renames or merges them):
+//   - "CPUs" (pid 1, sorted first): one thread per emulated CPU, "CPU n" (tid n + 1,
+//     thread_sort_index n), present even when the CPU has no event, plus "RCU" (tid
+//     ncpus + 1). A CPU lane shows which task runs when: "X" slices (category "sched",
+//     named by the task, args pid and end_state, the kernel's prev_state letter of the
+//     switch that ended it) from context switches; a CPU runs its first task from the
+//     start of the trace (cycle 0, or the oldest event kept when the ring buffer dropped
+//     events) and its last one to the end; idle tasks (swapper/N) are not drawn. IPIs
+//     (and ticks, optional) are instants there; grace periods are slices of "RCU".
+//   - "Tasks" (pid 2, sorted second): one thread per task that has something to show
+//     (tid 1000 + task id, or the next multiple of 1000 above the CPU lanes; named by
+//     the task; sorted by task id). A task's track holds the spans of traces/spans.h on
+//     the task that holds them, wherever it runs: lock holds (category "lock", named by
+//     the lock, args hold_cycles / wait_cycles), contended waits ("lock_wait", optional),
+//     preempt-off and IRQ-off regions ("preemptoff", "irqsoff") and interrupt handlers
+//     ("irq"); and instants ("i", scope "t"): bugs (category "bug", args message,
+//     fatal), wakeups (sched_waking, on the woken task), task start/exit, TLB flushes,
+//     page faults, workload marks. An idle task's instants go to its CPU's lane.
 // Sync events (detail traces) are skipped.
 //
 // Invariants (what viewers need):
-//   - spans on one lane nest properly: any two are disjoint or one contains the other.
-//     A span that would overlap another partially (a mutex held while its owner sleeps,
-//     a region that outlives a context switch) is cut at the other span's boundaries,
-//     and pieces that fall outside the owning task's running time are dropped; pieces
-//     carry args.split = true. Durations are never negative.
+//   - the complete ("X") slices of one track nest properly; spans that would not
+//     (lock A taken, B taken, A released, B released) are async slices ("b"/"e", id a
+//     cookie, args nested = false) instead, so none is cut or lost. A span still open
+//     at the end of the trace (a lock never released) ends there, args open = true.
+//   - no zero-length slice: a span shorter than a nanosecond in the viewer becomes an
+//     instant; a zero-length running interval is dropped.
 //   - time: ts and dur are microseconds derived from integer nanoseconds
 //     (ns = round(cycles * 1e9 / clock_hz)), so a viewer that rounds to ns (Perfetto)
 //     sees exact, still-nested intervals; args.cycles / args.dur_cycles keep the exact
 //     cycle values.
 //   - events are emitted in (start, longest first) order, so a parent precedes the
 //     children that start with it.
+//   - no "displayTimeUnit" (older Perfetto versions misread it); ts are microseconds,
+//     the format's default.
 //   - deterministic: the output is a function of the trace alone.
 //
-// Top level: {"traceEvents":[...], "displayTimeUnit":"ns", "otherData":{workload,
-// clock_hz, cpus, events_written, dropped_events, ...}}.
+// Top level: {"traceEvents":[...], "otherData":{workload, clock_hz, cpus,
+// events_written, dropped_events, ...}}.
 #pragma once
 
 #include <iosfwd>
@@ -47,7 +56,7 @@ struct PerfettoOptions {
   bool lock_waits = true;  ///< contended lock waits (request to acquisition) as spans
 };
 
-/// The whole trace as one JSON object (traceEvents, displayTimeUnit, otherData).
+/// The whole trace as one JSON object (traceEvents, otherData).
 nlohmann::json perfetto_json(const Trace& trace, const PerfettoOptions& options = {});
 
 /// Writes the same document as perfetto_json(), one trace event per line, without

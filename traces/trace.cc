@@ -25,6 +25,7 @@ const char* trace_kind_name(TraceKind k) {
     case TraceKind::Bug: return "bug";
     case TraceKind::Mark: return "mark";
     case TraceKind::Sync: return "sync";
+    case TraceKind::IrqExit: return "irq_exit";
   }
   return "?";
 }
@@ -45,6 +46,11 @@ const std::string& Trace::str(std::uint64_t id) const {
 void Trace::set_task_name(std::uint32_t id, const std::string& name) {
   if (id >= task_names_.size()) task_names_.resize(id + 1);
   task_names_[id] = name;
+}
+
+void Trace::set_task_rt(std::uint32_t id, bool rt) {
+  if (id >= task_rt_.size()) task_rt_.resize(id + 1);
+  task_rt_[id] = rt;
 }
 
 const std::string& Trace::task_name(std::uint32_t id) const {

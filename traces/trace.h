@@ -33,12 +33,16 @@ namespace smpemu {
 enum class TraceKind : std::uint8_t {
   TaskStart,    ///< a = task id
   TaskExit,     ///< a = task id
-  CtxSwitch,    ///< a = prev task id, b = next task id
-  Wakeup,       ///< a = woken task id (event on the woken task's CPU, at the wakeup time)
+  CtxSwitch,    ///< a = prev task id, b = next task id | SwitchState << 32 (ctx_switch_payload())
+  /// a = woken task id, b = its CPU. Stamped like the kernel's sched_waking: on the waker's
+  /// CPU at the waker's time, or, for a timer wakeup, on the woken task's CPU at expiry.
+  Wakeup,
   Tick,         ///< a = tick number on this CPU
   IpiSend,      ///< a = target CPU, b = 1 for a function IPI, 0 for a reschedule IPI
   IpiHandle,    ///< a = 1 for a function IPI, 0 for a reschedule IPI
-  LockContend,  ///< a = lock name id, b = lock class id; time = when the lock was requested
+  /// a = lock name id, b = lock class id | lock_contention flags << 32; time = when the
+  /// lock was requested (recorded at the acquisition).
+  LockContend,
   LockAcquire,  ///< a = lock name id, b = wait cycles (request to acquisition)
   LockRelease,  ///< a = lock name id, b = hold cycles (span ends at `time`)
   PreemptOff,   ///< a = start of the preempt-off region (span ends at `time`)
@@ -50,8 +54,40 @@ enum class TraceKind : std::uint8_t {
   Bug,          ///< a = text id ("check: message"), b = 1 if fatal
   Mark,         ///< workload-defined: a = name id, b = value
   Sync,         ///< detail only: a = engine event kind (traces/digest.h Ev), b = payload (line)
+  IrqExit,      ///< end of an interrupt handler: a = its x86 vector (irq_vector)
 };
 const char* trace_kind_name(TraceKind k);
+
+/// Why a task left its CPU, as the kernel's sched_switch prev_state tells it. Carried in
+/// the high half of a CtxSwitch event's `b` (Unknown in traces written without it).
+enum class SwitchState : std::uint8_t {
+  Unknown = 0,
+  Runnable,         ///< "R": gave the CPU up and stays runnable (yield, idle)
+  Preempted,        ///< "R+": preempted (tick, wakeup, cond_resched, preempt_enable)
+  Sleeping,         ///< "S": an interruptible timer sleep (clock_nanosleep, sleep_until)
+  Uninterruptible,  ///< "D": waits for a lock, a completion, a wait queue, a page lock
+  Dead,             ///< "X": its last switch, after it exited
+};
+
+/// The `b` of a CtxSwitch event: the next task and why the previous one left.
+constexpr std::uint64_t ctx_switch_payload(std::uint32_t next, SwitchState why) {
+  return next | static_cast<std::uint64_t>(why) << 32;
+}
+
+/// The kernel's lock:contention_begin flags (LCB_F_*), for LockContend events.
+namespace lock_contention {
+constexpr std::uint32_t kSpin = 1u << 0;
+constexpr std::uint32_t kRead = 1u << 1;
+constexpr std::uint32_t kWrite = 1u << 2;
+constexpr std::uint32_t kMutex = 1u << 5;
+}  // namespace lock_contention
+
+/// x86 vectors of the interrupts the engine models (arch/x86/include/asm/irq_vectors.h).
+namespace irq_vector {
+constexpr std::uint64_t kLocalTimer = 0xec;    ///< LOCAL_TIMER_VECTOR (the tick)
+constexpr std::uint64_t kCallFunction = 0xfb;  ///< CALL_FUNCTION_VECTOR (function IPI)
+constexpr std::uint64_t kReschedule = 0xfd;    ///< RESCHEDULE_VECTOR (reschedule IPI)
+}  // namespace irq_vector
 
 /// CPU state flags of an event (ftrace latency format).
 namespace trace_flags {
@@ -70,6 +106,11 @@ struct TraceEvent {
   TraceKind kind = TraceKind::Mark;
   std::uint8_t flags = 0;
   bool operator==(const TraceEvent&) const = default;
+
+  /// CtxSwitch only: the task switched to.
+  std::uint32_t next_task() const { return static_cast<std::uint32_t>(b); }
+  /// CtxSwitch only: why the previous task (`a`) left.
+  SwitchState switch_state() const { return static_cast<SwitchState>((b >> 32) & 0xff); }
 };
 static_assert(sizeof(TraceEvent) == 32, "a trace event is 32 bytes");
 
@@ -99,6 +140,9 @@ class Trace {
   /// Task names by id (set by the Machine as tasks are created).
   void set_task_name(std::uint32_t id, const std::string& name);
   const std::string& task_name(std::uint32_t id) const;
+  /// Real-time (SCHED_FIFO) tasks, by id (set by the Machine; false when never set).
+  void set_task_rt(std::uint32_t id, bool rt);
+  bool task_rt(std::uint32_t id) const { return id < task_rt_.size() && task_rt_[id]; }
   /// Run metadata for exporters.
   int ncpus = 0;
   double clock_hz = 1e9;
@@ -119,6 +163,7 @@ class Trace {
   std::vector<std::string> strings_;
   std::map<std::string, std::uint32_t> string_ids_;
   std::vector<std::string> task_names_;
+  std::vector<bool> task_rt_;
 };
 
 }  // namespace smpemu
