@@ -15,6 +15,7 @@
 
 #include "cli/runner.h"
 #include "traces/ftrace.h"
+#include "trace_test_util.h"
 
 namespace smpemu {
 namespace {
@@ -189,16 +190,10 @@ TEST(PerfettoSystrace, EveryLineOfSpinlockContentionMatchesAndSlicesStack) {
 
 TEST(PerfettoSystrace, CrossedLocksBecomeAsyncSlices) {
   // A taken, B taken, A released, B released: B cannot nest in A on the thread's stack.
-  Trace t(64);
-  t.ncpus = 1;
-  t.clock_hz = 1e9;
-  t.set_task_name(0, "swapper/0");
-  t.set_task_name(1, "t1");
+  Trace t = one_cpu_trace({{0, "swapper/0"}, {1, "t1"}});
   const auto a = t.intern("A"), b = t.intern("B");
-  auto add = [&](Cycles time, TraceKind k, std::uint64_t x, std::uint64_t y) {
-    t.add(TraceEvent{time, x, y, 1, 0, k, 0});
-  };
-  t.add(TraceEvent{0, 0, ctx_switch_payload(1, SwitchState::Runnable), 0, 0, TraceKind::CtxSwitch, 0});
+  auto add = [&](Cycles time, TraceKind k, std::uint64_t x, std::uint64_t y) { add_event(t, time, 1, k, x, y); };
+  add_event(t, 0, 0, TraceKind::CtxSwitch, 0, ctx_switch_payload(1, SwitchState::Runnable));
   add(10, TraceKind::LockAcquire, a, 0);
   add(20, TraceKind::LockAcquire, b, 0);
   add(30, TraceKind::LockRelease, a, 20);

@@ -18,6 +18,7 @@
 #include "traces/ftrace.h"
 #include "traces/perfetto.h"
 #include "traces/trace_diff.h"
+#include "trace_test_util.h"
 
 namespace smpemu {
 namespace {
@@ -218,15 +219,10 @@ TEST(PerfettoExport, RcuGracePeriodsAreOnTheirOwnLane) {
 
 /// One CPU; t1 takes a mutex, sleeps holding it while t2 runs, runs again and releases.
 Trace sleeping_holder_trace() {
-  Trace t(64);
-  t.ncpus = 1;
-  t.clock_hz = 1e9;
-  t.set_task_name(1, "swapper/0");
-  t.set_task_name(2, "t1");
-  t.set_task_name(3, "t2");
+  Trace t = one_cpu_trace({{1, "swapper/0"}, {2, "t1"}, {3, "t2"}});
   const auto lock = t.intern("m#0");
   auto add = [&](Cycles time, std::uint32_t task, TraceKind k, std::uint64_t a, std::uint64_t b) {
-    t.add(TraceEvent{time, a, b, task, 0, k, 0});
+    add_event(t, time, task, k, a, b);
   };
   add(0, 1, TraceKind::CtxSwitch, 1, 2);
   add(10, 2, TraceKind::TaskStart, 2, 0);
@@ -268,16 +264,10 @@ TEST(PerfettoExport, ALockHeldAcrossASleepIsOneSliceOnItsHoldersTrack) {
 /// One CPU, one task: A taken, B taken, A released, B released (not nested), then a
 /// lock taken and released in the same cycle, and C taken and never released.
 Trace crossed_locks_trace() {
-  Trace t(64);
-  t.ncpus = 1;
-  t.clock_hz = 1e9;
-  t.set_task_name(0, "swapper/0");
-  t.set_task_name(1, "t1");
+  Trace t = one_cpu_trace({{0, "swapper/0"}, {1, "t1"}});
   const auto a = t.intern("A"), b = t.intern("B"), c = t.intern("C"), z = t.intern("Z");
-  auto add = [&](Cycles time, TraceKind k, std::uint64_t x, std::uint64_t y) {
-    t.add(TraceEvent{time, x, y, 1, 0, k, 0});
-  };
-  t.add(TraceEvent{0, 0, ctx_switch_payload(1, SwitchState::Runnable), 0, 0, TraceKind::CtxSwitch, 0});
+  auto add = [&](Cycles time, TraceKind k, std::uint64_t x, std::uint64_t y) { add_event(t, time, 1, k, x, y); };
+  add_event(t, 0, 0, TraceKind::CtxSwitch, 0, ctx_switch_payload(1, SwitchState::Runnable));
   add(10, TraceKind::LockAcquire, a, 0);
   add(20, TraceKind::LockAcquire, b, 0);
   add(30, TraceKind::LockRelease, a, 20);

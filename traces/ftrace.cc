@@ -113,20 +113,6 @@ std::string flags_field(std::uint8_t f) {
   return s;
 }
 
-bool is_idle(const std::string& name) { return name.rfind("swapper/", 0) == 0; }
-
-const char* state_letter(SwitchState s) {
-  switch (s) {
-    case SwitchState::Runnable: return "R";
-    case SwitchState::Preempted: return "R+";
-    case SwitchState::Sleeping: return "S";
-    case SwitchState::Uninterruptible: return "D";
-    case SwitchState::Dead: return "X";
-    case SwitchState::Unknown: break;
-  }
-  return "?";
-}
-
 class Formatter {
  public:
   Formatter(const Trace& t, const FtraceOptions& o) : t_(t), o_(o), ev_(t.events()) {
@@ -175,7 +161,7 @@ class Formatter {
       if (e.kind != TraceKind::CtxSwitch) continue;
       const auto prev = static_cast<std::uint32_t>(e.a);
       auto it = next.find(prev);
-      if (is_idle(t_.task_name(prev)))
+      if (is_idle_task_name(t_.task_name(prev)))
         inferred_[order[k]] = "R";
       else if (it != next.end() && it->second == 'I')
         inferred_[order[k]] = "R+";
@@ -193,7 +179,7 @@ class Formatter {
 
   std::string task(std::uint64_t id) const { return comm_field(t_.task_name(static_cast<std::uint32_t>(id))); }
   /// The pid printed for a task: its id, or 0 for the idle tasks, as in the kernel.
-  std::uint64_t pid(std::uint64_t id) const { return is_idle(t_.task_name(static_cast<std::uint32_t>(id))) ? 0 : id; }
+  std::uint64_t pid(std::uint64_t id) const { return is_idle_task_name(t_.task_name(static_cast<std::uint32_t>(id))) ? 0 : id; }
   int prio(std::uint64_t id) const { return t_.task_rt(static_cast<std::uint32_t>(id)) ? kRtPrio : kNormalPrio; }
 
   void event_lines(std::size_t i) {
@@ -206,12 +192,12 @@ class Formatter {
       case TraceKind::CtxSwitch: {
         const std::uint32_t prev = static_cast<std::uint32_t>(e.a);
         const std::uint32_t next = e.next_task();
-        const bool from_idle = is_idle(t_.task_name(prev));
-        const bool to_idle = is_idle(t_.task_name(next));
+        const bool from_idle = is_idle_task_name(t_.task_name(prev));
+        const bool to_idle = is_idle_task_name(t_.task_name(next));
         // cpuidle: the idle task leaves its idle state before it switches away...
         if (from_idle) add(e.time, prev, e.cpu, e.flags, fmt::format("cpu_idle: state={} cpu_id={}", kPwrEventExit, e.cpu));
         const SwitchState why = e.switch_state();
-        const std::string state = why == SwitchState::Unknown ? inferred_.at(i) : state_letter(why);
+        const std::string state = why == SwitchState::Unknown ? inferred_.at(i) : switch_state_letter(why);
         // A switch is logged in the context of the task that leaves the CPU, as the kernel does.
         add(e.time, prev, e.cpu, e.flags,
             fmt::format("sched_switch: prev_comm={} prev_pid={} prev_prio={} prev_state={} ==> next_comm={} "

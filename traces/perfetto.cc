@@ -34,21 +34,7 @@ std::int64_t cycles_to_ns(Cycles c, double clock_hz) {
 
 double ns_to_us(std::int64_t ns) { return static_cast<double>(ns) / 1000.0; }
 
-bool is_idle_name(const std::string& name) { return name.rfind("swapper/", 0) == 0; }
-
 const char* ipi_type(std::uint64_t fn) { return fn ? "function" : "reschedule"; }
-
-const char* state_letter(SwitchState s) {
-  switch (s) {
-    case SwitchState::Runnable: return "R";
-    case SwitchState::Preempted: return "R+";
-    case SwitchState::Sleeping: return "S";
-    case SwitchState::Uninterruptible: return "D";
-    case SwitchState::Dead: return "X";
-    case SwitchState::Unknown: break;
-  }
-  return "";
-}
 
 /// What an item draws.
 enum class Shape : std::uint8_t { Running, Span, AsyncBegin, AsyncEnd, Rcu, Instant };
@@ -104,7 +90,7 @@ class Builder {
   int cpu_tid(int cpu) const { return cpu + 1; }
   int rcu_tid() const { return ncpus_ + 1; }
   int task_tid(std::uint32_t task) const { return task_tid0_ + static_cast<int>(task); }
-  bool idle(std::uint32_t task) const { return is_idle_name(t_.task_name(task)); }
+  bool idle(std::uint32_t task) const { return is_idle_task_name(t_.task_name(task)); }
 
   void item(Shape shape, Cycles start, Cycles end, int pid, int tid, std::size_t ref) {
     Item it;
@@ -266,7 +252,7 @@ class Builder {
       cat = "sched";
       args["pid"] = it.task;
       if (it.ref != Span::kUnknownIndex) {
-        const std::string state = state_letter(ev_[it.ref].switch_state());
+        const std::string state = switch_state_letter(ev_[it.ref].switch_state());
         if (!state.empty()) args["end_state"] = state;
       }
     } else if (it.from_span) {

@@ -30,6 +30,20 @@ const char* trace_kind_name(TraceKind k) {
   return "?";
 }
 
+const char* switch_state_letter(SwitchState s) {
+  switch (s) {
+    case SwitchState::Runnable: return "R";
+    case SwitchState::Preempted: return "R+";
+    case SwitchState::Sleeping: return "S";
+    case SwitchState::Uninterruptible: return "D";
+    case SwitchState::Dead: return "X";
+    case SwitchState::Unknown: break;
+  }
+  return "";
+}
+
+bool is_idle_task_name(const std::string& name) { return name.rfind("swapper/", 0) == 0; }
+
 Trace::Trace(std::size_t capacity, bool detail) : detail_(detail), capacity_(capacity ? capacity : 1) {}
 
 std::uint32_t Trace::intern(const std::string& s) {

@@ -69,6 +69,12 @@ enum class SwitchState : std::uint8_t {
   Dead,             ///< "X": its last switch, after it exited
 };
 
+/// The kernel's prev_state letter of `s` ("R", "R+", "S", "D", "X"; "" for Unknown).
+const char* switch_state_letter(SwitchState s);
+
+/// True for the name of an idle task ("swapper/N"), which exporters show as pid 0.
+bool is_idle_task_name(const std::string& name);
+
 /// The `b` of a CtxSwitch event: the next task and why the previous one left.
 constexpr std::uint64_t ctx_switch_payload(std::uint32_t next, SwitchState why) {
   return next | static_cast<std::uint64_t>(why) << 32;
