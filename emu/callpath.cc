@@ -1,5 +1,6 @@
 #include "emu/callpath.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 
@@ -31,6 +32,11 @@ CallPath capture_path(const CallStack& stack, Where site) {
   for (; i >= 0 && p.ncallers < CallPath::kMaxCallers; --i)
     p.callers[p.ncallers++] = stack.frames[static_cast<std::size_t>(i)];
   return p;
+}
+
+CallPath innermost_path(const CallStack& stack) {
+  if (stack.depth == 0) return CallPath{};
+  return capture_path(stack, stack.frames[static_cast<std::size_t>(std::min(stack.depth, CallStack::kMaxDepth) - 1)]);
 }
 
 std::string CallPath::site_str() const {

@@ -74,6 +74,10 @@ struct CallPath {
 /// dropped when it names the function `site` is in (it would repeat it).
 CallPath capture_path(const CallStack& stack, Where site);
 
+/// The path from the innermost annotated function of `stack` (its entry line; empty if
+/// the task is in none): for reports made away from the emulated code's own call.
+CallPath innermost_path(const CallStack& stack);
+
 /// The function name of `loc` ("unmap_mapping_range_vma"; a lambda is "lambda").
 std::string function_name(const Where& loc);
 

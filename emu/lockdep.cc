@@ -81,14 +81,14 @@ std::string lock_line(const std::string& instance, const std::string& cls, const
   return " " + instance + " (" + cls + "), at: " + where.str() + "\n";
 }
 
-std::string sorted_key(std::vector<std::string> names) {
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
-  std::string k;
-  for (const auto& n : names) k += (k.empty() ? "" : " ") + n;
-  return k;
-}
 }  // namespace
+
+const LockDep::Edge& LockDep::edge(std::uint32_t from, std::uint32_t to) const {
+  const auto& es = edges_[from];
+  const auto e = std::find_if(es.begin(), es.end(), [to](const Edge& x) { return x.to == to; });
+  assert(e != es.end() && "a dependency path follows recorded edges");
+  return *e;
+}
 
 void LockDep::check_order(Task* t, std::uint32_t cls, const std::string& instance, const CallPath& where) {
   for (const HeldLock& h : t->held_locks) {
@@ -133,28 +133,25 @@ void LockDep::report_circular(Task* t, const HeldLock& held, std::uint32_t cls, 
   std::vector<std::string> names;
   std::vector<const Task*> involved{t};
   for (std::size_t i = 0; i + 1 < path.size(); ++i) {
-    const auto& es = edges_[path[i]];
-    const auto e = std::find_if(es.begin(), es.end(), [&](const Edge& x) { return x.to == path[i + 1]; });
-    chain += " " + classes_[path[i]].name + " -> " + classes_[path[i + 1]].name + " (" + e->track.task->name +
-             " at cycle " + std::to_string(e->track.cycle) + ");";
-    involved.push_back(e->track.task);
+    const Track& link = edge(path[i], path[i + 1]).track;
+    chain += " " + classes_[path[i]].name + " -> " + classes_[path[i + 1]].name + " (" + link.task->name +
+             " at cycle " + std::to_string(link.cycle) + ");";
+    involved.push_back(link.task);
   }
   for (std::uint32_t c : path) names.push_back(classes_[c].name);
   BugReport b;
   b.check = "lock-order";
   b.message = "possible circular locking dependency: " + t->name + " acquires " + next + " while holding " + prev +
               ", but the opposite order was seen:" + chain;
-  b.key = "circular " + sorted_key(names);
+  b.key = "circular " + class_key(names);
   std::string& d = b.details;
   d += "\n" + splat_rule('=') + "WARNING: possible circular locking dependency detected\n" + splat_rule('-');
   d += task_label(*t) + " is trying to acquire lock:\n" + lock_line(instance, next, where);
   d += "\nbut task is already holding lock:\n" + lock_line(held.instance, prev, held.where);
   d += "\nwhich lock already depends on the new lock.\n\n\nthe existing dependency chain (in reverse order) is:\n";
   for (std::size_t i = path.size() - 1; i >= 1; --i) {
-    const auto& es = edges_[path[i - 1]];
-    const auto e = std::find_if(es.begin(), es.end(), [&](const Edge& x) { return x.to == path[i]; });
     d += "\n-> #" + std::to_string(i) + " (" + classes_[path[i]].name + "):\n       " +
-         "taken while holding " + classes_[path[i - 1]].name + " " + track_text(e->track);
+         "taken while holding " + classes_[path[i - 1]].name + " " + track_text(edge(path[i - 1], path[i]).track);
   }
   d += "\n-> #0 (" + next + "):\n       taken while holding " + prev + " " +
        track_text(Track{t, m_.cpu_id(), m_.now(), where});
@@ -253,7 +250,7 @@ void LockDep::check_exit(Task* t) {
   BugReport b;
   b.check = "exit-holding-lock";
   b.message = "task " + t->name + " exits holding" + names;
-  b.key = sorted_key(classes);
+  b.key = class_key(classes);
   b.details = "\n" + splat_rule('=') + "WARNING: " + task_label(*t) + " still has locks held!\n" + splat_rule('-') +
               held_locks_text(*t);
   m_.report(std::move(b), {t});

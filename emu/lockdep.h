@@ -114,6 +114,8 @@ class LockDep {
     std::uint32_t to;
     Track track;
   };
+  /// The recorded edge from -> to (it exists: reaches() found it).
+  const Edge& edge(std::uint32_t from, std::uint32_t to) const;
   void report_circular(Task* t, const HeldLock& held, std::uint32_t cls, const std::string& instance,
                        const CallPath& where, const std::vector<std::uint32_t>& path);
   void report_recursive(Task* t, const HeldLock& held, const std::string& instance, const CallPath& where);

@@ -40,7 +40,7 @@ void ObjectTracker::free(std::uint32_t id, Where loc) {
     return;
   }
   if (!live_[id]) {
-    report_kasan(id, "double-free", kinds_[id] + " #" + std::to_string(id) + " freed twice", "double-free", loc);
+    report_kasan(id, "double-free", kinds_[id] + " #" + std::to_string(id) + " freed twice", loc);
     return;
   }
   live_[id] = 0;
@@ -53,13 +53,11 @@ bool ObjectTracker::check(std::uint32_t id, const std::string& what, Where loc) 
     return false;
   }
   if (live_[id]) return true;
-  report_kasan(id, "use-after-free", what + ": " + kinds_[id] + " #" + std::to_string(id) + " was freed",
-               "use-after-free", loc);
+  report_kasan(id, "use-after-free", what + ": " + kinds_[id] + " #" + std::to_string(id) + " was freed", loc);
   return false;
 }
 
-void ObjectTracker::report_kasan(std::uint32_t id, const std::string& check, const std::string& message,
-                                 const std::string& access, Where loc) {
+void ObjectTracker::report_kasan(std::uint32_t id, const std::string& check, const std::string& message, Where loc) {
   // KASAN's layout: the bad access, then the object's allocation and free.
   const Track now = m_.track(loc);
   BugReport b;
@@ -68,7 +66,7 @@ void ObjectTracker::report_kasan(std::uint32_t id, const std::string& check, con
   b.fatal = true;
   b.key = now.path.site_str();
   std::string& d = b.details;
-  d += "\n" + splat_rule('=') + "BUG: KASAN: " + access + " in " + function_name(now.path.site) + "\n";
+  d += "\n" + splat_rule('=') + "BUG: KASAN: " + check + " in " + function_name(now.path.site) + "\n";
   d += "Access to " + kinds_[id] + " #" + std::to_string(id) + " " + track_text(now);
   std::vector<const Task*> involved;
   if (id < allocated_.size()) {

@@ -66,8 +66,7 @@ class ObjectTracker {
   std::vector<std::uint8_t> live_;
   std::vector<std::string> kinds_;
   std::vector<Track> allocated_, freed_;  // by id, with history only
-  void report_kasan(std::uint32_t id, const std::string& check, const std::string& message,
-                    const std::string& access, Where loc);
+  void report_kasan(std::uint32_t id, const std::string& check, const std::string& message, Where loc);
 };
 
 /// The kernel's struct rcu_head: what call_rcu() queues. `object` (an ObjectTracker id,

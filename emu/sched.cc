@@ -211,11 +211,7 @@ void Machine::report_atomic_sleep(std::string message, const std::string& headli
   report(std::move(b));
 }
 
-CallPath Machine::stack_path() const {
-  if (!running_ || running_->calls.depth == 0) return CallPath{};
-  const CallStack& s = running_->calls;
-  return capture_path(s, s.frames[static_cast<std::size_t>(std::min(s.depth, CallStack::kMaxDepth) - 1)]);
-}
+CallPath Machine::stack_path() const { return running_ ? innermost_path(running_->calls) : CallPath{}; }
 
 void Machine::check_wait_cycle(Task* owner, const std::string& what) {
   Task* me = cur_->curr;
@@ -345,10 +341,7 @@ BugReport Machine::deadlock_report(std::string message, const std::string& why,
       d += " waiting for " + *t->waiting_for;
       classes.push_back(instance_class(*t->waiting_for));
     }
-    d += t->calls.depth > 0 ? ", in " + capture_path(t->calls, t->calls.frames[static_cast<std::size_t>(
-                                                                   std::min(t->calls.depth, CallStack::kMaxDepth) - 1)])
-                                            .functions()
-                            : std::string();
+    if (t->calls.depth > 0) d += ", in " + innermost_path(t->calls).functions();
     d += "\n";
   }
   d += "\nShowing all locks held in the system:\n";
@@ -357,9 +350,7 @@ BugReport Machine::deadlock_report(std::string message, const std::string& why,
     d += held_locks_text(*t);
     for (const HeldLock& h : t->held_locks) classes.push_back(instance_class(h.instance));
   }
-  std::sort(classes.begin(), classes.end());
-  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
-  for (const auto& c : classes) b.key += (b.key.empty() ? "" : " ") + c;
+  b.key = class_key(std::move(classes));
   return b;
 }
 

@@ -20,6 +20,14 @@ std::string track_text(const Track& t) {
 
 std::string instance_class(const std::string& instance) { return instance.substr(0, instance.rfind('#')); }
 
+std::string class_key(std::vector<std::string> names) {
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::string k;
+  for (const auto& n : names) k += (k.empty() ? "" : " ") + n;
+  return k;
+}
+
 std::string held_locks_text(const Task& t) {
   const auto& held = t.held_locks;
   if (held.empty()) return "no locks held by " + task_label(t) + ".\n";

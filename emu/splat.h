@@ -40,6 +40,8 @@ std::string splat_rule(char c = '=');
 std::string track_text(const Track& t);
 /// The class of a lock instance name ("abba_B#1" -> "abba_B").
 std::string instance_class(const std::string& instance);
+/// Lock class names as a report key: sorted, without repeats, space-separated.
+std::string class_key(std::vector<std::string> names);
 /// " #0: abba_B#1 (abba_B){mutex}, at: <path>" lines under "N locks held by X/id:", or
 /// "no locks held by X/id." (lockdep's lockdep_print_held_locks()).
 std::string held_locks_text(const Task& t);
