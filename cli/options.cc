@@ -44,6 +44,11 @@ void add_config_options(CLI::App* cmd, ConfigOptions& o, bool with_seed) {
   cmd->add_option("--mutex-spin", o.mutex_spin, "Mutex optimistic spinning on a running owner")
       ->check(CLI::IsMember(std::vector<std::string>{"on", "off"}))
       ->capture_default_str();
+  cmd->add_option("--history", o.history,
+                  "Keep what two-sided bug reports print (recent events, who last changed each checked object); "
+                  "never changes a digest")
+      ->check(CLI::IsMember(std::vector<std::string>{"on", "off"}))
+      ->capture_default_str();
   add_number_option(cmd, "hz", o.hz, "Timer tick frequency")->capture_default_str();
   add_number_option(cmd, "jitter", o.jitter, "Cost jitter in percent")->capture_default_str();
   add_number_option(cmd, "max-cycles", o.max_cycles,
@@ -63,6 +68,7 @@ void apply_config_options(const ConfigOptions& o, RunConfig& cfg) {
   apply_setting(cfg, "preempt", o.preempt, true);
   apply_setting(cfg, "rcu", o.rcu, true);
   apply_setting(cfg, "mutex-spin", o.mutex_spin, true);
+  apply_setting(cfg, "history", o.history, true);
   apply_setting(cfg, "hz", o.hz, true);
   apply_setting(cfg, "jitter", o.jitter, true);
   if (!o.max_cycles.empty()) apply_setting(cfg, "max-cycles", o.max_cycles, true);

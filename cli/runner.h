@@ -86,7 +86,7 @@ NumberSpec count_spec(std::uint64_t min, std::uint64_t max);
 const NumberSpec* engine_number_spec(const std::string& key);
 
 /// Applies one setting KEY=VALUE to `cfg`: an engine parameter (cpus, seed, machine,
-/// strategy, preempt, rcu, mutex_spin, hz, jitter, max_cycles; '-' and '_' alike) or,
+/// strategy, preempt, rcu, mutex_spin, history, hz, jitter, max_cycles; '-' and '_' alike) or,
 /// for any other key, a workload knob (checked when the run is validated). Messages name
 /// the key as an option ("--seed") when `as_option`. Throws ConfigError.
 void apply_setting(RunConfig& cfg, const std::string& key, const std::string& value, bool as_option = false);

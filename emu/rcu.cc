@@ -27,8 +27,8 @@ std::uint32_t ObjectTracker::alloc(const std::string& kind, Where loc) {
   live_.push_back(1);
   kinds_.push_back(kind);
   if (m_.params().history) {
-    // Setup code allocates before the run: no task to name then.
-    allocated_.push_back(m_.running() ? m_.track(loc) : Track{});
+    // Setup code allocates before the run: no task to name then, only the place.
+    allocated_.push_back(m_.running() ? m_.track(loc) : Track{nullptr, kNoCpu, 0, m_.path(loc)});
     freed_.emplace_back();
   }
   return static_cast<std::uint32_t>(live_.size() - 1);

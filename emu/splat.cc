@@ -14,6 +14,7 @@ std::string splat_rule(char c) { return std::string(54, c) + "\n"; }
 
 std::string track_text(const Track& t) {
   if (t.empty()) return "(not recorded: history off or overwritten)\n";
+  if (!t.task) return fmt::format("by the workload's setup, before the run:\n       {}\n", t.path.str());
   return fmt::format("by task {} on CPU {} at cycle {}:\n       {}\n", task_label(*t.task), t.cpu, t.cycle,
                      t.path.str());
 }

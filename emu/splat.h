@@ -25,11 +25,11 @@ struct HeldLock;
 
 /// One side of a report: who, on which CPU, when and along which path.
 struct Track {
-  const Task* task = nullptr;  ///< nullptr: nothing recorded
+  const Task* task = nullptr;  ///< nullptr with a path: setup code, before the run
   CpuId cpu = kNoCpu;
   Cycles cycle = 0;
   CallPath path;
-  bool empty() const { return task == nullptr; }
+  bool empty() const { return task == nullptr && path.empty(); }
 };
 
 /// "name/id", the kernel's comm/pid.

@@ -3,17 +3,21 @@
  *
  * report_check() files a bug report with check name @check (e.g. "bad-page",
  * "use-after-free-frame") and @msg; a fatal one stops the run and does not return.
- * Like BUG_ON()/WARN_ON() but with the check named for signatures and tests.
+ * Like BUG_ON()/WARN_ON() but with the check named for signatures and tests; the
+ * report_side overload adds the earlier sides of a race (KASAN's "Freed by task").
  *
  * Context: any, inside Machine::run().
  */
 #pragma once
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "emu/machine.h"
 #include "kernel/callpath.h"
+#include "kernel/history.h"
 
 /* report_hex - "0x..." for addresses in reports (signatures treat it as a number). */
 static inline std::string report_hex(unsigned long v)
@@ -24,10 +28,24 @@ static inline std::string report_hex(unsigned long v)
 }
 
 /*
- * The report's key (what fuzz signatures group by) is the code site of the check; its
- * details give the call path, the locks held and the recent events of the task.
+ * One earlier side of a race, for the report: @what says what that side did ("The pte
+ * was installed", "It sampled i_size = 1052672"), @track who did it, where and when
+ * (kernel/history.h). An empty track prints as "not recorded"; a @note is a line of its
+ * own (what did not happen has no track).
  */
-static inline void report_check(const char *check, const std::string &msg, bool fatal, caller_ip_t ip = _RET_IP_)
+struct report_side {
+	std::string what;
+	track_t track;
+	bool note = false;
+};
+
+/*
+ * The report's key (what fuzz signatures group by) is the code site of the check; its
+ * details give the call path, the locks held, the earlier @sides of the race and the
+ * recent events of every task involved.
+ */
+static inline void report_check(const char *check, const std::string &msg, bool fatal,
+				const std::vector<struct report_side> &sides, caller_ip_t ip = _RET_IP_)
 {
 	smpemu::Machine *m = smpemu::this_machine();
 	const smpemu::Track now = m->track(ip);
@@ -39,5 +57,17 @@ static inline void report_check(const char *check, const std::string &msg, bool 
 	b.details = "\n" + smpemu::splat_rule('=') + "BUG: " + check + " in " + smpemu::function_name(now.path.site) +
 		    "\n" + msg + "\ndetected " + smpemu::track_text(now) +
 		    (now.task ? smpemu::held_locks_text(*now.task) : std::string());
-	m->report(std::move(b));
+	std::vector<const smpemu::Task *> involved;
+	for (const struct report_side &s : sides) {
+		b.details += "\n" + s.what + (s.note ? std::string("\n") : " " + smpemu::track_text(s.track));
+		if (s.track.task && s.track.task != now.task &&
+		    std::find(involved.begin(), involved.end(), s.track.task) == involved.end())
+			involved.push_back(s.track.task);
+	}
+	m->report(std::move(b), involved);
+}
+
+static inline void report_check(const char *check, const std::string &msg, bool fatal, caller_ip_t ip = _RET_IP_)
+{
+	report_check(check, msg, fatal, {}, ip);
 }

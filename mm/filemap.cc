@@ -158,12 +158,17 @@ void remove_from_page_cache(struct page *page)
 	write_unlock(&mapping->tree_lock);
 }
 
-struct page *filemap_nopage(struct vm_area_struct *vma, unsigned long address, int *type)
+struct page *filemap_nopage(struct vm_area_struct *vma, unsigned long address, int *type,
+			    struct fault_sample *fs)
 {
 	KFUNC();
 	struct address_space *mapping = vma->vm_file;
 	const unsigned long pgoff = linear_page_index(vma, address);
 	const unsigned long size = (i_size_read(mapping) + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	if (fs) {
+		fs->size = track_now();
+		fs->size_pages = size;
+	}
 	if (pgoff >= size) {
 		*type = VM_FAULT_SIGBUS;
 		return nullptr;
@@ -178,39 +183,51 @@ struct page *filemap_nopage(struct vm_area_struct *vma, unsigned long address, i
 	return page;
 }
 
-void shadow_check_read(struct address_space *mapping, struct page *page, unsigned long index, unsigned long val,
-		       const char *who)
+void shadow_check_read(struct mm_struct *mm, unsigned long addr, struct address_space *mapping, struct page *page,
+		       unsigned long index, unsigned long val, const char *who)
 {
 	if (index >= mapping->shadow.size() || mapping->shadow[index] == val)
 		return;
+	std::vector<struct report_side> sides;
+	shadow_sides(&sides, mapping, index);
+	pte_origin_sides(&sides, mm, addr, page->pfn);
+	if (mapping->eof_limit != ~0UL)
+		truncate_sides(&sides, mapping);
 	report_check("shadow-memory",
 		     std::string(who) + " read " + std::to_string(val) + " from page " + std::to_string(index) +
 			     " of file " + std::to_string(mapping->id) + " (pfn " + std::to_string(page->pfn) +
 			     (page->mapping == mapping ? "" : ", no longer in the page cache") + ") but " +
 			     std::to_string(mapping->shadow[index]) + " was written last",
-		     true);
+		     true, sides);
 }
 
-void shadow_note_write(struct address_space *mapping, unsigned long index, unsigned long val)
+void shadow_note_write(struct address_space *mapping, unsigned long index, unsigned long val, caller_ip_t ip)
 {
-	if (index < mapping->shadow.size())
+	if (index < mapping->shadow.size()) {
 		mapping->shadow[index] = val;
+		note_shadow_write(mapping, index, val, ip);
+	}
 }
 
 void check_pte_beyond_eof(struct vm_area_struct *vma, unsigned long addr, struct page *page, unsigned long index)
 {
 	struct address_space *mapping = vma->vm_file;
+	if (index < mapping->eof_limit && page->mapping == mapping)
+		return;
+	std::vector<struct report_side> sides;
+	pte_origin_sides(&sides, vma->vm_mm, addr, page->pfn);
+	truncate_sides(&sides, mapping);
 	if (index >= mapping->eof_limit)
 		report_check("pte-beyond-eof",
 			     "mm " + std::to_string(vma->vm_mm->id) + " maps page " + std::to_string(index) + " of file " +
 				     std::to_string(mapping->id) + " at " + report_hex(addr) +
 				     " after truncate to " + std::to_string(mapping->eof_limit) + " pages",
-			     true);
+			     true, sides);
 	else if (page->mapping != mapping)
 		report_check("pte-beyond-eof",
 			     "mm " + std::to_string(vma->vm_mm->id) + " maps page " + std::to_string(index) + " of file " +
 				     std::to_string(mapping->id) + " at " + report_hex(addr) +
 				     " that truncate removed from the page cache (orphaned pfn " +
 				     std::to_string(page->pfn) + ")",
-			     true);
+			     true, sides);
 }

@@ -69,6 +69,7 @@ struct address_space {
 	std::vector<unsigned long> disk;	/* content of each page on disk; 0 = hole */
 	std::vector<unsigned long> shadow;	/* last value written, by page index */
 	unsigned long eof_limit;		/* ~0UL: no truncate in force */
+	struct truncate_record last_truncate;	/* for reports (mm/history.h); i_mutex */
 	unsigned long max_pages;		/* the file never grows past this */
 };
 
@@ -116,15 +117,19 @@ void remove_from_page_cache(struct page *page);
 /*
  * filemap_nopage - ->nopage of a file vma: the page at @address with a reference, or
  * NULL with *@type = VM_FAULT_SIGBUS (beyond i_size) or VM_FAULT_OOM. Reads i_size
- * locklessly (the value the truncate_count recheck protects).
+ * locklessly (the value the truncate_count recheck protects). @fs (the emulator's
+ * addition, may be NULL) notes where and what it read, for the reports.
  */
-struct page *filemap_nopage(struct vm_area_struct *vma, unsigned long address, int *type);
+struct page *filemap_nopage(struct vm_area_struct *vma, unsigned long address, int *type,
+			    struct fault_sample *fs);
 
-/* Oracles. shadow_check_read: @val was read from file page @page at @index;
- * shadow_note_write: @val was written to it. Context: the turn of the access. */
-void shadow_check_read(struct address_space *mapping, struct page *page, unsigned long index, unsigned long val,
-		       const char *who);
-void shadow_note_write(struct address_space *mapping, unsigned long index, unsigned long val);
+/* Oracles. shadow_check_read: @val was read through @mm's pte at @addr from file page
+ * @page at @index; shadow_note_write: @val was written to it. Context: the turn of the
+ * access. */
+void shadow_check_read(struct mm_struct *mm, unsigned long addr, struct address_space *mapping, struct page *page,
+		       unsigned long index, unsigned long val, const char *who);
+void shadow_note_write(struct address_space *mapping, unsigned long index, unsigned long val,
+		       caller_ip_t ip = _RET_IP_);
 /* check_pte_beyond_eof - a pte of @vma at @addr was just set to map @page (index
  * @index): it must not lie at or beyond eof_limit, and the page must still be in the
  * cache. Fatal "pte-beyond-eof" otherwise. */

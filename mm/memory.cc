@@ -282,20 +282,26 @@ static int do_no_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 	struct address_space *mapping = vma->vm_file;
 	const enum fault_recheck mode = vm->t.fault_recheck;
 	unsigned long sequence = 0;
+	struct fault_sample fs = {};
 	if (mode == FAULT_RECHECK_ON) {
 		sequence = READ_ONCE(mapping->truncate_count);
+		fs.count = track_now();
+		fs.count_val = sequence;
 		smp_rmb(); /* the count before ->nopage reads i_size */
 	}
 	for (;;) {
 		int type;
-		struct page *page = filemap_nopage(vma, address, &type);
+		struct page *page = filemap_nopage(vma, address, &type, &fs);
 		if (!page) {
 			if (type == VM_FAULT_SIGBUS)
 				vm->stats.sigbus++;
 			return type;
 		}
-		if (mode == FAULT_RECHECK_LATE)
+		if (mode == FAULT_RECHECK_LATE) {
 			sequence = READ_ONCE(mapping->truncate_count); /* too late: i_size is already read */
+			fs.count = track_now();
+			fs.count_val = sequence;
+		}
 		vm->stats.file_faults++;
 		if (write && !(vma->vm_flags & VM_SHARED)) {
 			struct page *cow = cow_copy(page);
@@ -309,9 +315,13 @@ static int do_no_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 		pgtable_slot_t *pte = pte_offset_map_lock(mm, pmd, address, &ptl);
 		if (mode != FAULT_RECHECK_OFF) {
 			const unsigned long now = READ_ONCE(mapping->truncate_count);
+			fs.recheck = track_now();
+			fs.recheck_val = now;
 			if (now != sequence) {
 				/* a truncate ran meanwhile: the page may be beyond EOF now */
 				sequence = now;
+				fs.count = fs.recheck;
+				fs.count_val = now;
 				pte_unmap_unlock(pte, ptl);
 				put_page(page);
 				vm->stats.fault_retries++;
@@ -328,6 +338,7 @@ static int do_no_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 			entry = pte_mkdirty(pte_mkwrite(entry));
 		page_add_rmap(page); /* the nopage reference is now the pte's */
 		set_pte_at(mm, address, pte, entry);
+		note_pte_origin(mm, address, page, &fs);
 		update_mmu_cache(vma, address, pte);
 		check_new_file_pte(vma, address, page);
 		pte_unmap_unlock(pte, ptl);
@@ -393,6 +404,7 @@ static int do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 		put_page(old); /* the pte's reference */
 		page_add_rmap(fresh);
 		set_pte_at(mm, address, pte, pte_mkyoung(pte_mkdirty(pte_mkwrite(mk_pte(fresh, vma->vm_page_prot)))));
+		note_pte_origin(mm, address, fresh, nullptr);
 		update_mmu_cache(vma, address, pte);
 		check_new_file_pte(vma, address, fresh);
 		fresh = nullptr;
@@ -456,6 +468,9 @@ int install_file_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 		return -ENOMEM;
 	/* 2.6.11 install_page: recheck under the pte lock that truncate has not taken it */
 	const unsigned long size = (i_size_read(mapping) + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	struct fault_sample fs = {};
+	fs.size = track_now();
+	fs.size_pages = size;
 	if (page->mapping != mapping || page->index >= size) {
 		pte_unmap_unlock(pte, ptl);
 		return -EINVAL;
@@ -470,6 +485,7 @@ int install_file_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 	get_page(page);
 	page_add_rmap(page);
 	set_pte_at(mm, addr, pte, mk_pte(page, vma->vm_page_prot));
+	note_pte_origin(mm, addr, page, &fs);
 	update_mmu_cache(vma, addr, pte);
 	check_new_file_pte(vma, addr, page);
 	pte_unmap_unlock(pte, ptl);

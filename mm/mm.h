@@ -35,6 +35,7 @@
 #include <memory>
 #include <vector>
 
+#include "mm/history.h"
 #include "mm/pgtable.h"
 
 struct address_space;
@@ -140,6 +141,7 @@ struct vm_globals {
 	struct vma_slab vma_cache;
 	per_cpu_var<struct mmu_gather> mmu_gathers;
 	struct vm_stats stats;
+	struct mm_history hist;		/* the oracles' other sides (mm/history.h) */
 };
 
 /* vm_init - set up @mem's vm globals with tunables @t and install MMU model @mmu

@@ -43,6 +43,7 @@ static unsigned long move_page_tables(struct vm_area_struct *vma, unsigned long 
 		if (old_pte && new_pte && !pte_none(ptep_get(old_pte))) {
 			const pte_t pte = ptep_get_and_clear(mm, from, old_pte);
 			set_pte_at(mm, to, new_pte, pte);
+			note_pte_moved(mm, from, to);
 			vm->stats.ptes_moved++;
 		}
 		if (new_ptl != old_ptl)

@@ -132,8 +132,10 @@ void put_page(struct page *page)
 	const int c = atomic_dec_return(&page->_count);
 	if (c < 0)
 		report_check("bad-page", "put_page() on " + page_name(page) + " whose count is already 0", true);
-	else if (c == 0)
+	else if (c == 0) {
+		KFUNC(); /* the last reference: the free's path names put_page */
 		__free_page(page);
+	}
 }
 
 void page_add_rmap(struct page *page)

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "kernel/oracle.h"
+#include "mm/history.h"
 
 /* Cost of preparing a page on allocation / free (struct page init, list ops), cycles
  * (assumed: a few dozen instructions on a hot struct page). */
@@ -93,6 +94,7 @@ void __free_pages(struct page *page, unsigned int order)
 		return;
 	}
 	mem->state[page->pfn] = FRAME_FREE;
+	note_frame_free(page->pfn);
 	list_add(&page->lru, &z->free_list);
 	z->nr_free++;
 	spin_unlock(&z->lock);

@@ -324,6 +324,7 @@ int install_page(struct mm_struct *mm, unsigned long addr, struct page *page, pg
 	get_page(page);
 	page_add_rmap(page);
 	set_pte_at(mm, addr, pte, mk_pte(page, prot));
+	note_pte_origin(mm, addr, page, nullptr);
 	pte_unmap_unlock(pte, ptl);
 	return 0;
 }

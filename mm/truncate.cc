@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kernel/oracle.h"
+#include "mm/history.h"
 
 /* Cost of visiting one vma in the i_mmap walk (assumed: a few dependent loads). */
 static constexpr smpemu::Cycles kVmaVisitCycles = 40;
@@ -210,6 +211,7 @@ void unmap_mapping_range(struct address_space *mapping, unsigned long holebegin,
 			reset_vma_truncate_counts(mapping);
 	}
 	WRITE_ONCE(mapping->truncate_count, count);
+	note_truncate_count(mapping, count);
 	smp_mb();
 	details.truncate_count = count;
 
@@ -227,6 +229,43 @@ void unmap_mapping_range(struct address_space *mapping, unsigned long holebegin,
 			unmap_mapping_range_tree(mapping, &details);
 	}
 	i_mmap_unlock_write(mapping);
+}
+
+/* The truncate-mapped-page oracle: @page (locked, still in @mapping) is mapped after
+ * unmap_mapping_range. The report names a pte that maps it and that pte's fault. */
+static void report_mapped_page(struct address_space *mapping, struct page *page)
+{
+	std::vector<struct report_side> sides;
+	for (struct vm_area_struct *v : mapping->i_mmap) {
+		const unsigned long pages = (v->vm_end - v->vm_start) >> PAGE_SHIFT;
+		if (page->index < v->vm_pgoff || page->index >= v->vm_pgoff + pages)
+			continue;
+		const unsigned long addr = v->vm_start + ((page->index - v->vm_pgoff) << PAGE_SHIFT);
+		const pte_t pte = __pte(peek_pte(v->vm_mm, addr));
+		if (pte_present(pte) && pte_pfn(pte) == page->pfn) {
+			pte_origin_sides(&sides, v->vm_mm, addr, page->pfn);
+			break;
+		}
+	}
+	for (struct list_head *p = mapping->i_mmap_nonlinear.next; p != &mapping->i_mmap_nonlinear && sides.empty();
+	     p = p->next) {
+		struct vm_area_struct *vma = list_entry(p, struct vm_area_struct, nonlinear);
+		for (unsigned long addr = vma->vm_start; addr < vma->vm_end; addr += PAGE_SIZE) {
+			const pte_t pte = __pte(peek_pte(vma->vm_mm, addr));
+			if (pte_present(pte) && pte_pfn(pte) == page->pfn) {
+				pte_origin_sides(&sides, vma->vm_mm, addr, page->pfn);
+				break;
+			}
+		}
+	}
+	truncate_sides(&sides, mapping);
+	report_check("truncate-mapped-page",
+		     "truncate_inode_pages: page " + std::to_string(page->index) +
+							     " of file " + std::to_string(mapping->id) + " (pfn " +
+							     std::to_string(page->pfn) + ") is still mapped " +
+							     std::to_string(page_mapcount(page)) +
+							     " times after unmap_mapping_range",
+		     true, sides);
 }
 
 void truncate_inode_pages(struct address_space *mapping, unsigned long lstart)
@@ -253,13 +292,7 @@ void truncate_inode_pages(struct address_space *mapping, unsigned long lstart)
 			lock_page(page);
 			if (page->mapping == mapping) {
 				if (page_mapped(page))
-					report_check("truncate-mapped-page",
-						     "truncate_inode_pages: page " + std::to_string(page->index) +
-							     " of file " + std::to_string(mapping->id) + " (pfn " +
-							     std::to_string(page->pfn) + ") is still mapped " +
-							     std::to_string(page_mapcount(page)) +
-							     " times after unmap_mapping_range",
-						     true);
+					report_mapped_page(mapping, page);
 				const unsigned long index = page->index;
 				cpu_work(kTruncatePageCycles);
 				remove_from_page_cache(page);
@@ -286,6 +319,8 @@ int vmtruncate(struct address_space *mapping, unsigned long offset)
 		return -EINVAL;
 	const unsigned long old = mapping->i_size.v; /* i_mutex held: we are the only writer */
 	vm_globals()->stats.truncates++;
+	if (offset < old)
+		note_truncate_size(mapping, (old + PAGE_SIZE - 1) >> PAGE_SHIFT, pages);
 	i_size_write(mapping, offset);
 	if (offset >= old)
 		return 0;
@@ -325,12 +360,15 @@ static bool check_vma_eof(struct vm_area_struct *vma, unsigned long limit)
 			continue;
 		if (index < limit)
 			continue;
+		std::vector<struct report_side> sides;
+		pte_origin_sides(&sides, mm, addr, page->pfn);
+		truncate_sides(&sides, vma->vm_file);
 		report_check("pte-beyond-eof",
 			     "after truncate to " + std::to_string(limit) + " pages of file " +
 				     std::to_string(vma->vm_file->id) + ", mm " + std::to_string(mm->id) +
 				     " still maps page " + std::to_string(index) + " at " + report_hex(addr) +
 				     (nonlinear ? " (nonlinear vma)" : "") + " (pfn " + std::to_string(page->pfn) + ")",
-			     true);
+			     true, sides);
 		return true;
 	}
 	return false;

@@ -28,7 +28,7 @@ static void shadow_access(struct mm_struct *mm, unsigned long addr, struct page 
 	if (write)
 		shadow_note_write(vma->vm_file, index, val);
 	else
-		shadow_check_read(vma->vm_file, page, index, val, "user load");
+		shadow_check_read(mm, addr, vma->vm_file, page, index, val, "user load");
 }
 
 int user_access(struct mm_struct *mm, unsigned long addr, bool write, unsigned long *val, unsigned long *faults)

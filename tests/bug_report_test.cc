@@ -2,6 +2,7 @@
 // signatures that group what a developer would call one bug.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "cli/record.h"
@@ -104,4 +105,25 @@ TEST(BugReport, HistoryNeverChangesTheDigest) {
     EXPECT_EQ(on.stats.digest, off.stats.digest) << w;
     EXPECT_EQ(on.bugs.size(), off.bugs.size()) << w;
   }
+}
+
+TEST(BugReport, HistoryOffKeepsTheBugAndTheDigestAndDropsTheOtherSides) {
+  using smpemu::testing::run_smpemu;
+  const std::string args = "run truncate-latency --seed 16 --set fault_recheck=off --json";
+  const auto on = run_smpemu(args);
+  const auto off = run_smpemu(args + " --history off");
+  ASSERT_EQ(on.status, 1) << on.err;
+  ASSERT_EQ(off.status, 1) << off.err;
+  const auto jon = nlohmann::json::parse(on.out), joff = nlohmann::json::parse(off.out);
+  EXPECT_EQ(jon["digest"], joff["digest"]);
+  EXPECT_EQ(jon["history"], true);
+  EXPECT_EQ(joff["history"], false);
+  const std::string don = jon["bugs"][0]["details"], doff = joff["bugs"][0]["details"];
+  EXPECT_NE(don.find("Its fault read i_size"), std::string::npos) << don;
+  EXPECT_EQ(doff.find("Its fault read i_size"), std::string::npos) << doff;
+  EXPECT_NE(doff.find("was installed (not recorded: history off or overwritten)"), std::string::npos) << doff;
+  EXPECT_NE(joff["bugs"][0]["repro"].get<std::string>().find("--history off"), std::string::npos);
+  const auto bad = run_smpemu("run abba --history maybe");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("--history"), std::string::npos) << bad.err;
 }

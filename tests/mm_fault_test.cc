@@ -219,6 +219,14 @@ TEST(MmOracle, ShadowMemoryCatchesALostWrite) {
   });
   b.m->run();
   EXPECT_EQ(b.bugs("shadow-memory"), 1) << b.all_bugs();
+  // Both sides: the reader (now) and the write the reader should have seen.
+  const std::string d = b.details("shadow-memory");
+  EXPECT_NE(d.find("detected by task t/"), std::string::npos) << d;
+  EXPECT_NE(d.find("Page 2 of file " + std::to_string(f->id) + " was last written (4242) by task t/"),
+            std::string::npos)
+      << d;
+  EXPECT_NE(d.find("mm/user_access.cc"), std::string::npos) << d;
+  EXPECT_NE(d.find("was installed by task t/"), std::string::npos) << d;
 }
 
 // Planted bug for the stale-TLB oracle at the mm level: a COW page freed without the
@@ -252,6 +260,11 @@ TEST(MmOracle, StaleTlbAfterFreeingWithoutTheGatherFlushIsCaught) {
   });
   b.m->run();
   EXPECT_EQ(b.bugs("use-after-free-frame"), 1) << b.all_bugs();
+  // Both sides: the stale user (CPU 1's TLB entry and its fill) and the free.
+  const std::string d = b.details("use-after-free-frame");
+  EXPECT_NE(d.find("The TLB entry was filled by task cpu1/"), std::string::npos) << d;
+  EXPECT_NE(d.find("was freed by task cpu1/"), std::string::npos) << d;
+  EXPECT_NE(d.find("put_page"), std::string::npos) << d;
 }
 
 }  // namespace

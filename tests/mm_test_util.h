@@ -54,6 +54,12 @@ struct MmBox {
     return static_cast<int>(std::count_if(m->bugs().begin(), m->bugs().end(),
                                           [&](const BugReport& b) { return b.check == check; }));
   }
+  /// The report text (details) of the first bug of `check`; empty if none.
+  std::string details(const std::string& check) const {
+    for (const BugReport& b : m->bugs())
+      if (b.check == check) return b.details;
+    return "";
+  }
   std::string all_bugs() const {
     std::string s;
     for (const BugReport& b : m->bugs()) s += "[" + b.check + "] " + b.message + "\n";

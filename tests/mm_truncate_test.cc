@@ -167,6 +167,12 @@ TEST(TruncateOracle, TruncateInodePagesMeetingAMappedPageIsReported) {
   });
   b.m->run();
   EXPECT_EQ(b.bugs("truncate-mapped-page"), 1) << b.all_bugs();
+  // The other side: the fault that mapped the page (no truncate has run).
+  const std::string d = b.details("truncate-mapped-page");
+  EXPECT_NE(d.find("was installed by task t/"), std::string::npos) << d;
+  EXPECT_NE(d.find("do_no_page"), std::string::npos) << d;
+  EXPECT_NE(d.find("Its fault read i_size (8 pages)"), std::string::npos) << d;
+  EXPECT_NE(d.find("The last truncate of file " + std::to_string(b.m->bugs().empty() ? 0 : 1)), std::string::npos) << d;
 }
 
 // ---- the workload: knobs change behaviour, fuzzing finds the planted races ----

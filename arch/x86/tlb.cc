@@ -10,6 +10,7 @@
 #include "arch/walk.h"
 #include "kernel/oracle.h"
 #include "kernel/topology.h"
+#include "mm/history.h"
 #include "mm/mm.h"
 
 extern const struct mmu_ops x86_mmu_ops;
@@ -61,13 +62,16 @@ static void check_translation(struct mm_struct *mm, const struct tlb_entry &e)
 {
 	smp_rmb(); /* take this CPU's turn: the frame state is the state now */
 	const enum frame_state s = frame_state_of(mm->mem, e.pfn);
-	if (s != FRAME_ALLOCATED)
-		report_check("use-after-free-frame",
+	if (s == FRAME_ALLOCATED)
+		return;
+	std::vector<struct report_side> sides;
+	frame_sides(&sides, mm, smp_processor_id(), e.vpn << PAGE_SHIFT, e.pfn);
+	report_check("use-after-free-frame",
 			     "stale TLB entry on CPU " + std::to_string(smp_processor_id()) + ": mm " +
 				     std::to_string(mm->id) + " page " + report_hex(e.vpn << PAGE_SHIFT) +
 				     " -> pfn " + std::to_string(e.pfn) + ", which is " +
 				     (s == FRAME_FREE ? "free" : "a page table"),
-			     true);
+		     true, sides);
 }
 
 static int __tlb_translate(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr, bool write,
@@ -106,6 +110,7 @@ static int __tlb_translate(struct x86_tlb *tlb, struct mm_struct *mm, unsigned l
 	}
 	struct tlb_entry ne = {vpn, pte_pfn(pte), mm->id, pte_write(pte), 0};
 	check_translation(mm, ne);
+	note_tlb_fill(mm, cpu, addr);
 	tlb_fill(t, t->l2, tlb->p.l2_ways, ne);
 	tlb_fill(t, t->l1, tlb->p.l1_ways, ne);
 	*pfn = ne.pfn;
