@@ -192,6 +192,9 @@ FuzzResult run_fuzz(const FuzzOptions& opt) {
   const std::uint64_t stop = parallel_for(n, popt, [&](std::uint64_t j, StackPool& pool) {
     RunConfig cfg = opt.base;
     cfg.params.seed = seed_of(j);
+    // A campaign prints no report text, only signatures, which never depend on the
+    // history; each signature's repro (from opt.base) prints the whole report.
+    cfg.params.history = false;
     const RunResult r = run_once(cfg, &pool, [&](Machine& m) {
       if (opt.run_seconds > 0)
         m.set_host_deadline(std::chrono::steady_clock::now() +

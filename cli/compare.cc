@@ -143,6 +143,8 @@ CompareResult run_compare(const CompareOptions& opt) {
   parallel_for(n, popt, [&](std::uint64_t i, StackPool& pool) {
     RunConfig cfg = i % 2 ? res.b : res.a;
     cfg.params.seed = opt.seed_base + i / 2;
+    cfg.params.history = false;  // only metrics and histograms are kept: no report text
+
     RunResult r = run_once(cfg, &pool, [&](Machine& m) {
       if (opt.run_seconds > 0)
         m.set_host_deadline(std::chrono::steady_clock::now() +

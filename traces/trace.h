@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "emu/types.h"
@@ -167,7 +168,7 @@ class Trace {
   std::size_t head_ = 0;
   std::uint64_t written_ = 0;
   std::vector<std::string> strings_;
-  std::map<std::string, std::uint32_t> string_ids_;
+  std::unordered_map<std::string, std::uint32_t> string_ids_;  // ids never depend on its order
   std::vector<std::string> task_names_;
   std::vector<bool> task_rt_;
 };
