@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <vector>
 
 namespace smpemu {
@@ -84,6 +85,33 @@ std::string lock_stat_table(const LockProfile& p, double clock_hz) {
     s += points(c->name, c->contention_points);
     s += points(c->name, c->contending_points);
     s += "\n" + std::string(kRuleWidth, '.') + "\n\n";
+  }
+  return s;
+}
+
+std::string perf_lock_time(std::int64_t ns) {
+  if (ns < 1000) return fmt::format("{} ns", ns);
+  const double v = static_cast<double>(ns);
+  if (ns < 1000000) return fmt::format("{:.2f} us", v / 1e3);
+  if (ns < 1000000000) return fmt::format("{:.2f} ms", v / 1e6);
+  return fmt::format("{:.2f} s", v / 1e9);
+}
+
+std::string lock_contention_table(const LockProfile& p, double clock_hz) {
+  std::string s = fmt::format("{:>10} {:>12} {:>12} {:>12} {:>12}   {}\n\n", "contended", "total wait", "max wait",
+                              "avg wait", "type", "caller");
+  std::vector<const LockContentionRow*> rows;
+  for (const LockContentionRow& r : p.contentions()) rows.push_back(&r);
+  std::sort(rows.begin(), rows.end(), [](const LockContentionRow* a, const LockContentionRow* b) {
+    return std::tie(b->wait.total, b->wait.count, a->caller, a->type, a->cls) <
+           std::tie(a->wait.total, a->wait.count, b->caller, b->type, b->cls);
+  });
+  for (const LockContentionRow* r : rows) {
+    const std::int64_t total = lock_time_ns(r->wait.total, clock_hz);
+    const std::int64_t avg = r->wait.count ? total / static_cast<std::int64_t>(r->wait.count) : 0;
+    s += fmt::format("{:>10} {:>12} {:>12} {:>12} {:>12}   {} [{}]\n", r->wait.count, perf_lock_time(total),
+                     perf_lock_time(lock_time_ns(r->wait.max, clock_hz)), perf_lock_time(avg), r->type, r->caller,
+                     r->cls);
   }
   return s;
 }
