@@ -23,7 +23,8 @@
 // Differences from the kernel: contentions are recorded at the acquisition that ends
 // the wait (the trace has them there), so con-bounces and contending points look at the
 // last acquirer before the waiter got the lock rather than at the holder when it
-// started to wait; with several holders in between (a queue), the last one is taken.
+// started to wait; with several holders in between (a queue), the last one is taken;
+// a wait that never ends (deadlock, end of run) is not counted.
 //
 // Invariants: classes and rows are in the order of their first event, so the profile
 // is a function of the event sequence; wait.count == contentions of a mode.
