@@ -15,8 +15,9 @@
 //
 // Strings (lock instance names, bug texts, workload event names) are interned once;
 // events refer to them by id. Task names are kept by task id. Lock points (a lock class
-// and the call site that takes it) have a table of their own, so every lock event can
-// name where its lock was taken in 24 bits (lock_event::pack()).
+// and the call path that takes it) have a table of their own, so every lock event can
+// name where its lock was taken in 24 bits (lock_event::pack()); their ids are given in
+// order of first use (the look-up cache is keyed by code addresses, the ids are not).
 //
 // A listener (set_listener()) sees every event as it is added, before the ring can drop
 // it: what needs the whole run (lock statistics) folds the events there, whatever the
