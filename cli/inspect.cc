@@ -50,6 +50,8 @@ void add_inspect_options(CLI::App* cmd, InspectOptions& o) {
           "cycles|nsecs|usecs|msecs"))
       ->capture_default_str();
   cmd->add_flag("--lock-stat", o.lock_stat, "Print a /proc/lock_stat-style table");
+  cmd->add_flag("--lock-contention", o.lock_contention,
+                "Print a perf lock contention-style summary: contended acquisitions by caller, by total wait");
 }
 
 nlohmann::json snapshot_json(const MachineSnapshot& s) {
@@ -96,6 +98,11 @@ Inspector::Inspector(const InspectOptions& o, RunConfig& cfg) : o_(o) {
     trace_ = std::make_unique<Trace>(static_cast<std::size_t>(cap), o.trace_detail);
     trace_->workload = cfg.workload;
   }
+  if (o.lock_stat || o.lock_contention) {
+    if (!trace_) trace_ = std::make_unique<Trace>(MachineParams::kHistoryEvents);  // bug reports see what they would
+    locks_ = std::make_unique<LockProfile>();
+    trace_->set_listener(locks_.get());
+  }
   if (!parse_hist_unit(o.hist_unit))
     throw ConfigError("bad --hist-unit " + quoted(o.hist_unit) + " (expected cycles, nsecs, usecs or msecs)");
   if (!o.stop_at.empty()) {
@@ -123,7 +130,7 @@ void Inspector::after(Machine& m) {
 }
 
 std::string Inspector::finish(const RunResult& r) {
-  if (trace_) {
+  if (!o_.trace.empty()) {
     const bool json = o_.trace_format == "perfetto" ||
                       (o_.trace_format.empty() && o_.trace.size() >= 5 &&
                        o_.trace.compare(o_.trace.size() - 5, 5, ".json") == 0);
@@ -136,7 +143,8 @@ std::string Inspector::finish(const RunResult& r) {
   }
   std::string out;
   if (o_.hist) out += log2_histograms(r, *parse_hist_unit(o_.hist_unit));
-  if (o_.lock_stat) out += lock_stat_table(r);
+  if (o_.lock_stat) out += lock_stat_table(*locks_, r.clock_hz);
+  if (o_.lock_contention) out += lock_contention_table(*locks_, r.clock_hz);
   return out;
 }
 

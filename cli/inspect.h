@@ -4,7 +4,10 @@
 // for run_once() and collects what the run leaves behind (state snapshot, trace).
 //
 // --until and --stop-at change the run (it ends early), so a record made with them
-// stores them and replay applies them again.
+// stores them and replay applies them again. --lock-stat and --lock-contention fold the
+// lock events of the trace as they are added (traces/lock_profile.h), so they cover the
+// whole run whatever --trace-buffer keeps; without --trace an internal trace (as large
+// as the engine's own history trace) carries them. Tracing never changes the run.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -15,6 +18,7 @@
 
 #include "cli/runner.h"
 #include "emu/snapshot.h"
+#include "traces/lock_profile.h"
 #include "traces/trace.h"
 
 namespace smpemu {
@@ -29,6 +33,7 @@ struct InspectOptions {
   bool hist = false;         ///< --hist: bcc-style log2 histograms
   std::string hist_unit = "cycles";  ///< --hist-unit
   bool lock_stat = false;    ///< --lock-stat: /proc/lock_stat-style table
+  bool lock_contention = false;  ///< --lock-contention: perf lock contention-style summary
 };
 
 void add_inspect_options(CLI::App* cmd, InspectOptions& o);
@@ -46,9 +51,9 @@ class Inspector {
   /// After step for run_once(): takes the snapshot if the run was stopped on purpose.
   void after(Machine& m);
   /// Writes the trace file (if asked for, atomically: cli/output_file.h) and returns the terminal extras (--hist,
-  /// --lock-stat) for the finished run. Throws ConfigError if the file cannot be written.
+  /// --lock-stat, --lock-contention) for the finished run. Throws ConfigError if the file cannot be written.
   std::string finish(const RunResult& r);
-  /// The trace, if one was attached.
+  /// The trace, if one was attached (--trace, or internal for the lock options).
   const Trace* trace() const { return trace_.get(); }
   bool stopping() const { return stop_.kind != StopCondition::Kind::None || until_; }
   const std::optional<MachineSnapshot>& snapshot() const { return snapshot_; }
@@ -61,6 +66,7 @@ class Inspector {
   StopCondition stop_;
   bool until_ = false;
   std::unique_ptr<Trace> trace_;
+  std::unique_ptr<LockProfile> locks_;  // with --lock-stat / --lock-contention
   std::optional<MachineSnapshot> snapshot_;
 };
 

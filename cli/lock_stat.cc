@@ -4,14 +4,19 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
+#include <vector>
 
 namespace smpemu {
 
 namespace {
 
-constexpr int kRuleWidth = 40 + 1 + 12 * (14 + 1);  // the kernel's (one column short, as there)
+constexpr int kNameWidth = 40;
+constexpr int kRuleWidth = kNameWidth + 1 + 12 * (14 + 1);  // the kernel's (one column short, as there)
+constexpr std::size_t kPointsShown = 4;
 
-std::int64_t cycles_to_ns(std::uint64_t c, double clock_hz) {
+/// `c` cycles as nanoseconds at `clock_hz`, rounded to nearest (exact for integral clocks).
+std::int64_t lock_time_ns(std::uint64_t c, double clock_hz) {
   if (clock_hz >= 1 && clock_hz < 9.2e18 && std::floor(clock_hz) == clock_hz) {
     const auto hz = static_cast<unsigned __int128>(clock_hz);
     return static_cast<std::int64_t>((static_cast<unsigned __int128>(c) * 2000000000u + hz) / (2 * hz));
@@ -25,31 +30,39 @@ std::string usecs(std::int64_t ns) {
   return fmt::format("{}.{:02}", n / 1000, (n % 1000) / 10);
 }
 
-struct Times {
-  std::uint64_t min = 0, max = 0, total = 0, avg = 0;
-};
-
-Times times_of(const std::map<std::string, Histogram>& hs, const std::string& name) {
-  Times t;
-  auto it = hs.find(name);
-  if (it == hs.end() || it->second.count() == 0) return t;
-  const Histogram& h = it->second;
-  t.min = h.min();
-  t.max = h.max();
-  t.total = h.sum();
-  t.avg = h.mean();
-  return t;
+/// waittime-* or holdtime-*: min, max, total, avg (total / count, in ns as the kernel).
+std::string time_columns(const LockTime& t, double hz) {
+  const std::int64_t total = lock_time_ns(t.total, hz);
+  const std::int64_t avg = t.count ? total / static_cast<std::int64_t>(t.count) : 0;
+  return fmt::format(" {:>14} {:>14} {:>14} {:>14}", usecs(lock_time_ns(t.min, hz)), usecs(lock_time_ns(t.max, hz)),
+                     usecs(total), usecs(avg));
 }
 
-std::string time_columns(const Times& t, double hz) {
-  return fmt::format(" {:>14} {:>14} {:>14} {:>14}", usecs(cycles_to_ns(t.min, hz)), usecs(cycles_to_ns(t.max, hz)),
-                     usecs(cycles_to_ns(t.total, hz)), usecs(cycles_to_ns(t.avg, hz)));
+std::string row(const std::string& name, const LockModeStats& m, double hz) {
+  return fmt::format("{:>40}:{:>14} {:>14}", name, m.con_bounces, m.wait.count) + time_columns(m.wait, hz) +
+         fmt::format(" {:>14} {:>14}", m.acq_bounces, m.acquisitions) + time_columns(m.hold, hz) + "\n";
+}
+
+/// The short rule under a class's rows: dashes as long as its name, ending at column 40.
+std::string name_rule(const std::string& name) {
+  const std::size_t pad = name.size() < kNameWidth ? kNameWidth - name.size() : 0;
+  return std::string(pad, ' ') + std::string(name.size(), '-') + "\n";
+}
+
+std::string points(const std::string& name, const std::vector<LockPointCount>& v) {
+  std::string s = name_rule(name);
+  for (const LockPointCount& p : top_points(v, kPointsShown)) {
+    const auto space = p.path.find(' ');
+    const std::string position = p.path.substr(0, space);
+    const std::string functions = space == std::string::npos ? "" : p.path.substr(space + 1);
+    s += fmt::format("{:>40} {:>14} {:>29} {}\n", name, p.count, position, functions);
+  }
+  return s;
 }
 
 }  // namespace
 
-std::string lock_stat_table(const std::vector<LockClassStats>& locks,
-                            const std::map<std::string, Histogram>& histograms, double clock_hz) {
+std::string lock_stat_table(const LockProfile& p, double clock_hz) {
   std::string s = "lock_stat version 0.4\n";
   const std::string rule(kRuleWidth, '-');
   s += rule + "\n";
@@ -58,24 +71,49 @@ std::string lock_stat_table(const std::vector<LockClassStats>& locks,
                    "waittime-avg", "acq-bounces", "acquisitions", "holdtime-min", "holdtime-max", "holdtime-total",
                    "holdtime-avg");
   s += rule + "\n\n";
-  std::vector<const LockClassStats*> order;
-  for (const LockClassStats& l : locks)
-    if (l.acquisitions > 0) order.push_back(&l);  // the kernel prints classes that were acquired
-  std::stable_sort(order.begin(), order.end(),
-                   [](const LockClassStats* a, const LockClassStats* b) { return a->contentions > b->contentions; });
-  for (const LockClassStats* l : order) {
-    const Times wait = times_of(histograms, "lock." + l->name + ".wait");
-    const Times hold = times_of(histograms, "lock." + l->name + ".hold");
-    s += fmt::format("{:>40}:{:>14} {:>14}", l->name, 0, l->contentions);
-    s += time_columns(wait, clock_hz);
-    s += fmt::format(" {:>14} {:>14}", 0, l->acquisitions);
-    s += time_columns(hold, clock_hz);
-    s += "\n";
-    if (l->contentions > 0) s += "\n" + std::string(kRuleWidth, '.') + "\n\n";
+  std::vector<const LockClassProfile*> order;
+  for (const LockClassProfile& c : p.classes())
+    if (c.write.used() || c.read.used()) order.push_back(&c);
+  std::stable_sort(order.begin(), order.end(), [](const LockClassProfile* a, const LockClassProfile* b) {
+    return a->contentions() > b->contentions();
+  });
+  for (const LockClassProfile* c : order) {
+    const bool read = c->read.used(), write = c->write.used();
+    if (write) s += row(read ? c->name + "-W" : c->name, c->write, clock_hz);
+    if (read) s += row(c->name + "-R", c->read, clock_hz);
+    if (c->contentions() == 0) continue;
+    s += points(c->name, c->contention_points);
+    s += points(c->name, c->contending_points);
+    s += "\n" + std::string(kRuleWidth, '.') + "\n\n";
   }
   return s;
 }
 
-std::string lock_stat_table(const RunResult& r) { return lock_stat_table(r.locks, r.histograms, r.clock_hz); }
+std::string perf_lock_time(std::int64_t ns) {
+  if (ns < 1000) return fmt::format("{} ns", ns);
+  const double v = static_cast<double>(ns);
+  if (ns < 1000000) return fmt::format("{:.2f} us", v / 1e3);
+  if (ns < 1000000000) return fmt::format("{:.2f} ms", v / 1e6);
+  return fmt::format("{:.2f} s", v / 1e9);
+}
+
+std::string lock_contention_table(const LockProfile& p, double clock_hz) {
+  std::string s = fmt::format("{:>10} {:>12} {:>12} {:>12} {:>12}   {}\n\n", "contended", "total wait", "max wait",
+                              "avg wait", "type", "caller");
+  std::vector<const LockContentionRow*> rows;
+  for (const LockContentionRow& r : p.contentions()) rows.push_back(&r);
+  std::sort(rows.begin(), rows.end(), [](const LockContentionRow* a, const LockContentionRow* b) {
+    return std::tie(b->wait.total, b->wait.count, a->caller, a->type, a->cls) <
+           std::tie(a->wait.total, a->wait.count, b->caller, b->type, b->cls);
+  });
+  for (const LockContentionRow* r : rows) {
+    const std::int64_t total = lock_time_ns(r->wait.total, clock_hz);
+    const std::int64_t avg = r->wait.count ? total / static_cast<std::int64_t>(r->wait.count) : 0;
+    s += fmt::format("{:>10} {:>12} {:>12} {:>12} {:>12}   {} [{}]\n", r->wait.count, perf_lock_time(total),
+                     perf_lock_time(lock_time_ns(r->wait.max, clock_hz)), perf_lock_time(avg), r->type, r->caller,
+                     r->cls);
+  }
+  return s;
+}
 
 }  // namespace smpemu

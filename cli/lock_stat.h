@@ -1,47 +1,75 @@
-// A /proc/lock_stat-style table of a run's lock classes (CONFIG_LOCK_STAT's layout,
-// kernel/locking/lockdep_proc.c).
+// A run's lock statistics as text, from a LockProfile (traces/lock_profile.h): the
+// /proc/lock_stat table (--lock-stat) and the `perf lock contention` summary
+// (--lock-contention).
 //
-// What it models:
+// The table has CONFIG_LOCK_STAT's layout (Documentation/locking/lockstat.rst):
 //     lock_stat version 0.4
 //     ----------------------------------------------------------------- (221 dashes)
 //                                   class name    con-bounces    contentions   waittime-min ...
 //     -----------------------------------------------------------------
 //
-//                                       NAME:              0             12           0.05 ...
+//                                     NAME-W:              3             12           0.05 ...
+//                                     NAME-R:              1              4           0.11 ...
+//                                       ----
+//                                       NAME              9          mm/mmap.cc:309 do_mmap <- ...
+//                                       ...   (up to 4 contention points)
+//                                       ----
+//                                       NAME              7          mm/memory.cc:88 handle_mm_fault <- ...
+//                                       ...   (up to 4 contending points)
+//
 //     ................................................................. (between classes)
 // The columns are the kernel's: class name (right-aligned in 40, then ':'),
 // con-bounces, contentions, waittime-min, waittime-max, waittime-total, waittime-avg,
 // acq-bounces, acquisitions, holdtime-min, holdtime-max, holdtime-total, holdtime-avg,
 // each 14 wide. Times are microseconds with 2 decimals, rounded like the kernel's
-// snprint_time (cycles -> ns through clock_hz first). Classes are sorted by contentions,
-// most first (as the kernel sorts them), ties in registration order.
+// snprint_time (cycles -> ns through clock_hz first). Wait times cover the contended
+// acquisitions only. A class taken both for read and for write has a NAME-W row and a
+// NAME-R row, one taken only for read a NAME-R row, any other a NAME row (as the
+// kernel prints them). Classes are sorted by contentions (both rows), most first, ties
+// in order of first appearance; only classes that were taken are listed.
 //
-// Differences from the kernel, on purpose or by lack of data:
-//   - con-bounces and acq-bounces (acquisitions by a CPU other than the previous one)
-//     are not modelled: they print 0.
-//   - the wait times come from the lock.<class>.wait histogram, which has a sample for
-//     every acquisition, not only the contended ones as in the kernel; so waittime-min is
-//     usually the uncontended cost and waittime-avg is total / acquisitions.
-//   - min/max/total are exact; the histogram is not needed for them.
-//   - no per-class contention-point blocks (the emulator has no call sites) and no -R/-W
-//     split for rw_semaphores (lock classes have one set of counters).
+// A class with contentions is followed by its contention points (the call paths whose
+// acquisitions had to wait) and its contending points (where the lock was taken by the
+// holder that made them wait), each the 4 most frequent, most frequent first, as lines
+// "NAME COUNT file:line function <- callers": the kernel's `[<ip>] symbol+off` becomes
+// the source position (right-aligned where the ip stands) and the call path.
+//
+// Differences from the kernel, on purpose or by lack of data: see traces/lock_profile.h
+// (contentions sampled at the end of the wait; all points counted, the most frequent
+// shown rather than the first 4 seen); "acquisitions" counts acquisitions, where the
+// kernel counts hold samples (releases).
+//
+// The summary is perf lock contention's default output (aggregated by caller):
+//      contended   total wait     max wait     avg wait         type   caller
+//
+//             12     35.20 us      5.10 us      2.93 us        mutex   workloads/abba.cc:48 take <- body [abba_B]
+// Columns: contended (contended acquisitions), total, max and average wait of those
+// acquisitions (an uncontended acquisition is not counted), the lock type as perf names
+// it (spinlock, mutex, rwsem:R, rwsem:W, rwlock:R, rwlock:W; bitlock for lock_page,
+// which perf does not see) and the caller: the lock call's source position and call
+// path, then the lock class in brackets. Times are nanoseconds up to 999 ("850 ns"),
+// then microseconds, milliseconds or seconds with 2 decimals ("35.20 us").
+//
+// Its rows are sorted by total wait, largest first; ties by contended (more first),
+// then caller, type and class as text. With no contention it is the header alone.
+//
+// Invariant: both texts are functions of the profile (no host state, a total order).
 #pragma once
 
-#include <map>
+#include <cstdint>
 #include <string>
-#include <vector>
 
-#include "cli/runner.h"
-#include "emu/histogram.h"
+#include "traces/lock_profile.h"
 
 namespace smpemu {
 
-/// The table for a run (its `locks` and its lock.<class>.wait / .hold histograms).
-std::string lock_stat_table(const RunResult& r);
+/// The table for `p`; `clock_hz` converts cycles to time.
+std::string lock_stat_table(const LockProfile& p, double clock_hz);
 
-/// The table from lock class counters and histograms named lock.<class>.wait/.hold
-/// (merged results of many runs work the same way). `clock_hz` converts cycles to time.
-std::string lock_stat_table(const std::vector<LockClassStats>& locks,
-                            const std::map<std::string, Histogram>& histograms, double clock_hz);
+/// The contention summary for `p`; `clock_hz` converts cycles to time.
+std::string lock_contention_table(const LockProfile& p, double clock_hz);
+
+/// `ns` as perf lock prints a time: "850 ns", "35.20 us", "1.50 ms", "2.00 s".
+std::string perf_lock_time(std::int64_t ns);
 
 }  // namespace smpemu

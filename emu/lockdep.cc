@@ -190,6 +190,12 @@ std::uint64_t contention_flags(LockKind k) {
 }
 }  // namespace
 
+std::uint64_t LockDep::lock_event_a(Trace& tr, const std::string& instance, std::uint32_t cls, LockKind kind,
+                                    const CallPath& where) const {
+  const std::uint32_t flags = static_cast<std::uint32_t>(contention_flags(kind));
+  return lock_event::pack(tr.intern(instance), flags, tr.lock_point(cls, classes_[cls].name, where));
+}
+
 void LockDep::acquired(Task* t, LockRef lock, std::uint32_t cls, LockKind kind, const std::string& instance,
                        Cycles requested, bool contended, const CallPath& where) {
   assert(lock_kind_matches(lock, kind) && "a lock is held as a kind its type cannot be");
@@ -200,10 +206,10 @@ void LockDep::acquired(Task* t, LockRef lock, std::uint32_t cls, LockKind kind, 
   const Cycles now = m_.now();
   m_.record_since(*c.wait, requested);
   if (Trace* tr = m_.trace()) {
-    const std::uint32_t id = tr->intern(instance);
-    if (contended)
-      m_.trace_add(requested, m_.cpu_id(), TraceKind::LockContend, id, cls | contention_flags(kind) << 32);
-    m_.trace_event(TraceKind::LockAcquire, id, now - requested);
+    const std::uint64_t flags = contention_flags(kind);
+    const std::uint64_t a = lock_event_a(*tr, instance, cls, kind, where);
+    if (contended) m_.trace_add(requested, m_.cpu_id(), TraceKind::LockContend, a, cls | flags << 32);
+    m_.trace_event(TraceKind::LockAcquire, a, now - requested);
   }
   t->held_locks.push_back(HeldLock{lock, cls, kind, now, instance, where});
 }
@@ -217,7 +223,9 @@ bool LockDep::released(Task* t, LockRef lock, const std::string& instance, Where
   for (auto it = held.rbegin(); it != held.rend(); ++it) {
     if (it->lock != lock) continue;
     m_.record_since(*classes_[it->cls].hold, it->since);
-    if (Trace* tr = m_.trace()) m_.trace_event(TraceKind::LockRelease, tr->intern(it->instance), m_.now() - it->since);
+    if (Trace* tr = m_.trace())
+      m_.trace_event(TraceKind::LockRelease, lock_event_a(*tr, it->instance, it->cls, it->kind, it->where),
+                     m_.now() - it->since);
     held.erase(std::next(it).base());
     return true;
   }

@@ -34,6 +34,7 @@
 namespace smpemu {
 
 class Machine;
+class Trace;
 struct Task;
 class SpinLock;
 class Mutex;
@@ -107,6 +108,10 @@ class LockDep {
   void check_exit(Task* t);
 
  private:
+  /// The `a` of a lock event of `instance` (class `cls`, held as `kind`, taken along
+  /// `where`) in `tr`: traces/trace.h lock_event.
+  std::uint64_t lock_event_a(Trace& tr, const std::string& instance, std::uint32_t cls, LockKind kind,
+                             const CallPath& where) const;
   bool reaches(std::uint32_t from, std::uint32_t to, std::vector<std::uint32_t>& path) const;
   /// A recorded dependency: class `to` was first acquired while holding the edge's
   /// source class, by `track` (task, CPU, cycle and the acquisition's path).

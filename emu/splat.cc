@@ -44,9 +44,9 @@ std::string held_locks_text(const Task& t) {
 namespace {
 std::string event_text(const Trace& tr, const TraceEvent& e) {
   switch (e.kind) {
-    case TraceKind::LockContend: return "lock_contended " + tr.str(e.a);
-    case TraceKind::LockAcquire: return fmt::format("lock_acquired {} after {} cycles", tr.str(e.a), e.b);
-    case TraceKind::LockRelease: return fmt::format("lock_release {} held {} cycles", tr.str(e.a), e.b);
+    case TraceKind::LockContend: return "lock_contended " + tr.str(e.lock_name());
+    case TraceKind::LockAcquire: return fmt::format("lock_acquired {} after {} cycles", tr.str(e.lock_name()), e.b);
+    case TraceKind::LockRelease: return fmt::format("lock_release {} held {} cycles", tr.str(e.lock_name()), e.b);
     case TraceKind::CtxSwitch:
       return fmt::format("sched_switch {} ==> {}", tr.task_name(static_cast<std::uint32_t>(e.a)),
                          tr.task_name(static_cast<std::uint32_t>(e.b)));

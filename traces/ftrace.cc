@@ -220,14 +220,15 @@ class Formatter {
       case TraceKind::LockContend: {
         const std::uint64_t flags = e.b >> 32;
         if (flags == 0) return;  // no contention tracepoint in the kernel for this lock (lock_page)
-        pending_contention_[e.cpu] = e.a;
-        return add(e, fmt::format("contention_begin: 0x{:016x} (flags={})", lock_address(e.a), contention_flags(flags)));
+        pending_contention_[e.cpu] = e.lock_name();
+        return add(e, fmt::format("contention_begin: 0x{:016x} (flags={})", lock_address(e.lock_name()),
+                                  contention_flags(flags)));
       }
       case TraceKind::LockAcquire: {
         auto it = pending_contention_.find(e.cpu);
-        if (it == pending_contention_.end() || it->second != e.a) return;
+        if (it == pending_contention_.end() || it->second != e.lock_name()) return;
         pending_contention_.erase(it);
-        return add(e, fmt::format("contention_end: 0x{:016x} (ret=0)", lock_address(e.a)));
+        return add(e, fmt::format("contention_end: 0x{:016x} (ret=0)", lock_address(e.lock_name())));
       }
       case TraceKind::LockRelease:
       case TraceKind::PreemptOff:

@@ -31,7 +31,8 @@ std::vector<Span> collect_spans(const std::vector<TraceEvent>& ev) {
   // Acquisitions not yet claimed by a release: (task, lock, time) -> event index.
   std::multimap<std::tuple<std::uint32_t, std::uint64_t, Cycles>, std::size_t> acquires;
   for (std::size_t i = 0; i < ev.size(); ++i)
-    if (ev[i].kind == TraceKind::LockAcquire) acquires.emplace(std::make_tuple(ev[i].task, ev[i].a, ev[i].time), i);
+    if (ev[i].kind == TraceKind::LockAcquire)
+      acquires.emplace(std::make_tuple(ev[i].task, ev[i].lock_name(), ev[i].time), i);
   std::map<std::int16_t, std::size_t> irq_entry;  // cpu -> index of the interrupt entry in progress
 
   auto add = [&](Cycles start, const TraceEvent& e, SpanKind kind, std::size_t begin_ev, std::size_t end_ev) -> Span& {
@@ -53,21 +54,21 @@ std::vector<Span> collect_spans(const std::vector<TraceEvent>& ev) {
       case TraceKind::LockRelease: {
         const Cycles start = e.time - std::min(e.b, e.time);
         std::size_t begin = Span::kUnknownIndex;
-        if (auto it = acquires.find(std::make_tuple(e.task, e.a, start)); it != acquires.end()) {
+        if (auto it = acquires.find(std::make_tuple(e.task, e.lock_name(), start)); it != acquires.end()) {
           begin = it->second;
           acquires.erase(it);
         }
         Span& s = add(start, e, SpanKind::Lock, begin, i);
-        s.what = e.a;
+        s.what = e.lock_name();
         if (begin != Span::kUnknownIndex) s.wait = ev[begin].b;
         break;
       }
       case TraceKind::LockContend:
         // Recorded at the acquisition, right before its LockAcquire, stamped with the request time.
-        if (i + 1 < ev.size() && ev[i + 1].kind == TraceKind::LockAcquire && ev[i + 1].a == e.a &&
+        if (i + 1 < ev.size() && ev[i + 1].kind == TraceKind::LockAcquire && ev[i + 1].lock_name() == e.lock_name() &&
             ev[i + 1].cpu == e.cpu) {
           Span& s = add(e.time, ev[i + 1], SpanKind::LockWait, i, i + 1);
-          s.what = e.a;
+          s.what = e.lock_name();
         }
         break;
       case TraceKind::PreemptOff: add(e.a, e, SpanKind::PreemptOff, Span::kUnknownIndex, i); break;
@@ -91,7 +92,7 @@ std::vector<Span> collect_spans(const std::vector<TraceEvent>& ev) {
   for (const auto& [key, i] : acquires) {
     Span& s = add(ev[i].time, ev[i], SpanKind::Lock, i, Span::kUnknownIndex);
     s.open = true;
-    s.what = ev[i].a;
+    s.what = ev[i].lock_name();
     s.wait = ev[i].b;
   }
   std::sort(out.begin(), out.end(), span_before);

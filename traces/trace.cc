@@ -42,6 +42,17 @@ const char* switch_state_letter(SwitchState s) {
   return "";
 }
 
+const char* lock_type_name(std::uint32_t flags) {
+  const bool read = flags & lock_contention::kRead, write = flags & lock_contention::kWrite;
+  if (read || write) {
+    if (flags & lock_contention::kSpin) return read ? "rwlock:R" : "rwlock:W";
+    return read ? "rwsem:R" : "rwsem:W";
+  }
+  if (flags & lock_contention::kSpin) return "spinlock";
+  if (flags & lock_contention::kMutex) return "mutex";
+  return "bitlock";
+}
+
 bool is_idle_task_name(const std::string& name) { return name.rfind("swapper/", 0) == 0; }
 
 Trace::Trace(std::size_t capacity, bool detail) : detail_(detail), capacity_(capacity ? capacity : 1) {}
@@ -55,6 +66,38 @@ std::uint32_t Trace::intern(const std::string& s) {
 const std::string& Trace::str(std::uint64_t id) const {
   static const std::string unknown = "?";
   return id < strings_.size() ? strings_[static_cast<std::size_t>(id)] : unknown;
+}
+
+std::uint32_t Trace::lock_point(std::uint32_t cls_id, const std::string& cls, const CallPath& where) {
+  if (where.empty()) return 0;
+  PointKey key{cls_id, {}};
+  key.second[0] = where.site.line;
+  key.second[1] = reinterpret_cast<std::uintptr_t>(where.site.file);
+  key.second[2] = reinterpret_cast<std::uintptr_t>(where.site.func);
+  for (std::uint8_t i = 0; i < where.ncallers; ++i) key.second[3 + i] = reinterpret_cast<std::uintptr_t>(where.callers[i].func);
+  if (auto it = point_cache_.find(key); it != point_cache_.end()) return it->second;
+  const std::string position = where.site_str();  // "file:line function"
+  const auto space = position.find(' ');
+  LockPoint p{cls, position.substr(0, space), where.functions()};
+  const std::uint32_t id = lock_point(p);
+  point_cache_.emplace(key, id);
+  return id;
+}
+
+std::uint32_t Trace::lock_point(const LockPoint& p) {
+  auto [it, inserted] =
+      point_ids_.try_emplace(std::make_tuple(p.cls, p.position, p.functions), static_cast<std::uint32_t>(points_.size() + 1));
+  if (!inserted) return it->second;
+  if (it->second > lock_event::kMaxPoint) {  // not recorded: its events say "unknown"
+    it->second = 0;
+    return 0;
+  }
+  points_.push_back(p);
+  return it->second;
+}
+
+const LockPoint* Trace::lock_point_of(std::uint32_t id) const {
+  return id >= 1 && id <= points_.size() ? &points_[id - 1] : nullptr;
 }
 
 void Trace::set_task_name(std::uint32_t id, const std::string& name) {

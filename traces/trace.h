@@ -14,19 +14,29 @@
 // store, atomic, barrier, spin-wait; what a trace diff needs) only with `detail`.
 //
 // Strings (lock instance names, bug texts, workload event names) are interned once;
-// events refer to them by id. Task names are kept by task id.
+// events refer to them by id. Task names are kept by task id. Lock points (a lock class
+// and the call path that takes it) have a table of their own, so every lock event can
+// name where its lock was taken in 24 bits (lock_event::pack()); their ids are given in
+// order of first use (the look-up cache is keyed by code addresses, the ids are not).
+//
+// A listener (set_listener()) sees every event as it is added, before the ring can drop
+// it: what needs the whole run (lock statistics) folds the events there, whatever the
+// ring keeps.
 //
 // Determinism: a trace is a function of the run (no host time or addresses); two runs
 // with the same digest give the same trace.
 // Concurrency: one Trace per Machine, written only by the running fiber.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
+#include "emu/callpath.h"
 #include "emu/types.h"
 
 namespace smpemu {
@@ -41,11 +51,14 @@ enum class TraceKind : std::uint8_t {
   Tick,         ///< a = tick number on this CPU
   IpiSend,      ///< a = target CPU, b = 1 for a function IPI, 0 for a reschedule IPI
   IpiHandle,    ///< a = 1 for a function IPI, 0 for a reschedule IPI
-  /// a = lock name id, b = lock class id | lock_contention flags << 32; time = when the
-  /// lock was requested (recorded at the acquisition).
+  /// a = lock_event::pack(lock name id, flags, lock point of the contended acquisition),
+  /// b = lock class id | lock_contention flags << 32; time = when the lock was
+  /// requested (recorded at the acquisition, right before its LockAcquire).
   LockContend,
-  LockAcquire,  ///< a = lock name id, b = wait cycles (request to acquisition)
-  LockRelease,  ///< a = lock name id, b = hold cycles (span ends at `time`)
+  LockAcquire,  ///< a = lock_event::pack(name id, flags, point), b = wait cycles (request to acquisition)
+  /// a = lock_event::pack(name id, flags, point of the acquisition it ends), b = hold
+  /// cycles (span ends at `time`)
+  LockRelease,
   PreemptOff,   ///< a = start of the preempt-off region (span ends at `time`)
   IrqOff,       ///< a = start of the IRQ-off region (span ends at `time`)
   RcuGpStart,   ///< a = grace-period number
@@ -89,6 +102,35 @@ constexpr std::uint32_t kWrite = 1u << 2;
 constexpr std::uint32_t kMutex = 1u << 5;
 }  // namespace lock_contention
 
+/// The `a` of LockContend, LockAcquire and LockRelease events: which lock instance (its
+/// name id, low 32 bits), how it is taken (its lock_contention flags, bits 32..39: none
+/// of kRead/kWrite is exclusive, 0 is a lock_page bit lock) and where (the lock point
+/// id, bits 40..63; 0 when unknown). Traces written before lock points have 0 there.
+namespace lock_event {
+constexpr std::uint32_t kMaxPoint = (1u << 24) - 1;  ///< larger point ids are not recorded (0)
+constexpr std::uint64_t pack(std::uint32_t name, std::uint32_t flags, std::uint32_t point) {
+  return name | static_cast<std::uint64_t>(flags & 0xffu) << 32 |
+         static_cast<std::uint64_t>(point <= kMaxPoint ? point : 0) << 40;
+}
+constexpr std::uint32_t name(std::uint64_t a) { return static_cast<std::uint32_t>(a); }
+constexpr std::uint32_t flags(std::uint64_t a) { return static_cast<std::uint32_t>(a >> 32) & 0xffu; }
+constexpr std::uint32_t point(std::uint64_t a) { return static_cast<std::uint32_t>(a >> 40); }
+}  // namespace lock_event
+
+/// How `flags` (lock_contention) take a lock, as `perf lock contention` names lock
+/// types: "spinlock", "mutex", "rwsem:R", "rwsem:W", "rwlock:R", "rwlock:W"; "bitlock"
+/// for 0 (lock_page).
+const char* lock_type_name(std::uint32_t flags);
+
+/// A lock point: a lock class taken along one call path.
+struct LockPoint {
+  std::string cls;        ///< the class ("mmap_sem", "i_mmap_lock/1")
+  std::string position;   ///< "file:line" of the lock call
+  std::string functions;  ///< the function making it and its callers: "f <- caller <- ..."
+  /// "file:line f <- caller <- ..." (CallPath::str()).
+  std::string path() const { return position + " " + functions; }
+};
+
 /// x86 vectors of the interrupts the engine models (arch/x86/include/asm/irq_vectors.h).
 namespace irq_vector {
 constexpr std::uint64_t kLocalTimer = 0xec;    ///< LOCAL_TIMER_VECTOR (the tick)
@@ -118,8 +160,19 @@ struct TraceEvent {
   std::uint32_t next_task() const { return static_cast<std::uint32_t>(b); }
   /// CtxSwitch only: why the previous task (`a`) left.
   SwitchState switch_state() const { return static_cast<SwitchState>((b >> 32) & 0xff); }
+  /// Lock events only: the lock instance's name id (lock_event).
+  std::uint32_t lock_name() const { return lock_event::name(a); }
 };
 static_assert(sizeof(TraceEvent) == 32, "a trace event is 32 bytes");
+
+class Trace;
+
+/// Sees each event of a Trace as it is added (Trace::set_listener()).
+class TraceListener {
+ public:
+  virtual ~TraceListener() = default;
+  virtual void on_event(const Trace& t, const TraceEvent& e) = 0;
+};
 
 class Trace {
  public:
@@ -138,11 +191,25 @@ class Trace {
       head_ = head_ + 1 == capacity_ ? 0 : head_ + 1;
     }
     ++written_;
+    if (listener_) [[unlikely]]
+      listener_->on_event(*this, e);
   }
+  /// `l` (not owned; nullptr for none) sees every event added from now on.
+  void set_listener(TraceListener* l) { listener_ = l; }
   std::size_t capacity() const { return capacity_; }
   /// Id of `s` in the string table (added on first use).
   std::uint32_t intern(const std::string& s);
   const std::string& str(std::uint64_t id) const;
+
+  /// Id (1..lock_event::kMaxPoint, or 0 past it) of the lock point "class `cls` taken
+  /// along `where`", added on first use; `cls_id` is the caller's id of the class (the
+  /// engine's), which keys the look-up together with the path's code positions, so a
+  /// known point costs no string. Equal texts give one id.
+  std::uint32_t lock_point(std::uint32_t cls_id, const std::string& cls, const CallPath& where);
+  /// The same for a point given as text (hand-made traces, tests).
+  std::uint32_t lock_point(const LockPoint& p);
+  /// The point `id` (nullptr for 0 or an unknown id).
+  const LockPoint* lock_point_of(std::uint32_t id) const;
 
   /// Task names by id (set by the Machine as tasks are created).
   void set_task_name(std::uint32_t id, const std::string& name);
@@ -169,6 +236,12 @@ class Trace {
   std::uint64_t written_ = 0;
   std::vector<std::string> strings_;
   std::unordered_map<std::string, std::uint32_t> string_ids_;  // ids never depend on its order
+  std::vector<LockPoint> points_;  // id - 1
+  std::map<std::tuple<std::string, std::string, std::string>, std::uint32_t> point_ids_;
+  // (class id, site line, site file, site function, callers' functions) -> point id
+  using PointKey = std::pair<std::uint32_t, std::array<std::uintptr_t, 3 + CallPath::kMaxCallers>>;
+  std::map<PointKey, std::uint32_t> point_cache_;
+  TraceListener* listener_ = nullptr;
   std::vector<std::string> task_names_;
   std::vector<bool> task_rt_;
 };
