@@ -387,6 +387,15 @@ class Machine {
   CallPath path(Where site) const {
     return running_ ? capture_path(running_->calls, site) : capture_path(CallStack{}, site);
   }
+  /// The path a lock operation keeps (held locks, lockdep links, lock events): the whole
+  /// path when a report or a trace may print it, the site alone with history and trace
+  /// off (reports then name the line of each acquisition, not its callers).
+  CallPath lock_path(Where site) const {
+    if (params_.history || trace_) return path(site);
+    CallPath p;
+    p.site = site;
+    return p;
+  }
   /// CPU-local work: advances this CPU's clock (plus jitter). Not a sync point.
   void compute(Cycles c) { cur_->clock += coherence_.jittered(c); }
 

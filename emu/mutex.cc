@@ -18,7 +18,7 @@ void Mutex::lock(unsigned subclass, Where loc) {
   m.might_sleep(loc);
   Task* me = m.current();
   const std::uint32_t cls = subclass ? m.lockdep().class_of(class_name_, subclass) : cls_;
-  const CallPath where = m.path(loc);
+  const CallPath where = m.lock_path(loc);
   m.lockdep().check_order(me, cls, instance_, where);
   const Cycles requested = m.now();
   Task* expected = nullptr;
@@ -105,7 +105,7 @@ bool Mutex::trylock(Where loc) {
   const Cycles requested = m.now();
   Task* expected = nullptr;
   if (!m.compare_exchange(line_, owner_, expected, m.current())) return false;
-  m.lockdep().acquired(m.current(), this, cls_, LockKind::Mutex, instance_, requested, false, m.path(loc));
+  m.lockdep().acquired(m.current(), this, cls_, LockKind::Mutex, instance_, requested, false, m.lock_path(loc));
   return true;
 }
 

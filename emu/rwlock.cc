@@ -29,7 +29,7 @@ void RwLock::acquire(bool write, Where loc) {
   if (!write)
     for (const HeldLock& h : t->held_locks)
       if (h.cls == cls_ && h.kind == LockKind::RwlockRead) nested_read = true;
-  const CallPath where = m.path(loc);
+  const CallPath where = m.lock_path(loc);
   if (!nested_read) m.lockdep().check_order(t, cls_, instance_, where);
   const Cycles requested = m.now();
   bool contended = false;
@@ -87,7 +87,7 @@ bool RwLock::read_trylock(Where loc) {
   m.preempt_disable();
   const Cycles requested = m.now();
   if (!(m.fetch_add(line_, cnts_, kReader) & kWriterMask)) {
-    m.lockdep().acquired(m.current(), this, cls_, LockKind::RwlockRead, instance_, requested, false, m.path(loc));
+    m.lockdep().acquired(m.current(), this, cls_, LockKind::RwlockRead, instance_, requested, false, m.lock_path(loc));
     return true;
   }
   m.fetch_add(line_, cnts_, static_cast<std::uint32_t>(-kReader));
@@ -101,7 +101,7 @@ bool RwLock::write_trylock(Where loc) {
   const Cycles requested = m.now();
   std::uint32_t expected = 0;
   if (m.compare_exchange(line_, cnts_, expected, kLocked)) {
-    m.lockdep().acquired(m.current(), this, cls_, LockKind::RwlockWrite, instance_, requested, false, m.path(loc));
+    m.lockdep().acquired(m.current(), this, cls_, LockKind::RwlockWrite, instance_, requested, false, m.lock_path(loc));
     return true;
   }
   m.preempt_enable();

@@ -26,7 +26,7 @@ void RwSem::down(bool write, unsigned subclass, Where loc) {
   Task* me = m.current();
   const std::uint32_t cls = subclass ? m.lockdep().class_of(class_name_, subclass) : cls_;
   const LockKind kind = write ? LockKind::RwsemWrite : LockKind::RwsemRead;
-  const CallPath where = m.path(loc);
+  const CallPath where = m.lock_path(loc);
   m.lockdep().check_order(me, cls, instance_, where);
   const Cycles requested = m.now();
   Waiter w{me, write, false};
@@ -142,7 +142,7 @@ bool RwSem::down_read_trylock(Where loc) {
     ++n.readers;
     if (m.compare_exchange(line_, state_, s, n)) break;
   }
-  m.lockdep().acquired(me, this, cls_, LockKind::RwsemRead, instance_, requested, false, m.path(loc));
+  m.lockdep().acquired(me, this, cls_, LockKind::RwsemRead, instance_, requested, false, m.lock_path(loc));
   return true;
 }
 
@@ -154,7 +154,7 @@ bool RwSem::down_write_trylock(Where loc) {
   State n;
   n.writer = me;
   if (!m.compare_exchange(line_, state_, s, n)) return false;
-  m.lockdep().acquired(me, this, cls_, LockKind::RwsemWrite, instance_, requested, false, m.path(loc));
+  m.lockdep().acquired(me, this, cls_, LockKind::RwsemWrite, instance_, requested, false, m.lock_path(loc));
   return true;
 }
 

@@ -21,7 +21,7 @@ void SpinLock::lock(unsigned subclass, Where loc) {
   m.preempt_disable();
   const std::uint32_t cls = subclass ? m.lockdep().class_of(class_name_, subclass) : cls_;
   Task* t = m.current();
-  const CallPath where = m.path(loc);
+  const CallPath where = m.lock_path(loc);
   m.lockdep().check_order(t, cls, instance_, where);
   const Cycles requested = m.now();
   const std::uint32_t ticket = m.fetch_add(line_, next_, std::uint32_t{1});
@@ -51,7 +51,7 @@ bool SpinLock::trylock(Where loc) {
     m.preempt_enable();
     return false;
   }
-  m.lockdep().acquired(m.current(), this, cls_, LockKind::Spin, instance_, requested, false, m.path(loc));
+  m.lockdep().acquired(m.current(), this, cls_, LockKind::Spin, instance_, requested, false, m.lock_path(loc));
   return true;
 }
 

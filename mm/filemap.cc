@@ -165,10 +165,8 @@ struct page *filemap_nopage(struct vm_area_struct *vma, unsigned long address, i
 	struct address_space *mapping = vma->vm_file;
 	const unsigned long pgoff = linear_page_index(vma, address);
 	const unsigned long size = (i_size_read(mapping) + PAGE_SIZE - 1) >> PAGE_SHIFT;
-	if (fs) {
-		fs->size = track_now();
-		fs->size_pages = size;
-	}
+	if (fs)
+		sample_now(&fs->size, &fs->size_pages, size);
 	if (pgoff >= size) {
 		*type = VM_FAULT_SIGBUS;
 		return nullptr;
@@ -205,7 +203,8 @@ void shadow_note_write(struct address_space *mapping, unsigned long index, unsig
 {
 	if (index < mapping->shadow.size()) {
 		mapping->shadow[index] = val;
-		note_shadow_write(mapping, index, val, ip);
+		if (history_on())
+			note_shadow_write(mapping, index, val, ip);
 	}
 }
 

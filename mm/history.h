@@ -70,6 +70,16 @@ struct mm_history {
 	keyed_history<track_t> tlb_fills;		/* by (cpu, mm id, page number) */
 };
 
+/* sample_now - note in @t and @val that the caller read @v here and now (the fault's
+ * samples); nothing when history is off. */
+static inline void sample_now(track_t *t, unsigned long *val, unsigned long v, caller_ip_t ip = _RET_IP_)
+{
+	if (history_on()) {
+		*t = smpemu::this_machine()->track(ip);
+		*val = v;
+	}
+}
+
 /* Notes. Each is one test of history_on() when history is off. */
 void note_pte_origin(struct mm_struct *mm, unsigned long addr, struct page *page, const struct fault_sample *fs,
 		     caller_ip_t ip = _RET_IP_);

@@ -285,8 +285,7 @@ static int do_no_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 	struct fault_sample fs = {};
 	if (mode == FAULT_RECHECK_ON) {
 		sequence = READ_ONCE(mapping->truncate_count);
-		fs.count = track_now();
-		fs.count_val = sequence;
+		sample_now(&fs.count, &fs.count_val, sequence);
 		smp_rmb(); /* the count before ->nopage reads i_size */
 	}
 	for (;;) {
@@ -299,8 +298,7 @@ static int do_no_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 		}
 		if (mode == FAULT_RECHECK_LATE) {
 			sequence = READ_ONCE(mapping->truncate_count); /* too late: i_size is already read */
-			fs.count = track_now();
-			fs.count_val = sequence;
+			sample_now(&fs.count, &fs.count_val, sequence);
 		}
 		vm->stats.file_faults++;
 		if (write && !(vma->vm_flags & VM_SHARED)) {
@@ -315,13 +313,14 @@ static int do_no_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 		pgtable_slot_t *pte = pte_offset_map_lock(mm, pmd, address, &ptl);
 		if (mode != FAULT_RECHECK_OFF) {
 			const unsigned long now = READ_ONCE(mapping->truncate_count);
-			fs.recheck = track_now();
-			fs.recheck_val = now;
+			sample_now(&fs.recheck, &fs.recheck_val, now);
 			if (now != sequence) {
 				/* a truncate ran meanwhile: the page may be beyond EOF now */
 				sequence = now;
-				fs.count = fs.recheck;
-				fs.count_val = now;
+				if (history_on()) {
+					fs.count = fs.recheck;
+					fs.count_val = now;
+				}
 				pte_unmap_unlock(pte, ptl);
 				put_page(page);
 				vm->stats.fault_retries++;
@@ -469,8 +468,7 @@ int install_file_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 	/* 2.6.11 install_page: recheck under the pte lock that truncate has not taken it */
 	const unsigned long size = (i_size_read(mapping) + PAGE_SIZE - 1) >> PAGE_SHIFT;
 	struct fault_sample fs = {};
-	fs.size = track_now();
-	fs.size_pages = size;
+	sample_now(&fs.size, &fs.size_pages, size);
 	if (page->mapping != mapping || page->index >= size) {
 		pte_unmap_unlock(pte, ptl);
 		return -EINVAL;
