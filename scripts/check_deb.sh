@@ -27,7 +27,8 @@ cp -r /usr/share/doc/smpemu/examples "$tmp/counters"
 cmake -S "$tmp/counters" -B "$tmp/counters/build" -DCMAKE_BUILD_TYPE=Release
 cmake --build "$tmp/counters/build"
 bin="$tmp/counters/build/counters"
-"$bin" list | grep -q '^counters'
+"$bin" list > "$tmp/list.out"
+grep -q '^  counters ' "$tmp/list.out" || { echo "check_deb: list does not show counters" >&2; exit 1; }
 "$bin" run counters --cpus 4 --seed 1 > /dev/null
 status=0
 "$bin" fuzz counters --cpus 4 --strategy random --set update=racy --runs 200 --jobs 2 > "$tmp/fuzz.out" || status=$?
