@@ -52,7 +52,7 @@ int cmd_replay(const ReplayOptions& o, const CliMode& mode) {
   const bool mismatch = !p.digest_match && !p.edited;
   // The record, not its seed, reproduces what was replayed: a shrunk or edited log is
   // another schedule than the one the seed's strategy picks.
-  const std::string repro = "smpemu replay " + shell_word(o.file);
+  const std::string repro = program_name() + " replay " + shell_word(o.file);
   if (rec.build != build_identity())
     std::fprintf(stderr, "smpemu: warning: recorded by %s, replayed by %s\n", smpemu::quoted(rec.build).c_str(),
                  quoted(build_identity()).c_str());

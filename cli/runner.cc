@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <stdexcept>
+#include <utility>
 
 #include "arch/mmu_registry.h"
 #include "arch/profiles.h"
@@ -30,6 +31,16 @@ constexpr const char* build_type() {
 }
 
 }  // namespace
+
+namespace {
+std::string& program_name_slot() {
+  static std::string name = "smpemu";
+  return name;
+}
+}  // namespace
+
+const std::string& program_name() { return program_name_slot(); }
+void set_program_name(std::string name) { program_name_slot() = std::move(name); }
 
 std::string build_identity() { return std::string("smpemu ") + SMPEMU_GIT_REV + " " + build_type(); }
 
@@ -203,7 +214,7 @@ RunResult run_once(const RunConfig& cfg, StackPool* pool, const std::function<vo
 }
 
 std::string repro_command(const RunConfig& cfg) {
-  std::string s = "smpemu run " + cfg.workload + " --cpus " + std::to_string(cfg.params.cpus) + " --seed " +
+  std::string s = program_name() + " run " + cfg.workload + " --cpus " + std::to_string(cfg.params.cpus) + " --seed " +
                   std::to_string(cfg.params.seed) + " --machine " + cfg.machine + " --strategy " +
                   cfg.params.strategy + " --preempt " + preempt_name(cfg.params.preempt);
   const MachineParams d;

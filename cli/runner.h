@@ -105,6 +105,11 @@ RunResult run_once(const RunConfig& cfg, StackPool* pool = nullptr,
                    const std::function<void(Machine&)>& prepare = {},
                    const std::function<void(Machine&)>& after = {});
 
+/// The program the repro commands name: "smpemu", or the experiment binary's own name
+/// (set_program_name(), called once by smpemu_main() before any command runs).
+const std::string& program_name();
+void set_program_name(std::string name);
+
 /// The command line that reproduces `cfg` exactly.
 std::string repro_command(const RunConfig& cfg);
 

@@ -53,6 +53,14 @@ bool event_after(const auto& a, const auto& b) {  // heap order: min (time, prio
 
 Machine* this_machine() { return t_this_machine; }
 
+Machine& running_machine(const char* call, const char* instead) {
+  if (t_this_machine) [[likely]]
+    return *t_this_machine;
+  std::string msg = std::string(call) + " needs a running machine (a task of Machine::run())";
+  if (instead) msg += std::string("; before the run, in setup(), use ") + instead;
+  throw ConfigError(msg);
+}
+
 std::size_t Machine::new_extension_slot() {
   static std::atomic<std::size_t> next{0};
   return next.fetch_add(1, std::memory_order_relaxed);

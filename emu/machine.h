@@ -74,6 +74,12 @@ class Machine;
 /// kernel's `current`; each host thread has its own, so fuzzing threads do not share it.
 Machine* this_machine();
 
+/// this_machine() for a kernel-shim call that needs a running machine: when none runs on
+/// this host thread (the call was made from a workload's setup() or finish(), or from no
+/// run at all) throws ConfigError naming `call` and, if given, the variant that takes the
+/// Machine explicitly (`instead`), so the CLI prints one line and exits 2.
+Machine& running_machine(const char* call, const char* instead = nullptr);
+
 enum class TaskState : std::uint8_t { Runnable, Blocked, Dead };
 
 /// An emulated task (kernel thread or process context). Engine-owned: the Machine

@@ -34,27 +34,27 @@ static inline void prefix##_init_on(type *a, smpemu::LineId line, val_t v)		\
 }											\
 static inline val_t prefix##_read(const type *a)					\
 {											\
-	return smpemu::this_machine()->load(a->line, a->counter);			\
+	return smpemu::running_machine("atomic_read()").load(a->line, a->counter);			\
 }											\
 static inline void prefix##_set(type *a, val_t v)					\
 {											\
-	smpemu::this_machine()->store(a->line, a->counter, v);				\
+	smpemu::running_machine("atomic_set()").store(a->line, a->counter, v);				\
 }											\
 static inline val_t prefix##_add_return(val_t d, type *a)				\
 {											\
-	return smpemu::this_machine()->fetch_add(a->line, a->counter, d) + d;		\
+	return smpemu::running_machine("atomic_add_return()").fetch_add(a->line, a->counter, d) + d;		\
 }											\
 static inline val_t prefix##_sub_return(val_t d, type *a)				\
 {											\
-	return smpemu::this_machine()->fetch_add(a->line, a->counter, static_cast<val_t>(-d)) - d; \
+	return smpemu::running_machine("atomic_sub_return()").fetch_add(a->line, a->counter, static_cast<val_t>(-d)) - d; \
 }											\
 static inline void prefix##_add(val_t d, type *a)					\
 {											\
-	smpemu::this_machine()->fetch_add(a->line, a->counter, d);			\
+	smpemu::running_machine("atomic_add()").fetch_add(a->line, a->counter, d);			\
 }											\
 static inline void prefix##_sub(val_t d, type *a)					\
 {											\
-	smpemu::this_machine()->fetch_add(a->line, a->counter, static_cast<val_t>(-d));	\
+	smpemu::running_machine("atomic_sub()").fetch_add(a->line, a->counter, static_cast<val_t>(-d));	\
 }											\
 static inline void prefix##_inc(type *a)						\
 {											\
@@ -80,7 +80,7 @@ static inline bool prefix##_inc_not_zero(type *a)					\
 {											\
 	val_t c = prefix##_read(a);							\
 	while (c != 0) {								\
-		if (smpemu::this_machine()->compare_exchange(a->line, a->counter, c, static_cast<val_t>(c + 1))) \
+		if (smpemu::running_machine("atomic_inc_not_zero()").compare_exchange(a->line, a->counter, c, static_cast<val_t>(c + 1))) \
 			return true;							\
 	}										\
 	return false;									\
@@ -89,12 +89,12 @@ static inline bool prefix##_inc_not_zero(type *a)					\
 static inline val_t prefix##_cmpxchg(type *a, val_t old, val_t nv)			\
 {											\
 	val_t expected = old;								\
-	smpemu::this_machine()->compare_exchange(a->line, a->counter, expected, nv);	\
+	smpemu::running_machine("atomic_cmpxchg()").compare_exchange(a->line, a->counter, expected, nv);	\
 	return expected;								\
 }											\
 static inline val_t prefix##_xchg(type *a, val_t nv)					\
 {											\
-	return smpemu::this_machine()->exchange(a->line, a->counter, nv);		\
+	return smpemu::running_machine("atomic_xchg()").exchange(a->line, a->counter, nv);		\
 }
 
 ATOMIC_OPS(atomic_t, int, atomic)

@@ -21,18 +21,18 @@ static inline bool test_bit(int nr, const shared<unsigned long> *addr)
 
 static inline void set_bit(int nr, shared<unsigned long> *addr)
 {
-	smpemu::this_machine()->atomically(addr->line, [&] { addr->v |= BIT(nr); });
+	smpemu::running_machine("set_bit()").atomically(addr->line, [&] { addr->v |= BIT(nr); });
 }
 
 static inline void clear_bit(int nr, shared<unsigned long> *addr)
 {
-	smpemu::this_machine()->atomically(addr->line, [&] { addr->v &= ~BIT(nr); });
+	smpemu::running_machine("clear_bit()").atomically(addr->line, [&] { addr->v &= ~BIT(nr); });
 }
 
 /* test_and_set_bit - set bit @nr, return its old value; acquire semantics. */
 static inline bool test_and_set_bit(int nr, shared<unsigned long> *addr)
 {
-	return smpemu::this_machine()->atomically(addr->line, [&] {
+	return smpemu::running_machine("test_and_set_bit()").atomically(addr->line, [&] {
 		const bool old = (addr->v & BIT(nr)) != 0;
 		addr->v |= BIT(nr);
 		return old;
@@ -41,7 +41,7 @@ static inline bool test_and_set_bit(int nr, shared<unsigned long> *addr)
 
 static inline bool test_and_clear_bit(int nr, shared<unsigned long> *addr)
 {
-	return smpemu::this_machine()->atomically(addr->line, [&] {
+	return smpemu::running_machine("test_and_clear_bit()").atomically(addr->line, [&] {
 		const bool old = (addr->v & BIT(nr)) != 0;
 		addr->v &= ~BIT(nr);
 		return old;
@@ -58,7 +58,7 @@ static inline void clear_bit_unlock(int nr, shared<unsigned long> *addr)
 template <typename T, typename V>
 static inline T xchg(shared<T> *s, V nv)
 {
-	return smpemu::this_machine()->exchange(s->line, s->v, static_cast<T>(nv));
+	return smpemu::running_machine("xchg()").exchange(s->line, s->v, static_cast<T>(nv));
 }
 
 /* fetch_andnot_or - one atomic: clear @clr and set @set in the word (clear first);
@@ -66,7 +66,7 @@ static inline T xchg(shared<T> *s, V nv)
 template <typename T>
 static inline T fetch_andnot_or(shared<T> *s, T clr, T set)
 {
-	return smpemu::this_machine()->atomically(s->line, [&] {
+	return smpemu::running_machine("fetch_andnot_or()").atomically(s->line, [&] {
 		const T old = s->v;
 		s->v = static_cast<T>((old & ~clr) | set);
 		return old;
@@ -78,6 +78,6 @@ template <typename T, typename V, typename W>
 static inline T cmpxchg(shared<T> *s, V old, W nv)
 {
 	T expected = static_cast<T>(old);
-	smpemu::this_machine()->compare_exchange(s->line, s->v, expected, static_cast<T>(nv));
+	smpemu::running_machine("cmpxchg()").compare_exchange(s->line, s->v, expected, static_cast<T>(nv));
 	return expected;
 }

@@ -15,7 +15,7 @@
 
 static inline void __report_bug(const char *check, const char *cond, const char *file, int line, bool fatal)
 {
-	smpemu::this_machine()->report_bug(check, std::string(cond) + " at " + file + ":" + std::to_string(line),
+	smpemu::running_machine(fatal ? "BUG_ON()" : "WARN_ON()").report_bug(check, std::string(cond) + " at " + file + ":" + std::to_string(line),
 					   fatal);
 }
 

@@ -9,7 +9,10 @@
  * which is what makes unprotected races reachable here).
  *
  * The engine is found through smpemu::this_machine(), the Machine running on this
- * host thread, like the kernel's `current`.
+ * host thread, like the kernel's `current`. A shim call that needs it, made where no
+ * machine runs (a workload's setup() or finish()), throws ConfigError naming the call
+ * (one line, exit status 2) instead of dereferencing nullptr; setup code uses the
+ * variants that take the Machine: spin_lock_init_on(), mutex_init_on(), m.new_line() ...
  *
  * Context: task or interrupt context of an emulated CPU, inside Machine::run().
  */
@@ -35,19 +38,19 @@ static inline void shared_init(shared<T> *s, smpemu::LineId line, T val)
 /* new_line - a fresh coherence line, for shared_init() and the locks. */
 static inline smpemu::LineId new_line(void)
 {
-	return smpemu::this_machine()->new_line();
+	return smpemu::running_machine("new_line()", "m.new_line()").new_line();
 }
 
 template <typename T>
 static inline T __read_once(const shared<T> *s)
 {
-	return smpemu::this_machine()->load(s->line, s->v);
+	return smpemu::running_machine("READ_ONCE()").load(s->line, s->v);
 }
 
 template <typename T, typename V>
 static inline void __write_once(shared<T> *s, V val)
 {
-	smpemu::this_machine()->store(s->line, s->v, static_cast<T>(val));
+	smpemu::running_machine("WRITE_ONCE()").store(s->line, s->v, static_cast<T>(val));
 }
 
 #define READ_ONCE(x) __read_once(&(x))
@@ -56,15 +59,15 @@ static inline void __write_once(shared<T> *s, V val)
 /* Barriers are sync points; smp_mb() costs a full barrier, rmb/wmb are free on x86. */
 static inline void smp_mb(void)
 {
-	smpemu::this_machine()->barrier();
+	smpemu::running_machine("smp_mb()").barrier();
 }
 
 static inline void smp_rmb(void)
 {
-	smpemu::this_machine()->sync_point();
+	smpemu::running_machine("smp_rmb()").sync_point();
 }
 
 static inline void smp_wmb(void)
 {
-	smpemu::this_machine()->sync_point();
+	smpemu::running_machine("smp_wmb()").sync_point();
 }

@@ -16,7 +16,7 @@ struct completion : smpemu::Completion {};
 
 static inline void init_completion(struct completion *x)
 {
-	x->init(*smpemu::this_machine());
+	x->init(smpemu::running_machine("init_completion()", "init_completion_on(&m, ...)"));
 }
 
 /* For setup code that runs before Machine::run(). */

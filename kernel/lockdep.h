@@ -32,14 +32,14 @@ static inline void lockdep_init_map_on(smpemu::Machine *m, struct lockdep_map *m
 
 static inline void lock_map_check(struct lockdep_map *map, const std::string &instance, caller_ip_t ip)
 {
-	smpemu::Machine *m = smpemu::this_machine();
+	smpemu::Machine *m = &smpemu::running_machine("lock_map_check()");
 	m->lockdep().check_order(m->current(), map->cls, instance, m->path(ip));
 }
 
 static inline void lock_map_acquired(struct lockdep_map *map, const void *lock, const std::string &instance,
 				     smpemu::Cycles requested, bool contended, caller_ip_t ip)
 {
-	smpemu::Machine *m = smpemu::this_machine();
+	smpemu::Machine *m = &smpemu::running_machine("lock_map_acquired()");
 	m->lockdep().acquired(m->current(), smpemu::MapLock{lock}, map->cls, smpemu::LockKind::BitLock, instance,
 			      requested, contended, m->path(ip));
 }
@@ -47,13 +47,13 @@ static inline void lock_map_acquired(struct lockdep_map *map, const void *lock, 
 /* Returns false (after an unlock-not-held report) if the current task did not hold it. */
 static inline bool lock_map_release(const void *lock, const std::string &instance, caller_ip_t ip)
 {
-	smpemu::Machine *m = smpemu::this_machine();
+	smpemu::Machine *m = &smpemu::running_machine("lock_map_release()");
 	return m->lockdep().released(m->current(), smpemu::MapLock{lock}, instance, ip);
 }
 
 static inline bool lockdep_current_holds_class(const char *cls)
 {
-	smpemu::Machine *m = smpemu::this_machine();
+	smpemu::Machine *m = &smpemu::running_machine("lockdep_current_holds_class()");
 	const std::uint32_t id = m->lockdep().class_of(cls);
 	for (const smpemu::HeldLock &h : m->current()->held_locks)
 		if (h.cls == id)
@@ -64,7 +64,7 @@ static inline bool lockdep_current_holds_class(const char *cls)
 /* The current clock, for lock_map_acquired()'s @requested. */
 static inline smpemu::Cycles lock_clock(void)
 {
-	return smpemu::this_machine()->now();
+	return smpemu::running_machine("lock_clock()").now();
 }
 
 #pragma pop_macro("current")

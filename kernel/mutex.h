@@ -12,7 +12,7 @@ struct mutex : smpemu::Mutex {};
 
 static inline void mutex_init(struct mutex *l, const char *cls)
 {
-	l->init(*smpemu::this_machine(), cls);
+	l->init(smpemu::running_machine("mutex_init()", "mutex_init_on(&m, ...)"), cls);
 }
 
 /* For setup code that runs before Machine::run(). */

@@ -47,7 +47,7 @@ struct report_side {
 static inline void report_check(const char *check, const std::string &msg, bool fatal,
 				const std::vector<struct report_side> &sides, caller_ip_t ip = _RET_IP_)
 {
-	smpemu::Machine *m = smpemu::this_machine();
+	smpemu::Machine *m = &smpemu::running_machine("report_check()");
 	const smpemu::Track now = m->track(ip);
 	smpemu::BugReport b;
 	b.check = check;

@@ -34,7 +34,7 @@ static inline T *per_cpu_ptr(per_cpu_var<T> *v, int cpu)
 template <typename T>
 static inline T *this_cpu_ptr(per_cpu_var<T> *v)
 {
-	return per_cpu_ptr(v, smpemu::this_machine()->cpu_id());
+	return per_cpu_ptr(v, smpemu::running_machine("this_cpu_ptr()").cpu_id());
 }
 
 #define per_cpu(var, cpu) (*per_cpu_ptr(&(var), (cpu)))

@@ -22,27 +22,27 @@ typedef smpemu::RcuHead rcu_head;
 
 static inline void rcu_read_lock(void)
 {
-	smpemu::this_machine()->rcu().read_lock();
+	smpemu::running_machine("rcu_read_lock()").rcu().read_lock();
 }
 
 static inline void rcu_read_unlock(void)
 {
-	smpemu::this_machine()->rcu().read_unlock();
+	smpemu::running_machine("rcu_read_unlock()").rcu().read_unlock();
 }
 
 static inline bool rcu_read_lock_held(void)
 {
-	return smpemu::this_machine()->rcu().read_lock_held();
+	return smpemu::running_machine("rcu_read_lock_held()").rcu().read_lock_held();
 }
 
 static inline void call_rcu(rcu_head *head, void (*func)(rcu_head *))
 {
-	smpemu::this_machine()->rcu().call_rcu(head, func);
+	smpemu::running_machine("call_rcu()").rcu().call_rcu(head, func);
 }
 
 static inline void synchronize_rcu(void)
 {
-	smpemu::this_machine()->rcu().synchronize();
+	smpemu::running_machine("synchronize_rcu()").rcu().synchronize();
 }
 
 #define rcu_dereference(p) READ_ONCE(p)
@@ -55,21 +55,21 @@ static inline void synchronize_rcu(void)
 /* Return to user mode: a preemption point and an RCU quiescent state. */
 static inline void return_to_user(void)
 {
-	smpemu::this_machine()->user_return();
+	smpemu::running_machine("return_to_user()").user_return();
 }
 
 /* Object lifetimes for use-after-free checks (kmalloc/kfree bookkeeping). */
 static inline unsigned obj_alloc(const char *kind, caller_ip_t ip = _RET_IP_)
 {
-	return smpemu::this_machine()->objects().alloc(kind, ip);
+	return smpemu::running_machine("obj_alloc()", "m.objects().alloc(kind)").objects().alloc(kind, ip);
 }
 
 static inline void obj_free(unsigned id, caller_ip_t ip = _RET_IP_)
 {
-	smpemu::this_machine()->objects().free(id, ip);
+	smpemu::running_machine("obj_free()").objects().free(id, ip);
 }
 
 static inline bool obj_check(unsigned id, const char *what, caller_ip_t ip = _RET_IP_)
 {
-	return smpemu::this_machine()->objects().check(id, what, ip);
+	return smpemu::running_machine("obj_check()").objects().check(id, what, ip);
 }

@@ -11,7 +11,7 @@
 
 typedef smpemu::RwLock rwlock_t;
 
-static inline void rwlock_init(rwlock_t *l, const char *cls) { l->init(*smpemu::this_machine(), cls); }
+static inline void rwlock_init(rwlock_t *l, const char *cls) { l->init(smpemu::running_machine("rwlock_init()", "rwlock_init_on(&m, ...)"), cls); }
 static inline void rwlock_init_on(smpemu::Machine *m, rwlock_t *l, const char *cls) { l->init(*m, cls); }
 static inline void read_lock(rwlock_t *l, caller_ip_t ip = _RET_IP_) { l->read_lock(ip); }
 static inline void read_unlock(rwlock_t *l, caller_ip_t ip = _RET_IP_) { l->read_unlock(ip); }

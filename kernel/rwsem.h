@@ -18,7 +18,7 @@ struct rw_semaphore : smpemu::RwSem {};
 
 static inline void init_rwsem(struct rw_semaphore *sem, const char *cls)
 {
-	sem->init(*smpemu::this_machine(), cls);
+	sem->init(smpemu::running_machine("init_rwsem()", "init_rwsem_on(&m, ...)"), cls);
 }
 
 /* For setup code that runs before Machine::run(). */

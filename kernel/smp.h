@@ -29,11 +29,11 @@ static inline void __csd_trampoline(smpemu::Machine &, void *arg)
 
 static inline void smp_call_function_single_async(int cpu, struct call_single_data *csd)
 {
-	smpemu::this_machine()->send_ipi(cpu, __csd_trampoline, csd);
+	smpemu::running_machine("smp_call_function_single_async()").send_ipi(cpu, __csd_trampoline, csd);
 }
 
 template <typename Cond>
 static inline int atomic_cond_read_acquire(atomic_t *v, Cond cond)
 {
-	return smpemu::this_machine()->spin_until(v->line, v->counter, cond);
+	return smpemu::running_machine("atomic_cond_read_acquire()").spin_until(v->line, v->counter, cond);
 }

@@ -16,7 +16,7 @@ typedef smpemu::SpinLock spinlock_t;
 
 static inline void spin_lock_init(spinlock_t *l, const char *cls)
 {
-	l->init(*smpemu::this_machine(), cls);
+	l->init(smpemu::running_machine("spin_lock_init()", "spin_lock_init_on(&m, ...)"), cls);
 }
 
 /* For setup code that runs before Machine::run(). */
@@ -39,12 +39,12 @@ static inline int cond_resched_lock(spinlock_t *l, caller_ip_t ip = _RET_IP_) { 
 
 static inline void spin_lock_irq(spinlock_t *l, caller_ip_t ip = _RET_IP_)
 {
-	smpemu::this_machine()->irq_disable();
+	smpemu::running_machine("spin_lock_irq()").irq_disable();
 	l->lock(0, ip);
 }
 
 static inline void spin_unlock_irq(spinlock_t *l, caller_ip_t ip = _RET_IP_)
 {
 	l->unlock(ip);
-	smpemu::this_machine()->irq_enable();
+	smpemu::running_machine("spin_unlock_irq()").irq_enable();
 }

@@ -35,10 +35,10 @@ static inline unsigned long cpu_distance_on(const smpemu::Machine *m, int a, int
 /* Cycles per second of the profile (to turn published ns into cycles). */
 static inline unsigned long long cpu_clock_hz(void)
 {
-	return smpemu::this_machine()->costs().clock_hz;
+	return smpemu::running_machine("cpu_clock_hz()").costs().clock_hz;
 }
 
 static inline int nr_cpu_ids(void)
 {
-	return smpemu::this_machine()->ncpus();
+	return smpemu::running_machine("nr_cpu_ids()", "nr_cpu_ids_on(&m)").ncpus();
 }

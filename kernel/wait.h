@@ -22,7 +22,7 @@ typedef smpemu::WaitQueue::Entry wait_queue_entry_t;
 
 static inline void init_waitqueue_head(wait_queue_head_t *wq)
 {
-	wq->init(*smpemu::this_machine());
+	wq->init(smpemu::running_machine("init_waitqueue_head()", "init_waitqueue_head_on(&m, ...)"));
 }
 
 /* For setup code that runs before Machine::run(). */

@@ -3,6 +3,8 @@
 //
 // A workload is one .cc file in workloads/ that defines a subclass of Workload and a
 // static WorkloadRegistrar; CMake globs the directory, so dropping a file in is enough.
+// Outside the repository, smpemu_add_experiment() of the installed CMake package builds
+// the command line with a project's own workloads (docs/WRITING_A_WORKLOAD.md).
 // Knobs are declared with their default, allowed values (an enum) or integer range, and
 // a one-line doc; `smpemu list` prints them from that declaration, and `--set k=v` is
 // validated against it (unknown knob or bad value: ConfigError, exit 2).
@@ -55,7 +57,9 @@ using Metrics = std::map<std::string, double>;
 class Workload {
  public:
   virtual ~Workload() = default;
-  /// Creates shared state and tasks on `m` (before Machine::run).
+  /// Creates shared state and tasks on `m` (before Machine::run: no machine runs yet, so
+  /// kernel-shim calls that need one fail with ConfigError; use their `_on(&m, ...)`
+  /// variants).
   virtual void setup(Machine& m, const Knobs& knobs) = 0;
   /// After the run: final checks (Machine::report_bug is not available; push to `bugs`)
   /// and metrics.
