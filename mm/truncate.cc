@@ -233,38 +233,40 @@ void unmap_mapping_range(struct address_space *mapping, unsigned long holebegin,
 
 /* The truncate-mapped-page oracle: @page (locked, still in @mapping) is mapped after
  * unmap_mapping_range. The report names a pte that maps it and that pte's fault. */
+/* If @mm maps @page at @addr, add that pte's origin to @sides. */
+static bool add_pte_if_maps(std::vector<struct report_side> *sides, struct mm_struct *mm, unsigned long addr,
+			    struct page *page)
+{
+	const pte_t pte = __pte(peek_pte(mm, addr));
+	if (!pte_present(pte) || pte_pfn(pte) != page->pfn)
+		return false;
+	pte_origin_sides(sides, mm, addr, page->pfn);
+	return true;
+}
+
 static void report_mapped_page(struct address_space *mapping, struct page *page)
 {
 	std::vector<struct report_side> sides;
+	bool found = false;
 	for (struct vm_area_struct *v : mapping->i_mmap) {
 		const unsigned long pages = (v->vm_end - v->vm_start) >> PAGE_SHIFT;
 		if (page->index < v->vm_pgoff || page->index >= v->vm_pgoff + pages)
 			continue;
 		const unsigned long addr = v->vm_start + ((page->index - v->vm_pgoff) << PAGE_SHIFT);
-		const pte_t pte = __pte(peek_pte(v->vm_mm, addr));
-		if (pte_present(pte) && pte_pfn(pte) == page->pfn) {
-			pte_origin_sides(&sides, v->vm_mm, addr, page->pfn);
+		if ((found = add_pte_if_maps(&sides, v->vm_mm, addr, page)))
 			break;
-		}
 	}
-	for (struct list_head *p = mapping->i_mmap_nonlinear.next; p != &mapping->i_mmap_nonlinear && sides.empty();
+	for (struct list_head *p = mapping->i_mmap_nonlinear.next; p != &mapping->i_mmap_nonlinear && !found;
 	     p = p->next) {
 		struct vm_area_struct *vma = list_entry(p, struct vm_area_struct, nonlinear);
-		for (unsigned long addr = vma->vm_start; addr < vma->vm_end; addr += PAGE_SIZE) {
-			const pte_t pte = __pte(peek_pte(vma->vm_mm, addr));
-			if (pte_present(pte) && pte_pfn(pte) == page->pfn) {
-				pte_origin_sides(&sides, vma->vm_mm, addr, page->pfn);
-				break;
-			}
-		}
+		for (unsigned long addr = vma->vm_start; addr < vma->vm_end && !found; addr += PAGE_SIZE)
+			found = add_pte_if_maps(&sides, vma->vm_mm, addr, page);
 	}
 	truncate_sides(&sides, mapping);
 	report_check("truncate-mapped-page",
-		     "truncate_inode_pages: page " + std::to_string(page->index) +
-							     " of file " + std::to_string(mapping->id) + " (pfn " +
-							     std::to_string(page->pfn) + ") is still mapped " +
-							     std::to_string(page_mapcount(page)) +
-							     " times after unmap_mapping_range",
+		     "truncate_inode_pages: page " + std::to_string(page->index) + " of file " +
+			     std::to_string(mapping->id) + " (pfn " + std::to_string(page->pfn) + ") is still mapped " +
+			     std::to_string(page_mapcount(page)) + " times after unmap_mapping_range",
 		     true, sides);
 }
 
