@@ -39,6 +39,9 @@ struct Where {
   const char* func = nullptr;
   unsigned line = 0;
 
+  /// Same position: file and function compare by address (one string literal each).
+  bool operator==(const Where&) const = default;
+
   static constexpr Where here(const char* file = __builtin_FILE(), const char* func = __builtin_FUNCTION(),
                               unsigned line = __builtin_LINE()) {
     return Where{file, func, line};
@@ -62,6 +65,7 @@ struct CallPath {
   std::uint8_t ncallers = 0;
 
   bool empty() const { return site.line == 0; }
+  bool operator==(const CallPath&) const = default;
   /// "file:line function <- caller <- caller's caller ..." ("?" when empty).
   std::string str() const;
   /// "file:line function": the code site alone (fuzz signatures group by it).

@@ -115,7 +115,7 @@ void LockDep::report_recursive(Task* t, const HeldLock& held, const std::string&
   std::string& d = b.details;
   d += "\n" + splat_rule('=') + "WARNING: possible recursive locking detected\n" + splat_rule('-');
   d += task_label(*t) + " is trying to acquire lock:\n" + lock_line(instance, cname, where);
-  d += "\nbut task is already holding lock:\n" + lock_line(held.instance, cname, held.where);
+  d += "\nbut task is already holding lock:\n" + lock_line(held.instance, cname, held.where());
   d += "\nother info that might help us debug this:\n Possible unsafe locking scenario:\n\n";
   d += "       CPU0\n       ----\n  lock(" + cname + ");\n  lock(" + cname + ");\n\n *** DEADLOCK ***\n\n";
   d += " May be due to missing lock nesting notation\n\n";
@@ -147,7 +147,7 @@ void LockDep::report_circular(Task* t, const HeldLock& held, std::uint32_t cls, 
   std::string& d = b.details;
   d += "\n" + splat_rule('=') + "WARNING: possible circular locking dependency detected\n" + splat_rule('-');
   d += task_label(*t) + " is trying to acquire lock:\n" + lock_line(instance, next, where);
-  d += "\nbut task is already holding lock:\n" + lock_line(held.instance, prev, held.where);
+  d += "\nbut task is already holding lock:\n" + lock_line(held.instance, prev, held.where());
   d += "\nwhich lock already depends on the new lock.\n\n\nthe existing dependency chain (in reverse order) is:\n";
   for (std::size_t i = path.size() - 1; i >= 1; --i) {
     d += "\n-> #" + std::to_string(i) + " (" + classes_[path[i]].name + "):\n       " +
@@ -196,6 +196,19 @@ std::uint64_t LockDep::lock_event_a(Trace& tr, const std::string& instance, std:
   return lock_event::pack(tr.intern(instance), flags, tr.lock_point(cls, classes_[cls].name, where));
 }
 
+std::size_t LockDep::PathHash::operator()(const CallPath& p) const {
+  std::size_t h = 0;
+  auto mix = [&h](std::size_t v) { h = (h ^ v) * 0x100000001b3ULL; };
+  auto add = [&mix](const Where& w) {
+    mix(reinterpret_cast<std::uintptr_t>(w.file));
+    mix(reinterpret_cast<std::uintptr_t>(w.func));
+    mix(w.line);
+  };
+  add(p.site);
+  for (std::uint8_t i = 0; i < p.ncallers; ++i) add(p.callers[i]);
+  return h;
+}
+
 void LockDep::acquired(Task* t, LockRef lock, std::uint32_t cls, LockKind kind, const std::string& instance,
                        Cycles requested, bool contended, const CallPath& where) {
   assert(lock_kind_matches(lock, kind) && "a lock is held as a kind its type cannot be");
@@ -211,7 +224,15 @@ void LockDep::acquired(Task* t, LockRef lock, std::uint32_t cls, LockKind kind, 
     if (contended) m_.trace_add(requested, m_.cpu_id(), TraceKind::LockContend, a, cls | flags << 32);
     m_.trace_event(TraceKind::LockAcquire, a, now - requested);
   }
-  t->held_locks.push_back(HeldLock{lock, cls, kind, now, instance, where});
+  // Filled in place: a HeldLock is large (its CallPath), and this is every acquisition.
+  HeldLock& h = t->held_locks.emplace_back();
+  h.lock = lock;
+  h.cls = cls;
+  h.kind = kind;
+  h.since = now;
+  h.instance = instance;
+  h.site = where.site;
+  if (where.ncallers) h.path = &*paths_.insert(where).first;
 }
 
 bool LockDep::holds(const Task* t, const LockRef& lock) {
@@ -224,7 +245,7 @@ bool LockDep::released(Task* t, LockRef lock, const std::string& instance, Where
     if (it->lock != lock) continue;
     m_.record_since(*classes_[it->cls].hold, it->since);
     if (Trace* tr = m_.trace())
-      m_.trace_event(TraceKind::LockRelease, lock_event_a(*tr, it->instance, it->cls, it->kind, it->where),
+      m_.trace_event(TraceKind::LockRelease, lock_event_a(*tr, it->instance, it->cls, it->kind, it->where()),
                      m_.now() - it->since);
     held.erase(std::next(it).base());
     return true;

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -77,7 +78,18 @@ struct HeldLock {
   LockKind kind = LockKind::Spin;
   Cycles since = 0;            ///< acquisition time, for the hold histogram
   std::string instance;        ///< "class#n", for reports
-  CallPath where;              ///< where it was acquired (reports, held-lock lists)
+  Where site{};                ///< the acquisition's source line
+  /// Its whole call path, interned by LockDep (valid as long as the Machine), when it
+  /// has callers; null for the site alone (history and trace off keep only the site).
+  const CallPath* path = nullptr;
+
+  /// Where it was acquired (reports, held-lock lists).
+  CallPath where() const {
+    if (path) return *path;
+    CallPath p;
+    p.site = site;
+    return p;
+  }
 };
 
 class LockDep {
@@ -124,7 +136,13 @@ class LockDep {
   void report_circular(Task* t, const HeldLock& held, std::uint32_t cls, const std::string& instance,
                        const CallPath& where, const std::vector<std::uint32_t>& path);
   void report_recursive(Task* t, const HeldLock& held, const std::string& instance, const CallPath& where);
+  /// Hash of a call path's positions (file and function by address, as Where compares).
+  struct PathHash {
+    std::size_t operator()(const CallPath& p) const;
+  };
   Machine& m_;
+  /// Call paths of acquisitions, one copy each (HeldLock::path points into it).
+  std::unordered_set<CallPath, PathHash> paths_;
   std::vector<LockClass> classes_;
   std::map<std::string, std::uint32_t> by_name_;
   std::vector<std::uint32_t> instances_;

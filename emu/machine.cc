@@ -35,8 +35,6 @@ const char* end_reason_name(EndReason r) {
 
 namespace {
 
-thread_local Machine* t_this_machine = nullptr;
-
 [[noreturn]] void panic(const char* what, Cycles cycle, CpuId cpu) {
   std::fprintf(stderr, "smpemu: panic: %s (cycle %llu, cpu %d)\n", what,
                static_cast<unsigned long long>(cycle), cpu);
@@ -51,15 +49,15 @@ bool event_after(const auto& a, const auto& b) {  // heap order: min (time, prio
 
 }  // namespace
 
-Machine* this_machine() { return t_this_machine; }
+namespace detail {
+constinit thread_local Machine* t_this_machine = nullptr;
 
-Machine& running_machine(const char* call, const char* instead) {
-  if (t_this_machine) [[likely]]
-    return *t_this_machine;
+void no_running_machine(const char* call, const char* instead) {
   std::string msg = std::string(call) + " needs a running machine (a task of Machine::run())";
   if (instead) msg += std::string("; before the run, in setup(), use ") + instead;
   throw ConfigError(msg);
 }
+}  // namespace detail
 
 std::size_t Machine::new_extension_slot() {
   static std::atomic<std::size_t> next{0};
@@ -187,10 +185,10 @@ RunStats Machine::run() {
   }
   for (Cpu& c : cpus_) strategy_->add(c.id, c.clock);
   cur_ = &cpus_[0];
-  outer_machine_ = t_this_machine;
-  t_this_machine = this;
+  outer_machine_ = detail::t_this_machine;
+  detail::t_this_machine = this;
   dispatch(nullptr);  // returns when the run is over
-  t_this_machine = outer_machine_;
+  detail::t_this_machine = outer_machine_;
   const auto t1 = std::chrono::steady_clock::now();
   SPDLOG_LOGGER_DEBUG(logger("emu"), "run ended ({}) after {} events, {} fiber switches, {} bugs",
                       end_reason_name(end_), events_, switches_, bugs_.size());

@@ -72,13 +72,25 @@ class Machine;
 /// The Machine whose run() is executing on this host thread (nullptr outside a run).
 /// Kernel-style code (the shim in kernel/) reaches the engine through it, like the
 /// kernel's `current`; each host thread has its own, so fuzzing threads do not share it.
-Machine* this_machine();
+namespace detail {
+/// The Machine running on this host thread (written by Machine::run() only). constinit:
+/// no dynamic initialisation, so every access is a plain thread-local load.
+extern constinit thread_local Machine* t_this_machine;
+/// running_machine()'s error path: throws ConfigError.
+[[noreturn]] void no_running_machine(const char* call, const char* instead);
+}  // namespace detail
+
+inline Machine* this_machine() { return detail::t_this_machine; }
 
 /// this_machine() for a kernel-shim call that needs a running machine: when none runs on
 /// this host thread (the call was made from a workload's setup() or finish(), or from no
 /// run at all) throws ConfigError naming `call` and, if given, the variant that takes the
 /// Machine explicitly (`instead`), so the CLI prints one line and exits 2.
-Machine& running_machine(const char* call, const char* instead = nullptr);
+inline Machine& running_machine(const char* call, const char* instead = nullptr) {
+  if (detail::t_this_machine) [[likely]]
+    return *detail::t_this_machine;
+  detail::no_running_machine(call, instead);
+}
 
 enum class TaskState : std::uint8_t { Runnable, Blocked, Dead };
 
@@ -631,7 +643,7 @@ class Machine {
         if (n != c->id) hand_over(n);
         return;
       }
-      const CpuId n = strategy_->pick(c->id, c->clock);
+        const CpuId n = strategy_->pick(c->id, c->clock);
       if (n != c->id) resume_cpu(n);  // c joined the ready set
       return;
     }

@@ -36,7 +36,7 @@ std::string held_locks_text(const Task& t) {
   for (std::size_t i = 0; i < held.size(); ++i) {
     const HeldLock& h = held[i];
     s += fmt::format(" #{}: {} ({}){{{}}}, at: {}\n", i, h.instance, instance_class(h.instance), lock_kind_name(h.kind),
-                     h.where.str());
+                     h.where().str());
   }
   return s;
 }

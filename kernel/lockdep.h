@@ -33,7 +33,7 @@ static inline void lockdep_init_map_on(smpemu::Machine *m, struct lockdep_map *m
 static inline void lock_map_check(struct lockdep_map *map, const std::string &instance, caller_ip_t ip)
 {
 	smpemu::Machine *m = &smpemu::running_machine("lock_map_check()");
-	m->lockdep().check_order(m->current(), map->cls, instance, m->path(ip));
+	m->lockdep().check_order(m->current(), map->cls, instance, m->lock_path(ip));
 }
 
 static inline void lock_map_acquired(struct lockdep_map *map, const void *lock, const std::string &instance,
@@ -41,7 +41,7 @@ static inline void lock_map_acquired(struct lockdep_map *map, const void *lock, 
 {
 	smpemu::Machine *m = &smpemu::running_machine("lock_map_acquired()");
 	m->lockdep().acquired(m->current(), smpemu::MapLock{lock}, map->cls, smpemu::LockKind::BitLock, instance,
-			      requested, contended, m->path(ip));
+			      requested, contended, m->lock_path(ip));
 }
 
 /* Returns false (after an unlock-not-held report) if the current task did not hold it. */
@@ -57,6 +57,15 @@ static inline bool lockdep_current_holds_class(const char *cls)
 	const std::uint32_t id = m->lockdep().class_of(cls);
 	for (const smpemu::HeldLock &h : m->current()->held_locks)
 		if (h.cls == id)
+			return true;
+	return false;
+}
+
+/* Like lockdep_current_holds_class() for the class of @map (no lookup by name). */
+static inline bool lockdep_current_holds_map(const struct lockdep_map *map)
+{
+	for (const smpemu::HeldLock &h : smpemu::running_machine("lockdep_current_holds_map()").current()->held_locks)
+		if (h.cls == map->cls)
 			return true;
 	return false;
 }

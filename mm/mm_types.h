@@ -131,6 +131,8 @@ struct phys_mem {
 	std::vector<pg_data_t> nodes;
 	std::vector<int> cpu_node;			/* node of each CPU */
 	struct lockdep_map page_lock_map;		/* class "page_lock" */
+	struct lockdep_map page_lock_inner[4];		/* classes lock_page() must not be
+							 * taken under (mm/page.cc) */
 	unsigned next_mm_id;
 	struct vm_globals *vm;				/* mm/mm.h: tunables, slabs, gathers */
 	struct mmu *mmu;				/* the MMU model (arch/mmu.h): &nommu until

@@ -14,6 +14,9 @@
 #include "kernel/topology.h"
 #include "mm/page_alloc.h"
 
+/* The lock classes lock_page() must not be taken under (order: docs/MM.md). */
+static const char *const page_lock_inner_cls[4] = {"page_table_lock", "ptl", "zone_lock", "lru_lock"};
+
 /*
  * machine_mem - the running Machine's memory: its extension of type phys_mem
  * (kernel/machine_ext.h), attached by phys_mem_init. This is the thin hook that lets
@@ -32,6 +35,8 @@ void phys_mem_init(struct phys_mem *mem, smpemu::Machine *m, unsigned long pages
 	mem->vm = nullptr;
 	mem->mmu = &nommu;
 	lockdep_init_map_on(m, &mem->page_lock_map, "page_lock");
+	for (int i = 0; i < 4; i++)
+		lockdep_init_map_on(m, &mem->page_lock_inner[i], page_lock_inner_cls[i]);
 
 	/* Nodes: the dies the CPUs sit on, in increasing die id. */
 	const int ncpus = nr_cpu_ids_on(m);
@@ -156,14 +161,13 @@ static std::string page_lock_instance(const struct page *page)
 	return "page_lock#" + std::to_string(page->pfn);
 }
 
-static void check_page_lock_order(void)
+static void check_page_lock_order(struct phys_mem *mem)
 {
-	static const char *const inner[] = {"page_table_lock", "ptl", "zone_lock", "lru_lock"};
-	for (const char *cls : inner)
-		if (lockdep_current_holds_class(cls))
+	for (int i = 0; i < 4; i++)
+		if (lockdep_current_holds_map(&mem->page_lock_inner[i]))
 			report_check("lock-order",
-				     std::string("lock_page() while holding ") + cls +
-					     " (order: page_lock before " + cls + ", docs/MM.md)",
+				     std::string("lock_page() while holding ") + page_lock_inner_cls[i] +
+					     " (order: page_lock before " + page_lock_inner_cls[i] + ", docs/MM.md)",
 				     false);
 }
 
@@ -181,7 +185,7 @@ void lock_page(struct page *page, caller_ip_t ip)
 	struct phys_mem *mem = machine_mem();
 	const std::string inst = page_lock_instance(page);
 	might_sleep();
-	check_page_lock_order();
+	check_page_lock_order(mem);
 	lock_map_check(&mem->page_lock_map, inst, ip);
 	const smpemu::Cycles requested = lock_clock();
 	if (!test_and_set_bit(PG_locked, &page->flags)) {

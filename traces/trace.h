@@ -240,7 +240,15 @@ class Trace {
   std::map<std::tuple<std::string, std::string, std::string>, std::uint32_t> point_ids_;
   // (class id, site line, site file, site function, callers' functions) -> point id
   using PointKey = std::pair<std::uint32_t, std::array<std::uintptr_t, 3 + CallPath::kMaxCallers>>;
-  std::map<PointKey, std::uint32_t> point_cache_;
+  struct PointKeyHash {
+    std::size_t operator()(const PointKey& k) const {
+      std::size_t h = k.first;
+      for (std::uintptr_t v : k.second) h = (h ^ v) * 0x100000001b3ULL;
+      return h;
+    }
+  };
+  /// Never iterated (ids come from point_ids_), so its order cannot reach an output.
+  std::unordered_map<PointKey, std::uint32_t, PointKeyHash> point_cache_;
   TraceListener* listener_ = nullptr;
   std::vector<std::string> task_names_;
   std::vector<bool> task_rt_;
