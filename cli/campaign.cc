@@ -23,17 +23,41 @@ namespace smpemu {
 
 namespace {
 
-/// Signatures of one run, each once (a run counts once per signature).
-std::map<std::string, std::string> run_signatures(const RunResult& r) {
-  std::map<std::string, std::string> sigs;  // signature -> check
-  for (const BugReport& b : r.bugs) sigs.emplace(bug_signature(b), b.check);
-  return sigs;
+/// What a run found: its signatures, each once (a run counts once per signature).
+struct RunFindings {
+  struct Sig {
+    std::string check;
+    bool fatal = false;
+  };
+  std::map<std::string, Sig> sigs;
+  bool ignored = false;  ///< a report the check filter left out
+  std::set<std::string> checks;  ///< of every report, counted or not
+  bool empty() const { return sigs.empty(); }
+  bool fatal() const {
+    return std::any_of(sigs.begin(), sigs.end(), [](const auto& kv) { return kv.second.fatal; });
+  }
+};
+
+RunFindings run_signatures(const RunResult& r) {
+  RunFindings f;
+  for (const BugReport& b : r.bugs) {
+    RunFindings::Sig& s = f.sigs[bug_signature(b)];
+    s.check = b.check;
+    s.fatal = s.fatal || b.fatal;
+  }
+  f.ignored = !r.ignored.empty();
+  for (const auto* list : {&r.bugs, &r.ignored})
+    for (const BugReport& b : *list) f.checks.insert(b.check);
+  return f;
 }
 
 /// Order-independent aggregate of runs (sums, minima, smallest seeds).
 struct Aggregate {
   std::uint64_t runs = 0;
   std::uint64_t bugs_found = 0;
+  std::uint64_t fatal_runs = 0;
+  std::uint64_t ignored_runs = 0;
+  std::set<std::string> checks_seen;
   std::map<std::string, SignatureStats> sigs;
   std::set<std::uint64_t> seeds;
   bool truncated = false;
@@ -50,18 +74,22 @@ struct Aggregate {
     add(seed, run_signatures(r));
   }
 
-  void add(std::uint64_t seed, const std::map<std::string, std::string>& run_sigs) {
+  void add(std::uint64_t seed, const RunFindings& found) {
     ++runs;
-    if (run_sigs.empty()) return;
+    ignored_runs += found.ignored;
+    checks_seen.insert(found.checks.begin(), found.checks.end());
+    if (found.empty()) return;
     ++bugs_found;
-    for (const auto& [sig, check] : run_sigs) {
+    fatal_runs += found.fatal();
+    for (const auto& [sig, info] : found.sigs) {
       auto [it, fresh] = sigs.try_emplace(sig);
       SignatureStats& s = it->second;
       if (fresh) {
         s.signature = sig;
-        s.check = check;
+        s.check = info.check;
         s.first_seed = seed;
       }
+      s.fatal = s.fatal || info.fatal;
       ++s.count;
       s.first_seed = std::min(s.first_seed, seed);
     }
@@ -152,10 +180,15 @@ std::map<std::string, std::string> settings_map(const RunConfig& cfg) {
   s["jitter"] = std::to_string(p.jitter_pct);
   s["max_cycles"] = std::to_string(p.max_cycles);
   s["livelock_ms"] = std::to_string(p.livelock_ms);
+  s["lockdep"] = p.lockdep ? "on" : "off";
+  // What counts is part of a campaign's identity: shards with other filters do not merge.
+  if (!cfg.checks.only.empty()) s["check"] = check_list(cfg.checks.only);
+  if (!cfg.checks.ignore.empty()) s["ignore_check"] = check_list(cfg.checks.ignore);
   return s;
 }
 
-FuzzResult run_fuzz(const FuzzOptions& opt) {
+FuzzResult run_fuzz(const FuzzOptions& given) {
+  FuzzOptions opt = given;
   if (opt.runs == 0) throw ConfigError("bad --runs 0 (expected at least 1)");
   if (opt.seed_base > std::numeric_limits<std::uint64_t>::max() - (opt.runs - 1))
     throw ConfigError("--seed-base " + std::to_string(opt.seed_base) + " + --runs " + std::to_string(opt.runs) +
@@ -164,6 +197,9 @@ FuzzResult run_fuzz(const FuzzOptions& opt) {
   FuzzResult res;
   res.workload = opt.base.workload;
   res.settings = settings_map(opt.base);  // validates the configuration
+  // pct:D without K: one pilot run from the seed base (the same for every job and shard).
+  opt.base.params.strategy = resolve_strategy(opt.base, opt.seed_base);
+  res.settings = settings_map(opt.base);
   res.machine = opt.base.machine;
   res.strategy = opt.base.params.strategy;
   res.build = build_identity();
@@ -180,7 +216,7 @@ FuzzResult run_fuzz(const FuzzOptions& opt) {
 
   std::mutex mu;  // guards agg and failing
   Aggregate agg;
-  std::map<std::uint64_t, std::map<std::string, std::string>> failing;  // stop_on_first: index -> sigs
+  std::map<std::uint64_t, RunFindings> failing;  // stop_on_first: index -> what it found
   std::map<std::uint64_t, bool> limited_at;  // stop_on_first: index -> hit the host limit (else the cycle limit)
   std::atomic<std::uint64_t> bug_runs{0};
 
@@ -202,11 +238,11 @@ FuzzResult run_fuzz(const FuzzOptions& opt) {
                                 std::chrono::duration<double>(opt.run_seconds)));
     });
     const bool host_limited = r.stats.end == EndReason::HostLimit;
-    const auto sigs = host_limited ? std::map<std::string, std::string>{} : run_signatures(r);
+    const RunFindings sigs = host_limited ? RunFindings{} : run_signatures(r);
     if (!sigs.empty()) bug_runs.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard<std::mutex> lock(mu);
     if (opt.stop_on_first) {
-      if (!sigs.empty()) failing.emplace(j, sigs);
+      if (!sigs.empty() || sigs.ignored) failing.emplace(j, sigs);
       if (r.stats.end == EndReason::TimeLimit) limited_at.emplace(j, false);
       if (host_limited) limited_at.emplace(j, true);
     } else {
@@ -219,17 +255,21 @@ FuzzResult run_fuzz(const FuzzOptions& opt) {
   if (opt.stop_on_first) {
     // Every index below `stop` ran clean; the run at `stop` (if any) is the first bug.
     agg.runs = stop < n ? stop + 1 : n;
-    if (stop < n) {
-      Aggregate one;
-      one.add(seed_of(stop), failing.at(stop));
-      one.runs = agg.runs;
-      agg = std::move(one);
+    Aggregate upto;
+    for (const auto& [j, found] : failing) {
+      if (j >= agg.runs) break;
+      upto.add(seed_of(j), found);  // clean but for ignored reports, or the first bug
     }
+    upto.runs = agg.runs;
+    agg = std::move(upto);
     for (const auto& [j, host] : limited_at)
       if (j < agg.runs) (host ? agg.host_limited : agg.time_limited).add(seed_of(j));
   }
   res.runs = agg.runs;
   res.bugs_found = agg.bugs_found;
+  res.fatal_runs = agg.fatal_runs;
+  res.ignored_runs = agg.ignored_runs;
+  res.checks_seen = agg.checks_seen;
   if (!agg.seeds.empty()) res.first_bug_run = *agg.seeds.begin();
   res.seeds.assign(agg.seeds.begin(), agg.seeds.end());
   res.seeds_truncated = agg.truncated;
@@ -257,6 +297,7 @@ void record_signatures(FuzzResult& r, const RunConfig& base, const std::string& 
     if (it == done.end()) {
       RunConfig cfg = base;
       cfg.params.seed = s.first_seed;
+      cfg.params.strategy = r.strategy;  // as the campaign resolved it (pct:D -> pct:D:K)
       const std::string path = (std::filesystem::path(dir) / fmt::format("{}-seed{}.rec", r.workload, s.first_seed)).string();
       const RunResult rr = record_run_to(cfg, path, &pool);
       bool seen = false;
@@ -284,12 +325,15 @@ nlohmann::json fuzz_to_json(const FuzzResult& r) {
   j["jobs"] = r.jobs;
   j["runs"] = r.runs;
   j["bugs_found"] = r.bugs_found;
+  j["fatal_runs"] = r.fatal_runs;
+  j["warning_runs"] = r.bugs_found - r.fatal_runs;
+  j["ignored_runs"] = r.ignored_runs;
   j["first_bug_run"] = r.first_bug_run ? json(*r.first_bug_run) : json(nullptr);
   j["host_seconds"] = r.host_seconds;
   j["runs_per_second"] = r.runs_per_second();
   json sigs = json::array();
   for (const SignatureStats& s : r.signatures) {
-    json o = {{"signature", s.signature}, {"check", s.check},   {"count", s.count},
+    json o = {{"signature", s.signature}, {"check", s.check},   {"fatal", s.fatal}, {"count", s.count},
               {"first_seed", s.first_seed}, {"repro", s.repro}};
     if (!s.record.empty()) o["record"] = s.record;
     sigs.push_back(o);
@@ -322,7 +366,8 @@ FuzzResult checked_fuzz_result(const nlohmann::json& j) {
     throw ConfigError("not a fuzz result (no runs, shard or signatures)");
   refuse_unknown_keys(j, "", {"workload", "machine", "strategy", "settings", "build", "campaign_runs", "seed_base",
                               "shard", "complete", "stop_on_first", "jobs", "runs", "bugs_found", "first_bug_run",
-                              "host_seconds", "runs_per_second", "signatures", "seeds", "seeds_truncated",
+                              "fatal_runs", "warning_runs", "ignored_runs", "host_seconds", "runs_per_second",
+                              "signatures", "seeds", "seeds_truncated",
                               "time_limited_runs", "first_time_limited_seed", "host_limited_runs",
                               "first_host_limited_seed"});
   const auto at = [&](const char* key) -> const json& { return json_member(j, "", key); };
@@ -367,6 +412,11 @@ FuzzResult checked_fuzz_result(const nlohmann::json& j) {
                       std::to_string(shard_total) + " seeds of shard " + r.shard.to_string() + " of a " +
                       std::to_string(r.campaign_runs) + "-run campaign");
   r.bugs_found = json_unsigned(at("bugs_found"), "bugs_found", 0, r.runs);
+  r.fatal_runs = json_unsigned(at("fatal_runs"), "fatal_runs", 0, r.bugs_found);
+  if (json_unsigned(at("warning_runs"), "warning_runs", 0, r.bugs_found) != r.bugs_found - r.fatal_runs)
+    throw ConfigError("warning_runs is not bugs_found " + std::to_string(r.bugs_found) + " - fatal_runs " +
+                      std::to_string(r.fatal_runs));
+  r.ignored_runs = json_unsigned(at("ignored_runs"), "ignored_runs", 0, r.runs);
   const auto in_shard = [&](std::uint64_t seed, const std::string& path) {
     if (!seed_in_shard(seed, r.seed_base, r.campaign_runs, r.shard))
       throw ConfigError(path + " " + std::to_string(seed) + " is not a seed of shard " + r.shard.to_string() +
@@ -390,12 +440,13 @@ FuzzResult checked_fuzz_result(const nlohmann::json& j) {
     const json& o = sigs[i];
     const std::string path = "signatures[" + std::to_string(i) + "]";
     require_object(o, path);
-    refuse_unknown_keys(o, path, {"signature", "check", "count", "first_seed", "repro", "record"});
+    refuse_unknown_keys(o, path, {"signature", "check", "fatal", "count", "first_seed", "repro", "record"});
     const auto field = [&](const char* key) -> const json& { return json_member(o, path, key); };
     SignatureStats st;
     st.signature = json_string(field("signature"), path + ".signature");
     if (!seen.insert(st.signature).second) throw ConfigError(path + ".signature " + smpemu::quoted(st.signature) + " repeated");
     st.check = json_string(field("check"), path + ".check");
+    st.fatal = json_bool(field("fatal"), path + ".fatal");
     st.count = json_unsigned(field("count"), path + ".count", 1, r.bugs_found);
     st.first_seed = in_shard(json_unsigned(field("first_seed"), path + ".first_seed", 0, kU64), path + ".first_seed");
     if (st.first_seed < *r.first_bug_run)
@@ -476,7 +527,7 @@ FuzzResult merge_fuzz(const std::vector<FuzzResult>& parts, const std::vector<st
   if (parts.empty()) throw ConfigError("nothing to merge");
   FuzzResult m = parts.front();
   m.shard.indices.clear();
-  m.runs = m.bugs_found = 0;
+  m.runs = m.bugs_found = m.fatal_runs = m.ignored_runs = 0;
   m.jobs = 0;
   m.host_seconds = 0;
   m.first_bug_run.reset();
@@ -507,6 +558,8 @@ FuzzResult merge_fuzz(const std::vector<FuzzResult>& parts, const std::vector<st
     // wrap; jobs and host seconds are checked.
     m.runs += p.runs;
     m.bugs_found += p.bugs_found;
+    m.fatal_runs += p.fatal_runs;
+    m.ignored_runs += p.ignored_runs;
     if (p.jobs > std::numeric_limits<unsigned>::max() - m.jobs) throw ConfigError(other + "makes the jobs sum overflow");
     m.jobs += p.jobs;
     m.host_seconds += p.host_seconds;
@@ -518,6 +571,7 @@ FuzzResult merge_fuzz(const std::vector<FuzzResult>& parts, const std::vector<st
       auto [it, fresh] = sigs.try_emplace(s.signature, s);
       if (fresh) continue;
       it->second.count += s.count;
+      it->second.fatal = it->second.fatal || s.fatal;
       if (s.first_seed < it->second.first_seed) {
         const std::uint64_t count = it->second.count;
         it->second = s;
@@ -553,13 +607,21 @@ std::string fuzz_to_text(const FuzzResult& r) {
     s += fmt::format("{} run{} stopped at the per-run host-time limit (--run-timeout), first at seed {}; "
                      "their bug reports are not counted\n",
                      r.host_limited.count, r.host_limited.count == 1 ? "" : "s", *r.host_limited.first_seed);
+  if (r.ignored_runs) {
+    std::string which;
+    for (const char* k : {"check", "ignore_check"})
+      if (r.settings.count(k)) which += std::string(which.empty() ? "" : ", ") + "--" + (k[0] == 'c' ? "check " : "ignore-check ") + r.settings.at(k);
+    s += fmt::format("{} run{} had reports left out by {}\n", r.ignored_runs, r.ignored_runs == 1 ? "" : "s", which);
+  }
   if (r.bugs_found == 0) return s + "no bug found\n";
-  s += fmt::format("{} runs with bugs, first at seed {}; {} distinct signature{}\n", r.bugs_found,
-                   r.first_bug_run ? std::to_string(*r.first_bug_run) : std::string("?"),
-                   r.signatures.size(), r.signatures.size() == 1 ? "" : "s");
-  s += fmt::format("{:>8} {:>12}  {:<14} {}\n", "runs", "first seed", "check", "signature");
+  s += fmt::format("{} runs with bugs ({} fatal, {} only warnings), first at seed {}; {} distinct signature{}\n",
+                   r.bugs_found, r.fatal_runs, r.bugs_found - r.fatal_runs,
+                   r.first_bug_run ? std::to_string(*r.first_bug_run) : std::string("?"), r.signatures.size(),
+                   r.signatures.size() == 1 ? "" : "s");
+  s += fmt::format("{:>8} {:>12}  {:<14} {:<8} {}\n", "runs", "first seed", "check", "kind", "signature");
   for (const SignatureStats& g : r.signatures) {
-    s += fmt::format("{:>8} {:>12}  {:<14} {}\n", g.count, g.first_seed, g.check, g.signature);
+    s += fmt::format("{:>8} {:>12}  {:<14} {:<8} {}\n", g.count, g.first_seed, g.check, g.fatal ? "fatal" : "warning",
+                     g.signature);
     s += fmt::format("{:>23}repro: {}\n", "", g.repro);
     if (!g.record.empty()) s += fmt::format("{:>23}record: {}\n", "", g.record);
   }

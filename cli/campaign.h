@@ -27,6 +27,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,7 @@ struct FuzzOptions {
 struct SignatureStats {
   std::string signature;
   std::string check;
+  bool fatal = false;            ///< some run reported it as fatal (else only as a warning)
   std::uint64_t count = 0;       ///< runs that reported it
   std::uint64_t first_seed = 0;  ///< smallest such seed
   std::string repro;             ///< repro_command() of that seed
@@ -114,7 +116,12 @@ struct FuzzResult {
   bool stop_on_first = false;
   unsigned jobs = 1;
   std::uint64_t runs = 0;        ///< runs done (this shard, up to the first bug with stop_on_first)
-  std::uint64_t bugs_found = 0;  ///< runs with at least one bug report
+  std::uint64_t bugs_found = 0;  ///< runs with at least one bug report that counts (RunConfig::checks)
+  std::uint64_t fatal_runs = 0;  ///< of those, runs with a fatal report (the rest only warned)
+  std::uint64_t ignored_runs = 0;  ///< runs with a report the check filter left out
+  /// Checks of every report, counted or not; for note_unmatched_checks() only (run_fuzz()
+  /// fills it; not in the JSON, so merged results leave it empty).
+  std::set<std::string> checks_seen;
   std::optional<std::uint64_t> first_bug_run;  ///< smallest failing seed
   std::vector<SignatureStats> signatures;      ///< ordered by first_seed, then signature
   std::vector<std::uint64_t> seeds;            ///< smallest failing seeds, ascending

@@ -11,6 +11,7 @@
 #include "cli/options.h"
 #include "cli/output_file.h"
 #include "cli/parallel.h"
+#include "cli/report.h"
 #include "cli/text.h"
 #include "emu/errors.h"
 #include "emu/limits.h"
@@ -63,6 +64,7 @@ int cmd_fuzz(const FuzzCliOptions& o, const CliMode& mode) {
     line.finish();
     return usage_error(e.what());
   }
+  note_unmatched_checks(f.base.checks, r.checks_seen);
   if (o.json)
     std::cout << fuzz_to_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   else

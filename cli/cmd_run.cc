@@ -42,6 +42,7 @@ int cmd_run(const RunOptions& o, const CliMode& mode) {
     }
     validate(cfg);
     if (mode.validate_only) return kExitOk;
+    cfg.params.strategy = resolve_strategy(cfg, cfg.params.seed);
     r = run_once(
         cfg, nullptr,
         [&](Machine& m) {
@@ -59,6 +60,7 @@ int cmd_run(const RunOptions& o, const CliMode& mode) {
     return usage_error(e.what());
   }
   inspector->note_unreached();
+  note_unmatched_checks(cfg.checks, checks_of(r));
   if (o.json) {
     nlohmann::json j = to_json(r);
     if (inspector->snapshot()) j["state"] = snapshot_json(*inspector->snapshot());

@@ -126,6 +126,9 @@ void compare_configs(const CompareOptions& opt, RunConfig& a, RunConfig& b) {
 CompareResult run_compare(const CompareOptions& opt) {
   CompareResult res;
   compare_configs(opt, res.a, res.b);
+  // pct:D without K: a pilot run per side from the seed base (cli/runner.h).
+  res.a.params.strategy = resolve_strategy(res.a, opt.seed_base);
+  res.b.params.strategy = resolve_strategy(res.b, opt.seed_base);
   res.workload = opt.base.workload;
   res.a_settings = opt.a;
   res.b_settings = opt.b;

@@ -1,5 +1,6 @@
 #include "cli/options.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "arch/mmu_registry.h"
@@ -56,7 +57,17 @@ void add_config_options(CLI::App* cmd, ConfigOptions& o, bool with_seed) {
   add_number_option(cmd, "livelock-ms", o.livelock_ms,
                     "End the run as livelock after this many emulated ms without progress (0: off)")
       ->capture_default_str();
+  cmd->add_option("--lockdep", o.lockdep,
+                  "The lock-order checker (lock-order reports); off keeps held-lock tracking and lock statistics")
+      ->check(CLI::IsMember(std::vector<std::string>{"on", "off"}))
+      ->capture_default_str();
   cmd->add_option("--set", o.sets, "Workload knob KEY=VALUE (repeatable)");
+  cmd->add_option("--check", o.checks,
+                  "Only reports of these checks count (NAME[,NAME...], repeatable): exit status, fuzz signatures, "
+                  "--stop-on-first; the others are listed as ignored");
+  cmd->add_option("--ignore-check", o.ignore_checks,
+                  "Reports of these checks do not count (NAME[,NAME...], repeatable), e.g. lock-order on a deadlock "
+                  "hunt; the run itself is unchanged");
 }
 
 void apply_config_options(const ConfigOptions& o, RunConfig& cfg) {
@@ -69,6 +80,7 @@ void apply_config_options(const ConfigOptions& o, RunConfig& cfg) {
   apply_setting(cfg, "rcu", o.rcu, true);
   apply_setting(cfg, "mutex-spin", o.mutex_spin, true);
   apply_setting(cfg, "history", o.history, true);
+  apply_setting(cfg, "lockdep", o.lockdep, true);
   apply_setting(cfg, "hz", o.hz, true);
   apply_setting(cfg, "jitter", o.jitter, true);
   if (!o.max_cycles.empty()) apply_setting(cfg, "max-cycles", o.max_cycles, true);
@@ -78,6 +90,8 @@ void apply_config_options(const ConfigOptions& o, RunConfig& cfg) {
     if (eq == std::string::npos || eq == 0) throw ConfigError("bad --set " + quoted(kv) + " (expected KEY=VALUE)");
     cfg.set[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
+  for (const auto& c : o.checks) apply_setting(cfg, "check", c, true);
+  for (const auto& c : o.ignore_checks) apply_setting(cfg, "ignore-check", c, true);
 }
 
 void apply_campaign_limits(const ConfigOptions& o, RunConfig& cfg, std::uint64_t run_timeout, double& seconds) {

@@ -1,5 +1,6 @@
 #include "cli/record.h"
 
+#include <algorithm>
 #include <cctype>
 #include <initializer_list>
 #include <string_view>
@@ -22,16 +23,25 @@ constexpr int kVersion = 1;
 
 nlohmann::json settings_of(const RunConfig& c) {
   const MachineParams& p = c.params;
-  return {{"cpus", std::to_string(p.cpus)},         {"seed", std::to_string(p.seed)},
+  nlohmann::json s = {{"cpus", std::to_string(p.cpus)},         {"seed", std::to_string(p.seed)},
           {"strategy", p.strategy},                 {"preempt", preempt_name(p.preempt)},
           {"rcu", rcu_flavor_name(p.rcu)},          {"mutex_spin", p.mutex_spin ? "on" : "off"}, {"arch", c.arch},
           {"hz", std::to_string(p.hz)},             {"jitter", std::to_string(p.jitter_pct)},
-          {"max_cycles", std::to_string(p.max_cycles)}, {"livelock_ms", std::to_string(p.livelock_ms)}};
+          {"max_cycles", std::to_string(p.max_cycles)}, {"livelock_ms", std::to_string(p.livelock_ms)},
+          {"lockdep", p.lockdep ? "on" : "off"}};
+  if (!c.checks.only.empty()) s["check"] = check_list(c.checks.only);
+  if (!c.checks.ignore.empty()) s["ignore_check"] = check_list(c.checks.ignore);
+  return s;
 }
 
+/// Settings a record may lack: `lockdep` came later, and records written before it ran
+/// with the checker on, the value its absence means.
+/// `check` and `ignore_check` (the CheckFilter) are written only when not empty.
+const std::initializer_list<std::string_view> kLaterSettingKeys = {"lockdep", "check", "ignore_check"};
 /// The keys of "settings": every engine parameter but the machine (a top-level key).
-const std::initializer_list<std::string_view> kSettingKeys = {
-    "cpus", "seed", "strategy", "preempt", "rcu", "mutex_spin", "arch", "hz", "jitter", "max_cycles", "livelock_ms"};
+const std::initializer_list<std::string_view> kAllSettingKeys = {
+    "cpus", "seed", "strategy", "preempt", "rcu", "mutex_spin", "arch", "hz", "jitter", "max_cycles", "livelock_ms",
+    "lockdep", "check", "ignore_check"};
 
 EndReason parse_end(const std::string& s) {
   for (EndReason r : {EndReason::Completed, EndReason::TimeLimit, EndReason::Deadlock, EndReason::FatalBug,
@@ -141,9 +151,11 @@ Record parse_record(const std::string& text, const std::string& name) {
     // replay another run, and the mismatch would be blamed on the binary.
     const json& settings = at("settings");
     require_object(settings, "settings");
-    refuse_unknown_keys(settings, "settings", kSettingKeys);
-    for (const std::string_view key : kSettingKeys) {
+    refuse_unknown_keys(settings, "settings", kAllSettingKeys);
+    for (const std::string_view key : kAllSettingKeys) {
       const std::string k(key), path = "settings." + k;
+      const bool later = std::find(kLaterSettingKeys.begin(), kLaterSettingKeys.end(), key) != kLaterSettingKeys.end();
+      if (later && !settings.contains(k)) continue;
       const std::string value = json_string(json_member(settings, "settings", k), path);
       try {
         apply_setting(rec.config, k, value);

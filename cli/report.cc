@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdio>
 
 namespace smpemu {
 
@@ -39,6 +40,7 @@ nlohmann::json to_json(const RunResult& r, const std::string& repro_in) {
   j["digest"] = hex16(r.stats.digest);
   j["cycles"] = r.stats.cycles;
   j["events"] = r.stats.events;
+  j["steps"] = r.stats.steps;
   j["end"] = end_reason_name(r.stats.end);
   j["clock_hz"] = r.clock_hz;
   j["host_seconds"] = r.stats.host_seconds;
@@ -57,6 +59,15 @@ nlohmann::json to_json(const RunResult& r, const std::string& repro_in) {
                     {"repro", repro}});
   }
   j["bugs"] = bugs;
+  const auto fatal = static_cast<std::size_t>(
+      std::count_if(r.bugs.begin(), r.bugs.end(), [](const BugReport& b) { return b.fatal; }));
+  j["fatal_bugs"] = fatal;
+  j["warnings"] = r.bugs.size() - fatal;
+  // Reports the check filter (--check, --ignore-check) left out: named, not counted.
+  json ignored = json::array();
+  for (const auto& b : r.ignored)
+    ignored.push_back({{"check", b.check}, {"message", b.message}, {"fatal", b.fatal}, {"signature", bug_signature(b)}});
+  j["ignored_bugs"] = ignored;
   json hs = json::object();
   for (const auto& [name, h] : r.histograms) {
     if (h.count() == 0) continue;
@@ -85,6 +96,27 @@ std::string bugs_text(const RunResult& r, const std::string& repro_in) {
     s += b.details;
     s += fmt::format("    repro: {}\n\n", repro);
   }
+  if (!r.ignored.empty()) {
+    std::map<std::string, std::size_t> by_check;
+    for (const auto& b : r.ignored) ++by_check[b.check];
+    std::string list;
+    for (const auto& [c, n] : by_check) list += fmt::format("{}{} x{}", list.empty() ? "" : ", ", c, n);
+    s += fmt::format("ignored    {} report{} of checks that do not count here: {}\n\n", r.ignored.size(),
+                     r.ignored.size() == 1 ? "" : "s", list);
+  }
+  return s;
+}
+
+void note_unmatched_checks(const CheckFilter& f, const std::set<std::string>& seen) {
+  for (const auto& [option, names] : {std::pair{"--check", &f.only}, std::pair{"--ignore-check", &f.ignore}})
+    for (const std::string& n : *names)
+      if (!seen.count(n)) std::fprintf(stderr, "smpemu: note: %s %s matched no report\n", option, n.c_str());
+}
+
+std::set<std::string> checks_of(const RunResult& r) {
+  std::set<std::string> s;
+  for (const auto* list : {&r.bugs, &r.ignored})
+    for (const BugReport& b : *list) s.insert(b.check);
   return s;
 }
 

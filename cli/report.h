@@ -3,6 +3,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "cli/runner.h"
@@ -20,6 +21,14 @@ nlohmann::json to_json(const RunResult& r, const std::string& repro = "");
 std::string bugs_text(const RunResult& r, const std::string& repro = "");
 /// Multi-line text summary for a terminal, bugs first; `repro` as for to_json().
 std::string to_text(const RunResult& r, const std::string& repro = "");
+
+/// A name of --check / --ignore-check that no report of the run or campaign had (`seen`:
+/// the checks reported, counted or not) is probably a typo: one note line each on
+/// stderr, "smpemu: note: --check lock-orde matched no report". The exit status is not
+/// changed: a check that did not fire is a possible outcome.
+void note_unmatched_checks(const CheckFilter& f, const std::set<std::string>& seen);
+/// The checks of `r`'s reports, counted or not.
+std::set<std::string> checks_of(const RunResult& r);
 
 /// 16 lower-case hex digits.
 std::string hex16(std::uint64_t v);

@@ -140,6 +140,12 @@ void apply_setting(RunConfig& cfg, const std::string& key_in, const std::string&
       p.mutex_spin = parse_on_off(shown, value);
     } else if (key == "history") {
       p.history = parse_on_off(shown, value);
+    } else if (key == "lockdep") {
+      p.lockdep = parse_on_off(shown, value);
+    } else if (key == "check") {
+      add_check_names(cfg.checks.only, value, shown);
+    } else if (key == "ignore_check") {
+      add_check_names(cfg.checks.ignore, value, shown);
     } else {
       cfg.set[key_in] = value;
     }
@@ -163,6 +169,9 @@ void apply_settings_list(RunConfig& cfg, const std::string& list) {
 }
 
 void validate(const RunConfig& cfg) {
+  for (const auto& c : cfg.checks.only)
+    if (std::find(cfg.checks.ignore.begin(), cfg.checks.ignore.end(), c) != cfg.checks.ignore.end())
+      throw ConfigError("--check " + c + " and --ignore-check " + c + " contradict each other");
   const WorkloadSpec* spec = find_workload(cfg.workload);
   if (!spec) {
     std::string known;
@@ -191,6 +200,44 @@ void validate(const RunConfig& cfg) {
   (void)resolve_knobs(*spec, cfg.set, cfg.arch);
 }
 
+bool CheckFilter::counts(const std::string& check) const {
+  if (std::find(ignore.begin(), ignore.end(), check) != ignore.end()) return false;
+  return only.empty() || std::find(only.begin(), only.end(), check) != only.end();
+}
+
+void add_check_names(std::vector<std::string>& names, const std::string& list, const std::string& option) {
+  std::size_t pos = 0;
+  for (;;) {
+    const std::size_t comma = std::min(list.find(',', pos), list.size());
+    const std::string name = list.substr(pos, comma - pos);
+    const bool ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    });
+    if (!ok)
+      throw ConfigError("bad " + option + " " + quoted(list) +
+                        " (expected check names such as lock-order,deadlock: lower-case letters, digits, '-')");
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    if (comma == list.size()) break;
+    pos = comma + 1;
+  }
+  std::sort(names.begin(), names.end());
+}
+
+std::string check_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
+std::string resolve_strategy(const RunConfig& cfg, std::uint64_t pilot_seed, StackPool* pool) {
+  if (!strategy_wants_steps(cfg.params.strategy)) return cfg.params.strategy;
+  RunConfig pilot = cfg;
+  pilot.params.strategy = "time";
+  pilot.params.seed = pilot_seed;
+  pilot.params.history = false;
+  return strategy_with_steps(cfg.params.strategy, run_once(pilot, pool).stats.steps);
+}
+
 RunResult run_once(const RunConfig& cfg, StackPool* pool, const std::function<void(Machine&)>& prepare,
                    const std::function<void(Machine&)>& after) {
   validate(cfg);
@@ -207,6 +254,11 @@ RunResult run_once(const RunConfig& cfg, StackPool* pool, const std::function<vo
   r.stats = m.run();
   r.bugs = m.bugs();
   w->finish(m, r.metrics, r.bugs);
+  if (!cfg.checks.empty()) {
+    std::vector<BugReport> all = std::move(r.bugs);
+    r.bugs.clear();
+    for (BugReport& b : all) (cfg.checks.counts(b.check) ? r.bugs : r.ignored).push_back(std::move(b));
+  }
   r.histograms = m.histograms();
   for (const LockClass& c : m.lockdep().classes()) r.locks.push_back({c.name, c.acquisitions, c.contentions});
   if (after) after(m);
@@ -226,7 +278,10 @@ std::string repro_command(const RunConfig& cfg) {
   if (cfg.params.jitter_pct != d.jitter_pct) s += " --jitter " + std::to_string(cfg.params.jitter_pct);
   if (cfg.params.max_cycles != d.max_cycles) s += " --max-cycles " + std::to_string(cfg.params.max_cycles);
   if (cfg.params.livelock_ms != d.livelock_ms) s += " --livelock-ms " + std::to_string(cfg.params.livelock_ms);
+  if (cfg.params.lockdep != d.lockdep) s += std::string(" --lockdep ") + (cfg.params.lockdep ? "on" : "off");
   for (const auto& [k, v] : cfg.set) s += " --set " + k + "=" + v;
+  if (!cfg.checks.only.empty()) s += " --check " + check_list(cfg.checks.only);
+  if (!cfg.checks.ignore.empty()) s += " --ignore-check " + check_list(cfg.checks.ignore);
   return s;
 }
 

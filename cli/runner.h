@@ -17,6 +17,25 @@
 namespace smpemu {
 
 /// Everything that determines a run (with the binary).
+/// Which bug checks count (--check, --ignore-check). A report of a check that does not
+/// count is kept aside (RunResult::ignored): it does not make the run fail, it is no
+/// fuzz signature and no campaign stops on it. The run itself is not changed: its digest
+/// and end are the same with any filter, and an ignored fatal report still ends it.
+struct CheckFilter {
+  std::vector<std::string> only;    ///< --check: when not empty, only these checks count
+  std::vector<std::string> ignore;  ///< --ignore-check: these checks never count
+  bool counts(const std::string& check) const;
+  bool empty() const { return only.empty() && ignore.empty(); }
+  friend bool operator==(const CheckFilter&, const CheckFilter&) = default;
+};
+
+/// Adds the comma-separated check names of `list` to `names` (sorted, each once), for
+/// option `option` ("--check"). A name is lower-case letters, digits and '-' (what every
+/// check is called, "lock-order"); anything else throws ConfigError.
+void add_check_names(std::vector<std::string>& names, const std::string& list, const std::string& option);
+/// The names as add_check_names() reads them: "deadlock,lock-order".
+std::string check_list(const std::vector<std::string>& names);
+
 struct RunConfig {
   std::string workload;
   std::string machine = "opteron48";
@@ -25,6 +44,7 @@ struct RunConfig {
   std::string arch = "x86";
   MachineParams params;  ///< cpus, seed, strategy, preempt, hz, jitter, max_cycles
   std::map<std::string, std::string> set;  ///< workload knobs as given by --set
+  CheckFilter checks;                      ///< which reports count (never changes the run)
 };
 
 /// Per lock class counters (the histograms are lock.<name>.wait / .hold).
@@ -38,7 +58,8 @@ struct RunResult {
   RunConfig config;
   Knobs knobs;  ///< every knob, defaults filled in
   RunStats stats;
-  std::vector<BugReport> bugs;
+  std::vector<BugReport> bugs;     ///< the reports that count (config.checks)
+  std::vector<BugReport> ignored;  ///< the reports config.checks leaves out, in order
   std::map<std::string, Histogram> histograms;
   Metrics metrics;
   std::vector<LockClassStats> locks;  ///< every lock class, in registration order
@@ -86,7 +107,8 @@ NumberSpec count_spec(std::uint64_t min, std::uint64_t max);
 const NumberSpec* engine_number_spec(const std::string& key);
 
 /// Applies one setting KEY=VALUE to `cfg`: an engine parameter (cpus, seed, machine,
-/// strategy, preempt, rcu, mutex_spin, history, hz, jitter, max_cycles; '-' and '_' alike) or,
+/// strategy, preempt, rcu, mutex_spin, history, lockdep, hz, jitter, max_cycles, livelock_ms;
+/// check and ignore_check, comma lists added to RunConfig::checks; '-' and '_' alike) or,
 /// for any other key, a workload knob (checked when the run is validated). Messages name
 /// the key as an option ("--seed") when `as_option`. Throws ConfigError.
 void apply_setting(RunConfig& cfg, const std::string& key, const std::string& value, bool as_option = false);
@@ -104,6 +126,14 @@ void validate(const RunConfig& cfg);
 RunResult run_once(const RunConfig& cfg, StackPool* pool = nullptr,
                    const std::function<void(Machine&)>& prepare = {},
                    const std::function<void(Machine&)>& after = {});
+
+/// The strategy spec to run `cfg` with: cfg.params.strategy, except that `pct:D` without
+/// K (strategy_wants_steps()) becomes `pct:D:K` with K the scheduling steps of a pilot
+/// run: `cfg` under `time` with seed `pilot_seed` and history off. The pilot depends only
+/// on the configuration and `pilot_seed` (campaigns pass their seed base, so every job
+/// and shard resolves the same K), and the resolved spec is what records and repro
+/// commands carry, so replaying never runs the pilot again. Throws ConfigError.
+std::string resolve_strategy(const RunConfig& cfg, std::uint64_t pilot_seed, StackPool* pool = nullptr);
 
 /// The program the repro commands name: "smpemu", or the experiment binary's own name
 /// (set_program_name(), called once by smpemu_main() before any command runs).

@@ -91,6 +91,7 @@ const LockDep::Edge& LockDep::edge(std::uint32_t from, std::uint32_t to) const {
 }
 
 void LockDep::check_order(Task* t, std::uint32_t cls, const std::string& instance, const CallPath& where) {
+  if (!order_checks_) return;
   for (const HeldLock& h : t->held_locks) {
     if (h.cls == cls) {
       report_recursive(t, h, instance, where);

@@ -94,7 +94,9 @@ struct HeldLock {
 
 class LockDep {
  public:
-  explicit LockDep(Machine& m) : m_(m) {}
+  /// `order_checks` false (--lockdep off): check_order() records and reports nothing;
+  /// held locks, statistics and the unlock/exit checks stay.
+  LockDep(Machine& m, bool order_checks) : m_(m), order_checks_(order_checks) {}
 
   /// The class called `name` (with `subclass` > 0: "name/subclass"), created on first use.
   std::uint32_t class_of(const std::string& name, unsigned subclass = 0);
@@ -104,6 +106,7 @@ class LockDep {
   std::uint32_t new_instance(std::uint32_t id) { return ++instances_[id]; }
 
   /// Before `t` waits for or takes a lock at `where`: the order check (not for trylocks).
+  /// Nothing when order checks are off.
   void check_order(Task* t, std::uint32_t cls, const std::string& instance, const CallPath& where);
   /// `t` now holds the lock, taken at `where`; `requested` is when it asked (wait
   /// histogram), `contended` whether it had to wait.
@@ -141,6 +144,7 @@ class LockDep {
     std::size_t operator()(const CallPath& p) const;
   };
   Machine& m_;
+  bool order_checks_;  // MachineParams::lockdep
   /// Call paths of acquisitions, one copy each (HeldLock::path points into it).
   std::unordered_set<CallPath, PathHash> paths_;
   std::vector<LockClass> classes_;

@@ -76,7 +76,7 @@ Machine::Machine(const MachineParams& params, Topology topo, const CostTable& co
       pool_(pool ? pool : own_pool_.get()),
       tick_interval_(std::max<Cycles>(1, costs.clock_hz / std::max<std::uint32_t>(1, params.hz))),
       stop_at_(params.max_cycles ? params.max_cycles + 1 : kNever),
-      lockdep_(*this),
+      lockdep_(*this, params.lockdep),
       objects_(*this) {
   if (params.cpus < 1 || params.cpus > kMaxCpus || params.cpus != topo_.ncpus())
     throw std::invalid_argument("machine needs 1.." + std::to_string(kMaxCpus) +
@@ -196,6 +196,7 @@ RunStats Machine::run() {
   s.end = end_;
   for (const Cpu& c : cpus_) s.cycles = std::max(s.cycles, c.clock);
   s.events = events_;
+  s.steps = steps_;
   s.digest = digest_.value();
   s.switches = switches_;
   s.host_seconds = std::chrono::duration<double>(t1 - t0).count();
@@ -331,6 +332,7 @@ CpuId Machine::choose(Cpu* cur) {
       }
     }
     if (curid == kNoCpu && strategy_->empty()) return kNoCpu;
+    ++steps_;
     return strategy_->pick(curid, cur ? cur->clock : 0);
   }
 }

@@ -265,6 +265,9 @@ struct RunStats {
   std::uint64_t events = 0;     ///< visible events folded into the digest
   std::uint64_t digest = 0;
   std::uint64_t switches = 0;   ///< fiber switches between CPUs or tasks
+  /// Scheduling steps: the strategy's decisions (Strategy::pick() calls), the `k` of
+  /// PCT's bound and the step numbers of decision logs.
+  std::uint64_t steps = 0;
   double host_seconds = 0;      ///< wall time of run(); never observable in the digest
 };
 
@@ -639,11 +642,13 @@ class Machine {
       if (time_) {
         // The default strategy is called directly so that its pick inlines (hot path).
         // Its choice is never later than c, which is within the time limit.
+        ++steps_;
         const CpuId n = time_->pick_running(c->id, c->clock);
         if (n != c->id) hand_over(n);
         return;
       }
-        const CpuId n = strategy_->pick(c->id, c->clock);
+      ++steps_;
+      const CpuId n = strategy_->pick(c->id, c->clock);
       if (n != c->id) resume_cpu(n);  // c joined the ready set
       return;
     }
@@ -755,6 +760,7 @@ class Machine {
   CoherenceModel coherence_;
   std::unique_ptr<Strategy> strategy_;
   TimeStrategy* time_;  // strategy_ when it is `time`, else nullptr
+  std::uint64_t steps_ = 0;  // Strategy::pick() calls so far (RunStats::steps)
   std::unique_ptr<StackPool> own_pool_;
   StackPool* pool_;
   Cycles tick_interval_;

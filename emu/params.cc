@@ -48,6 +48,9 @@ std::vector<ParamDoc> MachineParams::docs() {
       {"history", d.history ? "on" : "off",
        "keep what two-sided bug reports print: the last 4096 trace events and who last changed each checked "
        "object; on, off (--history); never changes a digest"},
+      {"lockdep", d.lockdep ? "on" : "off",
+       "the lock-order checker (lock-order reports of possible deadlocks); off keeps held-lock tracking, lock "
+       "statistics and the unlock-not-held and exit-holding-lock checks; on, off (--lockdep)"},
   };
 }
 

@@ -43,6 +43,9 @@ struct MachineParams {
   /// Keep the histories two-sided reports print: the last kHistoryEvents trace events
   /// and who last changed each checked object. Costs speed, never changes a digest.
   bool history = true;
+  /// The lock-order checker (lockdep's dependency graph: lock-order reports). Off, held
+  /// locks, lock statistics and the unlock-not-held / exit-holding-lock checks stay.
+  bool lockdep = true;
   static constexpr std::size_t kHistoryEvents = 4096;
 
   /// Name, default and one-line doc of every field, in declaration order.

@@ -220,13 +220,24 @@ std::unique_ptr<Strategy> make_strategy(const std::string& spec, int ncpus, std:
   throw std::invalid_argument("unknown strategy '" + spec + "' (expected time, random or pct:D[:K])");
 }
 
+bool strategy_wants_steps(const std::string& spec) {
+  if (spec.rfind("pct:", 0) != 0) return false;
+  std::uint64_t depth = 0;
+  return parse_u64(std::string_view(spec).substr(4), depth);  // no second field
+}
+
+std::string strategy_with_steps(const std::string& spec, std::uint64_t steps) {
+  return spec + ":" + std::to_string(std::clamp<std::uint64_t>(steps, 1, limits::kPctSteps));
+}
+
 std::vector<std::pair<std::string, std::string>> strategy_docs() {
   return {
       {"time", "earliest CPU clock next; seeded random tie-break (default)"},
       {"random", "uniformly random ready CPU at every sync point"},
       {"pct:D[:K[:W]]",
-       "PCT: D priority change points over an expected K steps (100000); priorities compete only "
-       "within W cycles (100000) of the earliest CPU"},
+       "PCT: D priority change points over an expected K steps (without K: the steps of a pilot run of "
+       "the same configuration under `time`); priorities compete only within W cycles (100000) of the "
+       "earliest CPU"},
   };
 }
 

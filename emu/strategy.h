@@ -130,6 +130,13 @@ class TimeStrategy final : public Strategy {
 /// on a malformed spec.
 std::unique_ptr<Strategy> make_strategy(const std::string& spec, int ncpus, std::uint64_t seed);
 
+/// True for a spec that wants the run's length in scheduling steps: `pct:D` without K.
+/// The command line resolves it from a pilot run (cli/runner.h resolve_strategy());
+/// make_strategy() alone uses K = 100000 for it.
+bool strategy_wants_steps(const std::string& spec);
+/// `spec` (one strategy_wants_steps() accepts) with K = `steps`: "pct:3" -> "pct:3:417".
+std::string strategy_with_steps(const std::string& spec, std::uint64_t steps);
+
 /// One-line descriptions of the strategies, for `smpemu list`.
 std::vector<std::pair<std::string, std::string>> strategy_docs();
 

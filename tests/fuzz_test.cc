@@ -312,3 +312,96 @@ TEST(FuzzCli, BadInputExitsTwoWithOneLine) {
   expect_usage_error("fuzz abba --seed-base 18446744073709551615 --runs 2", "passes 2^64-1");
   expect_usage_error("merge", "files");
 }
+
+// pct:D without K: K is the steps of a pilot run (`time`, the seed base), written into the
+// spec the campaign reports and its repro commands carry, the same for any --jobs and shard.
+TEST(FuzzCli, PctWithoutStepsResolvesThemFromAPilotRun) {
+  const Exec pilot = run_smpemu("run abba --seed 7 --strategy time --history off --json");
+  ASSERT_EQ(pilot.status, 1) << pilot.err;
+  const std::uint64_t steps = json::parse(pilot.out)["steps"];
+  ASSERT_GT(steps, 10u);
+  const std::string want = "pct:2:" + std::to_string(steps);
+
+  const Exec one = run_smpemu("fuzz abba --runs 200 --seed-base 7 --strategy pct:2 --jobs 1 --json");
+  const Exec two = run_smpemu("fuzz abba --runs 200 --seed-base 7 --strategy pct:2 --jobs 2 --json");
+  ASSERT_EQ(one.status, 1) << one.err;
+  const json j = json::parse(one.out);
+  EXPECT_EQ(j["strategy"], want);
+  EXPECT_EQ(without_timing(j), without_timing(json::parse(two.out)));
+  for (const auto& s : j["signatures"])
+    EXPECT_NE(s["repro"].get<std::string>().find("--strategy " + want), std::string::npos) << s["repro"];
+  // Giving the resolved K by hand is the same campaign.
+  const Exec by_hand = run_smpemu("fuzz abba --runs 200 --seed-base 7 --strategy " + want + " --json");
+  EXPECT_EQ(without_timing(json::parse(by_hand.out)), without_timing(j));
+  // A shard resolves K from the seed base too, not from its own first seed.
+  const Exec shard = run_smpemu("fuzz abba --runs 200 --seed-base 7 --strategy pct:2 --shard 2/3 --json");
+  EXPECT_EQ(json::parse(shard.out)["strategy"], want);
+
+  // `run` resolves from its own seed, and its repro carries the resolved spec.
+  const Exec r = run_smpemu("run abba --seed 7 --strategy pct:2 --json");
+  const json rj = json::parse(r.out);
+  EXPECT_EQ(rj["strategy"], want);
+  ASSERT_FALSE(rj["bugs"].empty());
+  const std::string repro = rj["bugs"][0]["repro"];
+  EXPECT_NE(repro.find("--strategy " + want), std::string::npos) << repro;
+  EXPECT_EQ(rj["digest"], json::parse(run_smpemu("run abba --seed 7 --strategy " + want + " --json").out)["digest"]);
+}
+
+// What counts: abba warns lock-order on every run and deadlocks on some seeds. A deadlock
+// hunt ignores the warning (--ignore-check) or names the check (--check); the runs
+// themselves are unchanged, and --lockdep off removes the warning from the run itself.
+TEST(FuzzCli, CheckFiltersDecideWhatCountsAndLockdepOffRemovesTheWarning) {
+  const json plain = json::parse(run_smpemu("run abba --seed 1 --json").out);
+  ASSERT_EQ(plain["bugs"].size(), 1u);
+  EXPECT_EQ(plain["bugs"][0]["check"], "lock-order");
+  EXPECT_EQ(plain["warnings"], 1);
+  EXPECT_EQ(plain["fatal_bugs"], 0);
+
+  const Exec ig = run_smpemu("run abba --seed 1 --ignore-check lock-order --json");
+  EXPECT_EQ(ig.status, 0) << ig.err;
+  const json ij = json::parse(ig.out);
+  EXPECT_TRUE(ij["bugs"].empty());
+  ASSERT_EQ(ij["ignored_bugs"].size(), 1u);
+  EXPECT_EQ(ij["ignored_bugs"][0]["check"], "lock-order");
+  EXPECT_EQ(ij["digest"], plain["digest"]) << "a filter never changes the run";
+
+  // Without a filter the hunt stops at run 1 on the warning; with one, at the first deadlock.
+  const json warn = json::parse(run_smpemu("fuzz abba --runs 300 --stop-on-first --json").out);
+  EXPECT_EQ(warn["first_bug_run"], 1);
+  EXPECT_EQ(warn["warning_runs"], 1);
+  EXPECT_EQ(warn["fatal_runs"], 0);
+  const Exec hunt = run_smpemu("fuzz abba --runs 300 --stop-on-first --ignore-check lock-order --json");
+  ASSERT_EQ(hunt.status, 1) << hunt.err;
+  const json hj = json::parse(hunt.out);
+  ASSERT_EQ(hj["signatures"].size(), 1u);
+  EXPECT_EQ(hj["signatures"][0]["check"], "deadlock");
+  EXPECT_EQ(hj["signatures"][0]["fatal"], true);
+  EXPECT_GT(hj["first_bug_run"].get<std::uint64_t>(), 1u);
+  EXPECT_EQ(hj["runs"], hj["first_bug_run"]);
+  EXPECT_EQ(hj["fatal_runs"], 1);
+  EXPECT_EQ(hj["ignored_runs"], hj["runs"]) << "every run warned";
+  EXPECT_EQ(hj["settings"]["ignore_check"], "lock-order");
+  const std::string repro = hj["signatures"][0]["repro"];
+  EXPECT_NE(repro.find("--ignore-check lock-order"), std::string::npos) << repro;
+  const json rj = json::parse(run_smpemu(repro.substr(std::string("smpemu ").size()) + " --json").out);
+  ASSERT_EQ(rj["bugs"].size(), 1u);
+  EXPECT_EQ(rj["bugs"][0]["check"], "deadlock");
+  const json only = json::parse(run_smpemu("fuzz abba --runs 300 --stop-on-first --check deadlock --json").out);
+  EXPECT_EQ(only["first_bug_run"], hj["first_bug_run"]);
+
+  // --lockdep off: no lock-order report, so a deadlock hunt needs no filter; the run differs.
+  const json off = json::parse(run_smpemu("run abba --seed 1 --lockdep off --json").out);
+  EXPECT_TRUE(off["bugs"].empty());
+  EXPECT_NE(off["digest"], plain["digest"]);
+  const json off_hunt = json::parse(run_smpemu("fuzz abba --runs 300 --stop-on-first --lockdep off --json").out);
+  EXPECT_EQ(off_hunt["signatures"][0]["check"], "deadlock");
+  EXPECT_EQ(off_hunt["ignored_runs"], 0);
+
+  // A name that matched nothing is noted; bad names and contradictions are refused.
+  const Exec typo = run_smpemu("run abba --seed 1 --ignore-check lock-ordr");
+  EXPECT_EQ(typo.status, 1);
+  EXPECT_NE(typo.err.find("note: --ignore-check lock-ordr matched no report"), std::string::npos) << typo.err;
+  expect_usage_error("run abba --check 'Lock Order'", "bad --check");
+  expect_usage_error("fuzz abba --check deadlock --ignore-check deadlock", "contradict");
+  expect_usage_error("run abba --lockdep maybe", "--lockdep");
+}

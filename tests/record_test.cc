@@ -57,6 +57,22 @@ TEST(Record, TimeStrategyLogsOnlyTieBreaksRandomLogsMany) {
   EXPECT_GT(r.decisions.size(), 10u);
 }
 
+TEST(Record, StepsCountTheStrategysDecisionsAndReplayKeepsThem) {
+  StackPool pool;
+  for (const char* strategy : {"time", "random", "pct:2:500"}) {
+    Record rec;
+    const RunResult r = record_run(abba(5, strategy), rec, &pool);
+    ASSERT_GT(r.stats.steps, 0u) << strategy;
+    // Every logged decision names a step the run took (`time` may log none).
+    if (std::string(strategy) != "time") ASSERT_FALSE(rec.decisions.entries.empty()) << strategy;
+    if (!rec.decisions.entries.empty()) EXPECT_LT(rec.decisions.entries.back().step, r.stats.steps) << strategy;
+    // A step is a decision whichever strategy makes it: the replay takes as many.
+    const ReplayResult p = replay_record(rec, &pool);
+    EXPECT_EQ(p.run.stats.steps, r.stats.steps) << strategy;
+    EXPECT_EQ(run_once(abba(5, strategy), &pool).stats.steps, r.stats.steps) << strategy << ": deterministic";
+  }
+}
+
 TEST(Record, WriteReadRoundTripAndReplayFromFile) {
   const std::string path = tmp_path("abba.rec");
   RunConfig cfg = abba(7, "random");
