@@ -66,6 +66,7 @@ class RecordingStrategy final : public Strategy {
   bool empty() const override { return inner_->empty(); }
   Cycles frontier() const override { return inner_->frontier(); }
   CpuId pick(CpuId cur, Cycles t) override;
+  void note_pending(CpuId c, LineId line, bool is_write) override { inner_->note_pending(c, line, is_write); }
   std::uint64_t steps() const { return step_; }
 
  private:

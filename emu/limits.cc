@@ -10,6 +10,8 @@ std::vector<LimitDoc> limit_docs() {
       {"pct:D", kPctDepth, "change points", "priorities are D + CPUs entries"},
       {"pct:K", kPctSteps, "steps", "change points are drawn from 1..K"},
       {"pct:W", kPctWindow, "cycles", "a starved CPU runs again within W cycles"},
+      {"delay:B", kDelays, "delays", "delay steps are a vector of B entries"},
+      {"delay:K", kPctSteps, "steps", "delay steps are drawn from 1..K"},
       {"--trace-buffer, diff --buffer", kTraceBuffer, "events", "32 bytes each; the ring grows as events arrive"},
       {"diff --context", kDiffContext, "lines", "lines shown before a divergence"},
       {"fuzz --runs", kFuzzRuns, "runs", "seed offsets of one campaign"},

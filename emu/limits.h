@@ -31,6 +31,9 @@ inline constexpr std::uint64_t kHz = 100000;
 inline constexpr std::uint64_t kPctDepth = 1000;
 /// PCT steps (K): change points are drawn from 1..K.
 inline constexpr std::uint64_t kPctSteps = 1000000000000ULL;
+/// Delay bounding's delays (B): their steps are a sorted vector of B entries, and a
+/// schedule more than a few delays away from time's is found by no practical campaign.
+inline constexpr std::uint64_t kDelays = 1000;
 /// PCT priority window (W) in cycles: a CPU at most W cycles ahead of the earliest ready
 /// CPU may run, so a starved CPU runs again within W cycles of emulated time. Past 1e9
 /// (about half a second at 2 GHz) a spinning high-priority CPU could keep the others

@@ -78,6 +78,7 @@ Machine::Machine(const MachineParams& params, Topology topo, const CostTable& co
       stop_at_(params.max_cycles ? params.max_cycles + 1 : kNever),
       lockdep_(*this, params.lockdep),
       objects_(*this) {
+  access_slow_ = time_ == nullptr;
   if (params.cpus < 1 || params.cpus > kMaxCpus || params.cpus != topo_.ncpus())
     throw std::invalid_argument("machine needs 1.." + std::to_string(kMaxCpus) +
                                 " CPUs matching its topology");
@@ -118,6 +119,7 @@ Machine::~Machine() {
   // Unwind every suspended fiber inside itself: resume it with tearing_down_ set, so the
   // switch it is suspended in throws TaskKilled, caught at the fiber's base.
   tearing_down_ = true;
+  access_slow_ = true;
   stop_at_ = 0;  // every wait_turn() now returns at once
   for (Cpu& c : cpus_) c.irq_gate = kNever;
   running_ = &main_task_;
@@ -264,6 +266,7 @@ void Machine::set_strategy(std::unique_ptr<Strategy> s) {
   if (running_run_) panic("set_strategy() after run()", cur_ ? cur_->clock : 0, cur_ ? cur_->id : kNoCpu);
   strategy_ = std::move(s);
   time_ = dynamic_cast<TimeStrategy*>(strategy_.get());
+  access_slow_ = time_ == nullptr;
 }
 
 void Machine::dispatch(Cpu* cur) {
@@ -561,7 +564,12 @@ void Machine::take_interrupts(Cpu* c) {
 }
 
 void Machine::access(LineId l, Access kind, Ev ev) {
-  if (tearing_down_) return;
+  if (access_slow_) [[unlikely]] {
+    if (tearing_down_) return;
+    // Consumed by the pick() (or add()) of this sync point. After interrupts taken there,
+    // the turn is taken again with nothing noted: that step races with nothing.
+    strategy_->note_pending(cur_->id, l, kind != Access::Load);
+  }
   sync_point();
   Cpu* c = cur_;
   c->clock = coherence_.access(l, c->id, kind, c->clock);

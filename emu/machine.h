@@ -786,6 +786,9 @@ class Machine {
   bool stop_ = false;
   bool parked_any_ = false;
   bool tearing_down_ = false;
+  // tearing_down_, or a strategy other than `time` (which wants note_pending()): the one
+  // flag access() tests, so the `time` hot path tests nothing more than before.
+  bool access_slow_ = false;
   EndReason end_ = EndReason::Completed;
   std::uint64_t progress_ = 0;        // note_progress() count
   Cycles livelock_cycles_ = 0;        // livelock_ms in cycles (0: off)

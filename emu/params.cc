@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "emu/strategy.h"
+
 namespace smpemu {
 
 const char* preempt_name(PreemptModel m) {
@@ -28,10 +30,12 @@ bool parse_on_off(const std::string& what, const std::string& s) {
 
 std::vector<ParamDoc> MachineParams::docs() {
   const MachineParams d;
+  std::string strategies;
+  for (const auto& [spec, doc] : strategy_docs()) strategies += (strategies.empty() ? "" : ", ") + spec;
   return {
       {"cpus", std::to_string(d.cpus), "emulated CPUs, 1..1024 (--cpus)"},
       {"seed", std::to_string(d.seed), "root seed of every random stream (--seed)"},
-      {"strategy", d.strategy, "scheduling strategy: time, random, pct:D[:K] (--strategy)"},
+      {"strategy", d.strategy, "scheduling strategy: " + strategies + " (--strategy)"},
       {"preempt", preempt_name(d.preempt), "preemption model: none, voluntary, full (--preempt)"},
       {"hz", std::to_string(d.hz), "timer tick frequency in Hz (--hz)"},
       {"jitter", std::to_string(d.jitter_pct), "cost jitter: line transfers and local work get 0..N % extra, seeded (--jitter)"},

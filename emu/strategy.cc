@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "emu/limits.h"
 
@@ -184,61 +185,341 @@ class PctStrategy final : public Strategy {
   CpuId last_ = kNoCpu;
 };
 
+/// POS. Each CPU in the ready set has one pending operation: its priority (a random
+/// 63-bit value, drawn when the operation becomes pending), and the line it touches
+/// with its kind when the engine named them (note_pending()). A pick draws the running
+/// CPU's new operation a priority and runs the highest-priority operation of the running
+/// CPU and the set; then every pending operation racing with the one that runs draws a
+/// fresh priority. Ready times and priorities are ReadyTrees by CPU (a priority is kept
+/// as its complement, so the highest is the tree's minimum), and the pending operations
+/// of each (line, kind) form an intrusive list: a pick is O(log n) plus the racers it
+/// reprioritises.
+class PosStrategy final : public Strategy {
+ public:
+  PosStrategy(int ncpus, std::uint64_t seed)
+      : rng_(seed, "sched"),
+        times_(static_cast<std::size_t>(ncpus)),
+        rank_(static_cast<std::size_t>(ncpus)),
+        op_(static_cast<std::size_t>(ncpus)) {}
+  std::string spec() const override { return "pos"; }
+  void note_pending(CpuId c, LineId line, bool is_write) override { noted_ = {c, line, is_write}; }
+  void add(CpuId c, Cycles t) override { join(c, t, take_note(c), fresh()); }
+  bool empty() const override { return nready_ == 0; }
+  Cycles frontier() const override { return times_.min(); }
+  std::uint64_t scan_steps() const override { return times_.steps() + rank_.steps() + racers_seen_; }
+  CpuId pick(CpuId cur, Cycles t) override {
+    const Op mine = cur != kNoCpu ? take_note(cur) : Op{};
+    const std::uint64_t prio = cur != kNoCpu ? fresh() : 0;
+    const std::size_t best = nready_ == 0 ? ReadyTree::npos : rank_.last_at_most(rank_.min());
+    if (best == ReadyTree::npos || (cur != kNoCpu && ~prio < rank_.time_of(best))) {
+      reprioritise_racers(mine);
+      return cur;
+    }
+    const auto chosen = static_cast<CpuId>(best);
+    const Op op = leave(chosen);
+    if (cur != kNoCpu) join(cur, t, mine, prio);
+    reprioritise_racers(op);
+    return chosen;
+  }
+
+ private:
+  /// A pending operation: `line` (kNoLine: none named) and whether it writes.
+  struct Op {
+    CpuId cpu = kNoCpu;
+    LineId line = kNoLine;
+    bool write = false;
+  };
+  /// Priorities are never 0, so their complements stay below kNever (an empty leaf).
+  std::uint64_t fresh() { return rng_.next() | 1; }
+  /// The operation noted for `c`, consumed; none if the last note was for another CPU.
+  Op take_note(CpuId c) {
+    Op op = noted_.cpu == c ? noted_ : Op{c};
+    noted_ = {};
+    return op;
+  }
+  static std::uint64_t list_key(LineId line, bool write) { return std::uint64_t{line} * 2 + (write ? 1 : 0); }
+  void join(CpuId c, Cycles t, const Op& op, std::uint64_t prio) {
+    const auto i = static_cast<std::size_t>(c);
+    ++nready_;
+    times_.set(i, t);
+    rank_.set(i, ~prio);
+    Slot& s = op_[i];
+    s.line = op.line;
+    s.write = op.write;
+    s.prev = s.next = kNoCpu;
+    if (op.line == kNoLine) return;
+    auto [it, fresh_list] = head_.try_emplace(list_key(op.line, op.write), c);
+    if (!fresh_list) {
+      s.next = it->second;
+      op_[static_cast<std::size_t>(it->second)].prev = c;
+      it->second = c;
+    }
+  }
+  /// Takes `c` out of the set; returns its pending operation.
+  Op leave(CpuId c) {
+    const auto i = static_cast<std::size_t>(c);
+    --nready_;
+    times_.clear(i);
+    rank_.clear(i);
+    Slot& s = op_[i];
+    const Op op{c, s.line, s.write};
+    if (s.line == kNoLine) return op;
+    if (s.prev != kNoCpu) {
+      op_[static_cast<std::size_t>(s.prev)].next = s.next;
+    } else {
+      const auto it = head_.find(list_key(s.line, s.write));
+      if (s.next == kNoCpu)
+        head_.erase(it);
+      else
+        it->second = s.next;
+    }
+    if (s.next != kNoCpu) op_[static_cast<std::size_t>(s.next)].prev = s.prev;
+    s.line = kNoLine;
+    return op;
+  }
+  /// `op` runs: pending operations of other CPUs on its line draw fresh priorities, the
+  /// stores and atomics always, the loads only if `op` writes.
+  void reprioritise_racers(const Op& op) {
+    if (op.line == kNoLine) return;
+    for (const bool write : {true, false}) {
+      if (!write && !op.write) break;
+      const auto it = head_.find(list_key(op.line, write));
+      if (it == head_.end()) continue;
+      for (CpuId r = it->second; r != kNoCpu; r = op_[static_cast<std::size_t>(r)].next) {
+        ++racers_seen_;
+        rank_.set(static_cast<std::size_t>(r), ~fresh());
+      }
+    }
+  }
+
+  struct Slot {
+    LineId line = kNoLine;  // the pending operation's line, kNoLine if none named
+    bool write = false;
+    CpuId prev = kNoCpu, next = kNoCpu;  // in the list of its (line, kind)
+  };
+  Rng rng_;
+  ReadyTree times_;  // ready time by CPU
+  ReadyTree rank_;   // ~priority by CPU: the minimum is the highest priority
+  std::vector<Slot> op_;  // by CPU, valid while it is in the set
+  std::unordered_map<std::uint64_t, CpuId> head_;  // list_key -> first CPU of its list
+  std::size_t nready_ = 0;
+  Op noted_;
+  std::uint64_t racers_seen_ = 0;
+};
+
+/// Delay bounding over the time order. The ready set is a TimeStrategy, so away from
+/// the delay steps every choice (and every tie-break draw) is exactly time's. At a
+/// delay step the candidates are popped from it in time order, the first j skipped and
+/// put back with their times (with fresh tie keys, which only orders equal clocks).
+/// Delay steps come from the "delay" stream, leaving time's "sched" stream as it is.
+class DelayStrategy final : public Strategy {
+ public:
+  DelayStrategy(std::uint64_t bound, std::uint64_t steps, std::uint64_t seed)
+      : time_(seed), bound_(bound), steps_(steps) {
+    Rng rng(seed, "delay");
+    for (std::uint64_t i = 0; i < bound_; ++i) delay_steps_.push_back(1 + rng.below(steps_));
+    std::sort(delay_steps_.begin(), delay_steps_.end());
+  }
+  std::string spec() const override { return "delay:" + std::to_string(bound_) + ":" + std::to_string(steps_); }
+  void add(CpuId c, Cycles t) override {
+    time_.add(c, t);
+    ++nready_;
+  }
+  bool empty() const override { return nready_ == 0; }
+  Cycles frontier() const override { return time_.frontier(); }
+  CpuId pick(CpuId cur, Cycles t) override {
+    ++step_;
+    std::size_t delays = 0;
+    while (next_ < delay_steps_.size() && delay_steps_[next_] <= step_) {
+      ++delays;
+      ++next_;
+    }
+    const std::size_t candidates = nready_ + (cur != kNoCpu ? 1 : 0);
+    const std::size_t skip = candidates == 0 ? 0 : delays % candidates;
+    if (skip == 0) {
+      const CpuId c = time_.pick(cur, t);
+      if (cur == kNoCpu) --nready_;
+      return c;
+    }
+    if (cur != kNoCpu) add(cur, t);
+    std::vector<std::pair<CpuId, Cycles>> skipped;
+    for (std::size_t i = 0; i < skip; ++i) {
+      const Cycles when = time_.frontier();
+      skipped.emplace_back(time_.pick(kNoCpu, 0), when);
+    }
+    const CpuId chosen = time_.pick(kNoCpu, 0);
+    nready_ -= skip + 1;
+    for (const auto& [c, when] : skipped) add(c, when);
+    return chosen;
+  }
+
+ private:
+  TimeStrategy time_;
+  std::uint64_t bound_;
+  std::uint64_t steps_;
+  std::vector<std::uint64_t> delay_steps_;  // sorted; equal entries are delays of one step
+  std::size_t next_ = 0;
+  std::uint64_t step_ = 0;
+  std::size_t nready_ = 0;
+};
+
 bool parse_u64(std::string_view s, std::uint64_t& out) {
   if (s.empty()) return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc() && p == s.data() + s.size();
 }
 
+/// A numeric parameter of a spec, after the name and a colon each.
+struct Param {
+  char name;              // as in the syntax: D, K, W, B
+  std::uint64_t min, max;
+  std::uint64_t fallback;  // when left out (ignored for required parameters)
+  bool required;
+  const char* unit;        // appended to the bounds in the error message, or ""
+};
+
+using Factory = std::unique_ptr<Strategy> (*)(const std::vector<std::uint64_t>& args, int ncpus, std::uint64_t seed);
+
+/// One strategy: the spec is `name` followed by `:value` for each parameter given;
+/// required parameters come first. `steps` is the index of the run-length parameter
+/// K, or -1: a spec that stops just before it wants K from a pilot run.
+struct StrategyKind {
+  std::string_view name;
+  std::vector<Param> params;
+  int steps;
+  std::string_view doc;
+  Factory make;
+};
+
+/// Every strategy. Adding one is one entry here: make_strategy(), strategy_docs(),
+/// strategy_wants_steps() and the error messages all read this table.
+const std::vector<StrategyKind>& strategy_kinds() {
+  static const std::vector<StrategyKind> kinds = {
+      {"time", {}, -1, "earliest CPU clock next; seeded random tie-break (default)",
+       [](const std::vector<std::uint64_t>&, int, std::uint64_t seed) -> std::unique_ptr<Strategy> {
+         return std::make_unique<TimeStrategy>(seed);
+       }},
+      {"random", {}, -1, "uniformly random ready CPU at every sync point",
+       [](const std::vector<std::uint64_t>&, int ncpus, std::uint64_t seed) -> std::unique_ptr<Strategy> {
+         return std::make_unique<RandomStrategy>(ncpus, seed);
+       }},
+      {"pct",
+       {{'D', 1, limits::kPctDepth, 0, true, ""},
+        {'K', 1, limits::kPctSteps, 100000, false, ""},
+        {'W', 1, limits::kPctWindow, 100000, false, " cycles"}},
+       1,
+       "PCT: D priority change points over an expected K steps (100000); priorities compete only "
+       "within W cycles (100000) of the earliest CPU",
+       [](const std::vector<std::uint64_t>& a, int ncpus, std::uint64_t seed) -> std::unique_ptr<Strategy> {
+         return std::make_unique<PctStrategy>(ncpus, static_cast<std::uint32_t>(a[0]), a[1], a[2], seed);
+       }},
+      {"pos", {}, -1,
+       "POS: random priority per pending operation, highest first; operations racing with the one "
+       "that ran (same line, one a write) get fresh ones",
+       [](const std::vector<std::uint64_t>&, int ncpus, std::uint64_t seed) -> std::unique_ptr<Strategy> {
+         return std::make_unique<PosStrategy>(ncpus, seed);
+       }},
+      {"delay",
+       {{'B', 0, limits::kDelays, 0, true, ""}, {'K', 1, limits::kPctSteps, 100000, false, ""}},
+       1,
+       "delay bounding: time's order, but at B random steps of an expected K (100000) the CPU "
+       "time would run waits for the next one",
+       [](const std::vector<std::uint64_t>& a, int, std::uint64_t seed) -> std::unique_ptr<Strategy> {
+         return std::make_unique<DelayStrategy>(a[0], a[1], seed);
+       }},
+  };
+  return kinds;
+}
+
+/// "pct:D[:K[:W]]": the spec syntax of `k`.
+std::string syntax(const StrategyKind& k) {
+  std::string s(k.name), close;
+  for (const Param& p : k.params) {
+    if (!p.required) {
+      s += '[';
+      close += ']';
+    }
+    s += ':';
+    s += p.name;
+  }
+  return s + close;
+}
+
+/// Splits "name:a:b" into name and {a, b}.
+std::vector<std::string_view> split_spec(std::string_view spec) {
+  std::vector<std::string_view> parts;
+  for (std::size_t pos = 0;;) {
+    const auto colon = spec.find(':', pos);
+    parts.push_back(spec.substr(pos, colon == std::string_view::npos ? std::string_view::npos : colon - pos));
+    if (colon == std::string_view::npos) return parts;
+    pos = colon + 1;
+  }
+}
+
+const StrategyKind* find_kind(std::string_view name) {
+  for (const StrategyKind& k : strategy_kinds())
+    if (k.name == name) return &k;
+  return nullptr;
+}
+
+/// The parameters of `spec` for kind `k` (left-out ones at their fallback), or a
+/// one-line std::invalid_argument.
+std::vector<std::uint64_t> parse_args(const std::string& spec, const StrategyKind& k,
+                                      const std::vector<std::string_view>& parts) {
+  std::vector<std::uint64_t> args;
+  bool ok = parts.size() <= k.params.size() + 1;
+  for (std::size_t i = 0; ok && i < k.params.size(); ++i) {
+    const Param& p = k.params[i];
+    std::uint64_t v = p.fallback;
+    if (i + 1 < parts.size())
+      ok = parse_u64(parts[i + 1], v) && v >= p.min && v <= p.max;
+    else
+      ok = !p.required;
+    args.push_back(v);
+  }
+  if (ok) return args;
+  std::string msg = "bad strategy '" + spec + "': expected " + syntax(k);
+  for (std::size_t i = 0; i < k.params.size(); ++i) {
+    const Param& p = k.params[i];
+    msg += (i == 0 ? " with " : ", ") + std::to_string(p.min) + " <= " + p.name + " <= " + std::to_string(p.max) + p.unit;
+  }
+  throw std::invalid_argument(msg);
+}
+
 }  // namespace
 
 std::unique_ptr<Strategy> make_strategy(const std::string& spec, int ncpus, std::uint64_t seed) {
-  if (spec == "time") return std::make_unique<TimeStrategy>(seed);
-  if (spec == "random") return std::make_unique<RandomStrategy>(ncpus, seed);
-  if (spec.rfind("pct:", 0) == 0) {
-    std::string_view rest(spec);
-    rest.remove_prefix(4);
-    std::uint64_t depth = 0, steps = 100000, window = 100000;
-    std::vector<std::string_view> parts;
-    for (std::size_t pos = 0;;) {
-      const auto colon = rest.find(':', pos);
-      parts.push_back(rest.substr(pos, colon == std::string_view::npos ? std::string_view::npos : colon - pos));
-      if (colon == std::string_view::npos) break;
-      pos = colon + 1;
-    }
-    const bool ok = parts.size() <= 3 && parse_u64(parts[0], depth) &&
-                    (parts.size() < 2 || parse_u64(parts[1], steps)) &&
-                    (parts.size() < 3 || parse_u64(parts[2], window));
-    if (!ok || depth < 1 || depth > limits::kPctDepth || steps < 1 || steps > limits::kPctSteps || window < 1 ||
-        window > limits::kPctWindow)
-      throw std::invalid_argument("bad strategy '" + spec + "': expected pct:D[:K[:W]] with 1 <= D <= " +
-                                  std::to_string(limits::kPctDepth) + ", 1 <= K <= " +
-                                  std::to_string(limits::kPctSteps) + ", 1 <= W <= " +
-                                  std::to_string(limits::kPctWindow) + " cycles");
-    return std::make_unique<PctStrategy>(ncpus, static_cast<std::uint32_t>(depth), steps, window, seed);
-  }
-  throw std::invalid_argument("unknown strategy '" + spec + "' (expected time, random or pct:D[:K])");
-}
-
-bool strategy_wants_steps(const std::string& spec) {
-  if (spec.rfind("pct:", 0) != 0) return false;
-  std::uint64_t depth = 0;
-  return parse_u64(std::string_view(spec).substr(4), depth);  // no second field
-}
-
-std::string strategy_with_steps(const std::string& spec, std::uint64_t steps) {
-  return spec + ":" + std::to_string(std::clamp<std::uint64_t>(steps, 1, limits::kPctSteps));
+  const std::vector<std::string_view> parts = split_spec(spec);
+  if (const StrategyKind* k = find_kind(parts[0])) return k->make(parse_args(spec, *k, parts), ncpus, seed);
+  std::string expected;
+  const auto& kinds = strategy_kinds();
+  for (std::size_t i = 0; i < kinds.size(); ++i)
+    expected += (i == 0 ? "" : i + 1 == kinds.size() ? " or " : ", ") + syntax(kinds[i]);
+  throw std::invalid_argument("unknown strategy '" + spec + "' (expected " + expected + ")");
 }
 
 std::vector<std::pair<std::string, std::string>> strategy_docs() {
-  return {
-      {"time", "earliest CPU clock next; seeded random tie-break (default)"},
-      {"random", "uniformly random ready CPU at every sync point"},
-      {"pct:D[:K[:W]]",
-       "PCT: D priority change points over an expected K steps (without K: the steps of a pilot run of "
-       "the same configuration under `time`); priorities compete only within W cycles (100000) of the "
-       "earliest CPU"},
-  };
+  std::vector<std::pair<std::string, std::string>> docs;
+  for (const StrategyKind& k : strategy_kinds()) docs.emplace_back(syntax(k), std::string(k.doc));
+  return docs;
+}
+
+bool strategy_wants_steps(const std::string& spec) {
+  const std::vector<std::string_view> parts = split_spec(spec);
+  const StrategyKind* k = find_kind(parts[0]);
+  if (k == nullptr || k->steps < 0 || parts.size() != static_cast<std::size_t>(k->steps) + 1) return false;
+  try {
+    (void)parse_args(spec, *k, parts);
+  } catch (const std::invalid_argument&) {
+    return false;
+  }
+  return true;
+}
+
+std::string strategy_with_steps(const std::string& spec, std::uint64_t steps) {
+  // A pilot of 0 steps (nothing ran) still gives a valid K; K's bound is the same for all.
+  return strategy_wants_steps(spec) ? spec + ":" + std::to_string(std::clamp<std::uint64_t>(steps, 1, limits::kPctSteps))
+                                    : spec;
 }
 
 }  // namespace smpemu

@@ -12,12 +12,27 @@
 //              Priorities compete only among CPUs within W cycles (default 100000) of
 //              the earliest ready CPU: PCT assumes threads eventually block, and kernel
 //              code that polls (a loop re-reading a flag) would otherwise starve every
-//              lower-priority CPU forever.
+//              lower-priority CPU forever;
+//   pos      - partial order sampling (Yuan, Yang, Gu, CAV'18): every pending operation
+//              (a ready CPU's next visible operation) has a random priority, the highest
+//              runs, and the operation that ran gives every pending operation racing with
+//              it (same line, another CPU, at least one a store or atomic) a fresh one.
+//              The engine names the line of loads, stores and atomics (note_pending());
+//              other sync points (barriers, wakeups, IPIs, a CPU resumed from idle or a
+//              spin) touch no line for POS and race with nothing;
+//   delay:B[:K] - delay bounding (Emmi, Qadeer, Rakamaric, POPL'11) over the time order:
+//              time's choice everywhere except at B steps drawn uniformly from 1..K
+//              (default 100000), where the CPU time would run is delayed: the next one
+//              in time order runs instead (j delays on one step skip j CPUs, round robin
+//              over the candidates). delay:0 is time.
+// Strategies whose spec has a K resolve a missing K from a pilot run's step count (the
+// CLI, strategy_wants_steps()); make_strategy() alone uses the default.
 // Whatever the strategy, each CPU's clock only moves forward, and CPUs that interact
 // through a line are ordered by the line's occupancy (coherence.h), so histograms stay
-// meaningful under random and pct.
+// meaningful under every strategy.
 //
-// Concurrency: owned by one Machine. Randomness comes from the "sched" stream only.
+// Concurrency: owned by one Machine. Randomness comes from the "sched" stream, and
+// delay's delay steps from the "delay" stream (so delay:0 draws exactly what time draws).
 #pragma once
 
 #include <cstdint>
@@ -44,6 +59,16 @@ class Strategy {
   /// ready at `t` and not in the set. Returns `cur`, leaving the set unchanged, or another
   /// CPU, which leaves the set while `cur` joins it. Requires cur != kNoCpu or !empty().
   virtual CpuId pick(CpuId cur, Cycles t) = 0;
+  /// The engine knows what `c` is about to do: access `line`, a store or atomic if
+  /// `is_write`. Called before the pick(c, ...) (or add(c, ...)) of that operation's sync
+  /// point, never under `time` (whose hot path pays nothing for it); applies to that call
+  /// only. Strategies that order operations by what they touch (pos) keep it; the others
+  /// ignore it. A sync point without a call touches no line.
+  virtual void note_pending(CpuId c, LineId line, bool is_write) {
+    (void)c;
+    (void)line;
+    (void)is_write;
+  }
   /// Work done so far by add(), frontier() and pick(), in the strategy's own unit
   /// (entries or tree nodes examined); 0 where that work is O(1). For tests that bound
   /// the cost of a step, never for anything observable.
@@ -130,14 +155,17 @@ class TimeStrategy final : public Strategy {
 /// on a malformed spec.
 std::unique_ptr<Strategy> make_strategy(const std::string& spec, int ncpus, std::uint64_t seed);
 
-/// True for a spec that wants the run's length in scheduling steps: `pct:D` without K.
-/// The command line resolves it from a pilot run (cli/runner.h resolve_strategy());
-/// make_strategy() alone uses K = 100000 for it.
-bool strategy_wants_steps(const std::string& spec);
-/// `spec` (one strategy_wants_steps() accepts) with K = `steps`: "pct:3" -> "pct:3:417".
-std::string strategy_with_steps(const std::string& spec, std::uint64_t steps);
-
-/// One-line descriptions of the strategies, for `smpemu list`.
+/// One-line descriptions of the strategies, for `smpemu list`: the spec syntax and what
+/// the strategy does.
 std::vector<std::pair<std::string, std::string>> strategy_docs();
+
+/// True if `spec` names a strategy that takes an expected run length K and leaves it
+/// out (`pct:D`, `delay:B`): the caller may measure K with a pilot run under `time` (its
+/// number of steps) and use strategy_with_steps(). False for malformed specs.
+bool strategy_wants_steps(const std::string& spec);
+
+/// `spec` with K = `steps` filled in where strategy_wants_steps(spec) (`pct:3` and 5000
+/// give `pct:3:5000`); any other spec unchanged.
+std::string strategy_with_steps(const std::string& spec, std::uint64_t steps);
 
 }  // namespace smpemu

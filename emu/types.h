@@ -18,6 +18,8 @@ using CpuId = std::int32_t;
 using LineId = std::uint32_t;
 
 inline constexpr CpuId kNoCpu = -1;
+/// No line: an operation that touches no coherence line.
+inline constexpr LineId kNoLine = std::numeric_limits<LineId>::max();
 inline constexpr Cycles kNever = std::numeric_limits<Cycles>::max();
 inline constexpr int kMaxCpus = 1024;
 

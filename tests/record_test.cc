@@ -19,13 +19,7 @@ using namespace smpemu;
 namespace {
 
 RunConfig abba(std::uint64_t seed, const std::string& strategy, const std::string& lock = "mutex") {
-  RunConfig cfg;
-  cfg.workload = "abba";
-  cfg.params.cpus = 4;
-  cfg.params.seed = seed;
-  cfg.params.strategy = strategy;
-  cfg.set["lock"] = lock;
-  return cfg;
+  return smpemu::testing::abba_config(seed, strategy, lock);
 }
 
 std::string tmp_path(const char* name) { return std::string(::testing::TempDir()) + name; }
@@ -34,7 +28,7 @@ std::string tmp_path(const char* name) { return std::string(::testing::TempDir()
 
 TEST(Record, ReplayMatchesTheDigestUnderEveryStrategy) {
   StackPool pool;
-  for (const char* strategy : {"time", "random", "pct:3:2000"}) {
+  for (const char* strategy : {"time", "random", "pct:3:2000", "pos", "delay:4:60"}) {
     for (std::uint64_t seed = 1; seed <= 30; ++seed) {
       Record rec;
       const RunResult r = record_run(abba(seed, strategy, seed % 2 ? "mutex" : "spin"), rec, &pool);

@@ -40,6 +40,17 @@ inline RunConfig spin_config(int cpus, std::uint64_t seed, const std::string& lo
   return cfg;
 }
 
+/// abba on 4 CPUs with lock `lock` (mutex or spin) under `strategy`.
+inline RunConfig abba_config(std::uint64_t seed, const std::string& strategy, const std::string& lock = "mutex") {
+  RunConfig cfg;
+  cfg.workload = "abba";
+  cfg.params.cpus = 4;
+  cfg.params.seed = seed;
+  cfg.params.strategy = strategy;
+  cfg.set["lock"] = lock;
+  return cfg;
+}
+
 struct Exec {
   int status = -1;
   std::string out;
