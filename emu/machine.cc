@@ -128,6 +128,16 @@ Machine::~Machine() {
 }
 
 Task* Machine::spawn(std::string name, CpuId cpu, std::function<void()> fn) {
+  return spawn_task(std::move(name), cpu, std::move(fn), next_task_id_);  // leads a new group
+}
+
+Task* Machine::spawn_thread(Task* leader, std::string name, CpuId cpu, std::function<void()> fn) {
+  if (!leader || leader->is_idle || leader == &main_task_)
+    throw std::invalid_argument("spawn_thread needs a task of this machine as the group leader");
+  return spawn_task(std::move(name), cpu, std::move(fn), leader->tgid);
+}
+
+Task* Machine::spawn_task(std::string name, CpuId cpu, std::function<void()> fn, std::uint32_t tgid) {
   if (cpu < 0 || cpu >= ncpus()) throw std::invalid_argument("spawn on a CPU that does not exist");
   if (tasks_.size() >= limits::kTasks)
     throw ConfigError("too many tasks: a machine holds at most " + std::to_string(limits::kTasks) +
@@ -135,6 +145,7 @@ Task* Machine::spawn(std::string name, CpuId cpu, std::function<void()> fn) {
   auto t = std::make_unique<Task>();
   Task* task = t.get();
   task->id = next_task_id_++;
+  task->tgid = tgid;
   task->name = std::move(name);
   task->cpu = cpu;
   task->fn = std::move(fn);
@@ -480,9 +491,11 @@ void Machine::run_body(Task* t) {
       note(Ev::TaskStart, t->id, 0);
       trace_event(TraceKind::TaskStart, t->id, 0);
     }
-    t->fn();
+    if (!t->kill_pending) t->fn();  // killed before it ever ran: it exits at once
   } catch (const TaskKilled&) {
     return;
+  } catch (const TaskExit&) {
+    return;  // do_exit(), exit_group() or a kill point: an ordinary exit from here on
   } catch (const boost::context::detail::forced_unwind&) {
     throw;  // Boost's own unwinding of a fiber: must pass through
   } catch (const std::exception& e) {
@@ -533,7 +546,12 @@ boost::context::fiber Machine::fiber_exit(Task* t) {
     note(Ev::TaskExit, t->id, 0);
     trace_event(TraceKind::TaskExit, t->id, 0);
     t->state = TaskState::Dead;
+    t->exit_time = c->clock;
     --live_tasks_;
+    // Joiners asleep on this exit wake now, before this CPU picks its next task.
+    for (Task* j : t->joiners)
+      if (j->joining == t && j->state == TaskState::Blocked) wake_at_turn(j);
+    t->joiners.clear();
     if (!c->rq.empty()) {
       next = c->rq.front();
       c->rq.pop_front();

@@ -115,6 +115,24 @@ struct Task {
   bool is_idle = false;       ///< identity (see id)
   /// Identity: real-time (SCHED_FIFO), runs before, and is not preempted by, other tasks.
   bool rt = false;
+  /// Identity: the thread group (the kernel's tgid): the id of the group's leader. A
+  /// task made by spawn() leads a group of its own; spawn_thread() joins the leader's.
+  std::uint32_t tgid = 0;
+  // Exit and kill (docs/ENGINE.md, "Joins and thread groups"): written by the Machine
+  // only, kill_pending and exit_code by exit_group() of another task of the group.
+  /// exit_group() of the group ran: the task exits at its next kill point.
+  bool kill_pending = false;
+  /// The current sleep may be cut short by a kill (join, sleep_until, the shim's
+  /// schedule() after set_current_state(TASK_KILLABLE)). Written with the state by
+  /// set_current_blocked()/set_current_running()/sleep_until().
+  bool killable = false;
+  int exit_code = 0;            ///< do_exit()/exit_group() code; 0 when the body returns
+  Cycles exit_time = 0;         ///< its CPU's clock when it became Dead
+  Task* joining = nullptr;      ///< the task whose exit this one waits for in join()
+  /// Tasks sleeping in join() on this one, woken by its exit. Written by join() (the
+  /// joiner's turn) and by the exit.
+  std::vector<Task*> joiners;
+  std::string exit_label;       ///< "exit of NAME": what a joiner waits for (state dumps)
   // Written by Machine::preempt_disable()/preempt_enable() only, on the current task.
   int preempt_count = 0;      ///< like the kernel's per-thread preempt_count
   Cycles preempt_off_since = 0;  ///< when preempt_count last rose from 0 (preemptoff)
@@ -287,6 +305,9 @@ class Machine {
   /// Like spawn(), a real-time task (SCHED_FIFO, one priority): queued ahead of normal
   /// tasks, it preempts them when woken and keeps its CPU until it blocks (cyclictest -p).
   Task* spawn_rt(std::string name, CpuId cpu, std::function<void()> fn);
+  /// Like spawn(), a thread in `leader`'s thread group (clone(CLONE_THREAD)): it shares
+  /// the group's tgid, so exit_group() of any member kills it.
+  Task* spawn_thread(Task* leader, std::string name, CpuId cpu, std::function<void()> fn);
   /// Allocates a shared-memory line (see coherence.h).
   LineId new_line() { return coherence_.new_line(); }
   /// Random stream `name` derived from the run's seed (independent of the schedule).
@@ -565,9 +586,20 @@ class Machine {
   /// as in the kernel) after which a wake() makes the task runnable again. The sleep
   /// protocol is: set_current_blocked(); if the condition is false, schedule(); else
   /// set_current_running(). A wake() ordered before set_current_blocked() is lost.
-  void set_current_blocked();
+  /// `killable`: TASK_KILLABLE, a sleep exit_group() cuts short (the sleeper then
+  /// calls kill_point()).
+  void set_current_blocked(bool killable = false);
+  /// __set_current_state(TASK_UNINTERRUPTIBLE or TASK_KILLABLE): set_current_blocked()
+  /// without the barrier. Not a sync point.
+  void mark_current_blocked(bool killable) {
+    cur_->curr->state = TaskState::Blocked;
+    cur_->curr->killable = killable;
+  }
   /// __set_current_state(TASK_RUNNING): cancels set_current_blocked(). Not a sync point.
-  void set_current_running() { cur_->curr->state = TaskState::Runnable; }
+  void set_current_running() {
+    cur_->curr->state = TaskState::Runnable;
+    cur_->curr->killable = false;
+  }
   /// The kernel's schedule(): sleeps if the task is blocked (returns at once if it was
   /// woken since set_current_blocked()), otherwise yields to the next runnable task.
   /// Scheduling with preemption or IRQs disabled is reported (sleep-in-atomic); doing it
@@ -579,7 +611,46 @@ class Machine {
   /// Makes a blocked task runnable; a sync point. No effect on a task that is not
   /// blocked. Under full preemption, waking a task on the caller's CPU preempts the
   /// caller at once if it is preemptible (try_to_wake_up ends in preempt_enable()).
-  void wake(Task* t);
+  /// Returns whether `t` was blocked (the kernel's wake_up_process()).
+  bool wake(Task* t);
+
+  // ---- joins, exits and thread groups (docs/ENGINE.md, "Joins and thread groups") ----
+  //
+  // A task exits when its body returns, at do_exit() (exit_current()), or when it is
+  // killed. exit_group() marks every other live task of the caller's group
+  // kill_pending and wakes those in a killable sleep; each of them exits at its next
+  // *kill point*: before its body starts, in join(), at the end of a killable sleep
+  // (kill_point() after the sleep), or wherever emulated code calls kill_point() (the
+  // shim's schedule(), cond_resched(), return_to_user()). Kill points are only where
+  // no engine structure (a lock's wait list, a wait-queue entry) refers to the task,
+  // so a task asleep on a mutex, rwsem, wait queue or completion (uninterruptible
+  // sleeps in the kernel) dies only after that wait ends normally, and a killed task
+  // never releases what it holds: its locks stay held (lockdep reports the exit with
+  // locks held; their waiters then deadlock, which the deadlock check reports).
+
+  /// Sleeps until `t` is Dead (returns at once if it is) and returns its exit code; a
+  /// sync point and a killable sleep. `t` waiting, through joins and sleeping locks,
+  /// for the caller is a wait-for cycle: a fatal deadlock report, as for mutexes.
+  /// Requires task context (might_sleep()).
+  int join(Task* t);
+  /// True if `t` has exited; a sync point (the caller sees the exit no earlier than it
+  /// happened).
+  bool task_dead(const Task* t);
+  /// do_exit(code): the current task exits now. Its stack unwinds to the fiber's base
+  /// (TaskExit); what it holds stays held. Does not return.
+  [[noreturn]] void exit_current(int code);
+  /// do_group_exit(code): marks every other live task of the current task's thread
+  /// group to be killed (see above), then exits like exit_current(). A sync point.
+  [[noreturn]] void exit_group(int code);
+  /// A kill point: if the current task was killed by exit_group(), it exits here (does
+  /// not return). Call only where no engine structure refers to the task. Not a sync
+  /// point.
+  void kill_point() {
+    if (cur_->curr->kill_pending) [[unlikely]]
+      kill_now();
+  }
+  /// fatal_signal_pending(current): exit_group() has marked the current task.
+  bool kill_pending() const { return cur_->curr->kill_pending; }
   /// Blocks the current task until this CPU's clock would reach `t`.
   void sleep_until(Cycles t);
   /// Sends an IPI; `fn` (nullptr: reschedule) runs on `target` in IRQ context.
@@ -620,6 +691,17 @@ class Machine {
     std::uint64_t arg;
   };
   struct TaskKilled {};  // thrown inside a fiber to unwind it at teardown
+  struct TaskExit {};    // thrown inside a fiber to unwind it at do_exit() or a kill
+
+  Task* spawn_task(std::string name, CpuId cpu, std::function<void()> fn, std::uint32_t tgid);
+  /// kill_point() when the kill is pending: the task exits (not in IRQ context or at
+  /// teardown, where it returns).
+  [[gnu::noinline]] void kill_now();
+  /// The rest of wake() at the caller's turn: the wakeup's arrival, its event, the
+  /// enqueue. `t` is blocked.
+  void wake_at_turn(Task* t);
+  /// Joins: the task whose exit a joiner waits for (Task::blocked_owner of a join).
+  static Task* join_target(const void* t) { return const_cast<Task*>(static_cast<const Task*>(t)); }
 
   /// T's extension slot: assigned by new_extension_slot() on the first call for T.
   template <class T>

@@ -239,9 +239,9 @@ void Machine::user_return() {
 
 void Machine::yield() { schedule(); }
 
-void Machine::set_current_blocked() {
+void Machine::set_current_blocked(bool killable) {
   barrier();  // set_current_state() implies a full barrier
-  cur_->curr->state = TaskState::Blocked;
+  mark_current_blocked(killable);
 }
 
 void Machine::block() {
@@ -249,9 +249,19 @@ void Machine::block() {
   schedule();
 }
 
-void Machine::wake(Task* t) {
+bool Machine::wake(Task* t) {
   sync_point();
-  if (t->state != TaskState::Blocked) return;
+  if (t->state != TaskState::Blocked) return false;
+  wake_at_turn(t);
+  // try_to_wake_up() ends in preempt_enable(): a full-preemption point for the waker.
+  Cpu* c = cur_;
+  if (params_.preempt == PreemptModel::Full && c->need_resched && !c->in_irq && !c->irqs_off &&
+      c->curr->preempt_count == 0 && !c->curr->is_idle)
+    preempt_schedule();
+  return true;
+}
+
+void Machine::wake_at_turn(Task* t) {
   Cpu* c = cur_;
   Cycles at = c->clock;
   if (t->cpu != c->id) {
@@ -260,10 +270,79 @@ void Machine::wake(Task* t) {
   }
   note(Ev::Wakeup, t->id, at);
   enqueue_task(t, at, c);
-  // try_to_wake_up() ends in preempt_enable(): a full-preemption point for the waker.
-  if (params_.preempt == PreemptModel::Full && c->need_resched && !c->in_irq && !c->irqs_off &&
-      c->curr->preempt_count == 0 && !c->curr->is_idle)
-    preempt_schedule();
+}
+
+// ---- joins, exits and thread groups ------------------------------------------------
+//
+// Design notes. A join is a sleep on another task's exit, drawn in the wait-for graph
+// like a sleeping lock: the joiner's blocked_lock is the target and join_target() its
+// "owner", so a cycle of joins (or of joins and mutexes) is found by
+// check_wait_cycle() when its last edge is added, and a join on a task that never
+// exits ends, like any stuck sleep, in the end-of-run deadlock check. The exit wakes
+// its joiners from fiber_exit() at the exiting CPU's turn. A kill is a flag plus a
+// wakeup: exit_group() never unwinds another task's stack itself, it only marks the
+// task and wakes it if it sleeps killably; the task unwinds itself (TaskExit) at a kill
+// point, where no engine structure points into its stack.
+
+int Machine::join(Task* t) {
+  might_sleep();
+  sync_point();
+  Task* me = cur_->curr;
+  if (t->state != TaskState::Dead) {
+    if (t->exit_label.empty()) t->exit_label = "exit of " + t->name;
+    me->joining = t;
+    me->waiting_for = &t->exit_label;
+    me->blocked_lock = t;
+    me->blocked_owner = &Machine::join_target;
+    t->joiners.push_back(me);
+    for (;;) {
+      set_current_blocked(true);
+      if (t->state == TaskState::Dead || me->kill_pending) break;
+      check_wait_cycle(t, t->exit_label);
+      schedule();
+      if (t->state == TaskState::Dead || me->kill_pending) break;
+    }
+    set_current_running();
+    me->joining = nullptr;
+    me->waiting_for = nullptr;
+    me->blocked_lock = nullptr;
+    me->blocked_owner = nullptr;
+    if (t->state != TaskState::Dead) std::erase(t->joiners, me);
+    kill_point();
+  }
+  observe(t->exit_time);
+  return t->exit_code;
+}
+
+bool Machine::task_dead(const Task* t) {
+  sync_point();
+  if (t->state != TaskState::Dead) return false;
+  observe(t->exit_time);
+  return true;
+}
+
+void Machine::exit_current(int code) {
+  cur_->curr->exit_code = code;
+  throw TaskExit{};
+}
+
+void Machine::exit_group(int code) {
+  sync_point();
+  Task* me = cur_->curr;
+  note(Ev::Workload, 0x67657869, me->tgid);  // "gexi": the group exit, in the digest
+  for (auto& p : tasks_) {
+    Task* t = p.get();
+    if (t == me || t->is_idle || t->tgid != me->tgid || t->state == TaskState::Dead || t->kill_pending) continue;
+    t->kill_pending = true;
+    t->exit_code = code;
+    if (t->state == TaskState::Blocked && t->killable) wake_at_turn(t);
+  }
+  exit_current(code);
+}
+
+void Machine::kill_now() {
+  if (tearing_down_ || cur_->in_irq) return;
+  throw TaskExit{};
 }
 
 void Machine::sleep_until(Cycles t) {
@@ -271,7 +350,7 @@ void Machine::sleep_until(Cycles t) {
   sync_point();
   if (t <= cur_->clock) return;
   Task* me = cur_->curr;
-  me->state = TaskState::Blocked;
+  mark_current_blocked(true);  // a kill cuts the sleep short (the caller's kill point)
   push_event(t, kPrioTimer, EventKind::WakeTask, me->cpu, me, me->sleep_gen);
   schedule_internal(false, true);
   ++me->sleep_gen;  // a timer still pending (the sleep was cut short) must not fire later

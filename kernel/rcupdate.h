@@ -52,10 +52,15 @@ static inline void synchronize_rcu(void)
 		WRITE_ONCE(p, (v));		\
 	} while (0)
 
-/* Return to user mode: a preemption point and an RCU quiescent state. */
+/*
+ * Return to user mode: a preemption point, an RCU quiescent state and a kill point (a
+ * task killed by do_group_exit() exits here, as the kernel's does on its way out).
+ */
 static inline void return_to_user(void)
 {
-	smpemu::running_machine("return_to_user()").user_return();
+	smpemu::Machine *m = &smpemu::running_machine("return_to_user()");
+	m->user_return();
+	m->kill_point();
 }
 
 /* Object lifetimes for use-after-free checks (kmalloc/kfree bookkeeping). */

@@ -9,11 +9,18 @@
  */
 #pragma once
 
+#include <functional>
+
 #include "kernel/compiler.h"
 
 struct task_struct;	/* opaque: an emulated task (smpemu::Task) */
 
 #define current (reinterpret_cast<struct task_struct *>(smpemu::running_machine("current").current()))
+
+static inline smpemu::Task *__task(struct task_struct *t)
+{
+	return reinterpret_cast<smpemu::Task *>(t);
+}
 
 static inline int smp_processor_id(void)
 {
@@ -50,13 +57,124 @@ static inline int cond_resched(void)
 	smpemu::Machine *m = &smpemu::running_machine("cond_resched()");
 	const bool due = m->need_resched();
 	m->cond_resched();
+	m->kill_point();
 	return due;
 }
 
+/*
+ * schedule - after set_current_state(TASK_KILLABLE) also a kill point: a task killed by
+ * do_group_exit() exits here. Other sleeps are not (the open-coded wait of
+ * kernel/wait.h still has its entry queued when schedule() returns).
+ */
 static inline void schedule(void)
 {
-	smpemu::running_machine("schedule()").schedule();
+	smpemu::Machine *m = &smpemu::running_machine("schedule()");
+	const bool killable = __task(current)->killable;
+	m->schedule();
+	if (killable)
+		m->kill_point();
 }
+
+/*
+ * Task states for set_current_state(). TASK_UNINTERRUPTIBLE and TASK_INTERRUPTIBLE
+ * sleeps are woken only by wake_up_process() (there are no signals but the group
+ * kill); TASK_KILLABLE sleeps are also woken by do_group_exit() of the task's group.
+ */
+#define TASK_RUNNING		0
+#define TASK_INTERRUPTIBLE	1
+#define TASK_UNINTERRUPTIBLE	2
+#define TASK_KILLABLE		(TASK_UNINTERRUPTIBLE | 0x100)
+
+static inline void __set_state(smpemu::Machine *m, int state, bool barrier)
+{
+	if (state == TASK_RUNNING) {
+		if (barrier)
+			m->barrier();
+		m->set_current_running();
+	} else if (barrier) {
+		m->set_current_blocked(state == TASK_KILLABLE);
+	} else {
+		m->mark_current_blocked(state == TASK_KILLABLE);
+	}
+}
+
+/*
+ * set_current_state - the sleep protocol's first step, with a full barrier (a sync
+ * point): set_current_state(TASK_UNINTERRUPTIBLE); if (!cond) schedule();
+ * __set_current_state(TASK_RUNNING). A wake_up_process() before it is lost.
+ */
+static inline void set_current_state(int state)
+{
+	__set_state(&smpemu::running_machine("set_current_state()"), state, true);
+}
+
+/* __set_current_state - the same without the barrier: not a sync point. */
+static inline void __set_current_state(int state)
+{
+	__set_state(&smpemu::running_machine("__set_current_state()"), state, false);
+}
+
+/* wake_up_process - wakes @p if it sleeps; returns 1 if it did (a sync point). */
+static inline int wake_up_process(struct task_struct *p)
+{
+	return smpemu::running_machine("wake_up_process()").wake(__task(p)) ? 1 : 0;
+}
+
+/*
+ * Tasks and thread groups (docs/KERNEL.md, "Tasks, joins and group exit").
+ *
+ * kthread_run_on_cpu() starts a task that leads a new thread group; clone_thread() one
+ * in current's group (clone(CLONE_THREAD)). kthread_join() sleeps until the task has
+ * exited and returns its exit code (a killable sleep; a join cycle is a deadlock
+ * report). do_exit() ends current; do_group_exit() ends current and kills the rest of
+ * its group: each dies at its next kill point (cond_resched(), return_to_user(),
+ * kthread_join(), schedule() after set_current_state(TASK_KILLABLE), sleep_until(), or
+ * before it starts),
+ * and a killed task's locks stay held. fatal_signal_pending() lets a polling loop
+ * notice the kill.
+ *
+ * Context: task context, inside Machine::run(); in setup() use m.spawn() and
+ * m.spawn_thread().
+ */
+static inline struct task_struct *kthread_run_on_cpu(std::function<void()> fn, int cpu, const char *name)
+{
+	return reinterpret_cast<struct task_struct *>(
+		smpemu::running_machine("kthread_run_on_cpu()", "m.spawn(...)").spawn(name, cpu, std::move(fn)));
+}
+
+static inline struct task_struct *clone_thread(std::function<void()> fn, int cpu, const char *name)
+{
+	smpemu::Machine *m = &smpemu::running_machine("clone_thread()", "m.spawn_thread(...)");
+	return reinterpret_cast<struct task_struct *>(m->spawn_thread(__task(current), name, cpu, std::move(fn)));
+}
+
+static inline int kthread_join(struct task_struct *t)
+{
+	return smpemu::running_machine("kthread_join()").join(__task(t));
+}
+
+static inline bool task_is_dead(struct task_struct *t)
+{
+	return smpemu::running_machine("task_is_dead()").task_dead(__task(t));
+}
+
+[[noreturn]] static inline void do_exit(int code)
+{
+	smpemu::running_machine("do_exit()").exit_current(code);
+}
+
+[[noreturn]] static inline void do_group_exit(int code)
+{
+	smpemu::running_machine("do_group_exit()").exit_group(code);
+}
+
+static inline bool fatal_signal_pending(struct task_struct *t)
+{
+	return __task(t)->kill_pending;
+}
+
+static inline int task_pid_nr(struct task_struct *t) { return static_cast<int>(__task(t)->id); }
+static inline int task_tgid_nr(struct task_struct *t) { return static_cast<int>(__task(t)->tgid); }
 
 static inline void local_irq_disable(void)
 {
@@ -91,7 +209,9 @@ static inline smpemu::Cycles local_clock(void)
 /* sleep_until - block until this CPU's clock reaches @t (hrtimer sleep; cyclictest). */
 static inline void sleep_until(smpemu::Cycles t)
 {
-	smpemu::running_machine("sleep_until()").sleep_until(t);
+	smpemu::Machine *m = &smpemu::running_machine("sleep_until()");
+	m->sleep_until(t);
+	m->kill_point();
 }
 
 /*
