@@ -36,7 +36,8 @@ int run_cli(int argc, const char* const* argv, const CliMode& mode) {
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
 
   const std::vector<Command> commands = {add_list_command(app),   add_run_command(app),  add_replay_command(app),
-                                        add_shrink_command(app), add_fuzz_command(app), add_merge_command(app),
+                                        add_shrink_command(app), add_fuzz_command(app), add_explore_command(app),
+                                        add_merge_command(app),
                                         add_compare_command(app), add_diff_command(app)};
   app.set_version_flag("--version", [&commands] { return overview(commands); }, "Print the version and the commands");
 

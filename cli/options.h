@@ -80,6 +80,7 @@ Command add_replay_command(CLI::App& app);
 Command add_shrink_command(CLI::App& app);
 Command add_diff_command(CLI::App& app);
 Command add_fuzz_command(CLI::App& app);
+Command add_explore_command(CLI::App& app);
 Command add_merge_command(CLI::App& app);
 Command add_compare_command(CLI::App& app);
 

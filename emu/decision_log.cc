@@ -29,6 +29,10 @@ bool ReadySet::contains(CpuId c, Cycles* t) const {
   return true;
 }
 
+void ReadySet::append_members(std::vector<CpuId>& out) const {
+  for (const auto& [t, c] : set_) out.push_back(c);
+}
+
 CpuId ReadySet::default_choice(CpuId cur, Cycles t) const {
   if (set_.empty()) return cur;
   const auto& [bt, bc] = *set_.begin();

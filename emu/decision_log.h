@@ -47,6 +47,8 @@ class ReadySet {
   bool empty() const { return set_.empty(); }
   Cycles frontier() const { return set_.empty() ? kNever : set_.begin()->first; }
   bool contains(CpuId c, Cycles* t = nullptr) const;
+  /// Appends the CPUs in the set to `out`, earliest first (ties: lowest CPU id).
+  void append_members(std::vector<CpuId>& out) const;
   /// The default choice at a pick(cur, t): earliest time, then lowest CPU id.
   CpuId default_choice(CpuId cur, Cycles t) const;
   /// Applies the outcome of pick(cur, t) == chosen.

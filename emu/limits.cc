@@ -18,6 +18,8 @@ std::vector<LimitDoc> limit_docs() {
       {"compare --seeds", kCompareSeeds, "seeds", "every run's values are kept for the test"},
       {"--jobs", kJobs, "threads", "host threads of a campaign"},
       {"shrink --max-runs", kShrinkRuns, "replays", "replay budget of one shrink"},
+      {"explore --max-schedules", kExploreSchedules, "schedules", "runs of one exploration"},
+      {"explore --preemptions", kExplorePreemptions, "preemptions", "schedules grow as steps^C"},
       {"input files", kInputFileBytes, "bytes", "records, fuzz shards and traces are read whole"},
       {"record decisions", kDecisions, "decisions", "entries of one decision log"},
       {"mm frames", kFrames, "frames", "struct page and shadow word per frame in host memory"},

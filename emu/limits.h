@@ -52,6 +52,12 @@ inline constexpr std::uint64_t kCompareSeeds = 1ULL << 24;
 inline constexpr std::uint64_t kJobs = 256;
 /// Replays `smpemu shrink` may spend.
 inline constexpr std::uint64_t kShrinkRuns = 10000000;
+/// Schedules `smpemu explore` may run (--max-schedules): its worklist holds at most
+/// (steps x CPUs) prefixes per schedule run, so the bound is on the work, not memory.
+inline constexpr std::uint64_t kExploreSchedules = 1ULL << 32;
+/// Preemption bound of `smpemu explore`: schedules grow as steps^C, so past a handful
+/// no workload finishes; 64 keeps any count of preemptions in range.
+inline constexpr std::uint64_t kExplorePreemptions = 64;
 /// Bytes of an input file (record, fuzz shard, ftrace text) read into memory.
 inline constexpr std::uint64_t kInputFileBytes = 1ULL << 30;
 /// Decisions in one decision log (a record).

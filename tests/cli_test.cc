@@ -91,7 +91,7 @@ TEST(Cli, AloneOrWithVersionPrintsTheVersionAndTheCommands) {
     EXPECT_TRUE(e.err.empty()) << e.err;
     EXPECT_EQ(e.out.rfind("smpemu 0.", 0), 0u) << e.out;
     EXPECT_NE(e.out.find(" build)"), std::string::npos) << e.out;
-    for (const char* cmd : {"list", "run", "replay", "shrink", "fuzz", "merge", "compare", "diff"})
+    for (const char* cmd : {"list", "run", "replay", "shrink", "fuzz", "explore", "merge", "compare", "diff"})
       EXPECT_NE(e.out.find("\n  " + std::string(cmd) + " "), std::string::npos) << cmd << " in: " << e.out;
   }
 }

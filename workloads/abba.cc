@@ -7,6 +7,9 @@
 // whether the deadlock itself happens depends on the schedule, so some seeds reach it
 // (with mutexes: a fatal wait-for cycle; with spinlocks: both CPUs spinning forever).
 //
+// order=same makes task "ba" take A then B as well: the correct variant, which neither
+// reports an inversion nor deadlocks under any schedule (`smpemu explore` checks that).
+//
 // Written against the kernel shim (kernel/), as mm code is.
 #include <memory>
 
@@ -20,6 +23,7 @@ class Abba final : public Workload {
  public:
   void setup(Machine& m, const Knobs& k) override {
     use_mutex_ = k.str("lock") == "mutex";
+    same_order_ = k.str("order") == "same";
     cs_ = static_cast<Cycles>(k.integer("cs"));
     think_ = static_cast<Cycles>(k.integer("think"));
     iterations_ = k.integer("iterations");
@@ -60,17 +64,19 @@ class Abba final : public Workload {
     Rng& rng = *rngs_[ab ? 0 : 1];
     for (std::int64_t i = 0; i < iterations_; ++i) {
       cpu_work(rng.range(think_ / 2, think_ + think_ / 2));
-      take(ab);
+      const bool a_first = ab || same_order_;
+      take(a_first);
       cpu_work(cs_);
-      take(!ab);
+      take(!a_first);
       cpu_work(cs_);
-      drop(!ab);
-      drop(ab);
+      drop(!a_first);
+      drop(a_first);
       ++rounds_[ab ? 0 : 1];
     }
   }
 
   bool use_mutex_ = true;
+  bool same_order_ = false;  // order=same: both tasks take A first
   Cycles cs_ = 0, think_ = 0;
   std::int64_t iterations_ = 0;
   struct mutex ma_, mb_;
@@ -84,6 +90,7 @@ const WorkloadRegistrar reg({
     "two tasks take locks A and B in opposite orders: lockdep reports it every run, some seeds deadlock",
     {
         {"lock", "mutex", {"mutex", "spin"}, 0, 0, "lock type of A and B"},
+        {"order", "abba", {"abba", "same"}, 0, 0, "lock order of task ba: abba (B then A) or same (A then B)"},
         {"cs", "100", {}, 0, 100000000, "cycles holding the first lock before taking the second"},
         {"think", "20000", {}, 0, 100000000, "mean pause between rounds, cycles (uniform +-50%)"},
         {"iterations", "10", {}, 1, 1000000, "rounds per task"},
