@@ -14,6 +14,7 @@
 #include "cli/json_input.h"
 #include "cli/parallel.h"
 #include "cli/record.h"
+#include "cli/report.h"
 #include "cli/text.h"
 #include "emu/errors.h"
 #include "emu/limits.h"
@@ -46,8 +47,7 @@ RunFindings run_signatures(const RunResult& r) {
     s.fatal = s.fatal || b.fatal;
   }
   f.ignored = !r.ignored.empty();
-  for (const auto* list : {&r.bugs, &r.ignored})
-    for (const BugReport& b : *list) f.checks.insert(b.check);
+  f.checks = checks_of(r);
   return f;
 }
 
@@ -196,8 +196,8 @@ FuzzResult run_fuzz(const FuzzOptions& given) {
   if (opt.shard.indices.size() != 1) throw ConfigError("a fuzz campaign runs exactly one shard");
   FuzzResult res;
   res.workload = opt.base.workload;
-  res.settings = settings_map(opt.base);  // validates the configuration
   // pct:D without K: one pilot run from the seed base (the same for every job and shard).
+  // The pilot, like settings_map(), validates the configuration before any run.
   opt.base.params.strategy = resolve_strategy(opt.base, opt.seed_base);
   res.settings = settings_map(opt.base);
   res.machine = opt.base.machine;
@@ -609,8 +609,8 @@ std::string fuzz_to_text(const FuzzResult& r) {
                      r.host_limited.count, r.host_limited.count == 1 ? "" : "s", *r.host_limited.first_seed);
   if (r.ignored_runs) {
     std::string which;
-    for (const char* k : {"check", "ignore_check"})
-      if (r.settings.count(k)) which += std::string(which.empty() ? "" : ", ") + "--" + (k[0] == 'c' ? "check " : "ignore-check ") + r.settings.at(k);
+    for (const auto& [key, option] : {std::pair{"check", "--check "}, std::pair{"ignore_check", "--ignore-check "}})
+      if (r.settings.count(key)) which += (which.empty() ? "" : ", ") + (option + r.settings.at(key));
     s += fmt::format("{} run{} had reports left out by {}\n", r.ignored_runs, r.ignored_runs == 1 ? "" : "s", which);
   }
   if (r.bugs_found == 0) return s + "no bug found\n";

@@ -15,12 +15,18 @@
 
 struct task_struct;	/* opaque: an emulated task (smpemu::Task) */
 
-#define current (reinterpret_cast<struct task_struct *>(smpemu::running_machine("current").current()))
-
+/* The two views of one task: the kernel's opaque handle and the engine's Task. */
 static inline smpemu::Task *__task(struct task_struct *t)
 {
 	return reinterpret_cast<smpemu::Task *>(t);
 }
+
+static inline struct task_struct *task_struct_of(smpemu::Task *t)
+{
+	return reinterpret_cast<struct task_struct *>(t);
+}
+
+#define current (task_struct_of(smpemu::running_machine("current").current()))
 
 static inline int smp_processor_id(void)
 {
@@ -138,14 +144,14 @@ static inline int wake_up_process(struct task_struct *p)
  */
 static inline struct task_struct *kthread_run_on_cpu(std::function<void()> fn, int cpu, const char *name)
 {
-	return reinterpret_cast<struct task_struct *>(
+	return task_struct_of(
 		smpemu::running_machine("kthread_run_on_cpu()", "m.spawn(...)").spawn(name, cpu, std::move(fn)));
 }
 
 static inline struct task_struct *clone_thread(std::function<void()> fn, int cpu, const char *name)
 {
 	smpemu::Machine *m = &smpemu::running_machine("clone_thread()", "m.spawn_thread(...)");
-	return reinterpret_cast<struct task_struct *>(m->spawn_thread(__task(current), name, cpu, std::move(fn)));
+	return task_struct_of(m->spawn_thread(__task(current), name, cpu, std::move(fn)));
 }
 
 static inline int kthread_join(struct task_struct *t)

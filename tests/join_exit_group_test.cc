@@ -16,8 +16,6 @@ using smpemu::testing::opteron_machine;
 
 namespace {
 
-struct task_struct *as_ts(Task *t) { return reinterpret_cast<struct task_struct *>(t); }
-
 bool has_check(const Machine &m, const std::string &check) {
   for (const BugReport &b : m.bugs())
     if (b.check == check) return true;
@@ -34,7 +32,7 @@ TEST(JoinExitGroup, JoinReturnsAfterTheTargetExitsWithItsCode) {
     do_exit(7);
   });
   m->spawn("main", 0, [&] {
-    code = kthread_join(as_ts(worker));
+    code = kthread_join(task_struct_of(worker));
     joined_at = local_clock();
   });
   const RunStats s = m->run();
@@ -52,9 +50,9 @@ TEST(JoinExitGroup, JoinOfADeadTaskReturnsAtOnce) {
   Task *quick = m->spawn("quick", 1, [] {});
   m->spawn("main", 0, [&] {
     cpu_work(100000);
-    dead_before = task_is_dead(as_ts(quick));
+    dead_before = task_is_dead(task_struct_of(quick));
     const std::uint64_t switches = m->cpu(0).ctx_switches;
-    code = kthread_join(as_ts(quick));
+    code = kthread_join(task_struct_of(quick));
     EXPECT_EQ(m->cpu(0).ctx_switches, switches);  // no sleep
   });
   EXPECT_EQ(m->run().end, EndReason::Completed);
@@ -65,10 +63,10 @@ TEST(JoinExitGroup, JoinOfADeadTaskReturnsAtOnce) {
 TEST(JoinExitGroup, AJoinCycleIsADeadlock) {
   auto m = opteron_machine(2);
   Task *a = nullptr, *b = nullptr;
-  a = m->spawn("a", 0, [&] { kthread_join(as_ts(b)); });
+  a = m->spawn("a", 0, [&] { kthread_join(task_struct_of(b)); });
   b = m->spawn("b", 1, [&] {
     cpu_work(10000);
-    kthread_join(as_ts(a));
+    kthread_join(task_struct_of(a));
   });
   const RunStats s = m->run();
   EXPECT_EQ(s.end, EndReason::FatalBug);
@@ -89,7 +87,7 @@ TEST(JoinExitGroup, JoinOnATaskThatNeverExitsEndsInTheDeadlockCheck) {
     set_current_state(TASK_UNINTERRUPTIBLE);
     schedule();  // nobody wakes it
   });
-  m->spawn("main", 0, [&] { kthread_join(as_ts(sleeper)); });
+  m->spawn("main", 0, [&] { kthread_join(task_struct_of(sleeper)); });
   const RunStats s = m->run();
   EXPECT_EQ(s.end, EndReason::Deadlock);
   EXPECT_TRUE(has_check(*m, "deadlock"));
@@ -111,9 +109,9 @@ TEST(JoinExitGroup, WakeUpProcessWakesASleeperOnce) {
   m->spawn("waker", 0, [&] {
     cpu_work(50000);
     WRITE_ONCE(flag, 1);
-    woke = wake_up_process(as_ts(sleeper));
-    kthread_join(as_ts(sleeper));
-    again = wake_up_process(as_ts(sleeper));
+    woke = wake_up_process(task_struct_of(sleeper));
+    kthread_join(task_struct_of(sleeper));
+    again = wake_up_process(task_struct_of(sleeper));
   });
   EXPECT_EQ(m->run().end, EndReason::Completed);
   EXPECT_EQ(woke, 1);
@@ -154,7 +152,7 @@ GroupRun group_run(std::uint64_t seed, const std::string &strategy = "time") {
       cond_resched();
     }
   }));
-  threads.push_back(m.spawn_thread(leader, "joiner", 2, [&] { kthread_join(as_ts(never)); }));
+  threads.push_back(m.spawn_thread(leader, "joiner", 2, [&] { kthread_join(task_struct_of(never)); }));
   threads.push_back(m.spawn_thread(leader, "killable", 1, [&] {
     set_current_state(TASK_KILLABLE);
     schedule();
@@ -165,9 +163,9 @@ GroupRun group_run(std::uint64_t seed, const std::string &strategy = "time") {
     ++r.reached_after_sleep;
   }));
   m.spawn("outsider", 3, [&] {
-    r.codes.push_back(kthread_join(as_ts(leader)));
-    for (Task *t : threads) r.codes.push_back(kthread_join(as_ts(t)));
-    wake_up_process(as_ts(never));
+    r.codes.push_back(kthread_join(task_struct_of(leader)));
+    for (Task *t : threads) r.codes.push_back(kthread_join(task_struct_of(t)));
+    wake_up_process(task_struct_of(never));
   });
   r.stats = m.run();
   for (const BugReport &b : m.bugs()) r.checks.push_back(b.check);
@@ -214,7 +212,7 @@ TEST(JoinExitGroup, AKilledTaskKeepsItsLocks) {
     }
   });
   m->spawn("later", 0, [&] {
-    kthread_join(as_ts(leader));
+    kthread_join(task_struct_of(leader));
     mutex_lock(&mu);  // never: the dead holder keeps it
   });
   const RunStats s = m->run();

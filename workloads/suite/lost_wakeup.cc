@@ -31,7 +31,7 @@ class LostWakeup final : public Program {
 	workers_.push_back(spawn_worker(m, "waker", 1, [this, waiter] {
 		cpu_work(kApart);
 		WRITE_ONCE(flag_, 1);
-		wake_up_process(reinterpret_cast<struct task_struct *>(waiter));
+		wake_up_process(task_struct_of(waiter));
 	}));
 	m.spawn("main", 0, [this] { join_all(workers_); });
   }

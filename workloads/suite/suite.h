@@ -74,7 +74,7 @@ inline Cycles after_workers(const Machine &m, int workers)
 inline void join_all(const std::vector<Task *> &tasks)
 {
 	for (Task *t : tasks)
-		kthread_join(reinterpret_cast<struct task_struct *>(t));
+		kthread_join(task_struct_of(t));
 }
 
 /// A user-space mutex (pthread_mutex_t of the original programs): a word taken by
