@@ -19,6 +19,7 @@
 #include "emu/errors.h"
 #include "emu/limits.h"
 #include "emu/log.h"
+#include "emu/portfolio.h"
 
 namespace smpemu {
 
@@ -62,6 +63,10 @@ struct Aggregate {
   std::set<std::uint64_t> seeds;
   bool truncated = false;
   LimitedRuns time_limited, host_limited;
+  /// Runs with a bug per portfolio member (empty for a single strategy).
+  std::vector<std::uint64_t> member_bugs;
+
+  explicit Aggregate(std::size_t members = 0) : member_bugs(members) {}
 
   /// Adds a run, its outcome first.
   void add_run(std::uint64_t seed, const RunResult& r) {
@@ -81,6 +86,7 @@ struct Aggregate {
     if (found.empty()) return;
     ++bugs_found;
     fatal_runs += found.fatal();
+    if (!member_bugs.empty()) ++member_bugs[portfolio_index(seed, member_bugs.size())];
     for (const auto& [sig, info] : found.sigs) {
       auto [it, fresh] = sigs.try_emplace(sig);
       SignatureStats& s = it->second;
@@ -107,6 +113,29 @@ std::vector<SignatureStats> ordered(std::vector<SignatureStats> v) {
   });
   return v;
 }
+
+/// The strategy each seed of a campaign runs: the campaign's, or its portfolio member.
+class SeedStrategies {
+ public:
+  /// Throws ConfigError for a malformed portfolio.
+  explicit SeedStrategies(std::string strategy) : strategy_(std::move(strategy)) {
+    if (!is_portfolio(strategy_)) return;
+    try {
+      members_ = portfolio_members(strategy_);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(std::string("strategy: ") + e.what());
+    }
+  }
+  const std::string& of(std::uint64_t seed) const {
+    return members_.empty() ? strategy_ : members_[portfolio_index(seed, members_.size())];
+  }
+  /// The portfolio's members in spec order; empty for a single strategy.
+  const std::vector<std::string>& members() const { return members_; }
+
+ private:
+  std::string strategy_;
+  std::vector<std::string> members_;
+};
 
 std::uint64_t parse_u64(const std::string& s, const std::string& what) {
   std::uint64_t v = 0;
@@ -199,6 +228,9 @@ FuzzResult run_fuzz(const FuzzOptions& given) {
   // pct:D without K: one pilot run from the seed base (the same for every job and shard).
   // The pilot, like settings_map(), validates the configuration before any run.
   opt.base.params.strategy = resolve_strategy(opt.base, opt.seed_base);
+  // A portfolio: each seed runs its member, named as such in its run, record and repro.
+  const SeedStrategies strategies(opt.base.params.strategy);
+  const std::vector<std::string>& members = strategies.members();
   res.settings = settings_map(opt.base);
   res.machine = opt.base.machine;
   res.strategy = opt.base.params.strategy;
@@ -215,7 +247,7 @@ FuzzResult run_fuzz(const FuzzOptions& given) {
   const auto seed_of = [&](std::uint64_t j) { return opt.seed_base + j * n_shards + (k - 1); };
 
   std::mutex mu;  // guards agg and failing
-  Aggregate agg;
+  Aggregate agg(members.size());
   std::map<std::uint64_t, RunFindings> failing;  // stop_on_first: index -> what it found
   std::map<std::uint64_t, bool> limited_at;  // stop_on_first: index -> hit the host limit (else the cycle limit)
   std::atomic<std::uint64_t> bug_runs{0};
@@ -228,6 +260,7 @@ FuzzResult run_fuzz(const FuzzOptions& given) {
   const std::uint64_t stop = parallel_for(n, popt, [&](std::uint64_t j, StackPool& pool) {
     RunConfig cfg = opt.base;
     cfg.params.seed = seed_of(j);
+    cfg.params.strategy = strategies.of(cfg.params.seed);
     // A campaign prints no report text, only signatures, which never depend on the
     // history; each signature's repro (from opt.base) prints the whole report.
     cfg.params.history = false;
@@ -255,7 +288,7 @@ FuzzResult run_fuzz(const FuzzOptions& given) {
   if (opt.stop_on_first) {
     // Every index below `stop` ran clean; the run at `stop` (if any) is the first bug.
     agg.runs = stop < n ? stop + 1 : n;
-    Aggregate upto;
+    Aggregate upto(members.size());
     for (const auto& [j, found] : failing) {
       if (j >= agg.runs) break;
       upto.add(seed_of(j), found);  // clean but for ignored reports, or the first bug
@@ -275,9 +308,13 @@ FuzzResult run_fuzz(const FuzzOptions& given) {
   res.seeds_truncated = agg.truncated;
   res.time_limited = agg.time_limited;
   res.host_limited = agg.host_limited;
+  for (std::size_t i = 0; i < members.size(); ++i) res.members.push_back({members[i], 0, agg.member_bugs[i]});
+  if (!members.empty())  // the seeds run: every one below agg.runs
+    for (std::uint64_t j = 0; j < agg.runs; ++j) ++res.members[portfolio_index(seed_of(j), members.size())].runs;
   for (auto& [sig, s] : agg.sigs) {
     RunConfig cfg = opt.base;
     cfg.params.seed = s.first_seed;
+    cfg.params.strategy = s.strategy = strategies.of(s.first_seed);
     s.repro = repro_command(cfg);
     res.signatures.push_back(s);
   }
@@ -297,7 +334,7 @@ void record_signatures(FuzzResult& r, const RunConfig& base, const std::string& 
     if (it == done.end()) {
       RunConfig cfg = base;
       cfg.params.seed = s.first_seed;
-      cfg.params.strategy = r.strategy;  // as the campaign resolved it (pct:D -> pct:D:K)
+      cfg.params.strategy = s.strategy;  // as the campaign ran it (pct:D -> pct:D:K, a portfolio's member)
       const std::string path = (std::filesystem::path(dir) / fmt::format("{}-seed{}.rec", r.workload, s.first_seed)).string();
       const RunResult rr = record_run_to(cfg, path, &pool);
       bool seen = false;
@@ -334,11 +371,17 @@ nlohmann::json fuzz_to_json(const FuzzResult& r) {
   json sigs = json::array();
   for (const SignatureStats& s : r.signatures) {
     json o = {{"signature", s.signature}, {"check", s.check},   {"fatal", s.fatal}, {"count", s.count},
-              {"first_seed", s.first_seed}, {"repro", s.repro}};
+              {"first_seed", s.first_seed}, {"strategy", s.strategy}, {"repro", s.repro}};
     if (!s.record.empty()) o["record"] = s.record;
     sigs.push_back(o);
   }
   j["signatures"] = sigs;
+  if (!r.members.empty()) {
+    json members = json::array();
+    for (const MemberStats& m : r.members)
+      members.push_back({{"strategy", m.strategy}, {"runs", m.runs}, {"bugs_found", m.bugs_found}});
+    j["portfolio"] = members;
+  }
   j["seeds"] = r.seeds;
   j["seeds_truncated"] = r.seeds_truncated;
   const auto opt_json = [](const std::optional<std::uint64_t>& v) { return v ? json(*v) : json(nullptr); };
@@ -367,7 +410,7 @@ FuzzResult checked_fuzz_result(const nlohmann::json& j) {
   refuse_unknown_keys(j, "", {"workload", "machine", "strategy", "settings", "build", "campaign_runs", "seed_base",
                               "shard", "complete", "stop_on_first", "jobs", "runs", "bugs_found", "first_bug_run",
                               "fatal_runs", "warning_runs", "ignored_runs", "host_seconds", "runs_per_second",
-                              "signatures", "seeds", "seeds_truncated",
+                              "signatures", "portfolio", "seeds", "seeds_truncated",
                               "time_limited_runs", "first_time_limited_seed", "host_limited_runs",
                               "first_host_limited_seed"});
   const auto at = [&](const char* key) -> const json& { return json_member(j, "", key); };
@@ -376,6 +419,8 @@ FuzzResult checked_fuzz_result(const nlohmann::json& j) {
   r.workload = json_string(at("workload"), "workload");
   r.machine = json_string(at("machine"), "machine");
   r.strategy = json_string(at("strategy"), "strategy");
+  const SeedStrategies strategies(r.strategy);
+  const std::vector<std::string>& members = strategies.members();
   const json& settings = at("settings");
   require_object(settings, "settings");
   for (const auto& [k, v] : settings.items()) r.settings[k] = json_string(v, json_path("settings", k));
@@ -417,6 +462,36 @@ FuzzResult checked_fuzz_result(const nlohmann::json& j) {
     throw ConfigError("warning_runs is not bugs_found " + std::to_string(r.bugs_found) + " - fatal_runs " +
                       std::to_string(r.fatal_runs));
   r.ignored_runs = json_unsigned(at("ignored_runs"), "ignored_runs", 0, r.runs);
+  // portfolio: exactly the members of the strategy, in order, adding up to the runs.
+  if (j.contains("portfolio") != !members.empty())
+    throw ConfigError(members.empty() ? "portfolio given for strategy " + smpemu::quoted(r.strategy)
+                                      : std::string("portfolio missing for a portfolio strategy"));
+  if (!members.empty()) {
+    const json& list = json_array(j["portfolio"], "portfolio", limits::kPortfolioMembers);
+    if (list.size() != members.size())
+      throw ConfigError("portfolio has " + std::to_string(list.size()) + " entries for " +
+                        std::to_string(members.size()) + " members");
+    std::uint64_t runs = 0, bugs = 0;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string path = "portfolio[" + std::to_string(i) + "]";
+      require_object(list[i], path);
+      refuse_unknown_keys(list[i], path, {"strategy", "runs", "bugs_found"});
+      MemberStats m;
+      m.strategy = json_string(json_member(list[i], path, "strategy"), path + ".strategy");
+      if (m.strategy != members[i])
+        throw ConfigError(path + ".strategy " + smpemu::quoted(m.strategy) + " is not member " +
+                          smpemu::quoted(members[i]));
+      m.runs = json_unsigned(json_member(list[i], path, "runs"), path + ".runs", 0, r.runs);
+      m.bugs_found = json_unsigned(json_member(list[i], path, "bugs_found"), path + ".bugs_found", 0, m.runs);
+      runs += m.runs;
+      bugs += m.bugs_found;
+      r.members.push_back(m);
+    }
+    if (runs != r.runs || bugs != r.bugs_found)
+      throw ConfigError("portfolio adds up to " + std::to_string(runs) + " runs and " + std::to_string(bugs) +
+                        " with bugs, not runs " + std::to_string(r.runs) + " and bugs_found " +
+                        std::to_string(r.bugs_found));
+  }
   const auto in_shard = [&](std::uint64_t seed, const std::string& path) {
     if (!seed_in_shard(seed, r.seed_base, r.campaign_runs, r.shard))
       throw ConfigError(path + " " + std::to_string(seed) + " is not a seed of shard " + r.shard.to_string() +
@@ -440,7 +515,7 @@ FuzzResult checked_fuzz_result(const nlohmann::json& j) {
     const json& o = sigs[i];
     const std::string path = "signatures[" + std::to_string(i) + "]";
     require_object(o, path);
-    refuse_unknown_keys(o, path, {"signature", "check", "fatal", "count", "first_seed", "repro", "record"});
+    refuse_unknown_keys(o, path, {"signature", "check", "fatal", "count", "first_seed", "strategy", "repro", "record"});
     const auto field = [&](const char* key) -> const json& { return json_member(o, path, key); };
     SignatureStats st;
     st.signature = json_string(field("signature"), path + ".signature");
@@ -452,6 +527,10 @@ FuzzResult checked_fuzz_result(const nlohmann::json& j) {
     if (st.first_seed < *r.first_bug_run)
       throw ConfigError(path + ".first_seed " + std::to_string(st.first_seed) + " is below first_bug_run " +
                         std::to_string(*r.first_bug_run));
+    st.strategy = json_string(field("strategy"), path + ".strategy");
+    if (st.strategy != strategies.of(st.first_seed))
+      throw ConfigError(path + ".strategy " + smpemu::quoted(st.strategy) + " is not the strategy of seed " +
+                        std::to_string(st.first_seed) + " (" + smpemu::quoted(strategies.of(st.first_seed)) + ")");
     st.repro = json_string(field("repro"), path + ".repro");
     if (o.contains("record")) st.record = json_string(o["record"], path + ".record");
     r.signatures.push_back(st);
@@ -534,6 +613,7 @@ FuzzResult merge_fuzz(const std::vector<FuzzResult>& parts, const std::vector<st
   m.seeds.clear();
   m.seeds_truncated = false;
   m.time_limited = m.host_limited = LimitedRuns{};
+  for (MemberStats& ms : m.members) ms.runs = ms.bugs_found = 0;
   std::map<std::string, SignatureStats> sigs;
   std::set<std::uint64_t> seeds;
   std::set<std::uint64_t> shards_seen;
@@ -565,6 +645,10 @@ FuzzResult merge_fuzz(const std::vector<FuzzResult>& parts, const std::vector<st
     m.host_seconds += p.host_seconds;
     m.time_limited.merge(p.time_limited);
     m.host_limited.merge(p.host_limited);
+    for (std::size_t i = 0; i < m.members.size(); ++i) {  // one strategy, so the same members
+      m.members[i].runs += p.members.at(i).runs;
+      m.members[i].bugs_found += p.members.at(i).bugs_found;
+    }
     if (p.first_bug_run && (!m.first_bug_run || *p.first_bug_run < *m.first_bug_run))
       m.first_bug_run = p.first_bug_run;
     for (const SignatureStats& s : p.signatures) {
@@ -613,6 +697,13 @@ std::string fuzz_to_text(const FuzzResult& r) {
       if (r.settings.count(key)) which += (which.empty() ? "" : ", ") + (option + r.settings.at(key));
     s += fmt::format("{} run{} had reports left out by {}\n", r.ignored_runs, r.ignored_runs == 1 ? "" : "s", which);
   }
+  if (!r.members.empty()) {
+    s += "portfolio (runs with bugs / runs):";
+    for (std::size_t i = 0; i < r.members.size(); ++i)
+      s += fmt::format("{} {} {}/{}", i == 0 ? "" : ",", r.members[i].strategy, r.members[i].bugs_found,
+                       r.members[i].runs);
+    s += "\n";
+  }
   if (r.bugs_found == 0) return s + "no bug found\n";
   s += fmt::format("{} runs with bugs ({} fatal, {} only warnings), first at seed {}; {} distinct signature{}\n",
                    r.bugs_found, r.fatal_runs, r.bugs_found - r.fatal_runs,
@@ -622,6 +713,7 @@ std::string fuzz_to_text(const FuzzResult& r) {
   for (const SignatureStats& g : r.signatures) {
     s += fmt::format("{:>8} {:>12}  {:<14} {:<8} {}\n", g.count, g.first_seed, g.check, g.fatal ? "fatal" : "warning",
                      g.signature);
+    if (!r.members.empty()) s += fmt::format("{:>23}found first by: {}\n", "", g.strategy);
     s += fmt::format("{:>23}repro: {}\n", "", g.repro);
     if (!g.record.empty()) s += fmt::format("{:>23}record: {}\n", "", g.record);
   }

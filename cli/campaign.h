@@ -100,8 +100,16 @@ struct SignatureStats {
   bool fatal = false;            ///< some run reported it as fatal (else only as a warning)
   std::uint64_t count = 0;       ///< runs that reported it
   std::uint64_t first_seed = 0;  ///< smallest such seed
+  std::string strategy;          ///< the strategy that ran that seed (a portfolio's member)
   std::string repro;             ///< repro_command() of that seed
   std::string record;            ///< record file of that seed (fuzz --record), or empty
+};
+
+/// One member of a portfolio campaign: the seeds it ran and how many of them found a bug.
+struct MemberStats {
+  std::string strategy;
+  std::uint64_t runs = 0;
+  std::uint64_t bugs_found = 0;
 };
 
 struct FuzzResult {
@@ -124,6 +132,9 @@ struct FuzzResult {
   std::set<std::string> checks_seen;
   std::optional<std::uint64_t> first_bug_run;  ///< smallest failing seed
   std::vector<SignatureStats> signatures;      ///< ordered by first_seed, then signature
+  /// A portfolio campaign's members in spec order (a repeated member once per place);
+  /// empty for a single strategy. Runs and bugs_found add up to the campaign's.
+  std::vector<MemberStats> members;
   std::vector<std::uint64_t> seeds;            ///< smallest failing seeds, ascending
   bool seeds_truncated = false;                ///< more than kMaxListedSeeds failed
   LimitedRuns time_limited;  ///< runs that reached --max-cycles (deterministic)

@@ -76,6 +76,8 @@ int cmd_fuzz(const FuzzCliOptions& o, const CliMode& mode) {
 
 Command add_fuzz_command(CLI::App& app) {
   auto o = std::make_shared<FuzzCliOptions>();
+  // A campaign that needs no theory: a mix of strategies, one per seed (emu/portfolio.h).
+  o->config.strategy = "portfolio";
   CLI::App* cmd = app.add_subcommand("fuzz", "Run a workload over many seeds and group the bugs found by signature");
   cmd->add_option("workload", o->workload, "Workload name (see `smpemu list`)")->required();
   cmd->add_option("--runs", o->runs, "Seeds in the campaign (before sharding)")

@@ -12,6 +12,7 @@
 #include "cli/report.h"
 #include "cli/text.h"
 #include "emu/errors.h"
+#include "emu/portfolio.h"
 
 namespace smpemu {
 
@@ -42,7 +43,8 @@ int cmd_run(const RunOptions& o, const CliMode& mode) {
     }
     validate(cfg);
     if (mode.validate_only) return kExitOk;
-    cfg.params.strategy = resolve_strategy(cfg, cfg.params.seed);
+    // A portfolio runs its seed's member, and the output and record name that member.
+    cfg.params.strategy = portfolio_member(resolve_strategy(cfg, cfg.params.seed), cfg.params.seed);
     r = run_once(
         cfg, nullptr,
         [&](Machine& m) {

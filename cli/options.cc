@@ -34,7 +34,8 @@ void add_config_options(CLI::App* cmd, ConfigOptions& o, bool with_seed) {
   cmd->add_option("--arch", o.arch, "MMU model of mm workloads: " + mmu_type_names() + " (see `smpemu list`)")
       ->capture_default_str();
   cmd->add_option("--strategy", o.strategy,
-                  "time | random | pct:D[:K[:W]] | pos | delay:B[:K] (see `smpemu list`; K left out: from a pilot run)")
+                  "time | random | pct:D[:K[:W]] | pos | delay:B[:K] | portfolio[:S,S,...] (see `smpemu list`; K left "
+                  "out: from a pilot run)")
       ->capture_default_str();
   cmd->add_option("--preempt", o.preempt, "Preemption model")
       ->check(CLI::IsMember(std::vector<std::string>{preempt_name(PreemptModel::None),

@@ -10,6 +10,7 @@
 #include "arch/profiles.h"
 #include "cli/text.h"
 #include "emu/errors.h"
+#include "emu/portfolio.h"
 
 #ifndef SMPEMU_GIT_REV
 #define SMPEMU_GIT_REV "unknown"
@@ -230,7 +231,14 @@ std::string check_list(const std::vector<std::string>& names) {
 }
 
 std::string resolve_strategy(const RunConfig& cfg, std::uint64_t pilot_seed, StackPool* pool) {
-  if (!strategy_wants_steps(cfg.params.strategy)) return cfg.params.strategy;
+  if (!strategy_wants_steps(cfg.params.strategy)) {
+    if (!is_portfolio(cfg.params.strategy)) return cfg.params.strategy;
+    try {
+      return portfolio_spec(portfolio_members(cfg.params.strategy));  // `portfolio` spelled out
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(escape_nonprintable(e.what()));
+    }
+  }
   RunConfig pilot = cfg;
   pilot.params.strategy = "time";
   pilot.params.seed = pilot_seed;

@@ -132,7 +132,8 @@ RunResult run_once(const RunConfig& cfg, StackPool* pool = nullptr,
 /// run: `cfg` under `time` with seed `pilot_seed` and history off. The pilot depends only
 /// on the configuration and `pilot_seed` (campaigns pass their seed base, so every job
 /// and shard resolves the same K), and the resolved spec is what records and repro
-/// commands carry, so replaying never runs the pilot again. Throws ConfigError.
+/// commands carry, so replaying never runs the pilot again. A portfolio comes back
+/// spelled out, with K filled in for its members that want it. Throws ConfigError.
 std::string resolve_strategy(const RunConfig& cfg, std::uint64_t pilot_seed, StackPool* pool = nullptr);
 
 /// The program the repro commands name: "smpemu", or the experiment binary's own name

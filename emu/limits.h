@@ -34,6 +34,9 @@ inline constexpr std::uint64_t kPctSteps = 1000000000000ULL;
 /// Delay bounding's delays (B): their steps are a sorted vector of B entries, and a
 /// schedule more than a few delays away from time's is found by no practical campaign.
 inline constexpr std::uint64_t kDelays = 1000;
+/// Members of a portfolio strategy (portfolio:S,S,...): one is picked per seed, and a
+/// mix of more than a few dozen strategies gives each too few runs to matter.
+inline constexpr std::uint64_t kPortfolioMembers = 64;
 /// PCT priority window (W) in cycles: a CPU at most W cycles ahead of the earliest ready
 /// CPU may run, so a starved CPU runs again within W cycles of emulated time. Past 1e9
 /// (about half a second at 2 GHz) a spinning high-priority CPU could keep the others

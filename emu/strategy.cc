@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "emu/limits.h"
+#include "emu/portfolio.h"
 
 namespace smpemu {
 
@@ -489,22 +490,34 @@ std::vector<std::uint64_t> parse_args(const std::string& spec, const StrategyKin
 }  // namespace
 
 std::unique_ptr<Strategy> make_strategy(const std::string& spec, int ncpus, std::uint64_t seed) {
+  if (is_portfolio(spec)) return make_strategy(portfolio_member(spec, seed), ncpus, seed);
   const std::vector<std::string_view> parts = split_spec(spec);
   if (const StrategyKind* k = find_kind(parts[0])) return k->make(parse_args(spec, *k, parts), ncpus, seed);
   std::string expected;
   const auto& kinds = strategy_kinds();
   for (std::size_t i = 0; i < kinds.size(); ++i)
-    expected += (i == 0 ? "" : i + 1 == kinds.size() ? " or " : ", ") + syntax(kinds[i]);
+    expected += (i == 0 ? "" : ", ") + syntax(kinds[i]);
+  expected += " or portfolio[:S,S,...]";
   throw std::invalid_argument("unknown strategy '" + spec + "' (expected " + expected + ")");
 }
 
 std::vector<std::pair<std::string, std::string>> strategy_docs() {
   std::vector<std::pair<std::string, std::string>> docs;
   for (const StrategyKind& k : strategy_kinds()) docs.emplace_back(syntax(k), std::string(k.doc));
+  docs.emplace_back("portfolio[:S,S,...]", std::string("seed S runs member (S-1) mod N of the strategies listed (default ") +
+                                               kDefaultPortfolio + "; fuzz's default); members without K get the pilot's");
   return docs;
 }
 
 bool strategy_wants_steps(const std::string& spec) {
+  if (is_portfolio(spec)) {
+    try {
+      for (const std::string& m : portfolio_members(spec))
+        if (strategy_wants_steps(m)) return true;
+    } catch (const std::invalid_argument&) {
+    }
+    return false;
+  }
   const std::vector<std::string_view> parts = split_spec(spec);
   const StrategyKind* k = find_kind(parts[0]);
   if (k == nullptr || k->steps < 0 || parts.size() != static_cast<std::size_t>(k->steps) + 1) return false;
@@ -517,6 +530,11 @@ bool strategy_wants_steps(const std::string& spec) {
 }
 
 std::string strategy_with_steps(const std::string& spec, std::uint64_t steps) {
+  if (is_portfolio(spec) && strategy_wants_steps(spec)) {
+    std::vector<std::string> members = portfolio_members(spec);
+    for (std::string& m : members) m = strategy_with_steps(m, steps);
+    return portfolio_spec(members);
+  }
   // A pilot of 0 steps (nothing ran) still gives a valid K; K's bound is the same for all.
   return strategy_wants_steps(spec) ? spec + ":" + std::to_string(std::clamp<std::uint64_t>(steps, 1, limits::kPctSteps))
                                     : spec;

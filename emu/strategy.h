@@ -25,6 +25,9 @@
 //              (default 100000), where the CPU time would run is delayed: the next one
 //              in time order runs instead (j delays on one step skip j CPUs, round robin
 //              over the candidates). delay:0 is time.
+//   portfolio[:S,S,...] - not a strategy of its own: seed S runs one of the listed
+//              strategies, chosen by the seed (emu/portfolio.h); make_strategy() builds
+//              that member. The default of `smpemu fuzz`.
 // Strategies whose spec has a K resolve a missing K from a pilot run's step count (the
 // CLI, strategy_wants_steps()); make_strategy() alone uses the default.
 // Whatever the strategy, each CPU's clock only moves forward, and CPUs that interact
@@ -160,12 +163,13 @@ std::unique_ptr<Strategy> make_strategy(const std::string& spec, int ncpus, std:
 std::vector<std::pair<std::string, std::string>> strategy_docs();
 
 /// True if `spec` names a strategy that takes an expected run length K and leaves it
-/// out (`pct:D`, `delay:B`): the caller may measure K with a pilot run under `time` (its
+/// out (`pct:D`, `delay:B`, a portfolio with such a member): the caller may measure K with a pilot run under `time` (its
 /// number of steps) and use strategy_with_steps(). False for malformed specs.
 bool strategy_wants_steps(const std::string& spec);
 
 /// `spec` with K = `steps` filled in where strategy_wants_steps(spec) (`pct:3` and 5000
-/// give `pct:3:5000`); any other spec unchanged.
+/// give `pct:3:5000`; in a portfolio, every member that wants it, and the bare
+/// `portfolio` is spelled out); any other spec unchanged.
 std::string strategy_with_steps(const std::string& spec, std::uint64_t steps);
 
 }  // namespace smpemu

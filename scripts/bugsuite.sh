@@ -7,7 +7,8 @@
 #   scripts/bugsuite.sh [--runs N] [--jobs J] [--strategies "S ..."] [--extra "S ..."]
 #                       [--programs "suite-a suite-b"] [--binary PATH] [--pct-k steps|as-is]
 #
-#   --strategies  the strategy list (default: time random pct:1 pct:2 pct:3)
+#   --strategies  the strategy list (default: time random pct:1 pct:2 pct:3); `default`
+#                 runs fuzz without --strategy (its default portfolio)
 #   --extra       more strategies after the list (e.g. "pos delay:2")
 #   --pct-k       steps (default): a bare pct:D runs as pct:D:K with K the program's
 #                 steps; as-is: passed on unchanged (for a binary that resolves K itself)
@@ -70,9 +71,11 @@ for p in $programs; do
   for s in $strategies; do
     spec=$s
     if [ "$pct_k" = steps ] && [[ "$s" =~ ^pct:[0-9]+$ ]]; then spec="$s:$steps"; fi
-    first=$("$binary" fuzz "$p" --runs "$runs" --jobs "$jobs" --strategy "$spec" --stop-on-first --json \
+    strategy=(--strategy "$spec")
+    [ "$s" = default ] && strategy=()
+    first=$("$binary" fuzz "$p" --runs "$runs" --jobs "$jobs" "${strategy[@]}" --stop-on-first --json \
               | json_field first_bug_run) || true
-    hits=$("$binary" fuzz "$p" --runs "$runs" --jobs "$jobs" --strategy "$spec" --json | json_field bugs_found) || true
+    hits=$("$binary" fuzz "$p" --runs "$runs" --jobs "$jobs" "${strategy[@]}" --json | json_field bugs_found) || true
     [ -n "$hits" ] || { echo "bugsuite.sh: fuzz $p --strategy $spec failed" >&2; exit 2; }
     rate=$(python3 -c "import sys; print('%.2f%%' % (100.0*int(sys.argv[1])/int(sys.argv[2])))" "$hits" "$runs")
     row="$row ${first:--} / $rate |"

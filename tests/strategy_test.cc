@@ -39,7 +39,7 @@ TEST(StrategyTable, SpecsPrintBackAndDocsListEveryStrategy) {
     names.insert(name);
     EXPECT_FALSE(doc.empty()) << name;
   }
-  EXPECT_EQ(names, (std::set<std::string>{"time", "random", "pct:D[:K[:W]]", "pos", "delay:B[:K]"}));
+  EXPECT_EQ(names, (std::set<std::string>{"time", "random", "pct:D[:K[:W]]", "pos", "delay:B[:K]", "portfolio[:S,S,...]"}));
 }
 
 TEST(StrategyTable, MalformedSpecsAreOneLineErrors) {
@@ -51,7 +51,7 @@ TEST(StrategyTable, MalformedSpecsAreOneLineErrors) {
     ADD_FAILURE();
   } catch (const std::invalid_argument& e) {
     EXPECT_EQ(std::string(e.what()),
-              "unknown strategy 'fifo' (expected time, random, pct:D[:K[:W]], pos or delay:B[:K])");
+              "unknown strategy 'fifo' (expected time, random, pct:D[:K[:W]], pos, delay:B[:K] or portfolio[:S,S,...])");
   }
   try {
     make_strategy("delay:x", 4, 1);
