@@ -1,11 +1,12 @@
 // counters: tasks add a step, read under RCU from a published config, to one shared
 // total protected by a spinlock, while a writer task replaces the config.
 //
-// Each of `tasks` workers loops `rounds` times: under rcu_read_lock() it reads the
-// current config's step (and checks the config object is still live); then it adds the
-// step to the total: load, `cs` cycles of work, store. The writer replaces the config
-// every `interval` cycles with rcu_assign_pointer() and frees the old one with
-// call_rcu(). finish() compares the total with the sum of what the workers added.
+// Each of `tasks` workers loops `rounds` times: it pauses for about `think` cycles;
+// under rcu_read_lock() it reads the current config's step (and checks the config
+// object is still live); then it adds the step to the total: load, `cs` cycles of work,
+// store. The writer replaces the config every 20,000 cycles with rcu_assign_pointer()
+// and frees the old one with call_rcu(). finish() compares the total with the sum of
+// what the workers added.
 //
 // Knob `update`:
 //   locked - the load and the store are under counters_lock: the total is exact;
@@ -87,6 +88,8 @@ class Counters final : public Workload {
     KFUNC();
     Rng& rng = *rngs_[static_cast<std::size_t>(t)];
     for (std::int64_t i = 0; i < rounds_; ++i) {
+      // Think first, so that the workers do not all start their first add at once.
+      cpu_work(rng.range(think_ / 2, think_ + think_ / 2));
       rcu_read_lock();
       Config* c = rcu_dereference(config_);
       const long step = READ_ONCE(c->step);
@@ -106,7 +109,6 @@ class Counters final : public Workload {
       add_->record(local_clock() - t0);
       added_[static_cast<std::size_t>(t)] += step;
       return_to_user();
-      cpu_work(rng.range(think_ / 2, think_ + think_ / 2));
     }
     ++finished_;
     if (--workers_left_ == 0) WRITE_ONCE(done_, true);
@@ -145,9 +147,9 @@ const WorkloadRegistrar reg({
     {
         {"update", "locked", {"locked", "racy"}, 0, 0, "locked: the add is under counters_lock; racy: no lock (planted bug)"},
         {"tasks", "4", {}, 1, 64, "worker tasks"},
-        {"rounds", "20", {}, 1, 100000, "adds per worker"},
+        {"rounds", "5", {}, 1, 100000, "adds per worker"},
         {"cs", "200", {}, 0, 1000000, "cycles between the load and the store of the total"},
-        {"think", "20000", {}, 0, 100000000, "mean pause between two adds, cycles (uniform +-50%)"},
+        {"think", "200000", {}, 0, 100000000, "mean pause before each add, cycles (uniform +-50%)"},
     },
     [] { return std::make_unique<Counters>(); },
 });
