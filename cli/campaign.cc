@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <limits>
@@ -65,6 +66,7 @@ struct Aggregate {
   LimitedRuns time_limited, host_limited;
   /// Runs with a bug per portfolio member (empty for a single strategy).
   std::vector<std::uint64_t> member_bugs;
+  CoverageStats coverage;  ///< of every run added (with --coverage on)
 
   explicit Aggregate(std::size_t members = 0) : member_bugs(members) {}
 
@@ -76,7 +78,13 @@ struct Aggregate {
       return;
     }
     if (r.stats.end == EndReason::TimeLimit) time_limited.add(seed);
+    add_coverage(seed, r);
     add(seed, run_signatures(r));
+  }
+
+  void add_coverage(std::uint64_t seed, const RunResult& r) {
+    if (r.coverage)
+      for (std::uint64_t p : *r.coverage) coverage.add(p, seed);
   }
 
   void add(std::uint64_t seed, const RunFindings& found) {
@@ -194,6 +202,24 @@ std::uint64_t shard_runs(std::uint64_t runs, std::uint64_t k, std::uint64_t n) {
   return runs > k - 1 ? (runs - (k - 1) - 1) / n + 1 : 0;
 }
 
+std::vector<std::pair<std::uint64_t, std::uint64_t>> CoverageStats::growth(std::uint64_t seed_base,
+                                                                           std::uint64_t campaign_runs) const {
+  std::vector<std::uint64_t> offsets;  // of each pair's first seed, ascending
+  offsets.reserve(first_seed.size());
+  for (const auto& [pair, seed] : first_seed) offsets.push_back(seed - seed_base);
+  std::sort(offsets.begin(), offsets.end());
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+  const auto below = [&](std::uint64_t c) {
+    return static_cast<std::uint64_t>(std::lower_bound(offsets.begin(), offsets.end(), c) - offsets.begin());
+  };
+  for (std::uint64_t c = 1; c < campaign_runs; c *= 10) {
+    out.emplace_back(c, below(c));
+    if (c > std::numeric_limits<std::uint64_t>::max() / 10) break;
+  }
+  out.emplace_back(campaign_runs, below(campaign_runs));
+  return out;
+}
+
 std::map<std::string, std::string> settings_map(const RunConfig& cfg) {
   validate(cfg);
   const MachineParams& p = cfg.params;
@@ -210,6 +236,7 @@ std::map<std::string, std::string> settings_map(const RunConfig& cfg) {
   s["max_cycles"] = std::to_string(p.max_cycles);
   s["livelock_ms"] = std::to_string(p.livelock_ms);
   s["lockdep"] = p.lockdep ? "on" : "off";
+  if (p.coverage) s["coverage"] = "on";  // shards with and without coverage do not merge
   // What counts is part of a campaign's identity: shards with other filters do not merge.
   if (!cfg.checks.only.empty()) s["check"] = check_list(cfg.checks.only);
   if (!cfg.checks.ignore.empty()) s["ignore_check"] = check_list(cfg.checks.ignore);
@@ -255,7 +282,14 @@ FuzzResult run_fuzz(const FuzzOptions& given) {
   ParallelOptions popt;
   popt.jobs = opt.jobs;
   if (opt.progress)
-    popt.progress = [&](const ParallelProgress& p) { opt.progress(p.done, n, bug_runs.load(), p.seconds); };
+    popt.progress = [&](const ParallelProgress& p) {
+      std::uint64_t pairs = 0;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        pairs = agg.coverage.pairs();
+      }
+      opt.progress(p.done, n, bug_runs.load(), p.seconds, pairs);
+    };
   const auto start = std::chrono::steady_clock::now();
   const std::uint64_t stop = parallel_for(n, popt, [&](std::uint64_t j, StackPool& pool) {
     RunConfig cfg = opt.base;
@@ -275,6 +309,7 @@ FuzzResult run_fuzz(const FuzzOptions& given) {
     if (!sigs.empty()) bug_runs.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard<std::mutex> lock(mu);
     if (opt.stop_on_first) {
+      if (!host_limited) agg.add_coverage(cfg.params.seed, r);  // cut at the stop below
       if (!sigs.empty() || sigs.ignored) failing.emplace(j, sigs);
       if (r.stats.end == EndReason::TimeLimit) limited_at.emplace(j, false);
       if (host_limited) limited_at.emplace(j, true);
@@ -294,6 +329,10 @@ FuzzResult run_fuzz(const FuzzOptions& given) {
       upto.add(seed_of(j), found);  // clean but for ignored reports, or the first bug
     }
     upto.runs = agg.runs;
+    // The pairs of the runs kept: a pair's smallest seed is one of them if any saw it.
+    const std::uint64_t end_seed = agg.runs < n ? seed_of(agg.runs) : std::numeric_limits<std::uint64_t>::max();
+    for (const auto& [pair, seed] : agg.coverage.first_seed)
+      if (seed < end_seed) upto.coverage.add(pair, seed);
     agg = std::move(upto);
     for (const auto& [j, host] : limited_at)
       if (j < agg.runs) (host ? agg.host_limited : agg.time_limited).add(seed_of(j));
@@ -308,6 +347,7 @@ FuzzResult run_fuzz(const FuzzOptions& given) {
   res.seeds_truncated = agg.truncated;
   res.time_limited = agg.time_limited;
   res.host_limited = agg.host_limited;
+  if (opt.base.params.coverage) res.coverage = std::move(agg.coverage);
   for (std::size_t i = 0; i < members.size(); ++i) res.members.push_back({members[i], 0, agg.member_bugs[i]});
   if (!members.empty())  // the seeds run: every one below agg.runs
     for (std::uint64_t j = 0; j < agg.runs; ++j) ++res.members[portfolio_index(seed_of(j), members.size())].runs;
@@ -376,6 +416,14 @@ nlohmann::json fuzz_to_json(const FuzzResult& r) {
     sigs.push_back(o);
   }
   j["signatures"] = sigs;
+  if (r.coverage) {
+    json growth = json::array();
+    for (const auto& [seeds, pairs] : r.coverage->growth(r.seed_base, r.campaign_runs))
+      growth.push_back({{"seeds", seeds}, {"pairs", pairs}});
+    json first = json::object();
+    for (const auto& [pair, seed] : r.coverage->first_seed) first[hex16(pair)] = seed;
+    j["coverage"] = {{"pairs", r.coverage->pairs()}, {"growth", growth}, {"first_seeds", first}};
+  }
   if (!r.members.empty()) {
     json members = json::array();
     for (const MemberStats& m : r.members)
@@ -410,7 +458,7 @@ FuzzResult checked_fuzz_result(const nlohmann::json& j) {
   refuse_unknown_keys(j, "", {"workload", "machine", "strategy", "settings", "build", "campaign_runs", "seed_base",
                               "shard", "complete", "stop_on_first", "jobs", "runs", "bugs_found", "first_bug_run",
                               "fatal_runs", "warning_runs", "ignored_runs", "host_seconds", "runs_per_second",
-                              "signatures", "portfolio", "seeds", "seeds_truncated",
+                              "signatures", "portfolio", "coverage", "seeds", "seeds_truncated",
                               "time_limited_runs", "first_time_limited_seed", "host_limited_runs",
                               "first_host_limited_seed"});
   const auto at = [&](const char* key) -> const json& { return json_member(j, "", key); };
@@ -573,6 +621,35 @@ FuzzResult checked_fuzz_result(const nlohmann::json& j) {
   };
   r.time_limited = limited("time_limited_runs", "first_time_limited_seed");
   r.host_limited = limited("host_limited_runs", "first_host_limited_seed");
+  // coverage: exactly with settings.coverage on; pairs of this shard's seeds, and the
+  // counts are those the first seeds give.
+  const bool covered = r.settings.count("coverage") && r.settings.at("coverage") == "on";
+  if (j.contains("coverage") != covered)
+    throw ConfigError(covered ? "coverage missing with settings.coverage on" : "coverage given without settings.coverage on");
+  if (covered) {
+    const json& c = j["coverage"];
+    require_object(c, "coverage");
+    refuse_unknown_keys(c, "coverage", {"pairs", "growth", "first_seeds"});
+    const json& first_seeds = json_member(c, "coverage", "first_seeds");
+    require_object(first_seeds, "coverage.first_seeds");
+    CoverageStats cov;
+    for (const auto& [key, v] : first_seeds.items()) {
+      const std::string path = "coverage.first_seeds." + key;
+      std::uint64_t pair = 0;
+      const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), pair, 16);
+      if (key.size() != 16 || ec != std::errc() || end != key.data() + key.size())
+        throw ConfigError(path + ": a pair key is 16 hex digits");
+      cov.first_seed[pair] = in_shard(json_unsigned(v, path, 0, kU64), path);
+    }
+    if (json_unsigned(json_member(c, "coverage", "pairs"), "coverage.pairs", 0, kU64) != cov.pairs())
+      throw ConfigError("coverage.pairs is not the " + std::to_string(cov.pairs()) + " pairs of coverage.first_seeds");
+    json growth = json::array();
+    for (const auto& [seeds, pairs] : cov.growth(r.seed_base, r.campaign_runs))
+      growth.push_back({{"seeds", seeds}, {"pairs", pairs}});
+    if (json_member(c, "coverage", "growth") != growth)
+      throw ConfigError("coverage.growth is not what coverage.first_seeds give");
+    r.coverage = std::move(cov);
+  }
   return r;
 }
 
@@ -614,6 +691,7 @@ FuzzResult merge_fuzz(const std::vector<FuzzResult>& parts, const std::vector<st
   m.seeds_truncated = false;
   m.time_limited = m.host_limited = LimitedRuns{};
   for (MemberStats& ms : m.members) ms.runs = ms.bugs_found = 0;
+  if (m.coverage) m.coverage = CoverageStats{};
   std::map<std::string, SignatureStats> sigs;
   std::set<std::uint64_t> seeds;
   std::set<std::uint64_t> shards_seen;
@@ -645,9 +723,11 @@ FuzzResult merge_fuzz(const std::vector<FuzzResult>& parts, const std::vector<st
     m.host_seconds += p.host_seconds;
     m.time_limited.merge(p.time_limited);
     m.host_limited.merge(p.host_limited);
-    for (std::size_t i = 0; i < m.members.size(); ++i) {  // one strategy, so the same members
-      m.members[i].runs += p.members.at(i).runs;
-      m.members[i].bugs_found += p.members.at(i).bugs_found;
+    if (m.coverage && p.coverage)  // one settings map: all parts have coverage or none
+      for (const auto& [pair, seed] : p.coverage->first_seed) m.coverage->add(pair, seed);
+    for (std::size_t x = 0; x < m.members.size(); ++x) {  // one strategy, so the same members
+      m.members[x].runs += p.members.at(x).runs;
+      m.members[x].bugs_found += p.members.at(x).bugs_found;
     }
     if (p.first_bug_run && (!m.first_bug_run || *p.first_bug_run < *m.first_bug_run))
       m.first_bug_run = p.first_bug_run;
@@ -703,6 +783,12 @@ std::string fuzz_to_text(const FuzzResult& r) {
       s += fmt::format("{} {} {}/{}", i == 0 ? "" : ",", r.members[i].strategy, r.members[i].bugs_found,
                        r.members[i].runs);
     s += "\n";
+  }
+  if (r.coverage) {
+    s += fmt::format("coverage: {} conflicting-access pairs; by seeds run:", r.coverage->pairs());
+    for (const auto& [seeds, pairs] : r.coverage->growth(r.seed_base, r.campaign_runs))
+      s += fmt::format(" {} after {},", pairs, seeds);
+    s.back() = '\n';
   }
   if (r.bugs_found == 0) return s + "no bug found\n";
   s += fmt::format("{} runs with bugs ({} fatal, {} only warnings), first at seed {}; {} distinct signature{}\n",

@@ -89,8 +89,9 @@ struct FuzzOptions {
   unsigned jobs = 1;
   bool stop_on_first = false;
   double run_seconds = kCampaignRunSeconds;  ///< host-time limit per run (0: none)
-  /// Progress (calling thread): runs done, runs in this shard, runs with a bug, seconds.
-  std::function<void(std::uint64_t, std::uint64_t, std::uint64_t, double)> progress;
+  /// Progress (calling thread): runs done, runs in this shard, runs with a bug, seconds,
+  /// conflicting-access pairs so far (0 without coverage).
+  std::function<void(std::uint64_t, std::uint64_t, std::uint64_t, double, std::uint64_t)> progress;
 };
 
 /// One distinct kind of bug found by a campaign.
@@ -110,6 +111,22 @@ struct MemberStats {
   std::string strategy;
   std::uint64_t runs = 0;
   std::uint64_t bugs_found = 0;
+};
+
+/// A campaign's interleaving coverage (--coverage on; emu/coverage.h): every
+/// conflicting-access pair its runs performed, with the smallest seed that did.
+struct CoverageStats {
+  std::map<std::uint64_t, std::uint64_t> first_seed;  ///< pair key -> smallest seed
+
+  std::uint64_t pairs() const { return first_seed.size(); }
+  /// Pairs found by the seeds seed_base .. seed_base+c-1, for c = 1, 10, 100, ... below
+  /// `campaign_runs`, then `campaign_runs`: (c, pairs) in that order.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> growth(std::uint64_t seed_base,
+                                                              std::uint64_t campaign_runs) const;
+  void add(std::uint64_t pair, std::uint64_t seed) {
+    auto [it, fresh] = first_seed.try_emplace(pair, seed);
+    if (!fresh && seed < it->second) it->second = seed;
+  }
 };
 
 struct FuzzResult {
@@ -135,6 +152,7 @@ struct FuzzResult {
   /// A portfolio campaign's members in spec order (a repeated member once per place);
   /// empty for a single strategy. Runs and bugs_found add up to the campaign's.
   std::vector<MemberStats> members;
+  std::optional<CoverageStats> coverage;  ///< with --coverage on
   std::vector<std::uint64_t> seeds;            ///< smallest failing seeds, ascending
   bool seeds_truncated = false;                ///< more than kMaxListedSeeds failed
   LimitedRuns time_limited;  ///< runs that reached --max-cycles (deterministic)

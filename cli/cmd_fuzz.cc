@@ -51,9 +51,10 @@ int cmd_fuzz(const FuzzCliOptions& o, const CliMode& mode) {
   if (mode.validate_only) return kExitOk;
   ProgressLine line;
   if (line.enabled())
-    f.progress = [&](std::uint64_t done, std::uint64_t total, std::uint64_t bugs, double secs) {
-      line.update(fmt::format("fuzz {}: {}/{} runs, {} with bugs, {:.0f} runs/s", o.workload, done, total, bugs,
-                              secs > 0 ? static_cast<double>(done) / secs : 0.0));
+    f.progress = [&](std::uint64_t done, std::uint64_t total, std::uint64_t bugs, double secs, std::uint64_t pairs) {
+      line.update(fmt::format("fuzz {}: {}/{} runs, {} with bugs, {:.0f} runs/s{}", o.workload, done, total, bugs,
+                              secs > 0 ? static_cast<double>(done) / secs : 0.0,
+                              f.base.params.coverage ? fmt::format(", {} pairs", pairs) : std::string()));
     };
   FuzzResult r;
   try {

@@ -64,6 +64,11 @@ void add_config_options(CLI::App* cmd, ConfigOptions& o, bool with_seed) {
                   "The lock-order checker (lock-order reports); off keeps held-lock tracking and lock statistics")
       ->check(CLI::IsMember(std::vector<std::string>{"on", "off"}))
       ->capture_default_str();
+  cmd->add_option("--coverage", o.coverage,
+                  "Count interleaving coverage: pairs of conflicting accesses by code site (JSON coverage.pairs); "
+                  "never changes a run")
+      ->check(CLI::IsMember(std::vector<std::string>{"on", "off"}))
+      ->capture_default_str();
   cmd->add_option("--set", o.sets, "Workload knob KEY=VALUE (repeatable)");
   cmd->add_option("--check", o.checks,
                   "Only reports of these checks count (NAME[,NAME...], repeatable): exit status, fuzz signatures, "
@@ -84,6 +89,7 @@ void apply_config_options(const ConfigOptions& o, RunConfig& cfg) {
   apply_setting(cfg, "mutex-spin", o.mutex_spin, true);
   apply_setting(cfg, "history", o.history, true);
   apply_setting(cfg, "lockdep", o.lockdep, true);
+  apply_setting(cfg, "coverage", o.coverage, true);
   apply_setting(cfg, "hz", o.hz, true);
   apply_setting(cfg, "jitter", o.jitter, true);
   if (!o.max_cycles.empty()) apply_setting(cfg, "max-cycles", o.max_cycles, true);

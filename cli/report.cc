@@ -41,6 +41,7 @@ nlohmann::json to_json(const RunResult& r, const std::string& repro_in) {
   j["cycles"] = r.stats.cycles;
   j["events"] = r.stats.events;
   j["steps"] = r.stats.steps;
+  if (r.coverage) j["coverage"] = {{"pairs", r.coverage->size()}};
   j["end"] = end_reason_name(r.stats.end);
   j["clock_hz"] = r.clock_hz;
   j["host_seconds"] = r.stats.host_seconds;
@@ -130,6 +131,7 @@ std::string to_text(const RunResult& r, const std::string& repro) {
                    r.stats.cycles, static_cast<double>(r.stats.cycles) * 1e6 / r.clock_hz);
   s += fmt::format("events     {} in {:.3f} s host ({:.2f} M events/s)\n", r.stats.events, r.stats.host_seconds,
                    events_per_second(r) / 1e6);
+  if (r.coverage) s += fmt::format("coverage   {} conflicting-access pairs\n", r.coverage->size());
   if (!r.metrics.empty()) {
     s += "metrics\n";
     for (const auto& [k, v] : r.metrics) s += fmt::format("  {:<28} {:.6g}\n", k, v);

@@ -143,6 +143,8 @@ void apply_setting(RunConfig& cfg, const std::string& key_in, const std::string&
       p.history = parse_on_off(shown, value);
     } else if (key == "lockdep") {
       p.lockdep = parse_on_off(shown, value);
+    } else if (key == "coverage") {
+      p.coverage = parse_on_off(shown, value);
     } else if (key == "check") {
       add_check_names(cfg.checks.only, value, shown);
     } else if (key == "ignore_check") {
@@ -269,6 +271,7 @@ RunResult run_once(const RunConfig& cfg, StackPool* pool, const std::function<vo
   }
   r.histograms = m.histograms();
   for (const LockClass& c : m.lockdep().classes()) r.locks.push_back({c.name, c.acquisitions, c.contentions});
+  if (m.coverage()) r.coverage = m.coverage()->pairs();
   if (after) after(m);
   return r;
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,9 @@ struct RunResult {
   Metrics metrics;
   std::vector<LockClassStats> locks;  ///< every lock class, in registration order
   double clock_hz = 0;
+  /// With MachineParams::coverage: the run's conflicting-access pairs (emu/coverage.h
+  /// keys, ascending); else nothing.
+  std::optional<std::vector<std::uint64_t>> coverage;
 };
 
 /// Strict unsigned parse: digits only, at most `max`.

@@ -78,7 +78,8 @@ Machine::Machine(const MachineParams& params, Topology topo, const CostTable& co
       stop_at_(params.max_cycles ? params.max_cycles + 1 : kNever),
       lockdep_(*this, params.lockdep),
       objects_(*this) {
-  access_slow_ = time_ == nullptr;
+  if (params.coverage) coverage_ = std::make_unique<InterleavingCoverage>();
+  access_slow_ = time_ == nullptr || coverage_;
   if (params.cpus < 1 || params.cpus > kMaxCpus || params.cpus != topo_.ncpus())
     throw std::invalid_argument("machine needs 1.." + std::to_string(kMaxCpus) +
                                 " CPUs matching its topology");
@@ -277,7 +278,7 @@ void Machine::set_strategy(std::unique_ptr<Strategy> s) {
   if (running_run_) panic("set_strategy() after run()", cur_ ? cur_->clock : 0, cur_ ? cur_->id : kNoCpu);
   strategy_ = std::move(s);
   time_ = dynamic_cast<TimeStrategy*>(strategy_.get());
-  access_slow_ = time_ == nullptr;
+  access_slow_ = time_ == nullptr || coverage_;
 }
 
 void Machine::dispatch(Cpu* cur) {
@@ -582,14 +583,21 @@ void Machine::take_interrupts(Cpu* c) {
 }
 
 void Machine::access(LineId l, Access kind, Ev ev) {
-  if (access_slow_) [[unlikely]] {
-    if (tearing_down_) return;
-    // Consumed by the pick() (or add()) of this sync point. After interrupts taken there,
-    // the turn is taken again with nothing noted: that step races with nothing.
-    strategy_->note_pending(cur_->id, l, kind != Access::Load);
-  }
   sync_point();
   Cpu* c = cur_;
+  c->clock = coherence_.access(l, c->id, kind, c->clock);
+  note(ev, l, 0);
+}
+
+void Machine::access_slow(LineId l, Access kind, Ev ev, Where loc) {
+  if (tearing_down_) return;
+  // Consumed by the pick() (or add()) of this sync point. After interrupts taken there,
+  // the turn is taken again with nothing noted: that step races with nothing.
+  if (time_ == nullptr) strategy_->note_pending(cur_->id, l, kind != Access::Load);
+  sync_point();
+  Cpu* c = cur_;
+  // In the order the accesses happen: after the sync point, when it is this CPU's turn.
+  if (coverage_) coverage_->access(l, c->id, kind != Access::Load, loc);
   c->clock = coherence_.access(l, c->id, kind, c->clock);
   note(ev, l, 0);
 }

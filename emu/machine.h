@@ -52,6 +52,7 @@
 
 #include "emu/callpath.h"
 #include "emu/coherence.h"
+#include "emu/coverage.h"
 #include "emu/histogram.h"
 #include "emu/lockdep.h"
 #include "emu/params.h"
@@ -362,6 +363,9 @@ class Machine {
   LockDep& lockdep() { return lockdep_; }
   /// RCU (flavour from MachineParams::rcu).
   Rcu& rcu() { return *rcu_; }
+  /// The interleaving coverage of this run (emu/coverage.h), or null when
+  /// MachineParams::coverage is off.
+  const InterleavingCoverage* coverage() const { return coverage_.get(); }
   /// Liveness of emulated objects, for use-after-free checks.
   ObjectTracker& objects() { return objects_; }
   /// Calls `fn(Task&)` for every task (idle tasks included), in creation order.
@@ -441,22 +445,24 @@ class Machine {
   /// CPU-local work: advances this CPU's clock (plus jitter). Not a sync point.
   void compute(Cycles c) { cur_->clock += coherence_.jittered(c); }
 
+  // The accessors below take the caller's source line (`loc`) for interleaving coverage
+  // (emu/coverage.h); it is materialised only on the slow path (access_slow_).
   template <class T>
-  T load(LineId l, const T& var) {
-    access(l, Access::Load, Ev::Load);
+  T load(LineId l, const T& var, Where loc = Where::here()) {
+    touch(l, Access::Load, Ev::Load, loc);
     return var;
   }
   template <class T>
-  void store(LineId l, T& var, T v) {
-    access(l, Access::Store, Ev::Store);
+  void store(LineId l, T& var, T v, Where loc = Where::here()) {
+    touch(l, Access::Store, Ev::Store, loc);
     if (var != v) {
       var = v;
       changed(l);
     }
   }
   template <class T>
-  T exchange(LineId l, T& var, T v) {
-    access(l, Access::Rmw, Ev::Rmw);
+  T exchange(LineId l, T& var, T v, Where loc = Where::here()) {
+    touch(l, Access::Rmw, Ev::Rmw, loc);
     T old = var;
     if (old != v) {
       var = v;
@@ -466,8 +472,8 @@ class Machine {
   }
   /// Atomic compare-and-exchange; on failure `expected` receives the current value.
   template <class T>
-  bool compare_exchange(LineId l, T& var, T& expected, T desired) {
-    access(l, Access::Rmw, Ev::Rmw);
+  bool compare_exchange(LineId l, T& var, T& expected, T desired, Where loc = Where::here()) {
+    touch(l, Access::Rmw, Ev::Rmw, loc);
     if (var != expected) {
       expected = var;
       return false;
@@ -479,8 +485,8 @@ class Machine {
     return true;
   }
   template <class T>
-  T fetch_add(LineId l, T& var, T delta) {
-    access(l, Access::Rmw, Ev::Rmw);
+  T fetch_add(LineId l, T& var, T delta, Where loc = Where::here()) {
+    touch(l, Access::Rmw, Ev::Rmw, loc);
     T old = var;
     var = static_cast<T>(old + delta);
     if (delta != T{}) changed(l);
@@ -493,8 +499,8 @@ class Machine {
   /// spinning on the line. Use it where "look at shared state, then update it" must be
   /// one operation (e.g. a lock release that hands over to a queued waiter).
   template <class F>
-  auto atomically(LineId l, F f) {
-    access(l, Access::Rmw, Ev::Rmw);
+  auto atomically(LineId l, F f, Where loc = Where::here()) {
+    touch(l, Access::Rmw, Ev::Rmw, loc);
     if constexpr (std::is_void_v<decltype(f())>) {
       f();
       if (!tearing_down_) changed(l);
@@ -505,9 +511,9 @@ class Machine {
     }
   }
   template <class T, class Pred>
-  T spin_until(LineId l, const T& var, Pred ok) {
+  T spin_until(LineId l, const T& var, Pred ok, Where loc = Where::here()) {
     for (;;) {
-      T v = load(l, var);
+      T v = load(l, var, loc);
       if (ok(v) || tearing_down_) return v;
       spin_wait(l);
     }
@@ -778,7 +784,16 @@ class Machine {
 
 
   // Shared accesses (machine.cc).
+  /// A visible access: access() on the hot path, access_slow() when a strategy wants
+  /// note_pending(), coverage is on, or the machine is torn down.
+  void touch(LineId l, Access kind, Ev ev, Where loc) {
+    if (access_slow_) [[unlikely]]
+      access_slow(l, kind, ev, loc);
+    else
+      access(l, kind, ev);
+  }
   void access(LineId l, Access kind, Ev ev);
+  void access_slow(LineId l, Access kind, Ev ev, Where loc);
   void changed(LineId l);
   void spin_wait(LineId l, bool until_resched = false);
   void unlink_waiter(Cpu& c);
@@ -868,9 +883,10 @@ class Machine {
   bool stop_ = false;
   bool parked_any_ = false;
   bool tearing_down_ = false;
-  // tearing_down_, or a strategy other than `time` (which wants note_pending()): the one
-  // flag access() tests, so the `time` hot path tests nothing more than before.
+  // tearing_down_, a strategy other than `time` (which wants note_pending()), or
+  // coverage: the one flag an access tests, so the `time` hot path tests nothing more.
   bool access_slow_ = false;
+  std::unique_ptr<InterleavingCoverage> coverage_;  // MachineParams::coverage
   EndReason end_ = EndReason::Completed;
   std::uint64_t progress_ = 0;        // note_progress() count
   Cycles livelock_cycles_ = 0;        // livelock_ms in cycles (0: off)

@@ -55,6 +55,9 @@ std::vector<ParamDoc> MachineParams::docs() {
       {"lockdep", d.lockdep ? "on" : "off",
        "the lock-order checker (lock-order reports of possible deadlocks); off keeps held-lock tracking, lock "
        "statistics and the unlock-not-held and exit-holding-lock checks; on, off (--lockdep)"},
+      {"coverage", d.coverage ? "on" : "off",
+       "count interleaving coverage: pairs of conflicting accesses (same line, different CPUs, one a write) by "
+       "code site; on, off (--coverage); never changes a digest"},
   };
 }
 

@@ -46,6 +46,9 @@ struct MachineParams {
   /// The lock-order checker (lockdep's dependency graph: lock-order reports). Off, held
   /// locks, lock statistics and the unlock-not-held / exit-holding-lock checks stay.
   bool lockdep = true;
+  /// Collect interleaving coverage (emu/coverage.h): pairs of conflicting accesses by
+  /// code site. Costs speed, never changes a schedule or a digest.
+  bool coverage = false;
   static constexpr std::size_t kHistoryEvents = 4096;
 
   /// Name, default and one-line doc of every field, in declaration order.

@@ -32,69 +32,69 @@ static inline void prefix##_init_on(type *a, smpemu::LineId line, val_t v)		\
 	a->line = line;									\
 	a->counter = v;									\
 }											\
-static inline val_t prefix##_read(const type *a)					\
+static inline val_t prefix##_read(const type *a, smpemu::Where loc = smpemu::Where::here())					\
 {											\
-	return smpemu::running_machine("atomic_read()").load(a->line, a->counter);			\
+	return smpemu::running_machine("atomic_read()").load(a->line, a->counter, loc);			\
 }											\
-static inline void prefix##_set(type *a, val_t v)					\
+static inline void prefix##_set(type *a, val_t v, smpemu::Where loc = smpemu::Where::here())					\
 {											\
-	smpemu::running_machine("atomic_set()").store(a->line, a->counter, v);				\
+	smpemu::running_machine("atomic_set()").store(a->line, a->counter, v, loc);				\
 }											\
-static inline val_t prefix##_add_return(val_t d, type *a)				\
+static inline val_t prefix##_add_return(val_t d, type *a, smpemu::Where loc = smpemu::Where::here())				\
 {											\
-	return smpemu::running_machine("atomic_add_return()").fetch_add(a->line, a->counter, d) + d;		\
+	return smpemu::running_machine("atomic_add_return()").fetch_add(a->line, a->counter, d, loc) + d;		\
 }											\
-static inline val_t prefix##_sub_return(val_t d, type *a)				\
+static inline val_t prefix##_sub_return(val_t d, type *a, smpemu::Where loc = smpemu::Where::here())				\
 {											\
-	return smpemu::running_machine("atomic_sub_return()").fetch_add(a->line, a->counter, static_cast<val_t>(-d)) - d; \
+	return smpemu::running_machine("atomic_sub_return()").fetch_add(a->line, a->counter, static_cast<val_t>(-d), loc) - d; \
 }											\
-static inline void prefix##_add(val_t d, type *a)					\
+static inline void prefix##_add(val_t d, type *a, smpemu::Where loc = smpemu::Where::here())					\
 {											\
-	smpemu::running_machine("atomic_add()").fetch_add(a->line, a->counter, d);			\
+	smpemu::running_machine("atomic_add()").fetch_add(a->line, a->counter, d, loc);			\
 }											\
-static inline void prefix##_sub(val_t d, type *a)					\
+static inline void prefix##_sub(val_t d, type *a, smpemu::Where loc = smpemu::Where::here())					\
 {											\
-	smpemu::running_machine("atomic_sub()").fetch_add(a->line, a->counter, static_cast<val_t>(-d));	\
+	smpemu::running_machine("atomic_sub()").fetch_add(a->line, a->counter, static_cast<val_t>(-d), loc);	\
 }											\
-static inline void prefix##_inc(type *a)						\
+static inline void prefix##_inc(type *a, smpemu::Where loc = smpemu::Where::here())						\
 {											\
-	prefix##_add(1, a);								\
+	prefix##_add(1, a, loc);								\
 }											\
-static inline void prefix##_dec(type *a)						\
+static inline void prefix##_dec(type *a, smpemu::Where loc = smpemu::Where::here())						\
 {											\
-	prefix##_sub(1, a);								\
+	prefix##_sub(1, a, loc);								\
 }											\
-static inline val_t prefix##_inc_return(type *a)					\
+static inline val_t prefix##_inc_return(type *a, smpemu::Where loc = smpemu::Where::here())					\
 {											\
-	return prefix##_add_return(1, a);						\
+	return prefix##_add_return(1, a, loc);						\
 }											\
-static inline val_t prefix##_dec_return(type *a)					\
+static inline val_t prefix##_dec_return(type *a, smpemu::Where loc = smpemu::Where::here())					\
 {											\
-	return prefix##_sub_return(1, a);						\
+	return prefix##_sub_return(1, a, loc);						\
 }											\
-static inline bool prefix##_dec_and_test(type *a)					\
+static inline bool prefix##_dec_and_test(type *a, smpemu::Where loc = smpemu::Where::here())					\
 {											\
-	return prefix##_sub_return(1, a) == 0;						\
+	return prefix##_sub_return(1, a, loc) == 0;						\
 }											\
-static inline bool prefix##_inc_not_zero(type *a)					\
+static inline bool prefix##_inc_not_zero(type *a, smpemu::Where loc = smpemu::Where::here())					\
 {											\
-	val_t c = prefix##_read(a);							\
+	val_t c = prefix##_read(a, loc);							\
 	while (c != 0) {								\
-		if (smpemu::running_machine("atomic_inc_not_zero()").compare_exchange(a->line, a->counter, c, static_cast<val_t>(c + 1))) \
+		if (smpemu::running_machine("atomic_inc_not_zero()").compare_exchange(a->line, a->counter, c, static_cast<val_t>(c + 1), loc)) \
 			return true;							\
 	}										\
 	return false;									\
 }											\
 /* Returns the old value; the exchange happened if it equals @old. */			\
-static inline val_t prefix##_cmpxchg(type *a, val_t old, val_t nv)			\
+static inline val_t prefix##_cmpxchg(type *a, val_t old, val_t nv, smpemu::Where loc = smpemu::Where::here())			\
 {											\
 	val_t expected = old;								\
-	smpemu::running_machine("atomic_cmpxchg()").compare_exchange(a->line, a->counter, expected, nv);	\
+	smpemu::running_machine("atomic_cmpxchg()").compare_exchange(a->line, a->counter, expected, nv, loc);	\
 	return expected;								\
 }											\
-static inline val_t prefix##_xchg(type *a, val_t nv)					\
+static inline val_t prefix##_xchg(type *a, val_t nv, smpemu::Where loc = smpemu::Where::here())					\
 {											\
-	return smpemu::running_machine("atomic_xchg()").exchange(a->line, a->counter, nv);		\
+	return smpemu::running_machine("atomic_xchg()").exchange(a->line, a->counter, nv, loc);		\
 }
 
 ATOMIC_OPS(atomic_t, int, atomic)

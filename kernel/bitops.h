@@ -14,70 +14,70 @@
 
 #define BIT(nr) (1UL << (nr))
 
-static inline bool test_bit(int nr, const shared<unsigned long> *addr)
+static inline bool test_bit(int nr, const shared<unsigned long> *addr, smpemu::Where loc = smpemu::Where::here())
 {
-	return (READ_ONCE(*addr) & BIT(nr)) != 0;
+	return (__read_once(addr, loc) & BIT(nr)) != 0;
 }
 
-static inline void set_bit(int nr, shared<unsigned long> *addr)
+static inline void set_bit(int nr, shared<unsigned long> *addr, smpemu::Where loc = smpemu::Where::here())
 {
-	smpemu::running_machine("set_bit()").atomically(addr->line, [&] { addr->v |= BIT(nr); });
+	smpemu::running_machine("set_bit()").atomically(addr->line, [&] { addr->v |= BIT(nr); }, loc);
 }
 
-static inline void clear_bit(int nr, shared<unsigned long> *addr)
+static inline void clear_bit(int nr, shared<unsigned long> *addr, smpemu::Where loc = smpemu::Where::here())
 {
-	smpemu::running_machine("clear_bit()").atomically(addr->line, [&] { addr->v &= ~BIT(nr); });
+	smpemu::running_machine("clear_bit()").atomically(addr->line, [&] { addr->v &= ~BIT(nr); }, loc);
 }
 
 /* test_and_set_bit - set bit @nr, return its old value; acquire semantics. */
-static inline bool test_and_set_bit(int nr, shared<unsigned long> *addr)
+static inline bool test_and_set_bit(int nr, shared<unsigned long> *addr, smpemu::Where loc = smpemu::Where::here())
 {
 	return smpemu::running_machine("test_and_set_bit()").atomically(addr->line, [&] {
 		const bool old = (addr->v & BIT(nr)) != 0;
 		addr->v |= BIT(nr);
 		return old;
-	});
+	}, loc);
 }
 
-static inline bool test_and_clear_bit(int nr, shared<unsigned long> *addr)
+static inline bool test_and_clear_bit(int nr, shared<unsigned long> *addr, smpemu::Where loc = smpemu::Where::here())
 {
 	return smpemu::running_machine("test_and_clear_bit()").atomically(addr->line, [&] {
 		const bool old = (addr->v & BIT(nr)) != 0;
 		addr->v &= ~BIT(nr);
 		return old;
-	});
+	}, loc);
 }
 
 /* clear_bit_unlock - release a bit lock: a store of the word without the bit. */
-static inline void clear_bit_unlock(int nr, shared<unsigned long> *addr)
+static inline void clear_bit_unlock(int nr, shared<unsigned long> *addr, smpemu::Where loc = smpemu::Where::here())
 {
-	WRITE_ONCE(*addr, addr->v & ~BIT(nr));
+	__write_once(addr, addr->v & ~BIT(nr), loc);
 }
 
 /* xchg - store @nv, return the old value (one atomic). */
 template <typename T, typename V>
-static inline T xchg(shared<T> *s, V nv)
+static inline T xchg(shared<T> *s, V nv, smpemu::Where loc = smpemu::Where::here())
 {
-	return smpemu::running_machine("xchg()").exchange(s->line, s->v, static_cast<T>(nv));
+	return smpemu::running_machine("xchg()").exchange(s->line, s->v, static_cast<T>(nv), loc);
 }
 
 /* fetch_andnot_or - one atomic: clear @clr and set @set in the word (clear first);
  * returns the old value (an ldarx/stdcx. loop on powerpc, lock cmpxchg on x86). */
 template <typename T>
-static inline T fetch_andnot_or(shared<T> *s, T clr, T set)
+static inline T fetch_andnot_or(shared<T> *s, T clr, T set, smpemu::Where loc = smpemu::Where::here())
 {
 	return smpemu::running_machine("fetch_andnot_or()").atomically(s->line, [&] {
 		const T old = s->v;
 		s->v = static_cast<T>((old & ~clr) | set);
 		return old;
-	});
+	}, loc);
 }
 
 /* cmpxchg - store @nv if the word equals @old; returns the value seen. */
 template <typename T, typename V, typename W>
-static inline T cmpxchg(shared<T> *s, V old, W nv)
+static inline T cmpxchg(shared<T> *s, V old, W nv, smpemu::Where loc = smpemu::Where::here())
 {
 	T expected = static_cast<T>(old);
-	smpemu::running_machine("cmpxchg()").compare_exchange(s->line, s->v, expected, static_cast<T>(nv));
+	smpemu::running_machine("cmpxchg()").compare_exchange(s->line, s->v, expected, static_cast<T>(nv), loc);
 	return expected;
 }

@@ -42,15 +42,15 @@ static inline smpemu::LineId new_line(void)
 }
 
 template <typename T>
-static inline T __read_once(const shared<T> *s)
+static inline T __read_once(const shared<T> *s, smpemu::Where loc = smpemu::Where::here())
 {
-	return smpemu::running_machine("READ_ONCE()").load(s->line, s->v);
+	return smpemu::running_machine("READ_ONCE()").load(s->line, s->v, loc);
 }
 
 template <typename T, typename V>
-static inline void __write_once(shared<T> *s, V val)
+static inline void __write_once(shared<T> *s, V val, smpemu::Where loc = smpemu::Where::here())
 {
-	smpemu::running_machine("WRITE_ONCE()").store(s->line, s->v, static_cast<T>(val));
+	smpemu::running_machine("WRITE_ONCE()").store(s->line, s->v, static_cast<T>(val), loc);
 }
 
 #define READ_ONCE(x) __read_once(&(x))
