@@ -151,6 +151,7 @@ Task* Machine::spawn_task(std::string name, CpuId cpu, std::function<void()> fn,
   task->cpu = cpu;
   task->fn = std::move(fn);
   task->state = TaskState::Blocked;
+  if (params_.mutex_spin) task->on_cpu_line = new_line();
   task->ctx = make_fiber(task);
   tasks_.push_back(std::move(t));
   ++live_tasks_;
@@ -600,6 +601,20 @@ void Machine::access_slow(LineId l, Access kind, Ev ev, Where loc) {
   if (coverage_) coverage_->access(l, c->id, kind != Access::Load, loc);
   c->clock = coherence_.access(l, c->id, kind, c->clock);
   note(ev, l, 0);
+}
+
+bool Machine::owner_on_cpu(const Task* t) {
+  if (t->on_cpu_line == kNoLine)
+    panic("owner_on_cpu() of a task without an on_cpu line (mutex_spin off, or an idle task)", cur_->clock, cur_->id);
+  // Not a sync point of its own: the spinner reads owner->on_cpu in the step of its
+  // load of the owner, so nothing happens between the two (a release in between would
+  // leave it parked on a line nobody writes again). The load still follows the switch
+  // that wrote on_cpu (coherence.h, Causality): a spinner that sees the owner off CPU
+  // has a clock past that switch.
+  Cpu* c = cur_;
+  c->clock = coherence_.access(t->on_cpu_line, c->id, Access::Load, c->clock);
+  note(Ev::Load, t->on_cpu_line, 0);
+  return task_on_cpu(t);
 }
 
 void Machine::barrier() {

@@ -116,6 +116,12 @@ struct Task {
   bool is_idle = false;       ///< identity (see id)
   /// Identity: real-time (SCHED_FIFO), runs before, and is not preempted by, other tasks.
   bool rt = false;
+  /// Identity: the line of the task's task_struct->on_cpu, which mutex spinners read
+  /// (Machine::owner_on_cpu()) and the context switch writes, so a spinner observes an
+  /// owner's switch no earlier than it happened (coherence.h, Causality). Allocated by
+  /// spawn() only with MachineParams::mutex_spin (else kNoLine; idle tasks never own a
+  /// mutex and have none), so runs without spinning keep their line ids.
+  LineId on_cpu_line = kNoLine;
   /// Identity: the thread group (the kernel's tgid): the id of the group's leader. A
   /// task made by spawn() leads a group of its own; spawn_thread() joins the leader's.
   std::uint32_t tgid = 0;
@@ -526,8 +532,14 @@ class Machine {
   /// Wakes the CPUs spinning on `l` without writing it: state they also watch changed
   /// elsewhere (the owner's task_struct->on_cpu). Engine bookkeeping, not a sync point.
   void wake_spinners(LineId l) { changed(l); }
-  /// True if `t` is the task running on its CPU (the kernel's owner->on_cpu).
+  /// True if `t` is the task running on its CPU (the kernel's owner->on_cpu), as engine
+  /// state: no access, no causality. For the engine, checks and tests.
   bool task_on_cpu(const Task* t) const { return cpus_[static_cast<std::size_t>(t->cpu)].curr == t; }
+  /// READ_ONCE(owner->on_cpu) of a mutex spinner: a load of `t`'s on_cpu line in the
+  /// step of the caller's last sync point (not one of its own), after which this CPU's
+  /// clock is no earlier than the switch that set what it reads. Needs
+  /// MachineParams::mutex_spin (the line exists only then).
+  bool owner_on_cpu(const Task* t);
   /// Full memory barrier (smp_mb): a sync point costing `barrier` cycles.
   void barrier();
   /// A sync point with no memory access (orders this CPU against the others): waits for

@@ -26,11 +26,25 @@ void Mutex::lock(unsigned subclass, Where loc) {
     m.lockdep().acquired(me, this, cls, LockKind::Mutex, instance_, requested, false, where);
     return;
   }
-  if (m.params().mutex_spin && spin_on_owner(me)) {
-    m.lockdep().acquired(me, this, cls, LockKind::Mutex, instance_, requested, true, where);
-    return;
+  if (m.params().mutex_spin) {
+    // The spin ended with the owner off CPU (or need_resched) at a sync point, and the
+    // owner may have released the mutex since: queue and try once more in one operation
+    // (the kernel queues under wait_lock and tries again), or nobody would wake us.
+    const bool got = spin_on_owner(me) || m.atomically(line_, [&] {
+      if (owner_ == nullptr) {
+        owner_ = me;
+        return true;
+      }
+      waiters_.push_back(me);
+      return false;
+    });
+    if (got) {
+      m.lockdep().acquired(me, this, cls, LockKind::Mutex, instance_, requested, true, where);
+      return;
+    }
+  } else {
+    waiters_.push_back(me);
   }
-  waiters_.push_back(me);
   me->waiting_for = &instance_;
   me->blocked_lock = this;
   me->blocked_owner = &Mutex::owner_of;
@@ -64,7 +78,7 @@ bool Mutex::spin_on_owner(Task* me) {
       }
       continue;  // another CPU took it: look at the new owner
     }
-    if (!m.task_on_cpu(o) || m.need_resched()) break;
+    if (!m.owner_on_cpu(o) || m.need_resched()) break;
     // Two spinners waiting for each other's mutex never go off CPU: check the cycle
     // as a sleeper would (the kernel would soft-lockup here).
     me->blocked_lock = this;

@@ -87,11 +87,16 @@ void Machine::switch_bookkeeping(Cpu* c, Task* prev, Task* next, SwitchFrom from
   if (from == SwitchFrom::Schedule) note(Ev::CtxSwitch, prev->id, next->id);
   trace_event(TraceKind::CtxSwitch, prev->id, ctx_switch_payload(next->id, why));  // stamped in `prev`, as the kernel does
   c->curr = next;
-  // Optimistic spinners watch their mutex owner's on_cpu: tell them it went off CPU
-  // (an exiting owner too: it never releases what it still holds).
-  if (params_.mutex_spin)
+  // Optimistic spinners watch their mutex owner's on_cpu: the switch stores next->on_cpu
+  // = 1 and prev->on_cpu = 0 (the kernel's prepare_task_switch / finish_task_switch), so
+  // a spinner that reads them is ordered after this switch; then tell prev's spinners to
+  // look again (an exiting owner too: it never releases what it still holds).
+  if (params_.mutex_spin) {
+    for (const Task* t : {next, prev})
+      if (t->on_cpu_line != kNoLine) c->clock = coherence_.access(t->on_cpu_line, c->id, Access::Store, c->clock);
     for (const HeldLock& h : prev->held_locks)
       if (const Mutex* const* mu = std::get_if<const Mutex*>(&h.lock)) (*mu)->owner_off_cpu();
+  }
   // As in the kernel (finish_task_switch), the next task runs with IRQs on; IRQ state
   // belongs to the CPU and must not leak from a task that slept with IRQs off.
   c->irqs_off = false;

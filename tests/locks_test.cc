@@ -24,6 +24,7 @@
 #include "emu/spinlock.h"
 #include "emu/waitqueue.h"
 #include "kernel/kernel.h"
+#include "traces/trace.h"
 
 using namespace smpemu;
 
@@ -602,6 +603,50 @@ TEST(MutexSpin, StressKeepsExclusionUnderEveryStrategy) {
       EXPECT_EQ(overlap, 0) << strategy << " seed " << seed;
     }
   }
+}
+
+// Causality of the spinner's look at its owner (owner->on_cpu): under strategies that
+// let one CPU run far ahead of another, the owner may have gone off CPU (in the engine's
+// order) at a virtual time later than the spinner's clock. The spinner must not observe
+// that switch before it happened: when it gives up and sleeps, its CPU's clock is past
+// the owner's switch. It used to read the engine's state directly and sleep at ~1000.
+TEST(MutexSpin, SpinnerSeesTheOwnerOffCpuNoEarlierThanItWent) {
+  int checked = 0;
+  for (const char* strategy : {"random", "pct:2", "pos", "time"})
+    for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+      MachineParams p = params(2, seed);
+      p.mutex_spin = true;
+      p.strategy = strategy;
+      auto m = make(p);
+      Trace trace(Trace::kDefaultCapacity);
+      m->set_trace(&trace);
+      struct mutex mx;
+      mutex_init_on(m.get(), &mx, "far_owner");
+      Task* holder = m->spawn("holder", 0, [&] {
+        mutex_lock(&mx);
+        cpu_work(400000);
+        m->sleep_until(m->now() + 100000);  // goes off CPU holding the mutex
+        mutex_unlock(&mx);
+      });
+      Task* waiter = m->spawn("waiter", 1, [&] {
+        cpu_work(1000);
+        mutex_lock(&mx);
+        mutex_unlock(&mx);
+      });
+      ASSERT_EQ(m->run().end, EndReason::Completed) << strategy << " seed " << seed << all_bugs(*m);
+      Cycles owner_off = kNever, waiter_slept = kNever;
+      for (const TraceEvent& e : trace.events()) {
+        if (e.kind != TraceKind::CtxSwitch) continue;
+        if (e.a == holder->id && owner_off == kNever) owner_off = e.time;
+        if (e.a == waiter->id && e.switch_state() == SwitchState::Uninterruptible && waiter_slept == kNever)
+          waiter_slept = e.time;
+      }
+      ASSERT_NE(owner_off, kNever) << strategy << " seed " << seed;
+      if (waiter_slept == kNever) continue;  // took the mutex before the holder (a schedule that lets it)
+      ++checked;
+      EXPECT_GE(waiter_slept, owner_off) << strategy << " seed " << seed;
+    }
+  EXPECT_GT(checked, 20);
 }
 
 // ---- rw_semaphore ---------------------------------------------------------------------
