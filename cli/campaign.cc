@@ -11,6 +11,8 @@
 #include <mutex>
 #include <set>
 
+#include "cli/campaign_aggregate.h"
+#include "cli/guided.h"
 #include "cli/input_file.h"
 #include "cli/json_input.h"
 #include "cli/parallel.h"
@@ -25,102 +27,6 @@
 namespace smpemu {
 
 namespace {
-
-/// What a run found: its signatures, each once (a run counts once per signature).
-struct RunFindings {
-  struct Sig {
-    std::string check;
-    bool fatal = false;
-  };
-  std::map<std::string, Sig> sigs;
-  bool ignored = false;  ///< a report the check filter left out
-  std::set<std::string> checks;  ///< of every report, counted or not
-  bool empty() const { return sigs.empty(); }
-  bool fatal() const {
-    return std::any_of(sigs.begin(), sigs.end(), [](const auto& kv) { return kv.second.fatal; });
-  }
-};
-
-RunFindings run_signatures(const RunResult& r) {
-  RunFindings f;
-  for (const BugReport& b : r.bugs) {
-    RunFindings::Sig& s = f.sigs[bug_signature(b)];
-    s.check = b.check;
-    s.fatal = s.fatal || b.fatal;
-  }
-  f.ignored = !r.ignored.empty();
-  f.checks = checks_of(r);
-  return f;
-}
-
-/// Order-independent aggregate of runs (sums, minima, smallest seeds).
-struct Aggregate {
-  std::uint64_t runs = 0;
-  std::uint64_t bugs_found = 0;
-  std::uint64_t fatal_runs = 0;
-  std::uint64_t ignored_runs = 0;
-  std::set<std::string> checks_seen;
-  std::map<std::string, SignatureStats> sigs;
-  std::set<std::uint64_t> seeds;
-  bool truncated = false;
-  LimitedRuns time_limited, host_limited;
-  /// Runs with a bug per portfolio member (empty for a single strategy).
-  std::vector<std::uint64_t> member_bugs;
-  CoverageStats coverage;  ///< of every run added (with --coverage on)
-
-  explicit Aggregate(std::size_t members = 0) : member_bugs(members) {}
-
-  /// Adds a run, its outcome first.
-  void add_run(std::uint64_t seed, const RunResult& r) {
-    if (r.stats.end == EndReason::HostLimit) {
-      ++runs;
-      host_limited.add(seed);
-      return;
-    }
-    if (r.stats.end == EndReason::TimeLimit) time_limited.add(seed);
-    add_coverage(seed, r);
-    add(seed, run_signatures(r));
-  }
-
-  void add_coverage(std::uint64_t seed, const RunResult& r) {
-    if (r.coverage)
-      for (std::uint64_t p : *r.coverage) coverage.add(p, seed);
-  }
-
-  void add(std::uint64_t seed, const RunFindings& found) {
-    ++runs;
-    ignored_runs += found.ignored;
-    checks_seen.insert(found.checks.begin(), found.checks.end());
-    if (found.empty()) return;
-    ++bugs_found;
-    fatal_runs += found.fatal();
-    if (!member_bugs.empty()) ++member_bugs[portfolio_index(seed, member_bugs.size())];
-    for (const auto& [sig, info] : found.sigs) {
-      auto [it, fresh] = sigs.try_emplace(sig);
-      SignatureStats& s = it->second;
-      if (fresh) {
-        s.signature = sig;
-        s.check = info.check;
-        s.first_seed = seed;
-      }
-      s.fatal = s.fatal || info.fatal;
-      ++s.count;
-      s.first_seed = std::min(s.first_seed, seed);
-    }
-    seeds.insert(seed);
-    if (seeds.size() > kMaxListedSeeds) {
-      seeds.erase(std::prev(seeds.end()));
-      truncated = true;
-    }
-  }
-};
-
-std::vector<SignatureStats> ordered(std::vector<SignatureStats> v) {
-  std::sort(v.begin(), v.end(), [](const SignatureStats& x, const SignatureStats& y) {
-    return std::tie(x.first_seed, x.signature) < std::tie(y.first_seed, y.signature);
-  });
-  return v;
-}
 
 /// The strategy each seed of a campaign runs: the campaign's, or its portfolio member.
 class SeedStrategies {
@@ -220,6 +126,12 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> CoverageStats::growth(std::
   return out;
 }
 
+void set_run_deadline(Machine& m, double seconds) {
+  if (seconds > 0)
+    m.set_host_deadline(std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                                std::chrono::duration<double>(seconds)));
+}
+
 std::map<std::string, std::string> settings_map(const RunConfig& cfg) {
   validate(cfg);
   const MachineParams& p = cfg.params;
@@ -250,6 +162,7 @@ FuzzResult run_fuzz(const FuzzOptions& given) {
     throw ConfigError("--seed-base " + std::to_string(opt.seed_base) + " + --runs " + std::to_string(opt.runs) +
                       " passes 2^64-1");
   if (opt.shard.indices.size() != 1) throw ConfigError("a fuzz campaign runs exactly one shard");
+  if (is_guided(opt.base.params.strategy)) return run_guided_fuzz(opt);
   FuzzResult res;
   res.workload = opt.base.workload;
   // pct:D without K: one pilot run from the seed base (the same for every job and shard).
@@ -298,12 +211,7 @@ FuzzResult run_fuzz(const FuzzOptions& given) {
     // A campaign prints no report text, only signatures, which never depend on the
     // history; each signature's repro (from opt.base) prints the whole report.
     cfg.params.history = false;
-    const RunResult r = run_once(cfg, &pool, [&](Machine& m) {
-      if (opt.run_seconds > 0)
-        m.set_host_deadline(std::chrono::steady_clock::now() +
-                            std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                std::chrono::duration<double>(opt.run_seconds)));
-    });
+    const RunResult r = run_once(cfg, &pool, [&](Machine& m) { set_run_deadline(m, opt.run_seconds); });
     const bool host_limited = r.stats.end == EndReason::HostLimit;
     const RunFindings sigs = host_limited ? RunFindings{} : run_signatures(r);
     if (!sigs.empty()) bug_runs.fetch_add(1, std::memory_order_relaxed);
@@ -337,17 +245,7 @@ FuzzResult run_fuzz(const FuzzOptions& given) {
     for (const auto& [j, host] : limited_at)
       if (j < agg.runs) (host ? agg.host_limited : agg.time_limited).add(seed_of(j));
   }
-  res.runs = agg.runs;
-  res.bugs_found = agg.bugs_found;
-  res.fatal_runs = agg.fatal_runs;
-  res.ignored_runs = agg.ignored_runs;
-  res.checks_seen = agg.checks_seen;
-  if (!agg.seeds.empty()) res.first_bug_run = *agg.seeds.begin();
-  res.seeds.assign(agg.seeds.begin(), agg.seeds.end());
-  res.seeds_truncated = agg.truncated;
-  res.time_limited = agg.time_limited;
-  res.host_limited = agg.host_limited;
-  if (opt.base.params.coverage) res.coverage = std::move(agg.coverage);
+  agg.fill(res, opt.base.params.coverage);
   for (std::size_t i = 0; i < members.size(); ++i) res.members.push_back({members[i], 0, agg.member_bugs[i]});
   if (!members.empty())  // the seeds run: every one below agg.runs
     for (std::uint64_t j = 0; j < agg.runs; ++j) ++res.members[portfolio_index(seed_of(j), members.size())].runs;
@@ -358,11 +256,11 @@ FuzzResult run_fuzz(const FuzzOptions& given) {
     s.repro = repro_command(cfg);
     res.signatures.push_back(s);
   }
-  res.signatures = ordered(std::move(res.signatures));
+  res.signatures = ordered_signatures(std::move(res.signatures));
   return res;
 }
 
-void record_signatures(FuzzResult& r, const RunConfig& base, const std::string& dir) {
+void record_first_seeds(FuzzResult& r, const std::string& dir, const RecordMaker& make) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec || !std::filesystem::is_directory(dir))
@@ -372,11 +270,8 @@ void record_signatures(FuzzResult& r, const RunConfig& base, const std::string& 
   for (SignatureStats& s : r.signatures) {
     auto it = done.find(s.first_seed);
     if (it == done.end()) {
-      RunConfig cfg = base;
-      cfg.params.seed = s.first_seed;
-      cfg.params.strategy = s.strategy;  // as the campaign ran it (pct:D -> pct:D:K, a portfolio's member)
       const std::string path = (std::filesystem::path(dir) / fmt::format("{}-seed{}.rec", r.workload, s.first_seed)).string();
-      const RunResult rr = record_run_to(cfg, path, &pool);
+      const RunResult rr = make(s, path, pool);
       bool seen = false;
       for (const BugReport& b : rr.bugs) seen = seen || bug_signature(b) == s.signature;
       if (!seen) logger("cli")->warn("recorded seed {} did not report '{}' again", s.first_seed, s.signature);
@@ -384,6 +279,15 @@ void record_signatures(FuzzResult& r, const RunConfig& base, const std::string& 
     }
     s.record = it->second;
   }
+}
+
+void record_signatures(FuzzResult& r, const RunConfig& base, const std::string& dir) {
+  record_first_seeds(r, dir, [&](const SignatureStats& s, const std::string& path, StackPool& pool) {
+    RunConfig cfg = base;
+    cfg.params.seed = s.first_seed;
+    cfg.params.strategy = s.strategy;  // as the campaign ran it (pct:D -> pct:D:K, a portfolio's member)
+    return record_run_to(cfg, path, &pool);
+  });
 }
 
 nlohmann::json fuzz_to_json(const FuzzResult& r) {
@@ -424,6 +328,9 @@ nlohmann::json fuzz_to_json(const FuzzResult& r) {
     for (const auto& [pair, seed] : r.coverage->first_seed) first[hex16(pair)] = seed;
     j["coverage"] = {{"pairs", r.coverage->pairs()}, {"growth", growth}, {"first_seeds", first}};
   }
+  if (r.guided)
+    j["guided"] = {{"generation", r.guided->generation}, {"fresh_runs", r.guided->fresh_runs},
+                   {"mutated_runs", r.guided->mutated_runs}, {"corpus", r.guided->corpus}};
   if (!r.members.empty()) {
     json members = json::array();
     for (const MemberStats& m : r.members)
@@ -458,7 +365,7 @@ FuzzResult checked_fuzz_result(const nlohmann::json& j) {
   refuse_unknown_keys(j, "", {"workload", "machine", "strategy", "settings", "build", "campaign_runs", "seed_base",
                               "shard", "complete", "stop_on_first", "jobs", "runs", "bugs_found", "first_bug_run",
                               "fatal_runs", "warning_runs", "ignored_runs", "host_seconds", "runs_per_second",
-                              "signatures", "portfolio", "coverage", "seeds", "seeds_truncated",
+                              "signatures", "portfolio", "coverage", "guided", "seeds", "seeds_truncated",
                               "time_limited_runs", "first_time_limited_seed", "host_limited_runs",
                               "first_host_limited_seed"});
   const auto at = [&](const char* key) -> const json& { return json_member(j, "", key); };
@@ -650,6 +557,24 @@ FuzzResult checked_fuzz_result(const nlohmann::json& j) {
       throw ConfigError("coverage.growth is not what coverage.first_seeds give");
     r.coverage = std::move(cov);
   }
+  // guided: exactly for a cov strategy (which collects coverage); its runs by kind add up.
+  if (j.contains("guided") != is_guided(r.strategy))
+    throw ConfigError(is_guided(r.strategy) ? "guided missing with a cov strategy" : "guided given without a cov strategy");
+  if (is_guided(r.strategy)) {
+    if (!covered) throw ConfigError("a cov strategy without settings.coverage on");
+    if (r.shard.count != 1) throw ConfigError("shard " + r.shard.to_string() + " of a cov campaign, which is never sharded");
+    const json& g = j["guided"];
+    require_object(g, "guided");
+    refuse_unknown_keys(g, "guided", {"generation", "fresh_runs", "mutated_runs", "corpus"});
+    GuidedStats gs;
+    gs.generation = json_unsigned(json_member(g, "guided", "generation"), "guided.generation", 1, kU64);
+    gs.fresh_runs = json_unsigned(json_member(g, "guided", "fresh_runs"), "guided.fresh_runs", 0, r.runs);
+    gs.mutated_runs = json_unsigned(json_member(g, "guided", "mutated_runs"), "guided.mutated_runs", 0, r.runs);
+    gs.corpus = json_unsigned(json_member(g, "guided", "corpus"), "guided.corpus", 0, kU64);
+    if (gs.fresh_runs + gs.mutated_runs != r.runs)
+      throw ConfigError("guided.fresh_runs + guided.mutated_runs is not runs " + std::to_string(r.runs));
+    r.guided = gs;
+  }
   return r;
 }
 
@@ -753,7 +678,7 @@ FuzzResult merge_fuzz(const std::vector<FuzzResult>& parts, const std::vector<st
   }
   m.signatures.clear();
   for (auto& [sig, s] : sigs) m.signatures.push_back(s);
-  m.signatures = ordered(std::move(m.signatures));
+  m.signatures = ordered_signatures(std::move(m.signatures));
   return m;
 }
 
@@ -784,6 +709,11 @@ std::string fuzz_to_text(const FuzzResult& r) {
                        r.members[i].runs);
     s += "\n";
   }
+  if (r.guided)
+    s += fmt::format("coverage-guided: generations of {} runs; {} fresh {} runs, {} mutants of corpus logs; "
+                     "corpus {} logs\n",
+                     r.guided->generation, r.guided->fresh_runs, r.strategy.substr(r.strategy.find(':') + 1),
+                     r.guided->mutated_runs, r.guided->corpus);
   if (r.coverage) {
     s += fmt::format("coverage: {} conflicting-access pairs; by seeds run:", r.coverage->pairs());
     for (const auto& [seeds, pairs] : r.coverage->growth(r.seed_base, r.campaign_runs))

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "cli/runner.h"
+#include "emu/decision_log.h"
 
 namespace smpemu {
 
@@ -74,6 +75,9 @@ struct ShardSet {
   std::string to_string() const;
   bool complete() const { return indices.size() == count; }
 };
+
+/// Ends the run on `m` after `seconds` of host time (0: never) as EndReason::HostLimit.
+void set_run_deadline(Machine& m, double seconds);
 
 /// Parses `--shard K/N` (1 <= K <= N). Throws ConfigError.
 ShardSet parse_shard(const std::string& text);
@@ -129,6 +133,14 @@ struct CoverageStats {
   }
 };
 
+/// A coverage-guided campaign's runs by kind (cli/guided.h) and its corpus at the end.
+struct GuidedStats {
+  std::uint64_t generation = 0;    ///< runs per generation
+  std::uint64_t fresh_runs = 0;    ///< runs of the base strategy from their seed
+  std::uint64_t mutated_runs = 0;  ///< runs of an edited corpus log
+  std::uint64_t corpus = 0;        ///< logs in the corpus after the last run
+};
+
 struct FuzzResult {
   std::string workload;
   std::string machine;
@@ -153,6 +165,10 @@ struct FuzzResult {
   /// empty for a single strategy. Runs and bugs_found add up to the campaign's.
   std::vector<MemberStats> members;
   std::optional<CoverageStats> coverage;  ///< with --coverage on
+  std::optional<GuidedStats> guided;      ///< a coverage-guided campaign (cli/guided.h)
+  /// A guided campaign: the decision log each signature's first seed followed, by seed
+  /// (what its record replays); not part of the JSON.
+  std::map<std::uint64_t, DecisionLog> logs;
   std::vector<std::uint64_t> seeds;            ///< smallest failing seeds, ascending
   bool seeds_truncated = false;                ///< more than kMaxListedSeeds failed
   LimitedRuns time_limited;  ///< runs that reached --max-cycles (deterministic)
@@ -172,6 +188,15 @@ std::map<std::string, std::string> settings_map(const RunConfig& cfg);
 
 /// Runs the campaign. Throws ConfigError for a bad configuration (checked before any run).
 FuzzResult run_fuzz(const FuzzOptions& opt);
+
+/// Makes the record of signature `s`'s first seed at `path` and returns its run.
+using RecordMaker = std::function<RunResult(const SignatureStats& s, const std::string& path, StackPool& pool)>;
+
+/// Writes DIR/<workload>-seed<S>.rec for the first seed S of every signature of `r`
+/// (once per seed, with `make`; creating DIR), warns when a record does not report its
+/// signature again, and sets SignatureStats::record. Throws ConfigError if DIR or a
+/// file cannot be written.
+void record_first_seeds(FuzzResult& r, const std::string& dir, const RecordMaker& make);
 
 /// For every signature, re-runs its first seed recording the decision log into
 /// DIR/<workload>-seed<S>.rec (creating DIR) and sets SignatureStats::record.

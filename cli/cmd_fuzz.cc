@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cli/campaign.h"
+#include "cli/guided.h"
 #include "cli/options.h"
 #include "cli/output_file.h"
 #include "cli/parallel.h"
@@ -44,7 +45,14 @@ int cmd_fuzz(const FuzzCliOptions& o, const CliMode& mode) {
                         std::to_string(limits::kFuzzRuns) + " (see `smpemu list`)");
     f.stop_on_first = o.stop_on_first;
     if (!o.record_dir.empty()) check_output_dir(o.record_dir, "record directory");
-    (void)settings_map(f.base);  // a bad workload or knob is a usage error before any run
+    RunConfig checked = f.base;  // a bad workload or knob is a usage error before any run
+    if (is_guided(f.base.params.strategy)) {
+      checked.params.strategy = guided_base(f.base.params.strategy);
+      if (o.record_dir.empty())
+        throw ConfigError("--strategy " + f.base.params.strategy +
+                          " needs --record DIR: the runs it finds replay only from their records");
+    }
+    (void)settings_map(checked);
   } catch (const ConfigError& e) {
     return usage_error(e.what());
   }
@@ -60,7 +68,10 @@ int cmd_fuzz(const FuzzCliOptions& o, const CliMode& mode) {
   try {
     r = run_fuzz(f);
     line.finish();
-    if (!o.record_dir.empty()) record_signatures(r, f.base, o.record_dir);
+    if (r.guided)
+      record_guided_signatures(r, f.base, o.record_dir);
+    else if (!o.record_dir.empty())
+      record_signatures(r, f.base, o.record_dir);
   } catch (const ConfigError& e) {
     line.finish();
     return usage_error(e.what());

@@ -4,6 +4,7 @@
 
 #include "arch/mmu_registry.h"
 #include "arch/profiles.h"
+#include "cli/guided.h"
 #include "cli/options.h"
 #include "emu/limits.h"
 #include "emu/strategy.h"
@@ -54,6 +55,7 @@ int cmd_list(const CliMode& mode) {
   for (std::size_t i = 0; i < nr_mmu_types; ++i) std::printf("  %-10s %s\n", mmu_types[i].name, mmu_types[i].doc);
   std::printf("\nstrategies (--strategy):\n");
   for (const auto& [name, doc] : strategy_docs()) std::printf("  %-10s %s\n", name.c_str(), doc.c_str());
+  std::printf("  %-10s %s\n", kGuidedSyntax, kGuidedDoc);
   std::printf("\nengine parameters:\n");
   for (const auto& d : MachineParams::docs())
     std::printf("  %-15s default %-10s %s\n", d.name.c_str(), d.default_value.c_str(), d.doc.c_str());

@@ -8,6 +8,7 @@
 
 #include "arch/mmu_registry.h"
 #include "arch/profiles.h"
+#include "cli/guided.h"
 #include "cli/text.h"
 #include "emu/errors.h"
 #include "emu/portfolio.h"
@@ -193,6 +194,10 @@ void validate(const RunConfig& cfg) {
     throw ConfigError("bad --hz " + std::to_string(cfg.params.hz) + " (expected 1..100000)");
   if (cfg.params.jitter_pct > 100)
     throw ConfigError("bad --jitter " + std::to_string(cfg.params.jitter_pct) + " (expected 0..100)");
+  if (is_guided(cfg.params.strategy))
+    throw ConfigError("--strategy " + quoted(cfg.params.strategy) +
+                      " is a campaign of `smpemu fuzz` (with --record DIR); the runs it finds replay from their "
+                      "records with `smpemu replay`");
   try {
     (void)make_strategy(cfg.params.strategy, cfg.params.cpus, cfg.params.seed);
   } catch (const std::invalid_argument& e) {  // the engine's parsers echo the text raw

@@ -7,6 +7,7 @@
 
 #include "cli/compare.h"
 #include "emu/errors.h"
+#include "json_util.h"
 #include "test_util.h"
 
 using namespace smpemu;
@@ -14,6 +15,7 @@ using nlohmann::json;
 using smpemu::testing::Exec;
 using smpemu::testing::expect_usage_error;
 using smpemu::testing::run_smpemu;
+using smpemu::testing::without_timing;
 
 namespace {
 
@@ -32,10 +34,6 @@ CompareOptions spin(const std::string& a, const std::string& b, std::uint64_t se
   return o;
 }
 
-json without_timing(json j) {
-  for (const char* k : {"host_seconds", "runs_per_second", "jobs"}) j.erase(k);
-  return j;
-}
 
 }  // namespace
 

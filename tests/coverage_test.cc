@@ -12,22 +12,20 @@
 #include <unistd.h>
 
 #include "emu/coverage.h"
+#include "json_util.h"
 #include "test_util.h"
 
 using namespace smpemu;
 using smpemu::testing::Exec;
 using smpemu::testing::expect_usage_error;
 using smpemu::testing::run_smpemu;
+using smpemu::testing::without_timing;
 using json = nlohmann::json;
 
 namespace {
 
 Where at(unsigned line) { return Where{"mm/example.cc", "f", line}; }
 
-json without_timing(json j) {
-  for (const char* k : {"host_seconds", "runs_per_second", "jobs"}) j.erase(k);
-  return j;
-}
 
 }  // namespace
 

@@ -16,6 +16,7 @@
 #include "cli/record.h"
 #include "emu/errors.h"
 #include "kernel/sched.h"
+#include "json_util.h"
 #include "test_util.h"
 #include "workloads/workload.h"
 
@@ -24,6 +25,7 @@ using nlohmann::json;
 using smpemu::testing::Exec;
 using smpemu::testing::expect_usage_error;
 using smpemu::testing::run_smpemu;
+using smpemu::testing::without_timing;
 
 namespace {
 
@@ -65,11 +67,6 @@ FuzzOptions rare(std::uint64_t runs, unsigned jobs) {
   return o;
 }
 
-/// The JSON of a fuzz result without the keys that depend on the host.
-json without_timing(json j) {
-  for (const char* k : {"host_seconds", "runs_per_second", "jobs"}) j.erase(k);
-  return j;
-}
 
 std::string temp_dir(const std::string& name) {
   const auto p = std::filesystem::path(::testing::TempDir()) / (name + "-" + std::to_string(::getpid()));

@@ -15,22 +15,15 @@
 #include "emu/limits.h"
 #include "emu/portfolio.h"
 #include "emu/strategy.h"
+#include "json_util.h"
 #include "test_util.h"
 
 using namespace smpemu;
 using smpemu::testing::Exec;
 using smpemu::testing::expect_usage_error;
 using smpemu::testing::run_smpemu;
+using smpemu::testing::without_timing;
 using json = nlohmann::json;
-
-namespace {
-
-json without_timing(json j) {
-  for (const char* k : {"host_seconds", "runs_per_second", "jobs"}) j.erase(k);
-  return j;
-}
-
-}  // namespace
 
 TEST(Portfolio, SeedsPickMembersInOrder) {
   EXPECT_TRUE(is_portfolio("portfolio"));
