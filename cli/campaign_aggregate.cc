@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <iterator>
+#include <stdexcept>
 #include <tuple>
 
 #include "cli/record.h"
 #include "cli/report.h"
+#include "emu/errors.h"
 #include "emu/portfolio.h"
 
 namespace smpemu {
@@ -81,6 +83,15 @@ void Aggregate::fill(FuzzResult& res, bool with_coverage) {
   res.time_limited = time_limited;
   res.host_limited = host_limited;
   if (with_coverage) res.coverage = std::move(coverage);
+}
+
+SeedStrategies::SeedStrategies(std::string strategy) : strategy_(std::move(strategy)) {
+  if (!is_portfolio(strategy_)) return;
+  try {
+    members_ = portfolio_members(strategy_);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("strategy: ") + e.what());
+  }
 }
 
 std::vector<SignatureStats> ordered_signatures(std::vector<SignatureStats> v) {

@@ -15,6 +15,7 @@
 
 #include "cli/campaign.h"
 #include "cli/runner.h"
+#include "emu/portfolio.h"
 
 namespace smpemu {
 
@@ -61,6 +62,22 @@ struct Aggregate {
   /// Moves the totals into `res` (runs, counts, seeds, limits, coverage when
   /// `with_coverage`); leaves the signatures to the caller (their repro is its own).
   void fill(FuzzResult& res, bool with_coverage);
+};
+
+/// The strategy each seed of a campaign runs: the campaign's, or its portfolio member.
+class SeedStrategies {
+ public:
+  /// Throws ConfigError for a malformed portfolio.
+  explicit SeedStrategies(std::string strategy);
+  const std::string& of(std::uint64_t seed) const {
+    return members_.empty() ? strategy_ : members_[portfolio_index(seed, members_.size())];
+  }
+  /// The portfolio's members in spec order; empty for a single strategy.
+  const std::vector<std::string>& members() const { return members_; }
+
+ private:
+  std::string strategy_;
+  std::vector<std::string> members_;
 };
 
 /// Signatures by first seed, then name: the order results print them in.
