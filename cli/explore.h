@@ -23,9 +23,11 @@
 // their first differing step, so no schedule is run twice.
 //
 // Pruning: none. Schedules that differ only in the order of independent operations
-// (on different lines, different locks) are run and counted separately; sleep sets or
-// DPOR need to know what each visible operation touches, which the engine does not
-// report per step yet. The preemption bound and --max-schedules are the only limits.
+// (on different lines, different locks) are run and counted separately. The engine
+// names the line of loads, stores and atomics (Strategy::note_pending), not what a
+// wakeup, IPI or schedule touches; and sleep sets or DPOR cannot simply prune under a
+// preemption bound (the pruned schedule may be its class's only one within the bound;
+// Musuvathi & Qadeer, MSR-TR-2007-12). The bound and --max-schedules are the only limits.
 //
 // Concurrency: run_explore() runs one Machine at a time on the calling thread.
 #pragma once
