@@ -197,12 +197,16 @@ class PctStrategy final : public Strategy {
 /// reprioritises.
 class PosStrategy final : public Strategy {
  public:
-  PosStrategy(int ncpus, std::uint64_t seed)
+  static constexpr Cycles kDefaultWindow = 100000;
+  PosStrategy(int ncpus, Cycles window, std::uint64_t seed)
       : rng_(seed, "sched"),
+        window_(window),
         times_(static_cast<std::size_t>(ncpus)),
         rank_(static_cast<std::size_t>(ncpus)),
         op_(static_cast<std::size_t>(ncpus)) {}
-  std::string spec() const override { return "pos"; }
+  std::string spec() const override {
+    return window_ == kDefaultWindow ? "pos" : "pos:" + std::to_string(window_);
+  }
   void note_pending(CpuId c, LineId line, bool is_write) override { noted_ = {c, line, is_write}; }
   void add(CpuId c, Cycles t) override { join(c, t, take_note(c), fresh()); }
   bool empty() const override { return nready_ == 0; }
@@ -211,8 +215,19 @@ class PosStrategy final : public Strategy {
   CpuId pick(CpuId cur, Cycles t) override {
     const Op mine = cur != kNoCpu ? take_note(cur) : Op{};
     const std::uint64_t prio = cur != kNoCpu ? fresh() : 0;
-    const std::size_t best = nready_ == 0 ? ReadyTree::npos : rank_.last_at_most(rank_.min());
-    if (best == ReadyTree::npos || (cur != kNoCpu && ~prio < rank_.time_of(best))) {
+    std::size_t best = nready_ == 0 ? ReadyTree::npos : rank_.last_at_most(rank_.min());
+    bool run_cur = best == ReadyTree::npos || (cur != kNoCpu && ~prio < rank_.time_of(best));
+    // Starvation bound, as PCT's W: when the operation priority would choose is more
+    // than window_ cycles ahead of the earliest ready CPU, the earliest runs. Without it
+    // a CPU whose pending step names no line (a barrier, an IRQ) keeps one low priority
+    // while CPUs that poll redraw theirs at every step, and it never runs again.
+    const Cycles earliest = std::min(cur != kNoCpu ? t : kNever, times_.min());
+    const Cycles horizon = earliest > kNever - window_ ? kNever : earliest + window_;
+    if ((run_cur ? t : times_.time_of(best)) > horizon) {
+      run_cur = cur != kNoCpu && t == earliest;
+      if (!run_cur) best = times_.last_at_most(earliest);
+    }
+    if (run_cur) {
       reprioritise_racers(mine);
       return cur;
     }
@@ -299,6 +314,7 @@ class PosStrategy final : public Strategy {
     CpuId prev = kNoCpu, next = kNoCpu;  // in the list of its (line, kind)
   };
   Rng rng_;
+  Cycles window_;    // the starvation bound W
   ReadyTree times_;  // ready time by CPU
   ReadyTree rank_;   // ~priority by CPU: the minimum is the highest priority
   std::vector<Slot> op_;  // by CPU, valid while it is in the set
@@ -414,11 +430,14 @@ const std::vector<StrategyKind>& strategy_kinds() {
        [](const std::vector<std::uint64_t>& a, int ncpus, std::uint64_t seed) -> std::unique_ptr<Strategy> {
          return std::make_unique<PctStrategy>(ncpus, static_cast<std::uint32_t>(a[0]), a[1], a[2], seed);
        }},
-      {"pos", {}, -1,
+      {"pos",
+       {{'W', 1, limits::kPctWindow, PosStrategy::kDefaultWindow, false, " cycles"}},
+       -1,
        "POS: random priority per pending operation, highest first; operations racing with the one "
-       "that ran (same line, one a write) get fresh ones",
-       [](const std::vector<std::uint64_t>&, int ncpus, std::uint64_t seed) -> std::unique_ptr<Strategy> {
-         return std::make_unique<PosStrategy>(ncpus, seed);
+       "that ran (same line, one a write) get fresh ones; no CPU runs more than W cycles (100000) "
+       "ahead of the earliest",
+       [](const std::vector<std::uint64_t>& a, int ncpus, std::uint64_t seed) -> std::unique_ptr<Strategy> {
+         return std::make_unique<PosStrategy>(ncpus, a[0], seed);
        }},
       {"delay",
        {{'B', 0, limits::kDelays, 0, true, ""}, {'K', 1, limits::kPctSteps, 100000, false, ""}},

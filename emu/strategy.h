@@ -19,7 +19,9 @@
 //              it (same line, another CPU, at least one a store or atomic) a fresh one.
 //              The engine names the line of loads, stores and atomics (note_pending());
 //              other sync points (barriers, wakeups, IPIs, a CPU resumed from idle or a
-//              spin) touch no line for POS and race with nothing;
+//              spin) touch no line for POS and race with nothing. pos:W bounds
+//              starvation as PCT's W does: when the chosen CPU is more than W cycles
+//              (100000) ahead of the earliest ready CPU, the earliest runs instead;
 //   delay:B[:K] - delay bounding (Emmi, Qadeer, Rakamaric, POPL'11) over the time order:
 //              time's choice everywhere except at B steps drawn uniformly from 1..K
 //              (default 100000), where the CPU time would run is delayed: the next one

@@ -17,6 +17,7 @@
 using namespace smpemu;
 using smpemu::testing::abba_config;
 using smpemu::testing::expect_usage_error;
+using smpemu::testing::Exec;
 using smpemu::testing::run_smpemu;
 using smpemu::testing::spin_config;
 using json = nlohmann::json;
@@ -32,6 +33,8 @@ std::uint64_t digest_of(RunConfig cfg, const std::string& strategy, StackPool* p
 
 TEST(StrategyTable, SpecsPrintBackAndDocsListEveryStrategy) {
   EXPECT_EQ(make_strategy("pos", 4, 1)->spec(), "pos");
+  EXPECT_EQ(make_strategy("pos:100000", 4, 1)->spec(), "pos");  // the default W
+  EXPECT_EQ(make_strategy("pos:5000", 4, 1)->spec(), "pos:5000");
   EXPECT_EQ(make_strategy("delay:2", 4, 1)->spec(), "delay:2:100000");
   EXPECT_EQ(make_strategy("delay:0:5", 4, 1)->spec(), "delay:0:5");
   std::set<std::string> names;
@@ -39,11 +42,11 @@ TEST(StrategyTable, SpecsPrintBackAndDocsListEveryStrategy) {
     names.insert(name);
     EXPECT_FALSE(doc.empty()) << name;
   }
-  EXPECT_EQ(names, (std::set<std::string>{"time", "random", "pct:D[:K[:W]]", "pos", "delay:B[:K]", "portfolio[:S,S,...]"}));
+  EXPECT_EQ(names, (std::set<std::string>{"time", "random", "pct:D[:K[:W]]", "pos[:W]", "delay:B[:K]", "portfolio[:S,S,...]"}));
 }
 
 TEST(StrategyTable, MalformedSpecsAreOneLineErrors) {
-  for (const char* bad : {"pos:", "pos:1", "posx", "delay", "delay:", "delay:x", "delay:1001", "delay:1:0",
+  for (const char* bad : {"pos:", "pos:0", "pos:1:2", "pos:1000000001", "posx", "delay", "delay:", "delay:x", "delay:1001", "delay:1:0",
                           "delay:1:", "delay:1:2:3", "time:1", "random:"})
     EXPECT_THROW(make_strategy(bad, 4, 1), std::invalid_argument) << "'" << bad << "'";
   try {
@@ -51,7 +54,7 @@ TEST(StrategyTable, MalformedSpecsAreOneLineErrors) {
     ADD_FAILURE();
   } catch (const std::invalid_argument& e) {
     EXPECT_EQ(std::string(e.what()),
-              "unknown strategy 'fifo' (expected time, random, pct:D[:K[:W]], pos, delay:B[:K] or portfolio[:S,S,...])");
+              "unknown strategy 'fifo' (expected time, random, pct:D[:K[:W]], pos[:W], delay:B[:K] or portfolio[:S,S,...])");
   }
   try {
     make_strategy("delay:x", 4, 1);
@@ -80,7 +83,7 @@ TEST(StrategyTable, StepsAreWantedWhereKIsLeftOut) {
 TEST(StrategyTable, ListShowsTheNewStrategies) {
   const auto e = run_smpemu("list");
   ASSERT_EQ(e.status, 0) << e.err;
-  for (const char* s : {"pos ", "delay:B[:K]", "POS:", "delay bounding"}) EXPECT_NE(e.out.find(s), std::string::npos) << s;
+  for (const char* s : {"pos[:W] ", "delay:B[:K]", "POS:", "delay bounding"}) EXPECT_NE(e.out.find(s), std::string::npos) << s;
 }
 
 TEST(StrategyTable, DelayZeroIsTime) {
@@ -109,6 +112,23 @@ TEST(StrategyTable, NewStrategiesAreDeterministicAndDifferFromTime) {
     EXPECT_EQ(distinct.size(), 12u) << strategy;
     EXPECT_GT(differ, 0) << strategy;
   }
+}
+
+// POS's starvation bound, found by a 100,000-run default campaign of rcu-readers: the
+// writer's pending step (a barrier) names no line, so its one low priority was never
+// redrawn while seven readers polling `done` redrew theirs at every step; it never ran
+// again and the run ended as a livelock (4 of 25,000 pos seeds). With W as large as
+// allowed (1e9 cycles) the bound acts only after the 200 ms livelock limit used here, and
+// seed 11213 livelocks; with the default W it completes.
+TEST(StrategyTable, PosDoesNotStarveACpuWhoseStepNamesNoLine) {
+  const std::string seeds = " --runs 20 --seed-base 11200 --jobs 2 --livelock-ms 200 --json";
+  const Exec unbounded = run_smpemu("fuzz rcu-readers --strategy pos:1000000000" + seeds);
+  ASSERT_EQ(unbounded.status, 1) << unbounded.err;
+  EXPECT_NE(unbounded.out.find("\"livelock\""), std::string::npos) << unbounded.out;
+  const Exec bounded = run_smpemu("fuzz rcu-readers --strategy pos" + seeds);
+  EXPECT_EQ(bounded.status, 0) << bounded.out;
+  const Exec one = run_smpemu("run rcu-readers --seed 11213 --strategy pos --json");
+  EXPECT_EQ(one.status, 0) << one.out;
 }
 
 TEST(StrategyTable, PosStepsAreLogarithmicInTheCpuCount) {
