@@ -13,6 +13,9 @@
 #include "emu/errors.h"
 #include "emu/portfolio.h"
 
+#if __has_include("smpemu_git_rev.h")
+#include "smpemu_git_rev.h"  // generated at build time (cmake/git_rev.cmake)
+#endif
 #ifndef SMPEMU_GIT_REV
 #define SMPEMU_GIT_REV "unknown"
 #endif
