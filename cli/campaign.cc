@@ -128,22 +128,8 @@ std::map<std::string, std::string> settings_map(const RunConfig& cfg) {
   return s;
 }
 
-FuzzResult run_fuzz(const FuzzOptions& given) {
-  FuzzOptions opt = given;
-  if (opt.runs == 0) throw ConfigError("bad --runs 0 (expected at least 1)");
-  if (opt.seed_base > std::numeric_limits<std::uint64_t>::max() - (opt.runs - 1))
-    throw ConfigError("--seed-base " + std::to_string(opt.seed_base) + " + --runs " + std::to_string(opt.runs) +
-                      " passes 2^64-1");
-  if (opt.shard.indices.size() != 1) throw ConfigError("a fuzz campaign runs exactly one shard");
-  if (is_guided(opt.base.params.strategy)) return run_guided_fuzz(opt);
-  FuzzResult res;
+void start_result(FuzzResult& res, const FuzzOptions& opt) {
   res.workload = opt.base.workload;
-  // pct:D without K: one pilot run from the seed base (the same for every job and shard).
-  // The pilot, like settings_map(), validates the configuration before any run.
-  opt.base.params.strategy = resolve_strategy(opt.base, opt.seed_base);
-  // A portfolio: each seed runs its member, named as such in its run, record and repro.
-  const SeedStrategies strategies(opt.base.params.strategy);
-  const std::vector<std::string>& members = strategies.members();
   res.settings = settings_map(opt.base);
   res.machine = opt.base.machine;
   res.strategy = opt.base.params.strategy;
@@ -153,6 +139,24 @@ FuzzResult run_fuzz(const FuzzOptions& given) {
   res.shard = opt.shard;
   res.stop_on_first = opt.stop_on_first;
   res.jobs = opt.jobs;
+}
+
+FuzzResult run_fuzz(const FuzzOptions& given) {
+  FuzzOptions opt = given;
+  if (opt.runs == 0) throw ConfigError("bad --runs 0 (expected at least 1)");
+  if (opt.seed_base > std::numeric_limits<std::uint64_t>::max() - (opt.runs - 1))
+    throw ConfigError("--seed-base " + std::to_string(opt.seed_base) + " + --runs " + std::to_string(opt.runs) +
+                      " passes 2^64-1");
+  if (opt.shard.indices.size() != 1) throw ConfigError("a fuzz campaign runs exactly one shard");
+  if (is_guided(opt.base.params.strategy)) return run_guided_fuzz(opt);
+  FuzzResult res;
+  // pct:D without K: one pilot run from the seed base (the same for every job and shard).
+  // The pilot, like settings_map(), validates the configuration before any run.
+  opt.base.params.strategy = resolve_strategy(opt.base, opt.seed_base);
+  // A portfolio: each seed runs its member, named as such in its run, record and repro.
+  const SeedStrategies strategies(opt.base.params.strategy);
+  const std::vector<std::string>& members = strategies.members();
+  start_result(res, opt);
 
   const std::uint64_t k = opt.shard.indices.front();
   const std::uint64_t n_shards = opt.shard.count;

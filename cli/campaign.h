@@ -186,6 +186,11 @@ std::uint64_t shard_runs(std::uint64_t runs, std::uint64_t k, std::uint64_t n);
 /// Engine parameters (no seed) and every knob of `cfg`, as strings. Throws ConfigError.
 std::map<std::string, std::string> settings_map(const RunConfig& cfg);
 
+/// Fills what a result says of its campaign (workload, settings, strategy, build, extent,
+/// jobs) from `opt`, whose strategy is already resolved. Throws ConfigError as
+/// settings_map().
+void start_result(FuzzResult& res, const FuzzOptions& opt);
+
 /// Runs the campaign. Throws ConfigError for a bad configuration (checked before any run).
 FuzzResult run_fuzz(const FuzzOptions& opt);
 

@@ -64,16 +64,8 @@ FuzzResult run_guided_fuzz(const FuzzOptions& given) {
   const std::string base = opt.base.params.strategy;
 
   FuzzResult res;
-  res.workload = opt.base.workload;
-  res.settings = settings_map(opt.base);
+  start_result(res, opt);
   res.strategy = res.settings["strategy"] = std::string(kGuided) + ":" + base;
-  res.machine = opt.base.machine;
-  res.build = build_identity();
-  res.campaign_runs = opt.runs;
-  res.seed_base = opt.seed_base;
-  res.shard = opt.shard;
-  res.stop_on_first = opt.stop_on_first;
-  res.jobs = opt.jobs;
   GuidedStats stats;
   stats.generation = GuidedParams::kGeneration;
 
