@@ -583,11 +583,15 @@ void Machine::take_interrupts(Cpu* c) {
   } while (c->clock >= c->irq_gate);
 }
 
-void Machine::access(LineId l, Access kind, Ev ev) {
-  sync_point();
+inline void Machine::perform_access(LineId l, Access kind, Ev ev) {
   Cpu* c = cur_;
   c->clock = coherence_.access(l, c->id, kind, c->clock);
   note(ev, l, 0);
+}
+
+void Machine::access(LineId l, Access kind, Ev ev) {
+  sync_point();
+  perform_access(l, kind, ev);
 }
 
 void Machine::access_slow(LineId l, Access kind, Ev ev, Where loc) {
@@ -596,11 +600,9 @@ void Machine::access_slow(LineId l, Access kind, Ev ev, Where loc) {
   // the turn is taken again with nothing noted: that step races with nothing.
   if (time_ == nullptr) strategy_->note_pending(cur_->id, l, kind != Access::Load);
   sync_point();
-  Cpu* c = cur_;
   // In the order the accesses happen: after the sync point, when it is this CPU's turn.
-  if (coverage_) coverage_->access(l, c->id, kind != Access::Load, loc);
-  c->clock = coherence_.access(l, c->id, kind, c->clock);
-  note(ev, l, 0);
+  if (coverage_) coverage_->access(l, cur_->id, kind != Access::Load, loc);
+  perform_access(l, kind, ev);
 }
 
 bool Machine::owner_on_cpu(const Task* t) {
@@ -611,9 +613,7 @@ bool Machine::owner_on_cpu(const Task* t) {
   // leave it parked on a line nobody writes again). The load still follows the switch
   // that wrote on_cpu (coherence.h, Causality): a spinner that sees the owner off CPU
   // has a clock past that switch.
-  Cpu* c = cur_;
-  c->clock = coherence_.access(t->on_cpu_line, c->id, Access::Load, c->clock);
-  note(Ev::Load, t->on_cpu_line, 0);
+  perform_access(t->on_cpu_line, Access::Load, Ev::Load);
   return task_on_cpu(t);
 }
 

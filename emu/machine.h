@@ -806,6 +806,10 @@ class Machine {
   }
   void access(LineId l, Access kind, Ev ev);
   void access_slow(LineId l, Access kind, Ev ev, Where loc);
+  /// The access itself, in this CPU's turn (after its sync point): its cost and causality
+  /// (coherence.h), folded into the digest. What access(), access_slow() and
+  /// owner_on_cpu() all end with.
+  void perform_access(LineId l, Access kind, Ev ev);
   void changed(LineId l);
   void spin_wait(LineId l, bool until_resched = false);
   void unlink_waiter(Cpu& c);
