@@ -85,6 +85,55 @@ TEST(X86Tlb, HitsMissesAndLruEviction) {
   EXPECT_EQ(std::unique(sorted.begin(), sorted.end()), sorted.end());
 }
 
+// A flush costs the host what it removes, not the TLB's 1,600 entries: a page is looked
+// up in its L1 and L2 sets (4 + 12 ways), a whole-mm flush is one generation bump. And
+// it removes exactly what a scan of every entry would: the flushed pages miss (walk),
+// the others still hit.
+TEST(X86Tlb, FlushesExamineTheEntriesTheyRemoveNotTheWholeTlb) {
+  Box b(1);
+  unsigned long walks_after_page = 0, walks_after_range = 0, walks_after_mm = 0;
+  unsigned long probes_page = 0, probes_range = 0, probes_mm = 0;
+  b.m->spawn("t", 0, [&] {
+    struct mm_struct* mm = mm_alloc(false);
+    struct page* p = alloc_page(GFP_KERNEL);
+    const int n = 40;  // more than full_flush_ceiling (33) pages
+    for (int i = 0; i < n; ++i) install_page(mm, static_cast<unsigned long>(i) * PAGE_SIZE, p, PAGE_SHARED);
+    put_page(p);
+    cpu_tlb& t = b.on(0);
+    unsigned long pfn;
+    auto touch_all = [&] {
+      for (int i = 0; i < n; ++i) x86_tlb_translate(&b.tlb, mm, static_cast<unsigned long>(i) * PAGE_SIZE, false, &pfn);
+    };
+    touch_all();
+    unsigned long w = t.walks, pr = t.flush_probes;
+    x86_flush_tlb_page(&b.tlb, mm, 5 * PAGE_SIZE);
+    probes_page = t.flush_probes - pr;
+    touch_all();
+    walks_after_page = t.walks - w;
+    w = t.walks, pr = t.flush_probes;
+    x86_flush_tlb_range(&b.tlb, mm, 10 * PAGE_SIZE, 13 * PAGE_SIZE);
+    probes_range = t.flush_probes - pr;
+    touch_all();
+    walks_after_range = t.walks - w;
+    w = t.walks, pr = t.flush_probes;
+    x86_flush_tlb_range(&b.tlb, mm, 0, n * PAGE_SIZE);  // past the ceiling: the whole mm
+    probes_mm = t.flush_probes - pr;
+    touch_all();
+    walks_after_mm = t.walks - w;
+    for (int i = 0; i < n; ++i) zap_page(mm, static_cast<unsigned long>(i) * PAGE_SIZE);
+    x86_flush_tlb_mm(&b.tlb, mm);
+    mmput(mm);
+  });
+  ASSERT_EQ(b.m->run().end, EndReason::Completed) << all_bugs(*b.m);
+  EXPECT_TRUE(b.m->bugs().empty()) << all_bugs(*b.m);
+  EXPECT_EQ(probes_page, 16u);
+  EXPECT_EQ(walks_after_page, 1u);
+  EXPECT_EQ(probes_range, 3u * 16u);
+  EXPECT_EQ(walks_after_range, 3u);
+  EXPECT_EQ(probes_mm, 1u);
+  EXPECT_EQ(walks_after_mm, 40u);
+}
+
 // CPUs 1..3 use the mm, CPU 4 never does; CPU 0 shoots down one page with 0, then with
 // 3 remote CPUs in the mask: only mask members flush, and the first remote CPU costs a
 // large step while each further one adds little.

@@ -26,7 +26,15 @@ void x86_tlb_init(struct x86_tlb *tlb, smpemu::Machine *m, const struct tlb_para
 		t.l1.assign(p->l1_entries, tlb_entry{});
 		t.l2.assign(p->l2_entries, tlb_entry{});
 		t.stamp = 0;
+		t.gens.clear();
+		t.flush_probes = 0;
 	}
+}
+
+/* A filled entry that no flush has removed since. */
+static bool tlb_valid(const struct tlb_entry &e)
+{
+	return e.mm_id != 0 && e.mm_gen->gen == e.gen;
 }
 
 /* The set of @vpn in @arr: ways [set * ways, set * ways + ways). */
@@ -35,9 +43,20 @@ static struct tlb_entry *tlb_find(std::vector<struct tlb_entry> &arr, unsigned w
 	const size_t sets = arr.size() / ways;
 	const size_t base = (vpn % sets) * ways;
 	for (size_t i = base; i < base + ways; i++)
-		if (arr[i].mm_id == mm_id && arr[i].vpn == vpn)
+		if (arr[i].mm_id == mm_id && arr[i].vpn == vpn && tlb_valid(arr[i]))
 			return &arr[i];
 	return nullptr;
+}
+
+/* Invalidate every entry for (@mm_id, @vpn) in its set. There can be two: a store to a page
+ * cached read-only refills it, and the fill may take an invalid way before the old one. */
+static void tlb_invalidate_page(std::vector<struct tlb_entry> &arr, unsigned ways, unsigned mm_id, unsigned long vpn)
+{
+	const size_t sets = arr.size() / ways;
+	const size_t base = (vpn % sets) * ways;
+	for (size_t i = base; i < base + ways; i++)
+		if (arr[i].mm_id == mm_id && arr[i].vpn == vpn)
+			arr[i].mm_id = 0;
 }
 
 static void tlb_fill(struct cpu_tlb *t, std::vector<struct tlb_entry> &arr, unsigned ways, const struct tlb_entry &e)
@@ -46,7 +65,7 @@ static void tlb_fill(struct cpu_tlb *t, std::vector<struct tlb_entry> &arr, unsi
 	const size_t base = (e.vpn % sets) * ways;
 	size_t victim = base;
 	for (size_t i = base; i < base + ways; i++) {
-		if (arr[i].mm_id == 0 || (arr[i].mm_id == e.mm_id && arr[i].vpn == e.vpn)) {
+		if (!tlb_valid(arr[i]) || (arr[i].mm_id == e.mm_id && arr[i].vpn == e.vpn)) {
 			victim = i;
 			break;
 		}
@@ -108,7 +127,8 @@ static int __tlb_translate(struct x86_tlb *tlb, struct mm_struct *mm, unsigned l
 		t->faults++;
 		return -EFAULT;
 	}
-	struct tlb_entry ne = {vpn, pte_pfn(pte), mm->id, pte_write(pte), 0};
+	const struct tlb_mm_gen *g = &t->gens[mm->id];
+	struct tlb_entry ne = {vpn, pte_pfn(pte), mm->id, pte_write(pte), 0, g, g->gen};
 	check_translation(mm, ne);
 	note_tlb_fill(mm, cpu, addr);
 	tlb_fill(t, t->l2, tlb->p.l2_ways, ne);
@@ -156,11 +176,21 @@ static void flush_tlb_local(struct flush_tlb_info *info)
 	struct cpu_tlb *t = this_cpu_ptr(&info->tlb->cpu);
 	const unsigned long pages = info->end == ~0UL ? ~0UL : (info->end - info->start) >> PAGE_SHIFT;
 	const bool full = pages > info->tlb->p.full_flush_ceiling;
-	for (auto *arr : {&t->l1, &t->l2})
-		for (struct tlb_entry &e : *arr)
-			if (e.mm_id == info->mm->id &&
-			    (full || ((e.vpn << PAGE_SHIFT) >= info->start && (e.vpn << PAGE_SHIFT) < info->end)))
-				e.mm_id = 0;
+	if (full) {
+		/* Every entry of the mm, filled under the current generation, becomes invalid. */
+		auto it = t->gens.find(info->mm->id);
+		if (it != t->gens.end())
+			it->second.gen++;
+		t->flush_probes++;
+	} else {
+		/* At most full_flush_ceiling + 1 pages (a partial last page counts): look each up. */
+		const struct tlb_params *p = &info->tlb->p;
+		for (unsigned long vpn = info->start >> PAGE_SHIFT; (vpn << PAGE_SHIFT) < info->end; vpn++) {
+			tlb_invalidate_page(t->l1, p->l1_ways, info->mm->id, vpn);
+			tlb_invalidate_page(t->l2, p->l2_ways, info->mm->id, vpn);
+			t->flush_probes += p->l1_ways + p->l2_ways;
+		}
+	}
 	t->flushes++;
 	cpu_work(local_flush_cost(&info->tlb->p, pages));
 	smpemu::this_machine()->trace_event(smpemu::TraceKind::TlbFlush, full ? ~0UL : info->start, full ? 0 : pages);

@@ -12,6 +12,13 @@
  * cpu_vm_mask: a CPU's bit is set by its first fill for the mm (the kernel sets it in
  * switch_mm) and is never cleared here (no lazy-TLB mode yet).
  *
+ * Flushing costs the host what it removes, not the TLB's size (1,600 entries per CPU):
+ * a range flush of up to full_flush_ceiling pages looks up each page in its set (at most
+ * 34 pages x 16 ways); a whole-mm flush bumps this CPU's generation for the mm (struct
+ * tlb_mm_gen, as x86's per-CPU tlb_gen does for a PCID), and an entry filled under an
+ * older generation is invalid from then on, for lookups and for the choice of victim
+ * alike. The entries a flush removes and the LRU order are those of a full scan.
+ *
  * Oracle: a translation used from a TLB whose frame is free, or has become a page table,
  * is a fatal "use-after-free-frame" report naming the stale TLB entry (the mmu_gather
  * rule: no page, data or page table, is freed before a TLB flush that follows its last
@@ -27,6 +34,7 @@
  */
 #pragma once
 
+#include <unordered_map>
 #include <vector>
 
 #include "kernel/percpu.h"
@@ -52,19 +60,30 @@ struct tlb_params {
 	unsigned long each_remote_ns = 70;
 };
 
+/* One CPU's flush generation for one mm: bumped by every whole-mm flush on that CPU. */
+struct tlb_mm_gen {
+	unsigned long gen;
+};
+
 struct tlb_entry {
 	unsigned long vpn;
 	unsigned long pfn;
 	unsigned mm_id;		/* 0: invalid */
 	bool write;
 	unsigned long long used;	/* LRU stamp */
+	/* Valid only while *mm_gen == gen: the generation of the mm on this CPU at the fill.
+	 * mm_gen points into the owning cpu_tlb's gens (stable: map nodes are never erased). */
+	const struct tlb_mm_gen *mm_gen;
+	unsigned long gen;
 };
 
 struct cpu_tlb {
 	std::vector<struct tlb_entry> l1, l2;
 	unsigned long long stamp;
+	std::unordered_map<unsigned, struct tlb_mm_gen> gens;	/* by mm id: mms this CPU has cached */
 	/* Statistics. */
 	unsigned long l1_hits, l2_hits, walks, faults, flushes, remote_flushes;
+	unsigned long flush_probes;	/* entries a flush examined (host cost; tests bound it) */
 };
 
 /* An x86 MMU instance: a struct mmu (its ops are x86_mmu_ops) with the TLBs of every CPU. */
