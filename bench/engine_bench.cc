@@ -19,6 +19,19 @@ namespace ctx = boost::context;
 
 namespace {
 
+/// boost::context::fiber's StackAllocator, backed by a StackPool.
+struct PooledStack {
+  StackPool* pool;
+  ctx::stack_context allocate() {
+    const StackPool::Stack s = pool->allocate();
+    ctx::stack_context c;
+    c.sp = s.sp;
+    c.size = s.size;
+    return c;
+  }
+  void deallocate(ctx::stack_context& c) noexcept { pool->deallocate(StackPool::Stack{c.sp, c.size}); }
+};
+
 /// Raw boost::context::fiber ping-pong between the benchmark and one fiber.
 void BM_RawFiberSwitch(benchmark::State& state) {
   StackPool pool;
@@ -36,6 +49,35 @@ void BM_RawFiberSwitch(benchmark::State& state) {
   // f is left suspended inside its loop; destroying it unwinds the fiber (forced_unwind).
 }
 BENCHMARK(BM_RawFiberSwitch);
+
+/// The engine's own fiber layer (emu/fiber.h): the same ping-pong between the host
+/// context and one fiber, including the sanitizer hooks when built with them. Both sides
+/// switch from one call site, pass(), as the engine does from Machine::switch_fiber.
+struct PingPong {
+  Fiber host, fiber;
+  bool stop = false;
+};
+[[gnu::noinline]] void pass(Fiber& from, Fiber& to) { from.switch_to(to); }
+void BM_FiberSwitch(benchmark::State& state) {
+  StackPool pool;
+  FiberFactory factory(&pool);
+  PingPong pp;
+  factory.make(pp.fiber, [](void* arg) {
+    auto* p = static_cast<PingPong*>(arg);
+    while (!p->stop) pass(p->fiber, p->host);
+    p->fiber.exit_to(p->host);
+  }, &pp);
+  std::int64_t switches = 0;
+  for (auto _ : state) {
+    pass(pp.host, pp.fiber);
+    switches += 2;
+  }
+  pp.stop = true;
+  pp.host.switch_to(pp.fiber);  // the fiber ends; its stack goes back to the pool
+  state.counters["ns_per_op"] = benchmark::Counter(static_cast<double>(switches),
+                                                   benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_FiberSwitch);
 
 /// Runs `ops` sync points per task and reports host ns per sync point.
 template <class Setup>

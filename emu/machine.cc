@@ -13,11 +13,6 @@
 #include "emu/limits.h"
 #include "emu/log.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/common_interface_defs.h>
-#define SMPEMU_ASAN 1
-#endif
-
 namespace smpemu {
 
 const char* end_reason_name(EndReason r) {
@@ -74,6 +69,7 @@ Machine::Machine(const MachineParams& params, Topology topo, const CostTable& co
       time_(dynamic_cast<TimeStrategy*>(strategy_.get())),
       own_pool_(pool ? nullptr : std::make_unique<StackPool>(params.stack_size)),
       pool_(pool ? pool : own_pool_.get()),
+      fibers_(pool_),
       tick_interval_(std::max<Cycles>(1, costs.clock_hz / std::max<std::uint32_t>(1, params.hz))),
       stop_at_(params.max_cycles ? params.max_cycles + 1 : kNever),
       lockdep_(*this, params.lockdep),
@@ -110,10 +106,7 @@ Machine::Machine(const MachineParams& params, Topology topo, const CostTable& co
   }
   rcu_ = std::make_unique<Rcu>(*this, params.rcu);
   // Fibers are created after every Task exists (tasks_ may reallocate before that).
-  for (auto& t : tasks_) {
-    Task* task = t.get();
-    task->ctx = make_fiber(task);
-  }
+  for (auto& t : tasks_) make_fiber(t.get());
 }
 
 Machine::~Machine() {
@@ -125,7 +118,7 @@ Machine::~Machine() {
   for (Cpu& c : cpus_) c.irq_gate = kNever;
   running_ = &main_task_;
   for (auto& t : tasks_)
-    if (t->ctx) switch_fiber(t.get());
+    if (t->fiber.suspended()) switch_fiber(t.get());
 }
 
 Task* Machine::spawn(std::string name, CpuId cpu, std::function<void()> fn) {
@@ -152,7 +145,7 @@ Task* Machine::spawn_task(std::string name, CpuId cpu, std::function<void()> fn,
   task->fn = std::move(fn);
   task->state = TaskState::Blocked;
   if (params_.mutex_spin) task->on_cpu_line = new_line();
-  task->ctx = make_fiber(task);
+  make_fiber(task);
   tasks_.push_back(std::move(t));
   ++live_tasks_;
   if (trace_) trace_->set_task_name(task->id, task->name);
@@ -436,53 +429,25 @@ void Machine::handle_event(const Event& e) {
 
 // ---- fibers ---------------------------------------------------------------------
 
-namespace {
-/// Stack allocator for a task's fiber: a pooled stack whose bounds are recorded in the
-/// task, for the sanitizer's fiber-switch hooks.
-struct TaskStack {
-  StackPool* pool;
-  Task* task;
-  boost::context::stack_context allocate() {
-    boost::context::stack_context s = pool->allocate();
-    task->stack_lo = static_cast<const char*>(s.sp) - s.size;
-    task->stack_size = s.size;
-    return s;
-  }
-  void deallocate(boost::context::stack_context& s) noexcept { pool->deallocate(s); }
-};
-}  // namespace
+void Machine::make_fiber(Task* task) {
+  task->machine = this;
+  fibers_.make(task->fiber, &Machine::fiber_main, task);
+}
 
-boost::context::fiber Machine::make_fiber(Task* task) {
-  return boost::context::fiber(std::allocator_arg, TaskStack{pool_, task},
-                               [this, task](boost::context::fiber&& from) {
-                                 fiber_started(std::move(from));
-                                 run_body(task);
-                                 return fiber_exit(task);
-                               });
+void Machine::fiber_main(void* arg) {
+  Task* t = static_cast<Task*>(arg);
+  Machine* m = t->machine;
+  m->run_body(t);
+  Task* next = m->fiber_exit(t);
+  t->fiber.exit_to(next->fiber);
 }
 
 void Machine::switch_fiber(Task* next) {
   Task* prev = running_;
   running_ = next;
-  switched_from_ = prev;
   ++switches_;
-#ifdef SMPEMU_ASAN
-  void* fake = nullptr;
-  __sanitizer_start_switch_fiber(&fake, next->stack_lo, next->stack_size);
-#endif
-  boost::context::fiber from = std::move(next->ctx).resume();
-#ifdef SMPEMU_ASAN
-  __sanitizer_finish_switch_fiber(fake, &switched_from_->stack_lo, &switched_from_->stack_size);
-#endif
-  switched_from_->ctx = std::move(from);
+  prev->fiber.switch_to(next->fiber);
   if (tearing_down_ && running_ != &main_task_) throw TaskKilled{};
-}
-
-void Machine::fiber_started(boost::context::fiber&& from) {
-#ifdef SMPEMU_ASAN
-  __sanitizer_finish_switch_fiber(nullptr, &switched_from_->stack_lo, &switched_from_->stack_size);
-#endif
-  switched_from_->ctx = std::move(from);
 }
 
 void Machine::run_body(Task* t) {
@@ -498,8 +463,6 @@ void Machine::run_body(Task* t) {
     return;
   } catch (const TaskExit&) {
     return;  // do_exit(), exit_group() or a kill point: an ordinary exit from here on
-  } catch (const boost::context::detail::forced_unwind&) {
-    throw;  // Boost's own unwinding of a fiber: must pass through
   } catch (const std::exception& e) {
     error = e.what();
   } catch (...) {
@@ -514,7 +477,7 @@ void Machine::run_body(Task* t) {
   }
 }
 
-boost::context::fiber Machine::fiber_exit(Task* t) {
+Task* Machine::fiber_exit(Task* t) {
   Task* next = &main_task_;
   if (!tearing_down_) {
     if (t->is_idle) panic("idle task returned", cur_->clock, cur_->id);
@@ -564,12 +527,8 @@ boost::context::fiber Machine::fiber_exit(Task* t) {
     switch_bookkeeping(c, t, next, SwitchFrom::Exit, SwitchState::Dead);  // counts the exit as progress too
   }
   running_ = next;
-  switched_from_ = t;
   ++switches_;
-#ifdef SMPEMU_ASAN
-  __sanitizer_start_switch_fiber(nullptr, next->stack_lo, next->stack_size);
-#endif
-  return std::move(next->ctx);
+  return next;
 }
 
 // ---- shared accesses ------------------------------------------------------------

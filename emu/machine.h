@@ -4,7 +4,7 @@
 //
 // Execution model (docs/ENGINE.md, "Execution"):
 //  - One host thread runs one Machine and exactly one fiber at a time. Every task,
-//    including each CPU's idle task, is a boost::context::fiber; switching CPUs is a
+//    including each CPU's idle task, runs on a Fiber (emu/fiber.h); switching CPUs is a
 //    direct fiber-to-fiber switch (no trip through a scheduler fiber).
 //  - Work that touches only CPU-local state just adds cycles (compute()). A *sync point*
 //    (load/store/atomic on a line, barrier, wakeup, IPI, schedule) first waits for the
@@ -39,7 +39,6 @@
 // host threads at once; nothing here is global.
 #pragma once
 
-#include <boost/context/fiber.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -58,6 +57,7 @@
 #include "emu/params.h"
 #include "emu/rcu.h"
 #include "emu/rng.h"
+#include "emu/fiber.h"
 #include "emu/stack_pool.h"
 #include "emu/strategy.h"
 #include "emu/topology.h"
@@ -175,12 +175,10 @@ struct Task {
   /// Annotated functions the task is in (emu/callpath.h). Written only by CallFrame, in
   /// the task's own fiber; read by the lock code, checks and reports through path().
   CallStack calls;
-  // Fiber: written by the Machine only. Machine() and spawn() store make_fiber()'s
-  // fiber; switch_fiber(), fiber_started() and fiber_exit() move it. make_fiber() sets
-  // the stack bounds, the sanitizer hooks in the switches update them.
-  boost::context::fiber ctx;  ///< suspended context (empty while running or when dead)
-  const void* stack_lo = nullptr;  ///< stack bounds, for the sanitizer fiber hooks
-  std::size_t stack_size = 0;
+  // Fiber: made by the Machine (constructor, spawn) from its FiberFactory and switched
+  // only by switch_fiber() and the fiber's exit (machine.cc).
+  Fiber fiber;  ///< suspended while the task does not run; its stack is freed at exit
+  Machine* machine = nullptr;  ///< the machine whose fiber factory made `fiber`
 };
 
 enum class CpuState : std::uint8_t { Running, Idle, Spinning, Parked };
@@ -776,10 +774,10 @@ class Machine {
   /// Parks every CPU at its next sync point; the run ends as Stopped.
   [[gnu::noinline]] void request_stop();
   CpuId choose(Cpu* cur);
-  boost::context::fiber make_fiber(Task* task);
+  void make_fiber(Task* task);
+  static void fiber_main(void* task);
   [[gnu::noinline]] void switch_fiber(Task* next);
-  void fiber_started(boost::context::fiber&& from);
-  boost::context::fiber fiber_exit(Task* next);
+  Task* fiber_exit(Task* t);
   void run_body(Task* t);
   void end_of_run();
   void make_ready(Cpu& c, Cycles t);
@@ -876,6 +874,7 @@ class Machine {
   std::uint64_t steps_ = 0;  // Strategy::pick() calls so far (RunStats::steps)
   std::unique_ptr<StackPool> own_pool_;
   StackPool* pool_;
+  FiberFactory fibers_;
   Cycles tick_interval_;
   Cycles stop_at_;  // a CPU parks at this clock: max_cycles + 1, kNever, or 0 at teardown
 
@@ -911,10 +910,6 @@ class Machine {
   std::uint32_t host_check_ = 0;      // CPU switches since the host clock was read
   std::chrono::steady_clock::time_point host_deadline_{};
 
-  // Set by a switching fiber, read by the fiber it resumes. Kept apart from running_ so
-  // the two stores are not merged into one wide store, which the resumed side's 8-byte
-  // load cannot forward from (a store-forwarding stall on the hottest path).
-  Task* switched_from_ = nullptr;
   Digest digest_;
   std::uint64_t events_ = 0;
   std::uint64_t switches_ = 0;

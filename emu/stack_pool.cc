@@ -30,7 +30,7 @@ StackPool::~StackPool() {
   for (void* base : free_) ::munmap(base, usable_ + guard_);
 }
 
-boost::context::stack_context StackPool::allocate() {
+StackPool::Stack StackPool::allocate() {
   void* base;
   if (!free_.empty()) {
     base = free_.back();
@@ -45,13 +45,10 @@ boost::context::stack_context StackPool::allocate() {
     if (guard_ != 0) ::mprotect(base, guard_, PROT_NONE);
     ++mapped_;
   }
-  boost::context::stack_context sctx;
-  sctx.size = usable_;
-  sctx.sp = static_cast<char*>(base) + guard_ + usable_;
-  return sctx;
+  return Stack{static_cast<char*>(base) + guard_ + usable_, usable_};
 }
 
-void StackPool::deallocate(boost::context::stack_context& sctx) {
+void StackPool::deallocate(const Stack& sctx) {
 #if defined(__SANITIZE_ADDRESS__)
   // A fiber torn down in mid-call (a fatal bug ends the run) leaves ASan's redzone and
   // scope poison on its frames; the next fiber on this stack must start clean.
