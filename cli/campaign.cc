@@ -115,6 +115,7 @@ std::map<std::string, std::string> settings_map(const RunConfig& cfg) {
   s["preempt"] = preempt_name(p.preempt);
   s["rcu"] = rcu_flavor_name(p.rcu);
   s["mutex_spin"] = p.mutex_spin ? "on" : "off";
+  s["mutex"] = mutex_model_name(p.mutex);
   s["arch"] = cfg.arch;
   s["hz"] = std::to_string(p.hz);
   s["jitter"] = std::to_string(p.jitter_pct);

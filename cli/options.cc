@@ -48,6 +48,12 @@ void add_config_options(CLI::App* cmd, ConfigOptions& o, bool with_seed) {
   cmd->add_option("--mutex-spin", o.mutex_spin, "Mutex optimistic spinning on a running owner")
       ->check(CLI::IsMember(std::vector<std::string>{"on", "off"}))
       ->capture_default_str();
+  cmd->add_option("--mutex", o.mutex,
+                  "What mutex_unlock() does with waiters: steal (kernels 2.6.16-4.9), handoff (4.10+), fifo (no kernel)")
+      ->check(CLI::IsMember(std::vector<std::string>{mutex_model_name(MutexModel::Steal),
+                                                     mutex_model_name(MutexModel::Handoff),
+                                                     mutex_model_name(MutexModel::Fifo)}))
+      ->capture_default_str();
   cmd->add_option("--history", o.history,
                   "Keep what two-sided bug reports print (recent events, who last changed each checked object); "
                   "never changes a digest")
@@ -87,6 +93,7 @@ void apply_config_options(const ConfigOptions& o, RunConfig& cfg) {
   apply_setting(cfg, "preempt", o.preempt, true);
   apply_setting(cfg, "rcu", o.rcu, true);
   apply_setting(cfg, "mutex-spin", o.mutex_spin, true);
+  apply_setting(cfg, "mutex", o.mutex, true);
   apply_setting(cfg, "history", o.history, true);
   apply_setting(cfg, "lockdep", o.lockdep, true);
   apply_setting(cfg, "coverage", o.coverage, true);

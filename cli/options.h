@@ -39,13 +39,14 @@ struct ConfigOptions {
   std::string cpus = "8", seed = "1", hz = "250", jitter = "0";
   std::string max_cycles;  ///< "" = the command's default (run: none; fuzz, compare: kCampaignMaxCycles)
   std::string machine = "opteron48", strategy = "time", preempt = "voluntary", rcu = "sched";
+  std::string mutex = "steal";
   std::string mutex_spin = "off", arch = "x86", livelock_ms = "1000", history = "on", lockdep = "on",
               coverage = "off";
   std::vector<std::string> sets;  ///< --set KEY=VALUE
   std::vector<std::string> checks, ignore_checks;  ///< --check, --ignore-check (comma lists)
 };
 
-/// Adds --cpus --seed --machine --arch --strategy --preempt --rcu --mutex-spin --history --lockdep
+/// Adds --cpus --seed --machine --arch --strategy --preempt --rcu --mutex-spin --mutex --history --lockdep
 /// --hz --jitter --max-cycles --livelock-ms --set --check --ignore-check to `cmd` (without --seed if
 /// `with_seed` is false).
 void add_config_options(CLI::App* cmd, ConfigOptions& o, bool with_seed = true);

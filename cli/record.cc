@@ -25,7 +25,8 @@ nlohmann::json settings_of(const RunConfig& c) {
   const MachineParams& p = c.params;
   nlohmann::json s = {{"cpus", std::to_string(p.cpus)},         {"seed", std::to_string(p.seed)},
           {"strategy", p.strategy},                 {"preempt", preempt_name(p.preempt)},
-          {"rcu", rcu_flavor_name(p.rcu)},          {"mutex_spin", p.mutex_spin ? "on" : "off"}, {"arch", c.arch},
+          {"rcu", rcu_flavor_name(p.rcu)},          {"mutex_spin", p.mutex_spin ? "on" : "off"},
+          {"mutex", mutex_model_name(p.mutex)},     {"arch", c.arch},
           {"hz", std::to_string(p.hz)},             {"jitter", std::to_string(p.jitter_pct)},
           {"max_cycles", std::to_string(p.max_cycles)}, {"livelock_ms", std::to_string(p.livelock_ms)},
           {"lockdep", p.lockdep ? "on" : "off"}};
@@ -35,12 +36,13 @@ nlohmann::json settings_of(const RunConfig& c) {
 }
 
 /// Settings a record may lack: `lockdep` came later, and records written before it ran
-/// with the checker on, the value its absence means.
+/// with the checker on, the value its absence means; `mutex` too, and records without
+/// it ran with the FIFO hand-off that was the only mutex model then.
 /// `check` and `ignore_check` (the CheckFilter) are written only when not empty.
-const std::initializer_list<std::string_view> kLaterSettingKeys = {"lockdep", "check", "ignore_check"};
+const std::initializer_list<std::string_view> kLaterSettingKeys = {"lockdep", "mutex", "check", "ignore_check"};
 /// The keys of "settings": every engine parameter but the machine (a top-level key).
 const std::initializer_list<std::string_view> kAllSettingKeys = {
-    "cpus", "seed", "strategy", "preempt", "rcu", "mutex_spin", "arch", "hz", "jitter", "max_cycles", "livelock_ms",
+    "cpus", "seed", "strategy", "preempt", "rcu", "mutex_spin", "mutex", "arch", "hz", "jitter", "max_cycles", "livelock_ms",
     "lockdep", "check", "ignore_check"};
 
 EndReason parse_end(const std::string& s) {
@@ -155,7 +157,10 @@ Record parse_record(const std::string& text, const std::string& name) {
     for (const std::string_view key : kAllSettingKeys) {
       const std::string k(key), path = "settings." + k;
       const bool later = std::find(kLaterSettingKeys.begin(), kLaterSettingKeys.end(), key) != kLaterSettingKeys.end();
-      if (later && !settings.contains(k)) continue;
+      if (later && !settings.contains(k)) {
+        if (k == "mutex") rec.config.params.mutex = MutexModel::Fifo;
+        continue;
+      }
       const std::string value = json_string(json_member(settings, "settings", k), path);
       try {
         apply_setting(rec.config, k, value);

@@ -34,6 +34,7 @@ nlohmann::json to_json(const RunResult& r, const std::string& repro_in) {
   j["preempt"] = preempt_name(r.config.params.preempt);
   j["rcu"] = rcu_flavor_name(r.config.params.rcu);
   j["mutex_spin"] = r.config.params.mutex_spin;
+  j["mutex"] = mutex_model_name(r.config.params.mutex);
   j["history"] = r.config.params.history;
   j["arch"] = r.config.arch;
   j["knobs"] = r.knobs.all();

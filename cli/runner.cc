@@ -143,6 +143,8 @@ void apply_setting(RunConfig& cfg, const std::string& key_in, const std::string&
       p.rcu = parse_rcu_flavor(value);
     } else if (key == "mutex_spin") {
       p.mutex_spin = parse_on_off(shown, value);
+    } else if (key == "mutex") {
+      p.mutex = parse_mutex_model(value);
     } else if (key == "history") {
       p.history = parse_on_off(shown, value);
     } else if (key == "lockdep") {
@@ -292,6 +294,7 @@ std::string repro_command(const RunConfig& cfg) {
   if (cfg.arch != RunConfig{}.arch) s += " --arch " + cfg.arch;
   if (cfg.params.rcu != d.rcu) s += std::string(" --rcu ") + rcu_flavor_name(cfg.params.rcu);
   if (cfg.params.mutex_spin != d.mutex_spin) s += std::string(" --mutex-spin ") + (cfg.params.mutex_spin ? "on" : "off");
+  if (cfg.params.mutex != d.mutex) s += std::string(" --mutex ") + mutex_model_name(cfg.params.mutex);
   if (cfg.params.history != d.history) s += std::string(" --history ") + (cfg.params.history ? "on" : "off");
   if (cfg.params.hz != d.hz) s += " --hz " + std::to_string(cfg.params.hz);
   if (cfg.params.jitter_pct != d.jitter_pct) s += " --jitter " + std::to_string(cfg.params.jitter_pct);

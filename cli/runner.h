@@ -111,7 +111,7 @@ NumberSpec count_spec(std::uint64_t min, std::uint64_t max);
 const NumberSpec* engine_number_spec(const std::string& key);
 
 /// Applies one setting KEY=VALUE to `cfg`: an engine parameter (cpus, seed, machine,
-/// strategy, preempt, rcu, mutex_spin, history, lockdep, hz, jitter, max_cycles, livelock_ms;
+/// strategy, preempt, rcu, mutex_spin, mutex, history, lockdep, hz, jitter, max_cycles, livelock_ms;
 /// check and ignore_check, comma lists added to RunConfig::checks; '-' and '_' alike) or,
 /// for any other key, a workload knob (checked when the run is validated). Messages name
 /// the key as an option ("--seed") when `as_option`. Throws ConfigError.

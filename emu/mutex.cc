@@ -8,6 +8,7 @@ void Mutex::init(Machine& m, const std::string& cls) {
   owner_ = nullptr;
   waiters_.clear();
   spinners_ = 0;
+  handoff_ = false;
   class_name_ = cls;
   cls_ = m.lockdep().class_of(cls);
   instance_ = cls + "#" + std::to_string(m.lockdep().new_instance(cls_));
@@ -48,18 +49,38 @@ void Mutex::lock(unsigned subclass, Where loc) {
   me->waiting_for = &instance_;
   me->blocked_lock = this;
   me->blocked_owner = &Mutex::owner_of;
-  for (;;) {
+  const bool compete = m.params().mutex != MutexModel::Fifo;
+  for (bool woken = false;; woken = true) {
     m.set_current_blocked();
-    if (owner_ == me) break;  // handed off since we queued
+    if (owner_ == me) break;  // handed off since we queued (fifo, or the hand-off flag)
+    if (compete && waiter_trylock(me, woken)) break;
     m.check_wait_cycle(owner_, instance_);
     m.schedule();
-    if (owner_ == me) break;
+    if (owner_ == me) break;  // handed off while asleep
   }
   m.set_current_running();
   me->waiting_for = nullptr;
   me->blocked_lock = nullptr;
   me->blocked_owner = nullptr;
   m.lockdep().acquired(me, this, cls, LockKind::Mutex, instance_, requested, true, where);
+}
+
+bool Mutex::waiter_trylock(Task* me, bool woken) {
+  return m_->atomically(line_, [&] {
+    if (owner_ != nullptr) {
+      // Beaten by a newcomer or a spinner after a wakeup: ask for the next unlock.
+      if (woken && m_->params().mutex == MutexModel::Handoff && !waiters_.empty() && waiters_.front() == me)
+        handoff_ = true;
+      return false;
+    }
+    owner_ = me;
+    for (auto it = waiters_.begin(); it != waiters_.end(); ++it)
+      if (*it == me) {
+        waiters_.erase(it);
+        break;
+      }
+    return true;
+  });
 }
 
 bool Mutex::spin_on_owner(Task* me) {
@@ -101,14 +122,21 @@ void Mutex::unlock(Where loc) {
   Task* me = m.current();
   if (!m.lockdep().released(me, this, instance_, loc)) return;
   // Look at the waiters and release in one operation: a waiter may have queued at an
-  // earlier virtual time than this CPU's clock (FIFO hand-off to the first one).
-  Task* next = m.atomically(line_, [this] {
-    Task* n = nullptr;
-    if (!waiters_.empty()) {
-      n = waiters_.front();
-      waiters_.pop_front();
+  // earlier virtual time than this CPU's clock.
+  const MutexModel model = m.params().mutex;
+  Task* next = m.atomically(line_, [this, model] {
+    if (waiters_.empty()) {
+      owner_ = nullptr;
+      return static_cast<Task*>(nullptr);
     }
-    owner_ = n;
+    Task* n = waiters_.front();
+    if (model == MutexModel::Fifo || handoff_) {
+      waiters_.pop_front();  // the mutex goes to the first waiter
+      handoff_ = false;
+      owner_ = n;
+    } else {
+      owner_ = nullptr;  // released: the woken waiter competes for it
+    }
     return n;
   });
   if (next) m.wake(next);

@@ -22,6 +22,22 @@ PreemptModel parse_preempt(const std::string& s) {
   throw std::invalid_argument("unknown preemption model '" + s + "' (expected none, voluntary or full)");
 }
 
+const char* mutex_model_name(MutexModel m) {
+  switch (m) {
+    case MutexModel::Steal: return "steal";
+    case MutexModel::Handoff: return "handoff";
+    case MutexModel::Fifo: return "fifo";
+  }
+  return "?";
+}
+
+MutexModel parse_mutex_model(const std::string& s) {
+  if (s == "steal") return MutexModel::Steal;
+  if (s == "handoff") return MutexModel::Handoff;
+  if (s == "fifo") return MutexModel::Fifo;
+  throw std::invalid_argument("unknown mutex model '" + s + "' (expected steal, handoff or fifo)");
+}
+
 bool parse_on_off(const std::string& what, const std::string& s) {
   if (s == "on") return true;
   if (s == "off") return false;
@@ -48,6 +64,10 @@ std::vector<ParamDoc> MachineParams::docs() {
        "RCU flavour: sched (preempt/IRQ-off regions are read sections) or preempt (--rcu)"},
       {"mutex_spin", d.mutex_spin ? "on" : "off",
        "mutex waiters spin while the owner runs on a CPU (2.6.30+ optimistic spinning): on, off (--mutex-spin)"},
+      {"mutex", mutex_model_name(d.mutex),
+       "what mutex_unlock() does with waiters: steal (2.6.16-4.9: release, wake the first waiter, which competes "
+       "with newcomers and spinners), handoff (4.10+: a woken waiter that lost gets the next unlock), fifo (every "
+       "unlock hands over to the first waiter; no mainline kernel) (--mutex)"},
       {"stack_size", std::to_string(d.stack_size), "bytes of stack per emulated task"},
       {"history", d.history ? "on" : "off",
        "keep what two-sided bug reports print: the last 4096 trace events and who last changed each checked "

@@ -18,6 +18,16 @@ enum class PreemptModel : std::uint8_t { None, Voluntary, Full };
 const char* preempt_name(PreemptModel m);
 /// Parses none|voluntary|full; throws std::invalid_argument otherwise.
 PreemptModel parse_preempt(const std::string& s);
+/// What mutex_unlock() does with queued waiters (docs/KERNEL.md, "Mutexes by kernel
+/// version"): steal, 2.6.16-4.9: release and wake the first waiter, which competes for
+/// the mutex with newcomers and optimistic spinners; handoff, 4.10+: as steal, but a
+/// woken waiter that loses sets a hand-off flag and the next unlock gives it the mutex;
+/// fifo: every unlock hands the mutex to the first waiter (no mainline kernel; this
+/// emulator's model before the knob existed, kept for comparison and old records).
+enum class MutexModel : std::uint8_t { Steal, Handoff, Fifo };
+const char* mutex_model_name(MutexModel m);
+/// Parses steal|handoff|fifo; throws std::invalid_argument otherwise.
+MutexModel parse_mutex_model(const std::string& s);
 /// Parses on|off for option `what`; throws std::invalid_argument otherwise.
 bool parse_on_off(const std::string& what, const std::string& s);
 
@@ -39,6 +49,7 @@ struct MachineParams {
   bool wakeup_preempt = true;         ///< a wakeup sets need_resched on the target CPU
   RcuFlavor rcu = RcuFlavor::Sched;   ///< RCU flavour: sched (preempt-off regions hold off GPs) or preempt
   bool mutex_spin = false;            ///< mutex waiters spin while the owner runs (CONFIG_MUTEX_SPIN_ON_OWNER)
+  MutexModel mutex = MutexModel::Steal;  ///< what mutex_unlock() does with waiters (the seeds' kernels: steal)
   std::size_t stack_size = 256 * 1024;///< bytes of stack per emulated task
   /// Keep the histories two-sided reports print: the last kHistoryEvents trace events
   /// and who last changed each checked object. Costs speed, never changes a digest.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <map>
 #include <string>
 #include <utility>
 
@@ -29,6 +30,8 @@ TEST(Cli, BadInputExitsTwoWithOneLine) {
   expect_usage_error("run spinlock-contention --preempt sometimes", "--preempt: sometimes not in {none,voluntary,full}");
   expect_usage_error("run spinlock-contention --jitter 101", "--jitter: 101 is out of range (expected 0..100");
   expect_usage_error("run abba --mutex-spin maybe", "--mutex-spin: maybe not in {on,off}");
+  expect_usage_error("run abba --mutex fair", "--mutex: fair not in {steal,handoff,fifo}");
+  expect_usage_error("compare abba --a mutex=fair --b mutex=fifo", "unknown mutex model 'fair'");
   expect_usage_error("run abba --rcu classic", "classic");
   expect_usage_error("run spinlock-contention --bogus-flag", "bogus");
   expect_usage_error("frobnicate", "frobnicate");
@@ -131,6 +134,28 @@ TEST(Cli, RunJsonHasTheContractKeysAndIsReproducible) {
   const Exec b = run_smpemu(args);
   ASSERT_EQ(b.status, 0);
   EXPECT_EQ(nlohmann::json::parse(b.out)["digest"], j["digest"]);
+}
+
+// --mutex (docs/KERNEL.md, "Locks by kernel version"): in the JSON, in the repro
+// command, and it changes the run of a workload whose mutexes are contended.
+TEST(Cli, MutexModelChangesTheRunAndIsInTheJsonAndTheReproCommand) {
+  const std::string base = "run abba --set lock=mutex --cpus 4 --json";
+  std::map<std::string, std::string> digest;
+  for (const char* model : {"steal", "handoff", "fifo"}) {
+    const Exec e = run_smpemu(base + " --mutex " + model);
+    ASSERT_EQ(e.status, 1) << e.err;  // the lock-order report
+    const auto j = nlohmann::json::parse(e.out);
+    EXPECT_EQ(j["mutex"], model);
+    digest[model] = j["digest"];
+    const std::string repro = j["bugs"][0]["repro"];
+    if (std::string(model) == "steal")
+      EXPECT_EQ(repro.find("--mutex "), std::string::npos) << "the default is not spelled out: " << repro;
+    else
+      EXPECT_NE(repro.find(std::string("--mutex ") + model), std::string::npos) << repro;
+  }
+  EXPECT_NE(digest["steal"], digest["fifo"]);
+  const auto d = nlohmann::json::parse(run_smpemu(base).out);
+  EXPECT_EQ(d["digest"], digest["steal"]) << "steal is the default";
 }
 
 TEST(Cli, MutexSpinKnobChangesTheScheduleAndIsInTheReproCommand) {

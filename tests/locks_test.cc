@@ -245,7 +245,9 @@ TEST(SpinLock, CondReschedLockDropsAndRetakesWhenContended) {
 // ---- mutex ----------------------------------------------------------------------------
 
 TEST(Mutex, HandsOffInFifoOrder) {
-  auto m = make(params(4));
+  MachineParams p = params(4);
+  p.mutex = MutexModel::Fifo;
+  auto m = make(p);
   struct mutex mx;
   mutex_init_on(m.get(), &mx, "fifo_mutex");
   std::vector<int> order;
@@ -279,6 +281,44 @@ TEST(Mutex, HandsOffInFifoOrder) {
   const LockClass& c = lock_class(*m, "fifo_mutex");
   EXPECT_EQ(c.acquisitions, 4u);
   EXPECT_EQ(c.contentions, 3u);
+}
+
+// What unlock does with a sleeping waiter, by kernel version (MachineParams::mutex): a
+// holder on CPU 0 takes the mutex five times back to back, and a waiter on CPU 1 queues
+// during the first. How many of the holder's critical sections come before the waiter's:
+//  fifo    1: the first unlock gives the mutex to the waiter;
+//  steal   5: every unlock releases and wakes the waiter, but the holder's next lock takes
+//             the free mutex first (the IPI is still on its way): the waiter starves;
+//  handoff 2: the waiter, woken and beaten once, sets the hand-off flag; the next unlock
+//             gives it the mutex (4.10's bound on starvation).
+TEST(Mutex, UnlockReleasesStealsOrHandsOffByKernelVersion) {
+  for (MutexModel model : {MutexModel::Fifo, MutexModel::Steal, MutexModel::Handoff}) {
+    MachineParams p = params(2);
+    p.mutex = model;
+    auto m = make(p);
+    struct mutex mx;
+    mutex_init_on(m.get(), &mx, "steal_mutex");
+    int holder_sections = 0, before_waiter = -1;
+    m->spawn("holder", 0, [&] {
+      for (int i = 0; i < 5; ++i) {
+        mutex_lock(&mx);
+        cpu_work(20000);
+        ++holder_sections;
+        mutex_unlock(&mx);
+      }
+    });
+    m->spawn("waiter", 1, [&] {
+      cpu_work(1000);
+      mutex_lock(&mx);
+      before_waiter = holder_sections;
+      mutex_unlock(&mx);
+    });
+    ASSERT_EQ(m->run().end, EndReason::Completed) << mutex_model_name(model) << ": " << all_bugs(*m);
+    EXPECT_TRUE(m->bugs().empty()) << all_bugs(*m);
+    const int want = model == MutexModel::Fifo ? 1 : model == MutexModel::Steal ? 5 : 2;
+    EXPECT_EQ(before_waiter, want) << mutex_model_name(model);
+    EXPECT_EQ(mx.owner(), nullptr);
+  }
 }
 
 TEST(Mutex, UnlockRightAfterLocalWorkWakesAWaiterThatQueuedEarlier) {

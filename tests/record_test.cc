@@ -86,6 +86,24 @@ TEST(Record, WriteReadRoundTripAndReplayFromFile) {
   std::remove(path.c_str());
 }
 
+// Records from before --mutex existed have no "mutex" setting and ran with the FIFO
+// hand-off, the only model then: read without it, a record replays as fifo.
+TEST(Record, ARecordWithoutAMutexSettingReplaysWithFifoHandOff) {
+  const std::string path = tmp_path("old.rec");
+  RunConfig cfg = abba(3, "random");
+  cfg.params.mutex = MutexModel::Fifo;
+  const RunResult r = record_run_to(cfg, path);
+  nlohmann::json j = nlohmann::json::parse(smpemu::testing::slurp(path));
+  ASSERT_EQ(j["settings"]["mutex"], "fifo");
+  j["settings"].erase("mutex");
+  std::ofstream(path) << j.dump();
+  const Record rec = read_record(path);
+  EXPECT_EQ(rec.config.params.mutex, MutexModel::Fifo);
+  EXPECT_EQ(rec.digest, r.stats.digest);
+  EXPECT_TRUE(replay_record(rec).digest_match);
+  std::remove(path.c_str());
+}
+
 TEST(Record, EditedLogReplaysAndIsRecognisedAsEdited) {
   Record rec;
   record_run(abba(11, "random"), rec);
