@@ -7,12 +7,17 @@
 // one-way fiber switch, or per sync point). Machine runs use manual timing: only
 // Machine::run() is timed, not construction.
 #include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
 
 #include <boost/context/fiber.hpp>
 
 #include "arch/profiles.h"
 #include "cli/runner.h"
 #include "emu/machine.h"
+#include "kernel/kernel.h"
 
 using namespace smpemu;
 namespace ctx = boost::context;
@@ -191,5 +196,46 @@ void BM_FaultFilePages(benchmark::State& state) {
 BENCHMARK(BM_FaultFilePages)->Arg(4096)->Arg(16384)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
+
+/// Host memory per mostly idle task: N tasks on 8 CPUs each run once and sleep on one
+/// completion; when all sleep, a last task reads the process's resident set and wakes
+/// them. Reports `rss_per_task_KiB` (resident growth from before the tasks were spawned
+/// to then, divided by N: the Task, its fiber stack's touched pages, the scheduler's
+/// share) and `spawn_ns_per_task`. Issue 15's target: at most 64 KiB at 100,000 tasks.
+std::size_t resident_bytes() {
+  std::ifstream f("/proc/self/statm");
+  std::size_t size = 0, resident = 0;
+  f >> size >> resident;
+  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+void BM_IdleTasks(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  double per_task = 0, spawn_ns = 0;
+  for (auto _ : state) {
+    StackPool pool;
+    MachineParams p;
+    p.cpus = 8;
+    p.livelock_ms = 0;  // the measuring task computes alone for a while
+    const machine_profile* prof = find_machine_profile("opteron48");
+    Machine m(p, build_topology(prof, p.cpus), prof->costs, &pool);
+    struct completion all_asleep;
+    init_completion_on(&m, &all_asleep);
+    const std::size_t before = resident_bytes();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < n; ++i)
+      m.spawn("idle", static_cast<CpuId>(i % 8), [&all_asleep] { wait_for_completion(&all_asleep); });
+    spawn_ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() /
+               static_cast<double>(n);
+    m.spawn("measure", 0, [&] {
+      cpu_work(1'000'000'000);  // far past the last idle task's first run (~65 M cycles)
+      per_task = static_cast<double>(resident_bytes() - before) / static_cast<double>(n) / 1024.0;
+      complete_all(&all_asleep);
+    });
+    m.run();
+  }
+  state.counters["rss_per_task_KiB"] = per_task;
+  state.counters["spawn_ns_per_task"] = spawn_ns;
+}
+BENCHMARK(BM_IdleTasks)->Arg(100000)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

@@ -5,7 +5,7 @@ namespace smpemu::limits {
 std::vector<LimitDoc> limit_docs() {
   return {
       {"--cpus", kCpus, "CPUs", "sharer masks and topologies go to 1024"},
-      {"tasks", kTasks, "tasks", "each task has a fiber stack (256 KiB, mapped lazily; two host mappings with guard pages)"},
+      {"tasks", kTasks, "tasks", "each task has a fiber stack (256 KiB, mapped lazily); with guard pages (Debug, ASan) two host mappings, bounded by vm.max_map_count"},
       {"--hz", kHz, "Hz", "a shorter tick than an IPI models nothing"},
       {"pct:D", kPctDepth, "change points", "priorities are D + CPUs entries"},
       {"pct:K", kPctSteps, "steps", "change points are drawn from 1..K"},

@@ -21,10 +21,12 @@ namespace smpemu::limits {
 /// Emulated CPUs: the coherence model's sharer masks and the topologies go to 1024.
 inline constexpr std::uint64_t kCpus = static_cast<std::uint64_t>(kMaxCpus);
 /// Tasks per machine (idle tasks included): each has a fiber stack (256 KiB by default,
-/// mapped lazily), so 16384 tasks reserve at most 4 GiB of address space. With guard
-/// pages (Debug, ASan) a stack is two host mappings: 16384 tasks stay well below Linux's
-/// default vm.max_map_count (65530), where 65536 made the host mmap fail (an abort).
-inline constexpr std::uint64_t kTasks = 16384;
+/// mapped lazily: an idle task costs about 5 KiB of host memory, docs/PERFORMANCE.md),
+/// so 131072 tasks reserve 32 GiB of address space and use only what they touch. With
+/// guard pages (Debug, ASan) a stack is two host mappings and the stack pool refuses
+/// stacks past Linux's vm.max_map_count (about 30,000 at the default 65530) with a
+/// configuration error (emu/stack_pool.h).
+inline constexpr std::uint64_t kTasks = 131072;
 /// Timer frequency: past 100 kHz a tick is shorter than an IPI.
 inline constexpr std::uint64_t kHz = 100000;
 /// PCT change points (D): the priorities are a vector of D + CPUs entries.

@@ -3,8 +3,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <string>
+
+#include "emu/errors.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -14,9 +19,21 @@ namespace smpemu {
 
 namespace {
 std::size_t page_size() { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
+
+/// Linux's vm.max_map_count (its default if the file cannot be read).
+std::size_t host_max_map_count() {
+  std::ifstream f("/proc/sys/vm/max_map_count");
+  std::size_t n = 0;
+  if (f >> n && n > 0) return n;
+  return 65530;
 }
 
-StackPool::StackPool(std::size_t usable_size) {
+/// Mappings left for everything else in the process (libraries, heap arenas, the
+/// trace, other pools of other host threads).
+constexpr std::size_t kMapReserve = 4096;
+}  // namespace
+
+StackPool::StackPool(std::size_t usable_size, std::size_t max_stacks) {
   const std::size_t pg = page_size();
   usable_ = (usable_size + pg - 1) / pg * pg;
 #ifdef SMPEMU_STACK_GUARD
@@ -24,6 +41,14 @@ StackPool::StackPool(std::size_t usable_size) {
 #else
   guard_ = 0;
 #endif
+  if (max_stacks != 0) {
+    max_stacks_ = max_stacks;
+  } else if (guard_ != 0) {
+    const std::size_t maps = host_max_map_count();
+    max_stacks_ = maps > 2 * kMapReserve ? (maps - kMapReserve) / 2 : kMapReserve / 2;
+  } else {
+    max_stacks_ = std::numeric_limits<std::size_t>::max();
+  }
 }
 
 StackPool::~StackPool() {
@@ -36,13 +61,26 @@ StackPool::Stack StackPool::allocate() {
     base = free_.back();
     free_.pop_back();
   } else {
+    if (mapped_ >= max_stacks_)
+      throw ConfigError("too many tasks for this build on this host: " + std::to_string(mapped_) +
+                        " fiber stacks are mapped" +
+                        (guard_ != 0 ? ", and with guard pages (Debug and sanitizer builds) each takes two of the "
+                                       "host's vm.max_map_count mappings (" +
+                                           std::to_string(host_max_map_count()) +
+                                           "): use a Release build or raise vm.max_map_count"
+                                     : std::string(" (the pool's limit)")));
     base = ::mmap(nullptr, usable_ + guard_, PROT_READ | PROT_WRITE,
                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (base == MAP_FAILED) {
-      std::fprintf(stderr, "smpemu: panic: cannot map a %zu-byte fiber stack\n", usable_ + guard_);
-      std::abort();
+    if (base == MAP_FAILED)
+      throw ConfigError("the host cannot map fiber stack " + std::to_string(mapped_ + 1) + " (" +
+                        std::to_string(usable_ + guard_) + " bytes): " + std::strerror(errno));
+    if (guard_ != 0 && ::mprotect(base, guard_, PROT_NONE) != 0) {
+      const int err = errno;
+      ::munmap(base, usable_ + guard_);
+      throw ConfigError("the host cannot protect the guard page of fiber stack " + std::to_string(mapped_ + 1) +
+                        ": " + std::strerror(err) + " (vm.max_map_count " + std::to_string(host_max_map_count()) +
+                        "; use a Release build or raise it)");
     }
-    if (guard_ != 0) ::mprotect(base, guard_, PROT_NONE);
     ++mapped_;
   }
   return Stack{static_cast<char*>(base) + guard_ + usable_, usable_};

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "emu/errors.h"
 #include "emu/fiber.h"
 
 using namespace smpemu;
@@ -95,6 +96,25 @@ TEST(Fiber, ExceptionsThrownAndCaughtInsideAFiberStayThere) {
   s.host.switch_to(s.f);
   EXPECT_EQ(s.caught, "inside");
   EXPECT_FALSE(s.f.suspended());
+}
+
+// Past its limit (with guard pages: what vm.max_map_count allows) the pool refuses a
+// stack with a configuration error, not an abort; freed stacks are still reused.
+TEST(Fiber, APoolPastItsLimitRefusesWithAConfigError) {
+  StackPool pool(64 * 1024, 3);
+  FiberFactory factory(&pool);
+  Fiber a, b, c, d;
+  factory.make(a, [](void*) {}, nullptr);
+  factory.make(b, [](void*) {}, nullptr);
+  factory.make(c, [](void*) {}, nullptr);
+  try {
+    factory.make(d, [](void*) {}, nullptr);
+    FAIL() << "a fourth stack was mapped";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("too many tasks"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(d.suspended());
+  EXPECT_EQ(pool.mapped(), 3u);
 }
 
 TEST(Fiber, AFiberNeverRunGivesItsStackBackWhenDestroyed) {
