@@ -6,9 +6,9 @@
 // save and reload the x87 and SSE control words (fldcw and ldmxcsr are slow, and no
 // emulated code changes rounding modes or exception masks). Elsewhere it is
 // `jump_fcontext` (the routine under boost::context::fiber), called directly; both
-// have the same interface. The engine asks a FiberFactory for one Fiber per task; which fiber
-// runs next is the Machine's business, not this layer's (SimGrid's split between its
-// context factory and its maestro).
+// have the same interface. The engine asks a FiberFactory for one Fiber per task;
+// which fiber runs next is the Machine's business, not this layer's (SimGrid's split
+// between its context factory and its maestro).
 //
 // Why a layer of our own rather than boost::context::fiber:
 //  - the switch is a handful of instructions around jump_fcontext: no fiber handle is
@@ -91,10 +91,19 @@ class Fiber {
   static void trampoline(boost::context::detail::transfer_t t);
   /// switch_to() with the sanitizer hooks.
   void switch_to_hooked(Fiber& to);
-  /// What a resumed fiber does first, `t` being what the switching fiber passed: stores
-  /// that fiber's suspended context, closes the sanitizer switch, and returns its stack
-  /// to the pool if it exited. `fake_stack`: ASan's saved fake stack of this fiber.
+  /// What a resumed fiber does first, `t` being what the switching fiber passed: closes
+  /// the sanitizer switch, then take_over(). `fake_stack`: ASan's saved fake stack of
+  /// this fiber.
   static void arrived(boost::context::detail::transfer_t t, void* fake_stack);
+  /// Stores the suspended context of the fiber that switched (`t`), or returns its
+  /// stack to the pool if it exited (its Transfer lived there: not read after this).
+  static void take_over(boost::context::detail::transfer_t t) {
+    Fiber* from = static_cast<const Transfer*>(t.data)->from;
+    if (from->exited_) [[unlikely]]
+      from->release_stack();
+    else
+      from->ctx_ = t.fctx;
+  }
   void release_stack();
 
   void* ctx_ = nullptr;           // saved context while suspended, else nullptr
@@ -117,12 +126,7 @@ inline void Fiber::switch_to(Fiber& to) {
   Transfer x{this, &to};
   void* target = to.ctx_;
   to.ctx_ = nullptr;  // running from now on
-  const boost::context::detail::transfer_t t = fiber_detail::jump_context(target, &x);
-  Fiber* from = static_cast<const Transfer*>(t.data)->from;  // as arrived(), without hooks
-  if (from->exited_) [[unlikely]]
-    from->release_stack();
-  else
-    from->ctx_ = t.fctx;
+  take_over(fiber_detail::jump_context(target, &x));  // arrived() without the hooks
 }
 #endif
 

@@ -20,12 +20,14 @@ namespace smpemu {
 namespace {
 std::size_t page_size() { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
 
-/// Linux's vm.max_map_count (its default if the file cannot be read).
+/// Linux's vm.max_map_count (its default if the file cannot be read), read once.
 std::size_t host_max_map_count() {
-  std::ifstream f("/proc/sys/vm/max_map_count");
-  std::size_t n = 0;
-  if (f >> n && n > 0) return n;
-  return 65530;
+  static const std::size_t count = [] {
+    std::ifstream f("/proc/sys/vm/max_map_count");
+    std::size_t n = 0;
+    return f >> n && n > 0 ? n : std::size_t{65530};
+  }();
+  return count;
 }
 
 /// Mappings left for everything else in the process (libraries, heap arenas, the

@@ -37,11 +37,15 @@ static bool tlb_valid(const struct tlb_entry &e)
 	return e.mm_id != 0 && e.mm_gen->gen == e.gen;
 }
 
-/* The set of @vpn in @arr: ways [set * ways, set * ways + ways). */
+/* The first way of @vpn's set in @arr: the set is ways [base, base + ways). */
+static size_t tlb_set_base(const std::vector<struct tlb_entry> &arr, unsigned ways, unsigned long vpn)
+{
+	return (vpn % (arr.size() / ways)) * ways;
+}
+
 static struct tlb_entry *tlb_find(std::vector<struct tlb_entry> &arr, unsigned ways, unsigned mm_id, unsigned long vpn)
 {
-	const size_t sets = arr.size() / ways;
-	const size_t base = (vpn % sets) * ways;
+	const size_t base = tlb_set_base(arr, ways, vpn);
 	for (size_t i = base; i < base + ways; i++)
 		if (arr[i].mm_id == mm_id && arr[i].vpn == vpn && tlb_valid(arr[i]))
 			return &arr[i];
@@ -52,8 +56,7 @@ static struct tlb_entry *tlb_find(std::vector<struct tlb_entry> &arr, unsigned w
  * cached read-only refills it, and the fill may take an invalid way before the old one. */
 static void tlb_invalidate_page(std::vector<struct tlb_entry> &arr, unsigned ways, unsigned mm_id, unsigned long vpn)
 {
-	const size_t sets = arr.size() / ways;
-	const size_t base = (vpn % sets) * ways;
+	const size_t base = tlb_set_base(arr, ways, vpn);
 	for (size_t i = base; i < base + ways; i++)
 		if (arr[i].mm_id == mm_id && arr[i].vpn == vpn)
 			arr[i].mm_id = 0;
@@ -61,8 +64,7 @@ static void tlb_invalidate_page(std::vector<struct tlb_entry> &arr, unsigned way
 
 static void tlb_fill(struct cpu_tlb *t, std::vector<struct tlb_entry> &arr, unsigned ways, const struct tlb_entry &e)
 {
-	const size_t sets = arr.size() / ways;
-	const size_t base = (e.vpn % sets) * ways;
+	const size_t base = tlb_set_base(arr, ways, e.vpn);
 	size_t victim = base;
 	for (size_t i = base; i < base + ways; i++) {
 		if (!tlb_valid(arr[i]) || (arr[i].mm_id == e.mm_id && arr[i].vpn == e.vpn)) {
