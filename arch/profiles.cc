@@ -15,6 +15,28 @@ namespace {
 constexpr std::size_t idx(Distance d) { return static_cast<std::size_t>(d); }
 
 /*
+ * A transfer is a request leg and a reply leg of about the same length: mctop and SSYNC
+ * time a whole round trip (the figures below), and core-to-core-latency reports half a
+ * CAS round trip as the one-way latency (docs/COSTS.md). The request leg overlaps with
+ * the transfers queued ahead on a line; the reply serialises (emu/coherence.h).
+ */
+#define REQUEST_LEG_PCT 50
+
+/*
+ * x86 IPIs, from the shootdown measurement of Nadav Amit (LKML, May 2019; docs/COSTS.md
+ * rows "shootdown, first remote +2000" and "each further remote +150..200" cycles).
+ * ipi_send is the sender's cost per target (an x2APIC ICR write and the request's
+ * set-up): each further remote CPU of a shootdown costs that, ~70 ns. ipi_latency is
+ * delivery up to the handler, interrupt entry and exit included: what is left of the
+ * first remote's +2000 once the model's own parts are charged (the send, 150; the
+ * transfer to the target, ~116 on one die; the handler's one-page invalidation, 229
+ * (arch/x86/tlb.h); the ack, a 116-cycle transfer and a 20-cycle atomic; the sender's
+ * reload of it, 116): 2000 - 747 = 1253. Both serve every IPI, wakeups included.
+ */
+#define IPI_SEND 150
+#define IPI_LATENCY 1250
+
+/*
  * 4-socket Opteron 6172 (Magny-Cours): each package holds 2 dies. Model choice: the
  * four packages sit on a square, so adjacent packages are 1 hop apart and opposite
  * ones 2 hops (the mctop description has both 1- and 2-hop pairs).
@@ -55,8 +77,9 @@ CostTable opteron48_costs()
 	c.hit = 4;			/* (assumed) L1 hit */
 	c.local_rmw = 20;		/* docs/COSTS.md: local uncontended CAS ~17-20 cycles */
 	c.inval_per_sharer = 20;	/* (assumed) */
-	c.ipi_send = 100;		/* (assumed) APIC ICR write */
-	c.ipi_latency = 1500;		/* docs/COSTS.md: first remote shootdown ~2000 cycles incl. ack */
+	c.request_leg_pct = REQUEST_LEG_PCT;
+	c.ipi_send = IPI_SEND;
+	c.ipi_latency = IPI_LATENCY;
 	c.ctx_switch = 3000;		/* docs/COSTS.md: lmbench lat_ctx 1.2-1.6 us */
 	c.barrier = 40;			/* (assumed) mfence with an empty store buffer */
 	c.clock_hz = 2100000000ULL;	/* Opteron 6172, 2.1 GHz (David et al., SOSP'13) */
@@ -77,8 +100,9 @@ CostTable xeon80_costs()
 	c.hit = 4;			/* (assumed) */
 	c.local_rmw = 20;		/* docs/COSTS.md */
 	c.inval_per_sharer = 20;	/* (assumed) */
-	c.ipi_send = 100;		/* (assumed) */
-	c.ipi_latency = 1500;		/* docs/COSTS.md: shootdown, first remote ~775 ns on Haswell */
+	c.request_leg_pct = REQUEST_LEG_PCT;
+	c.ipi_send = IPI_SEND;
+	c.ipi_latency = IPI_LATENCY;
 	c.ctx_switch = 3000;		/* docs/COSTS.md */
 	c.barrier = 40;			/* (assumed) */
 	c.clock_hz = 2130000000ULL;	/* Xeon E7-8867L, 2.13 GHz (David et al., SOSP'13) */
@@ -99,6 +123,7 @@ CostTable power7_costs()
 	c.hit = 4;			/* (assumed) */
 	c.local_rmw = 20;		/* docs/COSTS.md (assumed for POWER7) */
 	c.inval_per_sharer = 40;	/* (assumed) */
+	c.request_leg_pct = REQUEST_LEG_PCT;
 	c.ipi_send = 200;		/* (assumed) */
 	c.ipi_latency = 1460;		/* (assumed) tlbie/IPI ~ one hop, docs/COSTS.md */
 	c.ctx_switch = 4000;		/* docs/COSTS.md (assumed) */

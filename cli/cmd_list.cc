@@ -42,12 +42,12 @@ int cmd_list(const CliMode& mode) {
   for (const auto* p : machine_profiles()) {
     const CostTable& c = p->costs;
     std::printf("  %-10s transfer smt/die/package/hop1/hop2 %llu/%llu/%llu/%llu/%llu, memory %llu, hit %llu, "
-                "local_rmw %llu, inval_per_sharer %llu, ipi send/latency %llu/%llu, ctx_switch %llu, "
+                "local_rmw %llu, inval_per_sharer %llu, request_leg %llu%%, ipi send/latency %llu/%llu, ctx_switch %llu, "
                 "barrier %llu, clock %.2f GHz\n",
                 p->name, (unsigned long long)c.transfer[1], (unsigned long long)c.transfer[2],
                 (unsigned long long)c.transfer[3], (unsigned long long)c.transfer[4], (unsigned long long)c.transfer[5],
                 (unsigned long long)c.memory, (unsigned long long)c.hit, (unsigned long long)c.local_rmw,
-                (unsigned long long)c.inval_per_sharer, (unsigned long long)c.ipi_send,
+                (unsigned long long)c.inval_per_sharer, (unsigned long long)c.request_leg_pct, (unsigned long long)c.ipi_send,
                 (unsigned long long)c.ipi_latency, (unsigned long long)c.ctx_switch, (unsigned long long)c.barrier,
                 static_cast<double>(c.clock_hz) / 1e9);
   }

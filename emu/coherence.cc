@@ -72,21 +72,22 @@ Cycles CoherenceModel::access(LineId id, CpuId cpu, Access kind, Cycles t) {
   const std::uint64_t mybit = std::uint64_t{1} << (c % 64);
   const bool sharer = (w[c / 64] & mybit) != 0;
   Cycles cost;
+  Cycles xfer = 0;  // the transfer itself (nearest, owner's or farthest holder's, or memory)
 
   if (kind == Access::Load) {
     t = std::max(t, l.written_at);
     l.read_at = std::max(l.read_at, t);
     if (l.owner == cpu || sharer) return t + costs_.hit;
     if (l.owner != kNoCpu) {
-      cost = transfer_cost(cpu, l.owner);
+      cost = xfer = transfer_cost(cpu, l.owner);
       const auto o = static_cast<std::size_t>(l.owner);
       w[o / 64] |= std::uint64_t{1} << (o % 64);
       ++l.nsharers;
       l.owner = kNoCpu;
     } else if (l.nsharers > 0) {
-      cost = sharer_cost(w, cpu, true);
+      cost = xfer = sharer_cost(w, cpu, true);
     } else {
-      cost = costs_.memory;
+      cost = xfer = costs_.memory;
     }
     w[c / 64] |= mybit;
     ++l.nsharers;
@@ -101,25 +102,30 @@ Cycles CoherenceModel::access(LineId id, CpuId cpu, Access kind, Cycles t) {
       return end;
     }
     if (l.owner != kNoCpu) {
-      cost = transfer_cost(cpu, l.owner);
+      cost = xfer = transfer_cost(cpu, l.owner);
     } else if (l.nsharers > 0) {
       const std::uint32_t others = l.nsharers - (sharer ? 1 : 0);
       if (others == 0) {
         cost = costs_.hit;  // sole sharer upgrades its copy
       } else {
-        cost = sharer_cost(w, cpu, false) + costs_.inval_per_sharer * (others - 1);
+        xfer = sharer_cost(w, cpu, false);
+        cost = xfer + costs_.inval_per_sharer * (others - 1);
       }
       std::fill(w, w + words_, 0);
       l.nsharers = 0;
     } else {
-      cost = costs_.memory;
+      cost = xfer = costs_.memory;
     }
     l.owner = cpu;
     if (kind == Access::Rmw) cost += costs_.local_rmw;
   }
+  // The request's trip to the holder (`lead`) overlaps with the transfers queued ahead
+  // of it; only the rest (the holder's reply, the invalidations' acks, the atomic)
+  // occupies the line. Alone on the line, the access still costs the whole transfer.
+  const Cycles lead = xfer * costs_.request_leg_pct / 100;
   cost = jittered(cost);
-  const Cycles start = std::max(t, l.busy_until);
-  const Cycles end = start + cost;
+  const Cycles start = std::max(t + lead, l.busy_until);
+  const Cycles end = start + (cost - lead);
   l.busy_until = end;
   ++l.transfers;
   return end;

@@ -10,11 +10,19 @@
 // invalidates every other copy: it costs the transfer from the farthest holder plus
 // `inval_per_sharer` for each further sharer.
 //
-// Occupancy: a line serves one transfer at a time. A transfer starts at
-// max(request time, busy_until) and keeps the line busy until it completes, so requests
-// queue per line. This is what makes a test-and-set or ticket lock hand-off cost
-// O(waiters) transfers while a queue lock's costs one (docs/COSTS.md, "The curves the
-// model must show"). Hits use no interconnect and neither wait for nor occupy the line.
+// Invalidations are sent in parallel: a write to a line with many sharers costs the
+// transfer from the farthest of them plus a small `inval_per_sharer` for each further
+// one (the acks overlap), as on directory and broadcast protocols.
+//
+// Occupancy: a line serves one transfer at a time, but only part of a transfer
+// serialises. A transfer of cost c is a request leg (request_leg_pct of c: the request
+// travelling to the holder or home) and the rest (the reply, the invalidation acks, an
+// atomic's own work). The request leg overlaps with whatever the line is doing; the rest
+// starts at max(request time + leg, busy_until) and keeps the line busy until it
+// completes. Alone on a line an access costs c; behind a queue, each further one adds
+// only its serialising part. Queuing is what makes a test-and-set or ticket lock
+// hand-off cost O(waiters) transfers while a queue lock's costs one (docs/ENGINE.md,
+// "Coherence model"). Hits use no interconnect and neither wait for nor occupy the line.
 //
 // Causality: every access is performed at a time no earlier than the accesses it is
 // ordered after on the same line. A load is ordered after the last store (it may see

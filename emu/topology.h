@@ -39,6 +39,9 @@ struct CostTable {
   Cycles hit = 0;               ///< load or store hitting the CPU's own cache
   Cycles local_rmw = 0;         ///< atomic read-modify-write on a line the CPU owns
   Cycles inval_per_sharer = 0;  ///< extra cost per further sharer a write invalidates
+  /// Share (%) of a transfer that is the request's trip to the holder: it overlaps with
+  /// transfers queued ahead on the line, so only the rest of a transfer serialises.
+  Cycles request_leg_pct = 0;
   Cycles ipi_send = 0;          ///< sender-side cost of an inter-processor interrupt
   Cycles ipi_latency = 0;       ///< IPI delivery, on top of the line transfer to the target
   Cycles ctx_switch = 0;        ///< context switch (lmbench lat_ctx)

@@ -186,21 +186,23 @@ Cycles reference_end(const CoherenceModel& cm, const Topology& topo, const CostT
   const LineState& l = cm.line(id);
   const auto tr = [&](CpuId s) { return costs.transfer[static_cast<std::size_t>(topo.distance(cpu, s))]; };
   Cycles cost = 0;
+  Cycles xfer = 0;  // the transfer part (its request leg overlaps with the line's queue)
   if (kind == Access::Load) {
     if (cm.holds(id, cpu)) return t + costs.hit;
     if (l.owner != kNoCpu) {
-      cost = tr(l.owner);
+      cost = xfer = tr(l.owner);
     } else if (l.nsharers > 0) {
       cost = kNever;
       for (CpuId s = 0; s < topo.ncpus(); ++s)
         if (cm.holds(id, s)) cost = std::min(cost, tr(s));
+      xfer = cost;
     } else {
-      cost = costs.memory;
+      cost = xfer = costs.memory;
     }
   } else {
     if (l.owner == cpu) return t + (kind == Access::Rmw ? costs.local_rmw : costs.hit);
     if (l.owner != kNoCpu) {
-      cost = tr(l.owner);
+      cost = xfer = tr(l.owner);
     } else if (l.nsharers > 0) {
       const std::uint32_t others = l.nsharers - (cm.holds(id, cpu) ? 1 : 0);
       if (others == 0) {
@@ -210,13 +212,15 @@ Cycles reference_end(const CoherenceModel& cm, const Topology& topo, const CostT
         for (CpuId s = 0; s < topo.ncpus(); ++s)
           if (s != cpu && cm.holds(id, s)) far = std::max(far, tr(s));
         cost = far + costs.inval_per_sharer * (others - 1);
+        xfer = far;
       }
     } else {
-      cost = costs.memory;
+      cost = xfer = costs.memory;
     }
     if (kind == Access::Rmw) cost += costs.local_rmw;
   }
-  return std::max(t, l.busy_until) + cost;
+  const Cycles lead = xfer * costs.request_leg_pct / 100;
+  return std::max(t + lead, l.busy_until) + cost - lead;
 }
 
 TEST(CostCliffs, SharedLinesArePricedAsBySharerScan) {

@@ -3,7 +3,7 @@
 // struct rw_semaphore (emu/rwsem.*), wait queues and completions (emu/waitqueue.*).
 //
 // Machines are built directly on the opteron48 profile (ctx_switch 3000, so a task's
-// first instruction is at cycle 3000; ipi_send 100, ipi_latency 1500). Arrival orders
+// first instruction is at cycle 3000; ipi_send 150, ipi_latency 1250). Arrival orders
 // are forced with cpu_work() delays that are large against every access cost, and
 // every test asserts a concrete order, value or report.
 #include <gtest/gtest.h>

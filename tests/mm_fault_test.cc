@@ -2,6 +2,7 @@
 // and the shadow-memory oracle (mm/memory.*, mm/mmap.*, mm/filemap.*, arch/x86/fault.*).
 #include <gtest/gtest.h>
 
+#include "mm/madvise.h"
 #include "tests/mm_test_util.h"
 
 using namespace smpemu;
@@ -268,3 +269,53 @@ TEST(MmOracle, StaleTlbAfterFreeingWithoutTheGatherFlushIsCaught) {
 }
 
 }  // namespace
+
+// madvise(MADV_DONTNEED) drops the ptes of its range and nothing else: the next access
+// faults the page back from the page cache (a shared store survives, a private COW copy
+// is discarded, as the kernel does), pages outside the range keep their ptes, and bad
+// advice, an unaligned start or a hole in the range are refused.
+TEST(MmFault, MadviseDontneedZapsOnlyItsRange) {
+  MmBox b(1);
+  address_space* f = b.env.add_file(8, 8);
+  unsigned long refaults_in = 0, refaults_out = 0, shared_after = 0, private_after = 0, file_page5 = 0;
+  int bad_advice = 0, unaligned = 0, hole = 0, ok = -1;
+  b.m->spawn("t", 0, [&] {
+    mm_struct* mm = b.env.new_mm();
+    do_mmap(mm, A, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0);
+    do_mmap(mm, A + 4 * PAGE_SIZE, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, f, 4);
+    unsigned long v = 77;
+    for (unsigned long i = 0; i < 8; i++) ASSERT_EQ(user_access(mm, A + i * PAGE_SIZE, true, &v, nullptr), 0);
+    // Drop pages 1..5: three shared ones and two private COW copies.
+    ok = do_madvise(mm, A + PAGE_SIZE, 5 * PAGE_SIZE, MADV_DONTNEED);
+    for (unsigned long i = 1; i <= 5; i++) {
+      unsigned long faults = 0, r = 0;
+      ASSERT_EQ(user_access(mm, A + i * PAGE_SIZE, false, &r, &faults), 0);
+      refaults_in += faults;
+      if (i == 3) shared_after = r;
+      if (i == 5) private_after = r;
+    }
+    for (unsigned long i : {0UL, 6UL, 7UL}) {
+      unsigned long faults = 0, r = 0;
+      ASSERT_EQ(user_access(mm, A + i * PAGE_SIZE, false, &r, &faults), 0);
+      refaults_out += faults;
+    }
+    struct page* p = find_get_page(f, 5);
+    file_page5 = frame_read(p, "test");
+    put_page(p);
+    bad_advice = do_madvise(mm, A, PAGE_SIZE, 99);
+    unaligned = do_madvise(mm, A + 1, PAGE_SIZE, MADV_DONTNEED);
+    do_munmap(mm, A + 2 * PAGE_SIZE, PAGE_SIZE);
+    hole = do_madvise(mm, A, 4 * PAGE_SIZE, MADV_DONTNEED);
+  });
+  b.m->run();
+  EXPECT_EQ(ok, 0);
+  EXPECT_EQ(refaults_in, 5u) << "every page of the range faults again";
+  EXPECT_EQ(refaults_out, 0u) << "pages outside the range keep their ptes";
+  EXPECT_EQ(shared_after, 77u) << "a shared store is in the page cache";
+  EXPECT_NE(private_after, 77u) << "a private COW copy is discarded";
+  EXPECT_EQ(private_after, file_page5) << "the file's page is mapped again";
+  EXPECT_EQ(bad_advice, -EINVAL);
+  EXPECT_EQ(unaligned, -EINVAL);
+  EXPECT_EQ(hole, -ENOMEM);
+  EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
+}

@@ -1,6 +1,8 @@
-// The mm microbenchmark workloads (fault-file, mmap-munmap): clean, deterministic, and
-// their knobs change what the mm does.
+// The mm microbenchmark workloads (fault-file, mmap-munmap, tlb-shootdown): clean,
+// deterministic, and their knobs change what the mm does.
 #include <gtest/gtest.h>
+
+#include <map>
 
 #include "cli/runner.h"
 #include "emu/errors.h"
@@ -42,9 +44,32 @@ TEST(MmapMunmap, ThreadsMakeMunmapPayForShootdowns) {
   EXPECT_EQ(run("mmap-munmap", {}, 3).stats.digest, run("mmap-munmap", {}, 3).stats.digest);
 }
 
+// One flush per iteration, an IPI to every other CPU of the mm per flush, and a flush
+// that costs more with every remote CPU (tests/shape_test.cc checks the shape's size).
+TEST(TlbShootdown, EveryFlushShootsDownEveryOtherCpuOfTheMm) {
+  std::map<int, RunResult> r;
+  for (int cpus : {1, 2, 4}) {
+    RunConfig cfg;
+    cfg.workload = "tlb-shootdown";
+    cfg.params.cpus = cpus;
+    cfg.params.seed = 1;
+    cfg.set["iterations"] = "40";
+    r.emplace(cpus, run_once(cfg));
+    const RunResult& x = r.at(cpus);
+    EXPECT_TRUE(x.bugs.empty());
+    EXPECT_EQ(x.metrics.at("flush_calls"), 40);
+    EXPECT_EQ(x.metrics.at("shootdown_ipis"), 40 * (cpus - 1));
+    EXPECT_EQ(x.histograms.at("iteration").count(), 40u);
+  }
+  EXPECT_GT(r.at(2).metrics.at("shootdown_cycles"), r.at(1).metrics.at("shootdown_cycles") + 1000);
+  EXPECT_GT(r.at(4).metrics.at("shootdown_cycles"), r.at(2).metrics.at("shootdown_cycles"));
+  EXPECT_GT(r.at(2).metrics.at("iteration_cycles"), r.at(2).metrics.at("shootdown_cycles"));
+}
+
 TEST(MmWorkloads, BadKnobValuesAreConfigErrors) {
   EXPECT_THROW(run("fault-file", {{"map", "anonymous"}}), ConfigError);
   EXPECT_THROW(run("mmap-munmap", {{"pages", "0"}}), ConfigError);
+  EXPECT_THROW(run("tlb-shootdown", {{"iterations", "0"}}), ConfigError);
   EXPECT_THROW(run("truncate-latency", {{"lockbreak", "sometimes"}}), ConfigError);
   EXPECT_THROW(run("truncate-latency", {{"count_bits", "12"}}), ConfigError);
   // Configurations the host cannot hold, or the address space cannot place, are

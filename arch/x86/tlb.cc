@@ -21,6 +21,7 @@ void x86_tlb_init(struct x86_tlb *tlb, smpemu::Machine *m, const struct tlb_para
 	tlb->type = find_mmu_type("x86");
 	tlb->p = *p;
 	tlb->shootdown_ipis = 0;
+	tlb->flush_calls = tlb->flush_cycles = 0;
 	per_cpu_init(&tlb->cpu, m->ncpus());
 	for (struct cpu_tlb &t : tlb->cpu.copies) {
 		t.l1.assign(p->l1_entries, tlb_entry{});
@@ -28,6 +29,7 @@ void x86_tlb_init(struct x86_tlb *tlb, smpemu::Machine *m, const struct tlb_para
 		t.stamp = 0;
 		t.gens.clear();
 		t.flush_probes = 0;
+		atomic_init_on(&t.flush_pending, m->new_line(), 0);
 	}
 }
 
@@ -154,7 +156,7 @@ struct flush_tlb_info {
 	struct x86_tlb *tlb;
 	struct mm_struct *mm;
 	unsigned long start, end;	/* end == ~0UL: the whole mm */
-	atomic_t pending;
+	atomic_t *pending;		/* the sender's flush_pending */
 };
 
 static smpemu::Cycles local_flush_cost(const struct tlb_params *p, unsigned long pages)
@@ -172,8 +174,9 @@ static smpemu::Cycles local_flush_cost(const struct tlb_params *p, unsigned long
 	return p->flush_8 + (p->flush_33 - p->flush_8) * (pages - 8) / 25;
 }
 
-/* Invalidate @info's range on this CPU and charge the flush. */
-static void flush_tlb_local(struct flush_tlb_info *info)
+/* Invalidate @info's range on this CPU and charge the flush: the whole local flush, or
+ * (@remote, in the IPI handler) only its invalidation. */
+static void flush_tlb_local(struct flush_tlb_info *info, bool remote)
 {
 	struct cpu_tlb *t = this_cpu_ptr(&info->tlb->cpu);
 	const unsigned long pages = info->end == ~0UL ? ~0UL : (info->end - info->start) >> PAGE_SHIFT;
@@ -194,7 +197,8 @@ static void flush_tlb_local(struct flush_tlb_info *info)
 		}
 	}
 	t->flushes++;
-	cpu_work(local_flush_cost(&info->tlb->p, pages));
+	const smpemu::Cycles cost = local_flush_cost(&info->tlb->p, pages);
+	cpu_work(remote ? cost - info->tlb->p.flush_fixed : cost);
 	smpemu::this_machine()->trace_event(smpemu::TraceKind::TlbFlush, full ? ~0UL : info->start, full ? 0 : pages);
 }
 
@@ -202,8 +206,8 @@ static void flush_tlb_func(void *arg)
 {
 	struct flush_tlb_info *info = static_cast<struct flush_tlb_info *>(arg);
 	this_cpu_ptr(&info->tlb->cpu)->remote_flushes++;
-	flush_tlb_local(info);
-	atomic_dec(&info->pending);
+	flush_tlb_local(info, true);
+	atomic_dec(info->pending);
 }
 
 static void flush_tlb_mm_range(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long start, unsigned long end)
@@ -213,10 +217,11 @@ static void flush_tlb_mm_range(struct x86_tlb *tlb, struct mm_struct *mm, unsign
 	info.mm = mm;
 	info.start = start;
 	info.end = end;
-	atomic_init(&info.pending, 0);
+	const smpemu::Cycles t0 = local_clock();
 	preempt_disable();
 	const int self = smp_processor_id();
-	flush_tlb_local(&info);
+	info.pending = &this_cpu_ptr(&tlb->cpu)->flush_pending;
+	flush_tlb_local(&info, false);
 	std::vector<int> targets;
 	for_each_cpu(&mm->cpu_vm_mask, [&](int cpu) {
 		if (cpu != self)
@@ -224,18 +229,16 @@ static void flush_tlb_mm_range(struct x86_tlb *tlb, struct mm_struct *mm, unsign
 	});
 	if (!targets.empty()) {
 		std::vector<struct call_single_data> csd(targets.size());
-		atomic_set(&info.pending, static_cast<int>(targets.size()));
-		const unsigned long long each =
-			static_cast<unsigned long long>(tlb->p.each_remote_ns) * cpu_clock_hz() / 1000000000ULL;
+		atomic_set(info.pending, static_cast<int>(targets.size()));
 		for (size_t i = 0; i < targets.size(); i++) {
-			if (i)
-				cpu_work(each);
 			csd[i] = {flush_tlb_func, &info};
 			tlb->shootdown_ipis++;
 			smp_call_function_single_async(targets[i], &csd[i]);
 		}
-		atomic_cond_read_acquire(&info.pending, [](int v) { return v == 0; });
+		atomic_cond_read_acquire(info.pending, [](int v) { return v == 0; });
 	}
+	tlb->flush_calls++;
+	tlb->flush_cycles += local_clock() - t0;
 	preempt_enable();
 }
 
@@ -307,6 +310,8 @@ static void x86_tlb_flush(struct mmu *mmu, struct mmu_gather *tlb)
 static void x86_stats(struct mmu *mmu, mmu_stat_fn fn, void *arg)
 {
 	fn(arg, "shootdown_ipis", to_x86(mmu)->shootdown_ipis);
+	fn(arg, "flush_calls", to_x86(mmu)->flush_calls);
+	fn(arg, "flush_cycles", to_x86(mmu)->flush_cycles);
 }
 
 static void x86_destroy(struct mmu *mmu)

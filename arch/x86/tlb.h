@@ -7,7 +7,9 @@
  * (lookup_pte: every level is a sync point, so it races with updaters), and the
  * kernel's flush_tlb_page/range/mm: a local invalidation costed from Dave Hansen's
  * measurements plus, for every other CPU in mm->cpu_vm_mask, an IPI whose handler
- * flushes that CPU; the sender waits until every target has flushed.
+ * flushes that CPU and acks by decrementing a shared counter (2.6's flush_cpumask, one
+ * line every target writes); the sender waits until every target has acked. The
+ * sender pays the machine's ipi_send per target, one after the other.
  *
  * cpu_vm_mask: a CPU's bit is set by its first fill for the mm (the kernel sets it in
  * switch_mm) and is never cleared here (no lazy-TLB mode yet).
@@ -55,9 +57,11 @@ struct tlb_params {
 	smpemu::Cycles flush_1 = 1276, flush_2 = 1505, flush_4 = 2447, flush_8 = 3542, flush_33 = 8534;
 	smpemu::Cycles flush_full = 2283;
 	unsigned long full_flush_ceiling = 33;
-	/* Shootdown sender cost per further target: ~70 ns (docs/COSTS.md, Nadav Amit, May 2019).
-	 * The first remote CPU's ~775 ns is the engine's IPI delivery + the remote flush. */
-	unsigned long each_remote_ns = 70;
+	/* The part of a local flush that is not invalidation (the function's own work): the
+	 * 1-page cost less one page's marginal cost, 1276 - (1505 - 1276). The IPI handler on
+	 * a remote CPU runs only the invalidation, so it is charged the local cost less this;
+	 * its entry and exit are in the machine's ipi_latency (docs/ENGINE.md, "TLB shootdown"). */
+	smpemu::Cycles flush_fixed = 1047;
 };
 
 /* One CPU's flush generation for one mm: bumped by every whole-mm flush on that CPU. */
@@ -84,13 +88,20 @@ struct cpu_tlb {
 	/* Statistics. */
 	unsigned long l1_hits, l2_hits, walks, faults, flushes, remote_flushes;
 	unsigned long flush_probes;	/* entries a flush examined (host cost; tests bound it) */
+	/* Acks still due to this CPU's flush in progress (2.6's flush_cpumask of the CPU's
+	 * flush vector): set by this CPU, decremented by each target's IPI handler. One line
+	 * per CPU for the whole run; a flush runs with preemption off, so one at a time. */
+	atomic_t flush_pending;
 };
 
 /* An x86 MMU instance: a struct mmu (its ops are x86_mmu_ops) with the TLBs of every CPU. */
 struct x86_tlb : mmu {
 	struct tlb_params p;
 	per_cpu_var<struct cpu_tlb> cpu;	/* each written only by its CPU */
-	unsigned long shootdown_ipis;		/* IPIs sent by flushes (statistics) */
+	/* Statistics, written by the flushing CPU: IPIs sent by flushes; flushes called and
+	 * their cycles from call to return (local invalidation, IPIs, wait for the acks). */
+	unsigned long shootdown_ipis;
+	unsigned long flush_calls, flush_cycles;
 };
 
 /* x86_tlb_init - empty TLBs for every CPU of @m (host side, before run()). */
