@@ -34,6 +34,22 @@ void note_pte_origin(struct mm_struct *mm, unsigned long addr, struct page *page
 	h->ptes.put(page_key(mm->id, addr), o);
 }
 
+void note_pte_cow(struct mm_struct *mm, unsigned long addr, struct page *page, caller_ip_t ip)
+{
+	struct mm_history *h = mm_hist();
+	if (!h)
+		return;
+	struct pte_origin o = {};
+	const struct pte_origin *orig = h->ptes.get(page_key(mm->id, addr));
+	if (orig) {
+		o.sample = orig->sample;
+		o.copied_from = orig->installed;
+	}
+	o.pfn = page->pfn;
+	o.installed = smpemu::this_machine()->track(ip);
+	h->ptes.put(page_key(mm->id, addr), o);
+}
+
 void note_pte_moved(struct mm_struct *mm, unsigned long from, unsigned long to)
 {
 	struct mm_history *h = mm_hist();
@@ -108,16 +124,24 @@ void pte_origin_sides(std::vector<struct report_side> *sides, struct mm_struct *
 		return;
 	}
 	sides->push_back({pte, o->installed});
+	const bool copy = !o->copied_from.empty();
+	if (copy)
+		sides->push_back({"It is the COW copy of a pte installed", o->copied_from});
 	const struct fault_sample &s = o->sample;
 	if (s.size.empty())
 		return; /* not a fault's install: nothing sampled */
-	sides->push_back({"Its fault read i_size (" + std::to_string(s.size_pages) + " pages)", s.size});
+	sides->push_back({std::string(copy ? "That" : "Its") + " fault read i_size (" + std::to_string(s.size_pages) +
+				  " pages)",
+			  s.size});
 	if (s.count.empty())
-		sides->push_back({"Its fault never sampled truncate_count, so nothing told it of a truncate "
+		sides->push_back({std::string(copy ? "That" : "Its") +
+					  " fault never sampled truncate_count, so nothing told it of a truncate "
 				  "(fault_recheck=off).",
 				  track_t{}, true});
 	else
-		sides->push_back({"Its fault sampled truncate_count = " + std::to_string(s.count_val), s.count});
+		sides->push_back({std::string(copy ? "That" : "Its") + " fault sampled truncate_count = " +
+					  std::to_string(s.count_val),
+				  s.count});
 	if (!s.recheck.empty())
 		sides->push_back({"and found truncate_count = " + std::to_string(s.recheck_val) +
 					  " again under the pte lock",

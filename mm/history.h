@@ -46,7 +46,8 @@ struct fault_sample {
 struct pte_origin {
 	unsigned long pfn;		/* the page this pte was installed for */
 	track_t installed;
-	struct fault_sample sample;
+	struct fault_sample sample;	/* of the fault that installed it, or of the original's */
+	track_t copied_from;		/* a COW copy: where the pte it replaced was installed */
 };
 
 /* The last truncate of a mapping (address_space->last_truncate). */
@@ -83,6 +84,10 @@ static inline void sample_now(track_t *t, unsigned long *val, unsigned long v, c
 /* Notes. Each is one test of history_on() when history is off. */
 void note_pte_origin(struct mm_struct *mm, unsigned long addr, struct page *page, const struct fault_sample *fs,
 		     caller_ip_t ip = _RET_IP_);
+/* note_pte_cow - do_wp_page replaced the pte at @addr by one for its COW copy @page: the
+ * copy inherits the original pte's fault samples (a race that installed the original
+ * installed the copy too), and remembers where the original was installed. */
+void note_pte_cow(struct mm_struct *mm, unsigned long addr, struct page *page, caller_ip_t ip = _RET_IP_);
 /* note_pte_moved - mremap moved the pte at @from to @to: its origin goes with it. */
 void note_pte_moved(struct mm_struct *mm, unsigned long from, unsigned long to);
 void note_truncate_size(struct address_space *mapping, unsigned long old_pages, unsigned long new_pages,

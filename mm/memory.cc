@@ -403,7 +403,7 @@ static int do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 		put_page(old); /* the pte's reference */
 		page_add_rmap(fresh);
 		set_pte_at(mm, address, pte, pte_mkyoung(pte_mkdirty(pte_mkwrite(mk_pte(fresh, vma->vm_page_prot)))));
-		note_pte_origin(mm, address, fresh, nullptr);
+		note_pte_cow(mm, address, fresh);
 		update_mmu_cache(vma, address, pte);
 		check_new_file_pte(vma, address, fresh);
 		fresh = nullptr;
