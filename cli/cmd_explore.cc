@@ -23,6 +23,7 @@ struct ExploreCliOptions {
   std::string workload;
   ConfigOptions config;
   std::uint64_t preemptions = 2, max_schedules = 100000;
+  std::string prune = "hbr";
   std::string record;
   bool json = false;
 };
@@ -39,6 +40,7 @@ int cmd_explore(const ExploreCliOptions& o, const CliMode& mode) {
     apply_campaign_limits(o.config, e.base, 0, unused_seconds);
     e.preemptions = o.preemptions;
     e.max_schedules = o.max_schedules;
+    e.prune = o.prune == "hbr";
     if (record.empty()) record = o.workload + "-explore.rec";
     check_output_file(record, "record");
     validate(e.base);
@@ -80,6 +82,11 @@ Command add_explore_command(CLI::App& app) {
       ->required();
   cmd->add_option("--max-schedules", o->max_schedules, "Stop after this many schedules (the result is then incomplete)")
       ->transform(count_check(1, limits::kExploreSchedules))
+      ->capture_default_str();
+  cmd->add_option("--prune", o->prune,
+                  "hbr: skip what a run reaches that an earlier run reached with no more preemptions "
+                  "(happens-before caching; off with --jitter); none: run every schedule")
+      ->check(CLI::IsMember({"hbr", "none"}))
       ->capture_default_str();
   cmd->add_option("--record", o->record, "Where the failing schedule's record goes (default WORKLOAD-explore.rec)");
   add_config_options(cmd, o->config);

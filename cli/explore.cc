@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -24,6 +26,84 @@ struct BranchPoint {
   std::uint32_t first = 0, count = 0;
 };
 
+/// States reached by explored runs: fingerprint and CPU at the turn -> the fewest
+/// preemptions a run reached it with. Looked up, never iterated (determinism).
+using StateCache = std::unordered_map<std::uint64_t, std::uint64_t>;
+/// Past this many states nothing new is cached (about 64 bytes each); pruning stays sound,
+/// only less effective.
+constexpr std::size_t kStateCacheMax = std::size_t{1} << 22;
+
+std::uint64_t mix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+/// The happens-before fingerprint of a run so far (see explore.h, "Pruning"): a sum of
+/// one hash per step over the step's CPU, its index among that CPU's steps, and the steps
+/// it depends on: per line it touched, the last earlier step that touched the line;
+/// the last earlier global step; and for a global step, every CPU's latest step. Two
+/// runs whose steps differ only in the order of independent steps have the same sum.
+class HbFingerprint {
+ public:
+  explicit HbFingerprint(int ncpus)
+      : count_(static_cast<std::size_t>(ncpus) + 1, 0), latest_(static_cast<std::size_t>(ncpus) + 1, 0) {}
+  /// Starts the step `cpu` runs (kNoCpu: the set-up before the first pick).
+  void begin(CpuId cpu) { cpu_ = cpu; }
+  /// An event of the machine (Machine::set_event_observer).
+  void event(Ev kind, CpuId cpu, std::uint64_t a) {
+    if (cpu != cpu_) global_ = true;  // not the step's own CPU: order it against everything
+    switch (kind) {
+      case Ev::Load:
+      case Ev::Store:
+      case Ev::Rmw:
+      case Ev::SpinWait:
+        lines_.push_back(a);
+        break;
+      case Ev::Barrier:  // a cost on this CPU's clock, nothing more (the engine is SC)
+        break;
+      default:  // switches, wakeups, ticks, IPIs, task start and exit, bugs, workload events
+        global_ = true;
+    }
+  }
+  /// Ends the current step and folds it in.
+  void end() {
+    const std::size_t c = cpu_ == kNoCpu ? count_.size() - 1 : static_cast<std::size_t>(cpu_);
+    const std::uint64_t id = mix64((static_cast<std::uint64_t>(c) << 40) ^ ++count_[c]);
+    std::uint64_t h = mix64(id);
+    std::sort(lines_.begin(), lines_.end());
+    lines_.erase(std::unique(lines_.begin(), lines_.end()), lines_.end());
+    for (const std::uint64_t l : lines_) {
+      std::uint64_t& last = last_on_line_[l];
+      h = mix64(h ^ mix64(l ^ (last << 1)));
+      last = id;
+    }
+    h = mix64(h ^ last_global_);
+    if (global_ || cpu_ == kNoCpu) {
+      h = mix64(h ^ latest_sum_ ^ 0x676c6f62616cULL);
+      last_global_ = id;
+    }
+    latest_sum_ ^= mix64(latest_[c] ^ c) ^ mix64(id ^ c);
+    latest_[c] = id;
+    sum_ += h;
+    lines_.clear();
+    global_ = false;
+  }
+  std::uint64_t value() const { return sum_; }
+
+ private:
+  CpuId cpu_ = kNoCpu;
+  bool global_ = false;
+  std::vector<std::uint64_t> lines_;  // lines the current step touched
+  std::vector<std::uint64_t> count_;  // steps per CPU (the last slot: set-up)
+  std::vector<std::uint64_t> latest_; // each CPU's latest step id
+  std::uint64_t latest_sum_ = 0;      // XOR of mix64(latest_[c] ^ c): every CPU's latest step
+  std::uint64_t last_global_ = 0;
+  std::unordered_map<std::uint64_t, std::uint64_t> last_on_line_;  // looked up, never iterated
+  std::uint64_t sum_ = 0;
+};
+
 /// Follows a prefix of departures from the base order, then the base order itself, and
 /// notes the branch points after the prefix. Logs what it did as a decision log (the
 /// prefix itself, when the run reproduces it). Picks happen inside fibers, so nothing
@@ -32,14 +112,44 @@ class ExploringStrategy final : public Strategy {
  public:
   /// `prefix`: departures, strictly increasing steps. Branch points are noted from step
   /// `from` on; preempting ones only while `afford` (a departure there fits the bound).
+  /// `cache` (nullptr: no pruning): the states explored runs reached, by fingerprint and
+  /// CPU at the turn, with the fewest preemptions they were reached with; `cost`: this
+  /// run's preemptions.
   ExploringStrategy(const std::vector<Decision>& prefix, std::uint64_t from, bool afford, DecisionLog* log,
-                    std::vector<BranchPoint>* points, std::vector<CpuId>* cands)
-      : prefix_(prefix), from_(from), afford_(afford), log_(log), points_(points), cands_(cands) {}
+                    std::vector<BranchPoint>* points, std::vector<CpuId>* cands, bool fingerprints,
+                    StateCache* cache, std::uint64_t cost, int ncpus)
+      : prefix_(prefix),
+        from_(from),
+        afford_(afford),
+        log_(log),
+        points_(points),
+        cands_(cands),
+        fingerprints_(fingerprints),
+        cache_(cache),
+        cost_(cost),
+        hb_(ncpus) {}
+  /// The machine's events (Machine::set_event_observer), for the fingerprint.
+  void observe(Ev kind, CpuId cpu, std::uint64_t a) { hb_.event(kind, cpu, a); }
   std::string spec() const override { return "explore"; }
   void add(CpuId c, Cycles t) override { ready_.add(c, t); }
   bool empty() const override { return ready_.empty(); }
   Cycles frontier() const override { return ready_.frontier(); }
   CpuId pick(CpuId cur, Cycles t) override {
+    if (fingerprints_) {
+      hb_.end();
+      // After the last departure: a state an explored run reached with no more
+      // preemptions, and the same CPU at the turn, has had its alternatives recorded.
+      if (cache_ && step_ >= from_ && !cut_) {
+        const std::uint64_t key = mix64(hb_.value() ^ (static_cast<std::uint64_t>(cur + 2) << 52));
+        const auto it = cache_->find(key);
+        if (it != cache_->end() && it->second <= cost_)
+          cut_ = true;
+        else if (it != cache_->end())
+          it->second = cost_;
+        else if (cache_->size() < kStateCacheMax)
+          cache_->emplace(key, cost_);
+      }
+    }
     const CpuId def = ready_.default_choice(cur, t);
     CpuId chosen = def;
     if (next_ < prefix_.size() && prefix_[next_].step == step_) {
@@ -48,7 +158,7 @@ class ExploringStrategy final : public Strategy {
         chosen = want;
       else
         ++diverged_;
-    } else if (step_ >= from_ && !ready_.empty() && ((cur == kNoCpu && step_ > 0) || afford_)) {
+    } else if (step_ >= from_ && !cut_ && !ready_.empty() && ((cur == kNoCpu && step_ > 0) || afford_)) {
       const auto first = static_cast<std::uint32_t>(cands_->size());
       if (cur != kNoCpu) cands_->push_back(cur);
       ready_.append_members(*cands_);
@@ -63,9 +173,18 @@ class ExploringStrategy final : public Strategy {
     if (chosen != def) log_->entries.push_back({step_, chosen});
     ready_.apply(cur, t, chosen);
     ++step_;
+    hb_.begin(chosen);
     return chosen;
   }
   std::uint64_t steps() const { return step_; }
+  /// The run reached a state an explored run had reached (its later branch points are
+  /// covered).
+  bool cut() const { return cut_; }
+  /// After the run: ends the last step and returns the fingerprint of the whole run.
+  std::uint64_t final_fingerprint() {
+    hb_.end();
+    return hb_.value();
+  }
   std::uint64_t diverged() const { return diverged_ + (prefix_.size() - next_); }
 
  private:
@@ -75,6 +194,11 @@ class ExploringStrategy final : public Strategy {
   DecisionLog* log_;
   std::vector<BranchPoint>* points_;
   std::vector<CpuId>* cands_;
+  bool fingerprints_;  // keep hb_ (the observer feeds it)
+  StateCache* cache_;
+  std::uint64_t cost_;
+  HbFingerprint hb_;
+  bool cut_ = false;
   ReadySet ready_;
   std::size_t next_ = 0;
   std::uint64_t step_ = 0;
@@ -94,6 +218,11 @@ ExploreResult run_explore(const ExploreOptions& o) {
   ExploreResult out;
   out.preemptions = o.preemptions;
   StackPool pool;
+  // Jitter draws from one stream in access order, so reordering independent steps would
+  // change later costs: fingerprints would not identify states.
+  const bool fingerprints = o.base.params.jitter_pct == 0;
+  out.pruning = o.prune && fingerprints;
+  StateCache cache;
   std::vector<Prefix> work{Prefix{}};
   std::vector<BranchPoint> points;
   std::vector<CpuId> cands;
@@ -106,18 +235,26 @@ ExploreResult run_explore(const ExploreOptions& o) {
     const std::uint64_t from = p.departures.empty() ? 0 : p.departures.back().step + 1;
     Record rec;
     std::uint64_t steps = 0, diverged = 0;
+    bool cut = false;
     RunResult r = run_once(
         o.base, &pool,
         [&](Machine& m) {
-          m.set_strategy(std::make_unique<ExploringStrategy>(p.departures, from, p.preemptions < o.preemptions,
-                                                             &rec.decisions, &points, &cands));
+          auto s = std::make_unique<ExploringStrategy>(p.departures, from, p.preemptions < o.preemptions,
+                                                       &rec.decisions, &points, &cands, fingerprints,
+                                                       out.pruning ? &cache : nullptr, p.preemptions, m.ncpus());
+          if (fingerprints)
+            m.set_event_observer([st = s.get()](Ev kind, CpuId cpu, std::uint64_t a) { st->observe(kind, cpu, a); });
+          m.set_strategy(std::move(s));
         },
         [&](Machine& m) {
-          const auto& s = static_cast<const ExploringStrategy&>(m.strategy());
+          auto& s = static_cast<ExploringStrategy&>(m.strategy());
           steps = s.steps();
           diverged = s.diverged();
+          cut = s.cut();
+          if (fingerprints) out.classes.insert(s.final_fingerprint());
         });
     ++out.schedules;
+    if (cut) ++out.cut;
     if (diverged)
       throw std::logic_error(fmt::format("schedule {} did not follow its {} departures ({} not taken): the run "
                                          "is not deterministic",
@@ -165,6 +302,12 @@ std::string explore_to_text(const ExploreOptions& o, const ExploreResult& r, con
   } else if (r.complete) {
     s += fmt::format("explore {}: all {} schedules with <= {} preemptions explored, no bug\n", w, r.schedules,
                      r.preemptions);
+    if (!r.classes.empty())
+      s += fmt::format("classes    {} distinct happens-before orders of the whole run\n", r.classes.size());
+    if (r.pruning)
+      s += fmt::format("pruning    happens-before caching: {} of the runs reached a state an earlier run had reached "
+                       "with no more preemptions, and their later alternatives were not run again\n",
+                       r.cut);
   } else {
     s += fmt::format("explore {}: {} schedules with <= {} preemptions explored, no bug; stopped at "
                      "--max-schedules {}, not complete\n",
@@ -193,6 +336,9 @@ nlohmann::json explore_to_json(const ExploreResult& r, const std::string& record
   j["longest_steps"] = r.longest;
   j["time_limited"] = r.time_limited;
   j["ignored_reports"] = r.ignored_reports;
+  j["pruning"] = r.pruning ? "hbr" : "none";
+  j["cut_runs"] = r.cut;
+  j["classes"] = r.classes.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.classes.size());
   return j;
 }
 

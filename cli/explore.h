@@ -22,12 +22,31 @@
 // (a run that does not is reported as an internal error). Distinct prefixes differ at
 // their first differing step, so no schedule is run twice.
 //
-// Pruning: none. Schedules that differ only in the order of independent operations
-// (on different lines, different locks) are run and counted separately. The engine
-// names the line of loads, stores and atomics (Strategy::note_pending), not what a
-// wakeup, IPI or schedule touches; and sleep sets or DPOR cannot simply prune under a
-// preemption bound (the pruned schedule may be its class's only one within the bound;
-// Musuvathi & Qadeer, MSR-TR-2007-12). The bound and --max-schedules are the only limits.
+// Pruning: happens-before caching (Musuvathi & Qadeer, "Partial-order reduction for
+// context-bounded state exploration", MSR-TR-2007-12), on by default (--prune hbr).
+// Sleep sets and DPOR are not sound under a preemption bound (the schedule they prune
+// may be its class's only one within the bound: same report); caching states is, if a
+// state is only skipped when it was reached before with no more preemptions. A step is
+// what one CPU does from its turn to its next turn; its footprint is what the engine's
+// events say it touched (Machine::set_event_observer): the lines of its loads, stores,
+// atomics and spin-waits; a barrier touches nothing (the engine is sequentially
+// consistent); anything else (a context switch, wakeup, tick, IPI, task start or exit,
+// bug, workload event, or an event of another CPU) makes the step global, ordered
+// against every other step. Two steps of different CPUs are independent if neither is
+// global and they touch no common line (two loads of one line are dependent: they
+// change each other's cost). Runs that differ only in the order of independent steps
+// reach the same state: same memory, same clocks (a step's cost depends only on its own
+// lines), same ready CPUs. The fingerprint of a run so far is a sum over its steps of a
+// hash of (CPU, index among that CPU's steps, the steps it depends on), which is the
+// same for such runs. After its last departure, a run that reaches a fingerprint and
+// CPU at the turn that an earlier run reached with no more preemptions records no more
+// branch points: the earlier run recorded the same alternatives, at no greater cost.
+// Assumptions, and where pruning is off: costs have no jitter (--jitter draws from one
+// stream in access order: pruning is off), and a workload's tasks draw randomness from
+// streams of their own (every workload here does). Fingerprints are 64-bit: a collision
+// could prune a state wrongly, with probability about (states^2 / 2^65). "All N
+// schedules" then counts the runs; every schedule within the bound was run or reaches a
+// state of a run that was. --prune none runs every schedule.
 //
 // Concurrency: run_explore() runs one Machine at a time on the calling thread.
 #pragma once
@@ -48,6 +67,7 @@ struct ExploreOptions {
   RunConfig base;                       ///< workload and configuration (strategy unused)
   std::uint64_t preemptions = 2;        ///< the bound C
   std::uint64_t max_schedules = 100000; ///< stop (incomplete) after this many runs
+  bool prune = true;                    ///< happens-before caching (off with jitter)
   /// Called after every schedule with the schedules run so far.
   std::function<void(std::uint64_t)> progress;
 };
@@ -67,6 +87,11 @@ struct ExploreResult {
   std::uint64_t longest = 0;       ///< steps (strategy picks) of the longest schedule
   std::uint64_t time_limited = 0;  ///< schedules that ended at --max-cycles
   std::uint64_t ignored_reports = 0;  ///< bug reports of ignored checks seen
+  bool pruning = false;            ///< happens-before caching was on
+  std::uint64_t cut = 0;           ///< runs that reached a cached state (see Pruning)
+  /// Fingerprints of the whole runs (distinct happens-before orders); empty with jitter.
+  /// Pruning keeps this set: every order a schedule within the bound has, a run had.
+  std::set<std::uint64_t> classes;
   std::optional<ExploreBug> bug;
 };
 

@@ -215,7 +215,7 @@ RunStats Machine::run() {
 
 void Machine::set_trace(Trace* t) {
   trace_ = t;
-  note_slow_ = stop_event_ != ~0ULL || (t && t->detail());
+  update_note_slow();
   if (!t) return;
   t->ncpus = ncpus();
   t->clock_hz = static_cast<double>(costs_.clock_hz);
@@ -229,14 +229,21 @@ void Machine::set_stop_condition(const StopCondition& c) {
   if (running_run_) panic("set_stop_condition() after run()", cur_ ? cur_->clock : 0, cur_ ? cur_->id : kNoCpu);
   stop_cond_ = c;
   stop_event_ = c.kind == StopCondition::Kind::Event ? c.count : ~0ULL;
-  note_slow_ = stop_event_ != ~0ULL || (trace_ && trace_->detail());
+  update_note_slow();
   if (c.kind == StopCondition::Kind::Trace && !trace_) {
     own_trace_ = std::make_unique<Trace>(256);
     set_trace(own_trace_.get());
   }
 }
 
+void Machine::set_event_observer(EventObserver f) {
+  if (running_run_) panic("set_event_observer() after run()", cur_ ? cur_->clock : 0, cur_ ? cur_->id : kNoCpu);
+  observer_ = std::move(f);
+  update_note_slow();
+}
+
 void Machine::note_slow(Ev kind, std::uint64_t a) {
+  if (observer_) observer_(kind, cur_->id, a);
   if (events_ == stop_event_) request_stop();
   if (trace_ && trace_->detail())
     trace_add(cur_->clock, cur_->id, TraceKind::Sync, static_cast<std::uint64_t>(kind), a);

@@ -335,6 +335,12 @@ class Machine {
   /// Stops the run at an event (emu/snapshot.h). Before run(). A condition on trace
   /// events attaches an internal trace if none is attached.
   void set_stop_condition(const StopCondition& c);
+  /// Sees every visible event the digest folds (kind, CPU, first payload word: the line
+  /// of a load, store, atomic or spin-wait), in order, for exploration's happens-before
+  /// fingerprints (cli/explore.h). Before run(); an empty function removes it. Costs
+  /// nothing when not set.
+  using EventObserver = std::function<void(Ev kind, CpuId cpu, std::uint64_t a)>;
+  void set_event_observer(EventObserver f);
   /// The machine's state now: after run(), the state it stopped in (emu/snapshot.h).
   MachineSnapshot snapshot() const;
   /// Replaces the strategy built from MachineParams::strategy (before run(); used to
@@ -789,7 +795,7 @@ class Machine {
     if (note_slow_) [[unlikely]]
       note_slow(kind, a);
   }
-  /// The rest of note() when a detailed trace or an event-count stop is set.
+  /// The rest of note() when a detailed trace, an event-count stop or an observer is set.
   [[gnu::noinline]] void note_slow(Ev kind, std::uint64_t a);
 
 
@@ -887,7 +893,10 @@ class Machine {
   std::uint64_t stop_event_ = ~0ULL;  // stop when events_ reaches it
   std::uint64_t stop_seen_ = 0;       // trace events of stop_cond_.trace_kind seen
   bool stop_requested_ = false;
-  bool note_slow_ = false;            // a detailed trace or an event-count stop is set
+  bool note_slow_ = false;            // a detailed trace, an event-count stop or an observer is set
+  EventObserver observer_;            // set_event_observer()
+  /// Recomputes note_slow_ after the trace, stop condition or observer changed.
+  void update_note_slow() { note_slow_ = stop_event_ != ~0ULL || (trace_ && trace_->detail()) || observer_; }
   Task* running_ = nullptr;  // the task whose fiber executes now
   Cpu* cur_ = nullptr;       // the CPU whose turn it is (owner of running_)
   std::vector<Event> queue_;  // timed events, min-heap on (time, prio, seq)
