@@ -198,7 +198,8 @@ static void flush_tlb_local(struct flush_tlb_info *info, bool remote)
 	}
 	t->flushes++;
 	const smpemu::Cycles cost = local_flush_cost(&info->tlb->p, pages);
-	cpu_work(remote ? cost - info->tlb->p.flush_fixed : cost);
+	const smpemu::Cycles fixed = info->tlb->p.flush_fixed;
+	cpu_work(!remote ? cost : cost > fixed ? cost - fixed : 0);
 	smpemu::this_machine()->trace_event(smpemu::TraceKind::TlbFlush, full ? ~0UL : info->start, full ? 0 : pages);
 }
 
