@@ -51,6 +51,9 @@ int cmd_fuzz(const FuzzCliOptions& o, const CliMode& mode) {
       if (o.record_dir.empty())
         throw ConfigError("--strategy " + f.base.params.strategy +
                           " needs --record DIR: the runs it finds replay only from their records");
+      if (o.config.coverage_given && o.config.coverage == "off")
+        throw ConfigError("--coverage off: --strategy " + f.base.params.strategy +
+                          " steers by interleaving coverage and turns it on itself");
     }
     (void)settings_map(checked);
   } catch (const ConfigError& e) {

@@ -74,6 +74,7 @@ void add_config_options(CLI::App* cmd, ConfigOptions& o, bool with_seed) {
                   "Count interleaving coverage: pairs of conflicting accesses by code site (JSON coverage.pairs); "
                   "never changes a run")
       ->check(CLI::IsMember(std::vector<std::string>{"on", "off"}))
+      ->each([&o](const std::string&) { o.coverage_given = true; })
       ->capture_default_str();
   cmd->add_option("--set", o.sets, "Workload knob KEY=VALUE (repeatable)");
   cmd->add_option("--check", o.checks,

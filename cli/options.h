@@ -42,6 +42,7 @@ struct ConfigOptions {
   std::string mutex = "steal";
   std::string mutex_spin = "off", arch = "x86", livelock_ms = "1000", history = "on", lockdep = "on",
               coverage = "off";
+  bool coverage_given = false;  ///< --coverage was on the command line (not its default)
   std::vector<std::string> sets;  ///< --set KEY=VALUE
   std::vector<std::string> checks, ignore_checks;  ///< --check, --ignore-check (comma lists)
 };

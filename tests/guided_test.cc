@@ -140,6 +140,8 @@ TEST(GuidedCli, CampaignIsTheSameWithAnyJobsAndMutatesAfterItsFirstGeneration) {
 
 TEST(GuidedCli, WhatItCannotHonourIsRefused) {
   expect_usage_error("fuzz suite-wsq --strategy cov", "needs --record DIR");
+  expect_usage_error("fuzz suite-wsq --strategy cov --record /tmp/x --coverage off",
+                     "--coverage off: --strategy cov steers by interleaving coverage");
   expect_usage_error("fuzz suite-wsq --strategy cov --record /tmp/x --shard 1/2", "cannot be sharded");
   expect_usage_error("fuzz suite-wsq --strategy cov:portfolio --record /tmp/x", "bad strategy 'cov:portfolio'");
   expect_usage_error("fuzz suite-wsq --strategy cov:cov --record /tmp/x", "bad strategy 'cov:cov'");
