@@ -11,6 +11,7 @@
 
 #include "cli/report.h"
 #include "cli/text.h"
+#include "emu/rng.h"
 #include "emu/stack_pool.h"
 
 namespace smpemu {
@@ -33,12 +34,8 @@ using StateCache = std::unordered_map<std::uint64_t, std::uint64_t>;
 /// only less effective.
 constexpr std::size_t kStateCacheMax = std::size_t{1} << 22;
 
-std::uint64_t mix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+/// A well-mixed hash of `x`: one SplitMix64 step from state `x` (emu/rng.h).
+std::uint64_t mix64(std::uint64_t x) { return splitmix64(x); }
 
 /// The happens-before fingerprint of a run so far (see explore.h, "Pruning"): a sum of
 /// one hash per step over the step's CPU, its index among that CPU's steps, and the steps

@@ -26,7 +26,7 @@ int do_madvise(struct mm_struct *mm, unsigned long start, unsigned long len, int
 	KFUNC();
 	if (behavior != MADV_DONTNEED || (start & ~PAGE_MASK))
 		return -EINVAL;
-	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
+	len = PAGE_ALIGN(len);
 	const unsigned long end = start + len;
 	if (end < start)
 		return -EINVAL;

@@ -50,6 +50,8 @@
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1UL << PAGE_SHIFT)
 #define PAGE_MASK (~(PAGE_SIZE - 1))
+/* @len rounded up to a whole number of pages (wraps to 0 near ~0UL: callers check). */
+#define PAGE_ALIGN(len) (((len) + PAGE_SIZE - 1) & PAGE_MASK)
 
 /* Page flags: bit numbers in page->flags. */
 enum pageflags {

@@ -303,7 +303,7 @@ static struct vm_area_struct *vma_before(struct mm_struct *mm, unsigned long add
 long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int prot, int flags,
 	     struct address_space *mapping, unsigned long pgoff)
 {
-	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
+	len = PAGE_ALIGN(len);
 	if (!len || !mapping || (addr & ~PAGE_MASK) || !(flags & (MAP_SHARED | MAP_PRIVATE)))
 		return -EINVAL;
 	down_write(&mm->mmap_sem);
@@ -374,7 +374,7 @@ static int __do_munmap(struct mm_struct *mm, unsigned long start, unsigned long 
 {
 	if ((start & ~PAGE_MASK) || !len)
 		return -EINVAL;
-	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
+	len = PAGE_ALIGN(len);
 	const unsigned long end = start + len;
 	struct vm_area_struct *vma = find_vma(mm, start);
 	if (!vma || vma->vm_start >= end)
@@ -476,7 +476,7 @@ int sys_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, i
 	KFUNC();
 	if (start & ~PAGE_MASK)
 		return -EINVAL;
-	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
+	len = PAGE_ALIGN(len);
 	const unsigned long end = start + len;
 	down_write(&mm->mmap_sem);
 	cpu_work(kSyscallCycles);

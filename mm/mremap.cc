@@ -57,7 +57,7 @@ static unsigned long move_page_tables(struct vm_area_struct *vma, unsigned long 
 
 int sys_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long len, unsigned long new_addr)
 {
-	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
+	len = PAGE_ALIGN(len);
 	if ((old_addr & ~PAGE_MASK) || (new_addr & ~PAGE_MASK) || !len || new_addr + len > TASK_SIZE)
 		return -EINVAL;
 	if (new_addr < old_addr + len && old_addr < new_addr + len)
