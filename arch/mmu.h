@@ -13,7 +13,14 @@
  *  - update_mmu_cache: a new pte was installed (ppc64 may preload the hash table);
  *  - translate: one user access: a hardware walk through a TLB on x86, a hash lookup
  *    and a software miss handler on powerpc;
- *  - the TLB flushes and the mmu_gather flush (arch/tlbflush.h).
+ *  - the TLB flushes and the mmu_gather flush (arch/tlbflush.h);
+ *  - enter_lazy_mmu / leave_lazy_mmu: mm/ brackets a run of pte changes made under one
+ *    pte lock (zap, mprotect, mremap) with them, as Linux's arch_enter_lazy_mmu_mode();
+ *    powerpc batches its hash flushes there;
+ *  - pte_unlock: a pte lock is about to be released (the MMU checks its rules there).
+ * A model whose lockless walkers are not held off by the flush (no IPI: powerpc's
+ * hash_page) sets rcu_table_free, and mm/ then frees page-table pages after an RCU-sched
+ * grace period (Linux's HAVE_RCU_TABLE_FREE).
  *
  * Each Machine's physical memory has exactly one MMU (phys_mem::mmu). It starts as
  * &nommu, the no-op model (no TLB: every access walks the tree; flushes have nothing to
@@ -68,6 +75,11 @@ struct mmu_ops {
 	void (*flush_tlb_range)(struct mmu *mmu, struct mm_struct *mm, unsigned long start, unsigned long end);
 	void (*flush_tlb_page)(struct mmu *mmu, struct mm_struct *mm, unsigned long addr);
 	void (*tlb_flush)(struct mmu *mmu, struct mmu_gather *tlb);
+	/* Lazy MMU mode, entered and left under a pte lock (preemption off). */
+	void (*enter_lazy_mmu)(struct mmu *mmu);
+	void (*leave_lazy_mmu)(struct mmu *mmu);
+	/* pte_unlock - the pte lock @ptl is about to be released. Context: @ptl held. */
+	void (*pte_unlock)(struct mmu *mmu, const void *ptl);
 	/* stats - hands each counter of the model to @fn (host side, after the run). */
 	void (*stats)(struct mmu *mmu, mmu_stat_fn fn, void *arg);
 	/* destroy - frees the instance (host side, after the run). */
@@ -78,7 +90,12 @@ struct mmu_ops {
 struct mmu {
 	const struct mmu_ops *ops;
 	const struct mmu_type *type;
+	bool rcu_table_free;	/* page tables are freed after a grace period (set by create) */
 };
+
+/* no-op operations for models that need nothing there (x86, none) */
+void mmu_nop_lazy(struct mmu *mmu);
+void mmu_nop_pte_unlock(struct mmu *mmu, const void *ptl);
 
 /* The no-op model, shared by every phys_mem until vm_init(): it has no state. */
 extern struct mmu nommu;
@@ -111,6 +128,19 @@ static inline pteval_t pte_update(struct mm_struct *mm, unsigned long addr, pgta
 {
 	struct mmu *mmu = mm_mmu(mm);
 	return mmu->ops->pte_update(mmu, mm, addr, ptep, clr, set, flags);
+}
+
+/* Lazy MMU mode around a run of pte changes under one pte lock (Linux's names). */
+static inline void arch_enter_lazy_mmu_mode(struct mm_struct *mm)
+{
+	struct mmu *mmu = mm_mmu(mm);
+	mmu->ops->enter_lazy_mmu(mmu);
+}
+
+static inline void arch_leave_lazy_mmu_mode(struct mm_struct *mm)
+{
+	struct mmu *mmu = mm_mmu(mm);
+	mmu->ops->leave_lazy_mmu(mmu);
 }
 
 /* update_mmu_cache - tell the MMU that a pte was installed (kernel signature). */

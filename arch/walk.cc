@@ -4,7 +4,11 @@
 #include "arch/walk.h"
 
 #include <cerrno>
+#include <string>
+#include <vector>
 
+#include "kernel/oracle.h"
+#include "mm/history.h"
 #include "mm/pgtable.h"
 
 static bool usable(pte_t pte, bool write)
@@ -26,4 +30,21 @@ int hw_walk(struct mm_struct *mm, unsigned long addr, bool write, pte_t *out)
 	}
 	*out = pte;
 	return 0;
+}
+
+void check_cached_translation(struct mm_struct *mm, unsigned long addr, unsigned long pfn, const char *what,
+			      caller_ip_t ip)
+{
+	smp_rmb(); /* take this CPU's turn: the frame state is the state now */
+	const enum frame_state s = frame_state_of(mm->mem, pfn);
+	if (s == FRAME_ALLOCATED)
+		return;
+	addr &= PAGE_MASK;
+	std::vector<struct report_side> sides;
+	frame_sides(&sides, mm, smp_processor_id(), addr, pfn);
+	report_check("use-after-free-frame",
+		     std::string("stale ") + what + " on CPU " + std::to_string(smp_processor_id()) + ": mm " +
+			     std::to_string(mm->id) + " page " + report_hex(addr) + " -> pfn " + std::to_string(pfn) +
+			     ", which is " + (s == FRAME_FREE ? "free" : "a page table"),
+		     true, sides, ip);
 }

@@ -25,12 +25,15 @@ CLI::Option* add_number_option(CLI::App* cmd, const std::string& key, std::strin
 
 }  // namespace
 
+std::string default_machine_for(const std::string& arch) { return arch == "ppc64-hash" ? "power7" : "opteron48"; }
+
 void add_config_options(CLI::App* cmd, ConfigOptions& o, bool with_seed) {
   add_number_option(cmd, "cpus", o.cpus, "Emulated CPUs")->capture_default_str();
   if (with_seed) add_number_option(cmd, "seed", o.seed, "Root seed")->capture_default_str();
   std::vector<std::string> machines;
   for (const auto* p : machine_profiles()) machines.emplace_back(p->name);
-  cmd->add_option("--machine", o.machine, "Machine profile")->check(CLI::IsMember(machines))->capture_default_str();
+  cmd->add_option("--machine", o.machine, "Machine profile (default: opteron48; power7 with --arch ppc64-hash)")
+      ->check(CLI::IsMember(machines));
   cmd->add_option("--arch", o.arch, "MMU model of mm workloads: " + mmu_type_names() + " (see `smpemu list`)")
       ->capture_default_str();
   cmd->add_option("--strategy", o.strategy,
@@ -88,8 +91,8 @@ void add_config_options(CLI::App* cmd, ConfigOptions& o, bool with_seed) {
 void apply_config_options(const ConfigOptions& o, RunConfig& cfg) {
   apply_setting(cfg, "cpus", o.cpus, true);
   apply_setting(cfg, "seed", o.seed, true);
-  apply_setting(cfg, "machine", o.machine, true);
   apply_setting(cfg, "arch", o.arch, true);
+  apply_setting(cfg, "machine", o.machine.empty() ? default_machine_for(cfg.arch) : o.machine, true);
   apply_setting(cfg, "strategy", o.strategy, true);
   apply_setting(cfg, "preempt", o.preempt, true);
   apply_setting(cfg, "rcu", o.rcu, true);

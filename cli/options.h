@@ -38,7 +38,8 @@ int usage_error(const std::string& msg);
 struct ConfigOptions {
   std::string cpus = "8", seed = "1", hz = "250", jitter = "0";
   std::string max_cycles;  ///< "" = the command's default (run: none; fuzz, compare: kCampaignMaxCycles)
-  std::string machine = "opteron48", strategy = "time", preempt = "voluntary", rcu = "sched";
+  std::string machine;  ///< "" = the arch's default machine (default_machine_for)
+  std::string strategy = "time", preempt = "voluntary", rcu = "sched";
   std::string mutex = "steal";
   std::string mutex_spin = "off", arch = "x86", livelock_ms = "1000", history = "on", lockdep = "on",
               coverage = "off";
@@ -46,6 +47,10 @@ struct ConfigOptions {
   std::vector<std::string> sets;  ///< --set KEY=VALUE
   std::vector<std::string> checks, ignore_checks;  ///< --check, --ignore-check (comma lists)
 };
+
+/// The machine profile a run gets without --machine: power7 for --arch ppc64-hash (the
+/// hash MMU is a POWER feature), opteron48 otherwise.
+std::string default_machine_for(const std::string& arch);
 
 /// Adds --cpus --seed --machine --arch --strategy --preempt --rcu --mutex-spin --mutex --history --lockdep
 /// --hz --jitter --max-cycles --livelock-ms --set --check --ignore-check to `cmd` (without --seed if

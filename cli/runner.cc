@@ -129,9 +129,6 @@ void apply_setting(RunConfig& cfg, const std::string& key_in, const std::string&
     } else if (key == "machine") {
       cfg.machine = value;
     } else if (key == "arch") {
-      if (value == "ppc64-hash")
-        throw ConfigError(shown + " ppc64-hash: the hashed page table MMU is not implemented yet (known: " +
-                          mmu_type_names() + ")");
       if (!find_mmu_type(value.c_str()))
         throw ConfigError("unknown " + shown + " " + quoted(value) + " (known: " + mmu_type_names() + ")");
       cfg.arch = value;

@@ -53,6 +53,15 @@ static inline void __write_once(shared<T> *s, V val, smpemu::Where loc = smpemu:
 	smpemu::running_machine("WRITE_ONCE()").store(s->line, s->v, static_cast<T>(val), loc);
 }
 
+/* smp_cond_load_relaxed - wait until @cond(*@s) holds and return that value: one load,
+ * then the CPU is parked on the line until a store changes it (Machine::spin_until),
+ * charged as spin time rather than emulated load by load. */
+template <typename T, typename Cond>
+static inline T smp_cond_load_relaxed(const shared<T> *s, Cond cond, smpemu::Where loc = smpemu::Where::here())
+{
+	return smpemu::running_machine("smp_cond_load_relaxed()").spin_until(s->line, s->v, cond, loc);
+}
+
 #define READ_ONCE(x) __read_once(&(x))
 #define WRITE_ONCE(x, val) __write_once(&(x), (val))
 

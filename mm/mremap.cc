@@ -40,15 +40,17 @@ static unsigned long move_page_tables(struct vm_area_struct *vma, unsigned long 
 			spin_lock_nested(new_ptl, 1);
 		pgtable_slot_t *old_pte = pte_offset_map(mm, old_pmd, from);
 		pgtable_slot_t *new_pte = pte_offset_map(mm, new_pmd, to);
+		arch_enter_lazy_mmu_mode(mm);
 		if (old_pte && new_pte && !pte_none(ptep_get(old_pte))) {
 			const pte_t pte = ptep_get_and_clear(mm, from, old_pte);
 			set_pte_at(mm, to, new_pte, pte);
 			note_pte_moved(mm, from, to);
 			vm->stats.ptes_moved++;
 		}
+		arch_leave_lazy_mmu_mode(mm);
 		if (new_ptl != old_ptl)
-			spin_unlock(new_ptl);
-		spin_unlock(old_ptl);
+			pte_unmap_unlock(new_pte, new_ptl);
+		pte_unmap_unlock(old_pte, old_ptl);
 	}
 	flush_tlb_range(vma, old_addr, old_addr + len);
 	i_mmap_unlock_write(mapping);

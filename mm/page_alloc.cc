@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "arch/mmu.h"
 #include "kernel/oracle.h"
 #include "mm/history.h"
 
@@ -17,12 +18,37 @@ int numa_node_id(void)
 	return cpu_to_node(machine_mem(), smp_processor_id());
 }
 
+/*
+ * zone->lock is taken with IRQs off when pages may be freed from IRQ context: the RCU
+ * callbacks that free page tables for an MMU with rcu_table_free (the kernel always uses
+ * spin_lock_irqsave here). Where nothing frees pages from IRQ context (x86, none) a plain
+ * spin_lock is equivalent and keeps the schedules, and digests, recorded before.
+ */
+static bool zone_lock_irqsave(struct zone *z, struct phys_mem *mem)
+{
+	if (!mem->mmu->rcu_table_free) {
+		spin_lock(&z->lock);
+		return false;
+	}
+	unsigned long flags;
+	spin_lock_irqsave(&z->lock, flags);
+	return flags;
+}
+
+static void zone_unlock_irqrestore(struct zone *z, struct phys_mem *mem, bool flags)
+{
+	if (!mem->mmu->rcu_table_free)
+		spin_unlock(&z->lock);
+	else
+		spin_unlock_irqrestore(&z->lock, flags);
+}
+
 /* Takes the first free page of @z, or NULL. Locking: takes zone->lock. */
 static struct page *rmqueue(struct zone *z, bool remote)
 {
 	struct phys_mem *mem = machine_mem();
 	struct page *page = nullptr;
-	spin_lock(&z->lock);
+	const bool flags = zone_lock_irqsave(z, mem);
 	if (!list_empty(&z->free_list)) {
 		page = list_first_entry(&z->free_list, struct page, lru);
 		list_del_init(&page->lru);
@@ -35,7 +61,7 @@ static struct page *rmqueue(struct zone *z, bool remote)
 							 " on the free list but not free", true);
 		mem->state[page->pfn] = FRAME_ALLOCATED;
 	}
-	spin_unlock(&z->lock);
+	zone_unlock_irqrestore(z, mem, flags);
 	return page;
 }
 
@@ -87,9 +113,9 @@ void __free_pages(struct page *page, unsigned int order)
 		report_check("bad-page", "freeing reserved " + name, true);
 	cpu_work(kPagePrepCycles);
 	struct zone *z = page->zone;
-	spin_lock(&z->lock);
+	const bool irqflags = zone_lock_irqsave(z, mem);
 	if (mem->state[page->pfn] == FRAME_FREE) {
-		spin_unlock(&z->lock);
+		zone_unlock_irqrestore(z, mem, irqflags);
 		report_check("bad-page", "double free of " + name, true);
 		return;
 	}
@@ -97,7 +123,7 @@ void __free_pages(struct page *page, unsigned int order)
 	note_frame_free(page->pfn);
 	list_add(&page->lru, &z->free_list);
 	z->nr_free++;
-	spin_unlock(&z->lock);
+	zone_unlock_irqrestore(z, mem, irqflags);
 }
 
 unsigned long nr_free_pages_node(const struct phys_mem *mem, int nid)

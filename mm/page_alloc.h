@@ -14,7 +14,8 @@
  * Free lists are LIFO (a freed page is the next one handed out, as the kernel's hot
  * per-cpu lists do); initially in increasing pfn order. Everything is deterministic.
  *
- * Locking: zone->lock (spinlock_t, class "zone_lock", innermost in the mm lock order)
+ * Locking: zone->lock (spinlock_t, class "zone_lock", innermost in the mm lock order;
+ * taken with IRQs off, as RCU callbacks free page-table pages from IRQ context)
  * protects the free list, nr_free, the zone statistics and the frame states of its
  * pages. Context: any task context; the allocator never sleeps.
  */

@@ -47,8 +47,7 @@ static struct page *pgtable_alloc(struct mm_struct *mm)
 
 static void pgtable_free(struct mm_struct *mm, struct page *page)
 {
-	mm->mem->state[page->pfn] = FRAME_ALLOCATED;
-	put_page(page);
+	__pte_free(mm->mem, page);
 }
 
 /* The table an entry points to, checking that its frame is still a page table. */
@@ -242,6 +241,12 @@ void pte_free(struct mm_struct *mm, struct page *table)
 	pgtable_free(mm, table);
 }
 
+void __pte_free(struct phys_mem *mem, struct page *table)
+{
+	mem->state[table->pfn] = FRAME_ALLOCATED;
+	put_page(table);
+}
+
 pteval_t peek_pte(struct mm_struct *mm, unsigned long addr)
 {
 	struct phys_mem *mem = mm->mem;
@@ -284,11 +289,13 @@ int walk_pte_range(struct mm_struct *mm, unsigned long start, unsigned long end,
 		pgtable_slot_t *pte = pmd ? pte_offset_map_lock(mm, pmd, addr, &ptl) : nullptr;
 		if (pte) {
 			int ret = 0;
+			arch_enter_lazy_mmu_mode(mm);
 			for (; addr < next; addr += PAGE_SIZE, pte++) {
 				ret = fn(mm, pte, addr, arg);
 				if (ret)
 					break;
 			}
+			arch_leave_lazy_mmu_mode(mm);
 			pte_unmap_unlock(pte, ptl);
 			if (ret)
 				return ret;

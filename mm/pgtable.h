@@ -73,7 +73,22 @@ pgtable_slot_t *pte_offset_map_lock(struct mm_struct *mm, pgtable_slot_t *pmd, u
 /* pte_alloc_map_lock - same, allocating the pte table if needed; NULL on ENOMEM. */
 pgtable_slot_t *pte_alloc_map_lock(struct mm_struct *mm, pgtable_slot_t *pmd, unsigned long addr,
 				   spinlock_t **ptlp);
-static inline void pte_unmap_unlock(pgtable_slot_t *pte, spinlock_t *ptl) { spin_unlock(ptl); }
+/* pte_unmap_unlock - release a pte lock; the MMU model checks its rules for a released
+ * pte lock first (struct mmu_ops pte_unlock: ppc64-hash's batch must be empty). */
+static inline void pte_unmap_unlock(pgtable_slot_t *pte, spinlock_t *ptl)
+{
+	struct mmu *mmu = machine_mem()->mmu;
+	mmu->ops->pte_unlock(mmu, ptl);
+	spin_unlock(ptl);
+}
+/* pte_slot_lockptr - the pte lock of the table holding @ptep, @addr's slot (the table
+ * is found from the slot: its entries are the first member of struct pgtable_page). */
+static inline spinlock_t *pte_slot_lockptr(struct mm_struct *mm, unsigned long addr, pgtable_slot_t *ptep)
+{
+	if (!mm->split_ptlock)
+		return &mm->page_table_lock;
+	return &reinterpret_cast<struct pgtable_page *>(ptep - pte_index(addr))->ptl;
+}
 /* get_locked_pte - @addr's pte slot with its lock held, allocating every level on the
  * way; NULL (nothing held) on ENOMEM. */
 pgtable_slot_t *get_locked_pte(struct mm_struct *mm, unsigned long addr, spinlock_t **ptlp);
@@ -110,6 +125,8 @@ pgtable_slot_t *pmd_alloc_for(struct mm_struct *mm, unsigned long addr);
 /* pte_free - give back a pte table page that is no longer linked (after the TLB flush
  * that covers it: mmu_gather). */
 void pte_free(struct mm_struct *mm, struct page *table);
+/* __pte_free - the same for a table of @mem whose mm may be gone (RCU callbacks). */
+void __pte_free(struct phys_mem *mem, struct page *table);
 /* peek_pte - host-side walk for oracles: @addr's pte value, 0 if an upper level is
  * none. No sync points, no cost; never used by emulated code. */
 pteval_t peek_pte(struct mm_struct *mm, unsigned long addr);
@@ -124,7 +141,7 @@ pgtable_slot_t *lookup_pte(struct mm_struct *mm, unsigned long addr);
 int follow_pte(struct mm_struct *mm, unsigned long addr, pgtable_slot_t **ptepp, spinlock_t **ptlp);
 
 /* walk_pte_range - calls @fn for every pte slot of [@start, @end) whose pte table
- * exists, with that table's pte lock held; stops early if @fn returns nonzero and
+ * exists, with that table's pte lock held and in lazy MMU mode; stops early if @fn returns nonzero and
  * returns that value. Upper levels are read locklessly. */
 typedef int (*pte_fn_t)(struct mm_struct *mm, pgtable_slot_t *ptep, unsigned long addr, void *arg);
 int walk_pte_range(struct mm_struct *mm, unsigned long start, unsigned long end, pte_fn_t fn, void *arg);

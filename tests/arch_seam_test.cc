@@ -80,12 +80,15 @@ void count_flush_range(struct mmu* m, mm_struct*, unsigned long, unsigned long) 
 }
 void count_flush_page(struct mmu* m, mm_struct*, unsigned long) { counting(m)->calls["flush_tlb_page"]++; }
 void count_tlb_flush(struct mmu* m, mmu_gather*) { counting(m)->calls["tlb_flush"]++; }
+void count_enter_lazy(struct mmu* m) { counting(m)->calls["enter_lazy_mmu"]++; }
+void count_leave_lazy(struct mmu* m) { counting(m)->calls["leave_lazy_mmu"]++; }
+void count_pte_unlock(struct mmu* m, const void*) { counting(m)->calls["pte_unlock"]++; }
 void count_stats(struct mmu*, mmu_stat_fn, void*) {}
 void count_destroy(struct mmu*) {}
 
-const mmu_ops kCountingOps = {count_pte_update, count_update_mmu_cache, count_translate, count_flush_mm,
-                              count_flush_range, count_flush_page,      count_tlb_flush, count_stats,
-                              count_destroy};
+const mmu_ops kCountingOps = {count_pte_update, count_update_mmu_cache, count_translate,  count_flush_mm,
+                              count_flush_range, count_flush_page,      count_tlb_flush,  count_enter_lazy,
+                              count_leave_lazy,  count_pte_unlock,      count_stats,      count_destroy};
 
 TEST(ArchSeam, MmReachesTheMmuOnlyThroughItsOperations) {
   MmBox b(1);
@@ -118,6 +121,11 @@ TEST(ArchSeam, MmReachesTheMmuOnlyThroughItsOperations) {
   EXPECT_GE(cm.calls["tlb_flush"], 1);
   EXPECT_GE(cm.updates_by_flags[PTE_UPDATE_STORE], 2);  // set_pte_at
   EXPECT_GE(cm.updates_by_flags[0], 2);                 // ptep_get_and_clear
+  // mprotect and munmap change ptes in lazy MMU mode, entered and left in pairs, and
+  // every pte lock release is announced.
+  EXPECT_GE(cm.calls["enter_lazy_mmu"], 2);
+  EXPECT_EQ(cm.calls["enter_lazy_mmu"], cm.calls["leave_lazy_mmu"]);
+  EXPECT_GE(cm.calls["pte_unlock"], 4);
 }
 
 TEST(ArchSeam, PteUpdateClearsAndSetsInOneAtomic) {
@@ -153,8 +161,10 @@ TEST(ArchRegistry, ListPrintsEveryModelAndUnknownArchIsRefused) {
     EXPECT_NE(e.out.find(mmu_types[i].name), std::string::npos);
     EXPECT_NE(e.out.find(mmu_types[i].doc), std::string::npos);
   }
-  expect_usage_error("run fault-file --arch vax", "unknown --arch 'vax' (known: x86, none)");
-  expect_usage_error("run fault-file --arch ppc64-hash", "not implemented yet");
+  expect_usage_error("run fault-file --arch vax", "unknown --arch 'vax' (known: x86, ppc64-hash, none)");
+  // A knob of another model is refused, not ignored.
+  expect_usage_error("run fault-file --set hash_flush=tlb_flush_only",
+                     "knob hash_flush=tlb_flush_only is a knob of --arch ppc64-hash (this run: --arch x86)");
   expect_usage_error("fuzz fault-file --runs 2 --arch sparc", "unknown --arch 'sparc'");
 }
 

@@ -37,8 +37,10 @@ inline std::string test_arch() {
 struct MmBox {
   std::unique_ptr<Machine> m;
   MmEnv env;  // destroyed before the Machine
+  /// `arch` empty: test_arch().
   explicit MmBox(int cpus, const std::map<std::string, std::string>& knobs = {}, std::uint64_t seed = 1,
-                 PreemptModel preempt = PreemptModel::Voluntary, unsigned long frames = 4096) {
+                 PreemptModel preempt = PreemptModel::Voluntary, unsigned long frames = 4096,
+                 const std::string& arch = "") {
     MachineParams p;
     p.cpus = cpus;
     p.seed = seed;
@@ -48,7 +50,7 @@ struct MmBox {
     std::map<std::string, std::string> k;
     for (const KnobSpec& s : mm_knob_specs()) k[s.name] = s.default_value;
     for (const auto& [name, v] : knobs) k[name] = v;
-    env.setup(*m, Knobs(k, test_arch()), frames);
+    env.setup(*m, Knobs(k, arch.empty() ? test_arch() : arch), frames);
   }
   int bugs(const std::string& check) const {
     return static_cast<int>(std::count_if(m->bugs().begin(), m->bugs().end(),

@@ -21,7 +21,7 @@ void user_think(Cycles cycles) {
 }
 
 std::vector<KnobSpec> mm_knob_specs() {
-  return {
+  std::vector<KnobSpec> specs = {
       {"lockbreak", "restart_in_vma", {"none", "restart_vma", "restart_in_vma", "mutex_nobreak"}, 0, 0,
        "unmap_mapping_range: none (2.6.9), restart_vma (vmtrunc 4/6), restart_in_vma (2.6.10-2.6.38), "
        "mutex_nobreak (3.0 i_mmap_mutex)"},
@@ -37,6 +37,21 @@ std::vector<KnobSpec> mm_knob_specs() {
       {"count_start", "0", {}, 0, 0x7fffffffffffffffLL, "initial truncate_count (start near the wrap to reach it)"},
       {"zap_block", "0", {}, 0, 1000000, "ZAP_BLOCK_SIZE in pages; 0: 8 under --preempt full, else 1024"},
   };
+  // The MMU models' own knobs (arch/mmu_registry.h), named in their docs by model.
+  for (std::size_t i = 0; i < nr_mmu_types; i++)
+    for (std::size_t j = 0; j < mmu_types[i].nr_knobs; j++) {
+      const mmu_knob& k = mmu_types[i].knobs[j];
+      std::vector<std::string> choices;
+      std::string all = k.choices;
+      for (std::size_t pos = 0;;) {
+        const std::size_t bar = all.find('|', pos);
+        choices.push_back(all.substr(pos, bar == std::string::npos ? std::string::npos : bar - pos));
+        if (bar == std::string::npos) break;
+        pos = bar + 1;
+      }
+      specs.push_back({k.name, k.def, choices, 0, 0, k.doc});
+    }
+  return specs;
 }
 
 std::vector<KnobSpec> with_mm_knobs(std::vector<KnobSpec> own) {
@@ -81,7 +96,20 @@ void MmEnv::setup(Machine& m, const Knobs& k, unsigned long frames, unsigned lon
   const unsigned long nodes = dies.size();
   split_ptlock_ = k.str("split_ptlock") == "on";
   phys_mem_init(&mem_, &m, (frames + nodes - 1) / nodes);
-  mmu_ = arch->create(&m);
+  // A knob of another MMU model cannot be honoured: refuse it rather than ignore it.
+  std::map<std::string, std::string> arch_knobs;
+  for (std::size_t i = 0; i < nr_mmu_types; i++)
+    for (std::size_t j = 0; j < mmu_types[i].nr_knobs; j++) {
+      const mmu_knob& kn = mmu_types[i].knobs[j];
+      const std::string& v = k.str(kn.name);
+      if (&mmu_types[i] == arch)
+        arch_knobs[kn.name] = v;
+      else if (v != kn.def)
+        throw ConfigError("knob " + std::string(kn.name) + "=" + v + " is a knob of --arch " + mmu_types[i].name +
+                          " (this run: --arch " + arch->name + ")");
+    }
+  const mmu_setup ms = {mem_.pages.size(), &arch_knobs};
+  mmu_ = arch->create(&m, &ms);
   const vm_tunables t = tunables_of(k);
   vm_init(&mem_, &t, mmu_);
   up_ = true;

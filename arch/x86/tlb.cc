@@ -19,6 +19,7 @@ void x86_tlb_init(struct x86_tlb *tlb, smpemu::Machine *m, const struct tlb_para
 {
 	tlb->ops = &x86_mmu_ops;
 	tlb->type = find_mmu_type("x86");
+	tlb->rcu_table_free = false; /* the shootdown IPI waits for IRQs-off walkers */
 	tlb->p = *p;
 	tlb->shootdown_ipis = 0;
 	tlb->flush_calls = tlb->flush_cycles = 0;
@@ -80,23 +81,6 @@ static void tlb_fill(struct cpu_tlb *t, std::vector<struct tlb_entry> &arr, unsi
 	arr[victim].used = ++t->stamp;
 }
 
-/* The stale-TLB oracle: after a sync point, the frame must still be data. */
-static void check_translation(struct mm_struct *mm, const struct tlb_entry &e)
-{
-	smp_rmb(); /* take this CPU's turn: the frame state is the state now */
-	const enum frame_state s = frame_state_of(mm->mem, e.pfn);
-	if (s == FRAME_ALLOCATED)
-		return;
-	std::vector<struct report_side> sides;
-	frame_sides(&sides, mm, smp_processor_id(), e.vpn << PAGE_SHIFT, e.pfn);
-	report_check("use-after-free-frame",
-			     "stale TLB entry on CPU " + std::to_string(smp_processor_id()) + ": mm " +
-				     std::to_string(mm->id) + " page " + report_hex(e.vpn << PAGE_SHIFT) +
-				     " -> pfn " + std::to_string(e.pfn) + ", which is " +
-				     (s == FRAME_FREE ? "free" : "a page table"),
-		     true, sides);
-}
-
 static int __tlb_translate(struct x86_tlb *tlb, struct mm_struct *mm, unsigned long addr, bool write,
 			   unsigned long *pfn)
 {
@@ -107,7 +91,7 @@ static int __tlb_translate(struct x86_tlb *tlb, struct mm_struct *mm, unsigned l
 	if (e && (!write || e->write)) {
 		t->l1_hits++;
 		e->used = ++t->stamp;
-		check_translation(mm, *e);
+		check_cached_translation(mm, e->vpn << PAGE_SHIFT, e->pfn, "TLB entry");
 		*pfn = e->pfn;
 		return 0;
 	}
@@ -116,7 +100,7 @@ static int __tlb_translate(struct x86_tlb *tlb, struct mm_struct *mm, unsigned l
 		t->l2_hits++;
 		e->used = ++t->stamp;
 		cpu_work(tlb->p.l2_hit);
-		check_translation(mm, *e);
+		check_cached_translation(mm, e->vpn << PAGE_SHIFT, e->pfn, "TLB entry");
 		tlb_fill(t, t->l1, tlb->p.l1_ways, *e);
 		*pfn = e->pfn;
 		return 0;
@@ -133,7 +117,7 @@ static int __tlb_translate(struct x86_tlb *tlb, struct mm_struct *mm, unsigned l
 	}
 	const struct tlb_mm_gen *g = &t->gens[mm->id];
 	struct tlb_entry ne = {vpn, pte_pfn(pte), mm->id, pte_write(pte), 0, g, g->gen};
-	check_translation(mm, ne);
+	check_cached_translation(mm, addr, ne.pfn, "TLB entry");
 	note_tlb_fill(mm, cpu, addr);
 	tlb_fill(t, t->l2, tlb->p.l2_ways, ne);
 	tlb_fill(t, t->l1, tlb->p.l1_ways, ne);
@@ -328,11 +312,14 @@ const struct mmu_ops x86_mmu_ops = {
 	.flush_tlb_range = x86_op_flush_tlb_range,
 	.flush_tlb_page = x86_op_flush_tlb_page,
 	.tlb_flush = x86_tlb_flush,
+	.enter_lazy_mmu = mmu_nop_lazy,
+	.leave_lazy_mmu = mmu_nop_lazy,
+	.pte_unlock = mmu_nop_pte_unlock,
 	.stats = x86_stats,
 	.destroy = x86_destroy,
 };
 
-struct mmu *x86_mmu_create(smpemu::Machine *m)
+struct mmu *x86_mmu_create(smpemu::Machine *m, const struct mmu_setup *setup)
 {
 	struct x86_tlb *tlb = new x86_tlb();
 	const struct tlb_params p;

@@ -107,7 +107,7 @@ struct x86_tlb : mmu {
 /* x86_tlb_init - empty TLBs for every CPU of @m (host side, before run()). */
 void x86_tlb_init(struct x86_tlb *tlb, smpemu::Machine *m, const struct tlb_params *p);
 /* x86_mmu_create - the registry's create: a new x86_tlb with default tlb_params. */
-struct mmu *x86_mmu_create(smpemu::Machine *m);
+struct mmu *x86_mmu_create(smpemu::Machine *m, const struct mmu_setup *setup);
 
 /* x86_tlb_translate - the MMU on this CPU: translate @addr of @mm for a load or a store.
  * Returns 0 and the pfn, or -EFAULT (no present pte, or a store to a read-only pte: a
