@@ -10,7 +10,7 @@
 #include <string>
 
 #include "kernel/oracle.h"
-#include "kernel/rcupdate.h"
+#include "mm/table_free.h"
 
 /* Costs (assumed; no published figure, docs/COSTS.md): bookkeeping per pte zapped besides
  * its sync points, and the exception entry/exit of a page fault. */
@@ -47,6 +47,7 @@ struct mmu_gather *tlb_gather_mmu(struct mm_struct *mm, bool fullmm)
 	tlb->start = ~0UL;
 	tlb->end = 0;
 	tlb->tables.clear();
+	tlb->batch = nullptr;
 	return tlb;
 }
 
@@ -55,40 +56,6 @@ static void tlb_note_range(struct mmu_gather *tlb, unsigned long addr)
 	tlb->need_flush = true;
 	tlb->start = std::min(tlb->start, addr);
 	tlb->end = std::max(tlb->end, addr + PAGE_SIZE);
-}
-
-/*
- * RCU table freeing (HAVE_RCU_TABLE_FREE: powerpc's pte_freelist_batch, generic from 3.0):
- * for an MMU whose lockless walkers no flush waits for (hash_page runs with IRQs off and
- * no IPI is sent), unlinked page-table pages are freed after an RCU-sched grace period,
- * which every IRQs-off region holds up. A batch holds up to MAX_TABLE_BATCH pages (what
- * fits a page beside its header).
- */
-#define MAX_TABLE_BATCH 509
-struct mmu_table_batch {
-	rcu_head rcu;
-	struct phys_mem *mem;
-	std::vector<struct page *> tables;
-};
-
-static void tlb_remove_table_rcu(rcu_head *head)
-{
-	struct mmu_table_batch *batch = static_cast<struct mmu_table_batch *>(head->data);
-	for (struct page *t : batch->tables)
-		__pte_free(batch->mem, t);
-	delete batch;
-}
-
-static void tlb_remove_tables_rcu(struct mmu_gather *tlb)
-{
-	for (size_t i = 0; i < tlb->tables.size(); i += MAX_TABLE_BATCH) {
-		struct mmu_table_batch *batch = new mmu_table_batch();
-		batch->mem = tlb->mm->mem;
-		batch->rcu.data = batch;
-		const size_t end = std::min(tlb->tables.size(), i + MAX_TABLE_BATCH);
-		batch->tables.assign(tlb->tables.begin() + static_cast<long>(i), tlb->tables.begin() + static_cast<long>(end));
-		call_rcu(&batch->rcu, tlb_remove_table_rcu);
-	}
 }
 
 void tlb_flush_mmu(struct mmu_gather *tlb)
@@ -104,14 +71,10 @@ void tlb_flush_mmu(struct mmu_gather *tlb)
 	for (unsigned i = 0; i < tlb->nr; i++)
 		put_page(tlb->pages[i]);
 	tlb->nr = 0;
-	if (!tlb->tables.empty()) {
-		if (mm_mmu(tlb->mm)->rcu_table_free)
-			tlb_remove_tables_rcu(tlb);
-		else
-			for (struct page *t : tlb->tables)
-				pte_free(tlb->mm, t);
-	}
+	for (struct page *t : tlb->tables)
+		pte_free(tlb->mm, t);
 	tlb->tables.clear();
+	tlb_table_flush(tlb); /* RCU-freed tables (mm/table_free.h) go to RCU now */
 	tlb->start = ~0UL;
 	tlb->end = 0;
 }
@@ -131,7 +94,10 @@ void pte_free_tlb(struct mmu_gather *tlb, struct page *table)
 		tlb->start = 0;
 		tlb->end = TASK_SIZE;
 	}
-	tlb->tables.push_back(table);
+	if (mm_mmu(tlb->mm)->rcu_table_free)
+		tlb_remove_table(tlb, table);
+	else
+		tlb->tables.push_back(table);
 }
 
 void tlb_finish_mmu(struct mmu_gather *tlb, unsigned long start, unsigned long end)

@@ -35,12 +35,14 @@
 #include <memory>
 #include <vector>
 
+#include "emu/rng.h"
 #include "mm/history.h"
 #include "mm/pgtable.h"
 
 struct address_space;
 struct mmu;
 struct mmu_gather;
+struct mmu_table_batch;
 
 /* vm_flags */
 #define VM_READ 0x1UL
@@ -105,6 +107,9 @@ struct vm_tunables {
 	unsigned truncate_count_bits = 32;	/* width of truncate_count (2.6.11: unsigned int) */
 	unsigned long truncate_count_start = 0;	/* initial count: near the wrap to reach it */
 	unsigned zap_block = 0;		/* ZAP_BLOCK_SIZE in pages; 0: 8 under PREEMPT, else 1024 */
+	/* RCU table freeing (mm/table_free.h; MMUs with rcu_table_free only): */
+	bool mm_users_shortcut = false;	/* free a table at once when mm_users < 2 (3.0-4.18: bug) */
+	unsigned table_batch_fail = 0;	/* percent of GFP_NOWAIT batch-page allocations that fail */
 };
 
 /* The vma slab (vm_area_cachep): LIFO reuse of freed structs. */
@@ -124,6 +129,7 @@ struct mmu_gather {
 	unsigned long start, end;	/* range cleared since the last flush */
 	struct page *pages[FREE_PTE_NR];
 	std::vector<struct page *> tables;	/* page-table pages freed after the flush */
+	struct mmu_table_batch *batch;		/* RCU-freed tables (mm/table_free.h), or NULL */
 };
 
 /* Statistics of this slice (host counters, reported as workload metrics). */
@@ -134,6 +140,7 @@ struct vm_stats {
 	unsigned long restart_vma_skips;	/* lockbreak=restart_vma: restart addr taken from details */
 	unsigned long truncates, truncated_pages;
 	unsigned long mmaps, munmaps, mprotects, remaps, merges, splits, mremaps, ptes_moved;
+	unsigned long tables_freed_now, tables_freed_rcu, tables_freed_ipi;	/* mm/table_free.h */
 };
 
 struct vm_globals {
@@ -142,6 +149,7 @@ struct vm_globals {
 	per_cpu_var<struct mmu_gather> mmu_gathers;
 	struct vm_stats stats;
 	struct mm_history hist;		/* the oracles' other sides (mm/history.h) */
+	smpemu::Rng table_batch_rng{0, ""};	/* table_batch_fail's stream (vm_init seeds it) */
 };
 
 /* vm_init - set up @mem's vm globals with tunables @t and install MMU model @mmu

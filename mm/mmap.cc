@@ -19,6 +19,7 @@ void vm_init(struct phys_mem *mem, const struct vm_tunables *t, struct mmu *mmu)
 	vm->vma_cache.next_seq = 1;
 	per_cpu_init(&vm->mmu_gathers, static_cast<int>(mem->cpu_node.size()));
 	vm->stats = {};
+	vm->table_batch_rng = mem->m->rng("mm.table_batch");
 	mem->vm = vm;
 	mem->mmu = mmu;
 }

@@ -236,4 +236,58 @@ TEST(Ppc64HashCli, HashFlushKnobChangesTheRunAndIsFoundByFuzz) {
   EXPECT_NE(bad.out.find("hash-batch-pending"), std::string::npos) << bad.out;
 }
 
+// RCU table freeing and its shortcut (mm/table_free.h) against the walkers of
+// pgtable-free-race: the planted bug is found, the correct variants are clean; x86's IPI
+// covers a gup thread but not a foreign walker.
+TEST(Ppc64HashCli, TableFreeingShortcutIsFoundWithAForeignWalker) {
+  const std::string base = "fuzz pgtable-free-race --cpus 2 --runs 100 --jobs 2 --set rounds=30";
+  const struct {
+    std::string args;
+    int status;
+  } cases[] = {
+      {" --arch ppc64-hash --set walker=foreign", 0},
+      {" --arch ppc64-hash --set walker=foreign --set mm_users_shortcut=on", 1},
+      {" --arch ppc64-hash --set walker=gup --set mm_users_shortcut=on", 0},  // mm_users is 2
+      {" --arch ppc64-hash --set walker=foreign --set table_batch_fail=50", 0},  // the IPI fallback
+      {" --arch x86 --set walker=gup", 0},
+      {" --arch x86 --set walker=foreign", 1},  // no IPI reaches a CPU outside the mm's mask
+  };
+  for (const auto& c : cases) {
+    const Exec e = run_smpemu(base + c.args);
+    EXPECT_EQ(e.status, c.status) << c.args << "\n" << e.out << e.err;
+    if (c.status == 1) EXPECT_NE(e.out.find("use-after-free-pagetable"), std::string::npos) << c.args;
+  }
+}
+
+TEST(Ppc64HashCli, TableFreeingKnobsChangeWhatHappensAndNeedAnRcuMmu) {
+  const auto tables = [](const std::string& set) {
+    const Exec e = run_smpemu("run pgtable-free-race --cpus 2 --arch ppc64-hash --json" + set);
+    EXPECT_EQ(e.status, 0) << set << e.err;
+    return nlohmann::json::parse(e.out)["metrics"];
+  };
+  const auto rcu = tables("");
+  EXPECT_EQ(rcu["tables_freed_rcu"].get<double>(), 50);
+  EXPECT_EQ(rcu["tables_freed_now"].get<double>(), 0);
+  const auto now = tables(" --set mm_users_shortcut=on");
+  EXPECT_EQ(now["tables_freed_now"].get<double>(), 50);
+  const auto ipi = tables(" --set table_batch_fail=100");
+  EXPECT_EQ(ipi["tables_freed_ipi"].get<double>(), 50);
+  const Exec x = run_smpemu("run pgtable-free-race --cpus 2 --set mm_users_shortcut=on");
+  EXPECT_EQ(x.status, 2);
+  EXPECT_NE(x.err.find("need an MMU that frees page tables through RCU"), std::string::npos) << x.err;
+}
+
+// compare sets --arch per side: the same workload on both MMUs, one machine for both.
+TEST(Ppc64HashCli, CompareRunsX86AgainstTheHashMmu) {
+  const Exec e = run_smpemu("compare fault-file --a arch=x86 --b arch=ppc64-hash --seeds 2 --cpus 4 --machine power7 "
+                            "--json");
+  ASSERT_EQ(e.status, 0) << e.err;
+  const auto j = nlohmann::json::parse(e.out);
+  const std::string text = j.dump();
+  EXPECT_NE(text.find("ppc64-hash"), std::string::npos);
+  const auto& m = j["metrics"]["hash_faults"];
+  EXPECT_TRUE(m["a"].empty());  // x86 has no hash faults to count
+  EXPECT_GT(m["b_mean"].get<double>(), 0);
+}
+
 }  // namespace

@@ -36,6 +36,11 @@ std::vector<KnobSpec> mm_knob_specs() {
       {"count_bits", "32", {}, 13, 64, "width of truncate_count in bits (2.6.11: 32)"},
       {"count_start", "0", {}, 0, 0x7fffffffffffffffLL, "initial truncate_count (start near the wrap to reach it)"},
       {"zap_block", "0", {}, 0, 1000000, "ZAP_BLOCK_SIZE in pages; 0: 8 under --preempt full, else 1024"},
+      {"mm_users_shortcut", "off", {"on", "off"}, 0, 0,
+       "RCU table freeing (ppc64-hash): free a page table at once when mm_users < 2 (3.0-4.18; bug with foreign "
+       "walkers)"},
+      {"table_batch_fail", "0", {}, 0, 100,
+       "RCU table freeing (ppc64-hash): percent of GFP_NOWAIT batch-page allocations that fail (then a sync IPI)"},
   };
   // The MMU models' own knobs (arch/mmu_registry.h), named in their docs by model.
   for (std::size_t i = 0; i < nr_mmu_types; i++)
@@ -75,6 +80,8 @@ static vm_tunables tunables_of(const Knobs& k) {
   t.truncate_count_bits = static_cast<unsigned>(k.integer("count_bits"));
   t.truncate_count_start = static_cast<unsigned long>(k.integer("count_start"));
   t.zap_block = static_cast<unsigned>(k.integer("zap_block"));
+  t.mm_users_shortcut = k.str("mm_users_shortcut") == "on";
+  t.table_batch_fail = static_cast<unsigned>(k.integer("table_batch_fail"));
   return t;
 }
 
@@ -111,6 +118,13 @@ void MmEnv::setup(Machine& m, const Knobs& k, unsigned long frames, unsigned lon
   const mmu_setup ms = {mem_.pages.size(), &arch_knobs};
   mmu_ = arch->create(&m, &ms);
   const vm_tunables t = tunables_of(k);
+  if (!mmu_->rcu_table_free && (t.mm_users_shortcut || t.table_batch_fail)) {
+    mmu_->ops->destroy(mmu_);
+    phys_mem_exit(&mem_);
+    throw ConfigError(std::string("knobs mm_users_shortcut and table_batch_fail need an MMU that frees page tables "
+                                  "through RCU (--arch ppc64-hash); --arch ") +
+                      arch->name + " frees them after its TLB flush");
+  }
   vm_init(&mem_, &t, mmu_);
   up_ = true;
 }
@@ -154,8 +168,12 @@ unsigned long PerCpuMms::table_frames(int tasks, unsigned long pages) const {
   return n * page_table_frames(kBase, pages * PAGE_SIZE);
 }
 
-void PerCpuMms::prepare(MmEnv& env) {
-  if (threads_) shared_ = env.new_mm();
+void PerCpuMms::prepare(MmEnv& env, int tasks) {
+  if (!threads_) return;
+  shared_ = env.new_mm();
+  // The threads were cloned (CLONE_VM) before the experiment: each holds a user of the
+  // mm, as copy_mm's mmget does. Set host-side, so no run's schedule changes.
+  if (shared_) shared_->mm_users.counter = tasks;
 }
 
 mm_struct* PerCpuMms::get(MmEnv& env) {
@@ -201,6 +219,11 @@ void MmEnv::metrics(Metrics& out) const {
   put("vma_splits", s.splits);
   put("mremaps", s.mremaps);
   put("ptes_moved", s.ptes_moved);
+  if (mmu_->rcu_table_free) {
+    put("tables_freed_now", s.tables_freed_now);
+    put("tables_freed_rcu", s.tables_freed_rcu);
+    put("tables_freed_ipi", s.tables_freed_ipi);
+  }
 }
 
 void PerCpuFileRig::setup(Machine& m, const Knobs& k, unsigned long pages, unsigned long data_frames, bool threads,
@@ -212,9 +235,9 @@ void PerCpuFileRig::setup(Machine& m, const Knobs& k, unsigned long pages, unsig
   env_.setup(m, k, mm_frames(data_frames, static_cast<unsigned long>(m.ncpus()), tables), tables);
   file_ = env_.add_file(pages, pages);
   init_completion_on(&m, &ready_);
-  m.spawn(init_name, 0, [this] {
+  m.spawn(init_name, 0, [this, &m] {
     env_.cache_file(file_);  // the file was read before: minor faults
-    mms_.prepare(env_);
+    mms_.prepare(env_, m.ncpus());
     complete_all(&ready_);
   });
   for (int c = 0; c < m.ncpus(); c++)

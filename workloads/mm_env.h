@@ -94,8 +94,9 @@ class PerCpuMms {
  public:
   static constexpr unsigned long kBase = 0x100000000UL;
   explicit PerCpuMms(bool threads = false) : threads_(threads) {}
-  /// In the task that sets up (inside run()), before the others start.
-  void prepare(MmEnv& env);
+  /// In the task that sets up (inside run()), before the others start; `tasks` is the
+  /// number of tasks that will share the mm when threads (its mm_users).
+  void prepare(MmEnv& env, int tasks);
   /// The calling task's mm (a new process unless threads).
   mm_struct* get(MmEnv& env);
   /// Page-table frames of `tasks` windows of `pages` pages: one mm each, or all in one.
