@@ -261,7 +261,7 @@ TEST(Ppc64HashCli, TableFreeingShortcutIsFoundWithAForeignWalker) {
 
 TEST(Ppc64HashCli, TableFreeingKnobsChangeWhatHappensAndNeedAnRcuMmu) {
   const auto tables = [](const std::string& set) {
-    const Exec e = run_smpemu("run pgtable-free-race --cpus 2 --arch ppc64-hash --json" + set);
+    const Exec e = run_smpemu("run pgtable-free-race --cpus 2 --arch ppc64-hash --set walker=foreign --json" + set);
     EXPECT_EQ(e.status, 0) << set << e.err;
     return nlohmann::json::parse(e.out)["metrics"];
   };

@@ -6,10 +6,11 @@
 // pages at a 2 MB-aligned address (one pte table of its own), touches every page, and
 // unmaps it, which frees the pte table (free_pgtables -> pte_free_tlb). CPU 1 runs the
 // walker, which walks the window's page tables with IRQs off (mm/gup.h) in a loop:
+//  - walker=gup (default): a second thread of the process (mm_users 2) doing
+//    get_user_pages_fast, after touching a page of its own so its CPU is in the mm's
+//    cpumask;
 //  - walker=foreign: a coprocessor-style fault path (Cell SPE contexts in the thread)
-//    walking the process's tables while holding only mm_count, so mm_users stays 1;
-//  - walker=gup: a second thread of the process (mm_users 2) doing get_user_pages_fast,
-//    after touching a page of its own so its CPU is in the mm's cpumask.
+//    walking the process's tables while holding only mm_count, so mm_users stays 1.
 // A walk that reads a pte from a table that was freed meanwhile is a fatal
 // use-after-free-pagetable report.
 //
@@ -112,20 +113,21 @@ class PgtableFreeRace final : public Workload {
   std::int64_t rounds_ = 0;
   unsigned long pages_ = 0;
   Cycles pause_ = 0;
-  bool foreign_ = true;
+  bool foreign_ = false;
   unsigned long rounds_done_ = 0, walks_ = 0;
 };
 
 const WorkloadRegistrar reg({
     "pgtable-free-race",
-    "munmap frees page tables while a lockless IRQs-off walker runs (seed 001): a foreign walker holding only "
-    "mm_count, or a gup_fast thread; mm_users_shortcut=on on ppc64-hash is the planted bug",
+    "munmap frees page tables while a lockless IRQs-off walker runs (seed 001): a gup_fast thread, or a foreign "
+    "walker holding only mm_count; with walker=foreign, mm_users_shortcut=on on ppc64-hash is the planted bug",
     with_mm_knobs({
         {"pages", "16", {}, 1, 512, "pages of the window (one pte table)"},
         {"rounds", "50", {}, 1, 1000000, "mmap + touch + munmap rounds of the owner"},
         {"pause", "4000", {}, 0, 100000000, "cycles between the owner's rounds (the walker pauses up to a quarter)"},
-        {"walker", "foreign", {"foreign", "gup"}, 0, 0,
-         "foreign: a coprocessor fault path holding only mm_count; gup: a second thread of the process"},
+        {"walker", "gup", {"gup", "foreign"}, 0, 0,
+         "gup: a second thread of the process; foreign: a coprocessor fault path holding only mm_count (unsafe on "
+         "x86, and on ppc64-hash with mm_users_shortcut=on)"},
     }),
     [] { return std::make_unique<PgtableFreeRace>(); },
 });
