@@ -10,10 +10,26 @@
 #endif
 #if defined(__SANITIZE_THREAD__)
 #include <sanitizer/tsan_interface.h>
+
+#include <atomic>
+#include <string>
+
+#include "emu/errors.h"
 #define SMPEMU_FIBER_TSAN 1
 #endif
 
 namespace smpemu {
+
+#ifdef SMPEMU_FIBER_TSAN
+namespace {
+// ThreadSanitizer gives every fiber one of its thread slots, and a process has 8128
+// ("ThreadSanitizer: Thread limit (8128 threads) exceeded. Dying."): past this many live
+// fibers in the process (a margin left for host threads), make() refuses with a
+// ConfigError, as the stack pool refuses stacks past vm.max_map_count.
+constexpr int kTsanMaxFibers = 8000;
+std::atomic<int> tsan_live_fibers{0};
+}  // namespace
+#endif
 
 namespace ctx = boost::context::detail;
 
@@ -109,13 +125,23 @@ void Fiber::release_stack() {
   pool_->deallocate(stack_);
   stack_ = {};
 #ifdef SMPEMU_FIBER_TSAN
-  if (tsan_ != nullptr) __tsan_destroy_fiber(tsan_);
+  if (tsan_ != nullptr) {
+    __tsan_destroy_fiber(tsan_);
+    tsan_live_fibers.fetch_sub(1, std::memory_order_relaxed);
+  }
   tsan_ = nullptr;
 #endif
 }
 
 void FiberFactory::make(Fiber& f, Fiber::Entry entry, void* arg) {
   if (f.ctx_ != nullptr || f.stack_.sp != nullptr) fiber_panic("FiberFactory::make on a fiber that is in use");
+#ifdef SMPEMU_FIBER_TSAN
+  if (tsan_live_fibers.fetch_add(1, std::memory_order_relaxed) >= kTsanMaxFibers) {
+    tsan_live_fibers.fetch_sub(1, std::memory_order_relaxed);
+    throw ConfigError("too many tasks for a ThreadSanitizer build: each fiber takes one of TSan's 8128 thread slots "
+                      "and " + std::to_string(kTsanMaxFibers) + " are live; use another build for more tasks");
+  }
+#endif
   f.pool_ = pool_;
   f.stack_ = pool_->allocate();
   f.entry_ = entry;
