@@ -33,6 +33,7 @@
 
 #include <map>
 #include <memory>
+#include <unordered_set>
 #include <vector>
 
 #include "emu/rng.h"
@@ -150,6 +151,9 @@ struct vm_globals {
 	struct vm_stats stats;
 	struct mm_history hist;		/* the oracles' other sides (mm/history.h) */
 	smpemu::Rng table_batch_rng{0, ""};	/* table_batch_fail's stream (vm_init seeds it) */
+	/* RCU table batches not yet freed by their callback (vm_exit frees those a run left:
+	 * host memory only; nothing iterates it during a run). */
+	std::unordered_set<struct mmu_table_batch *> table_batches;
 };
 
 /* vm_init - set up @mem's vm globals with tunables @t and install MMU model @mmu

@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "kernel/oracle.h"
+#include "mm/table_free.h"
 
 /* Costs (assumed): a vma tree lookup or update, and the fixed part of a system call. */
 static constexpr smpemu::Cycles kVmaTreeCycles = 80;
@@ -26,6 +27,8 @@ void vm_init(struct phys_mem *mem, const struct vm_tunables *t, struct mmu *mmu)
 
 void vm_exit(struct phys_mem *mem)
 {
+	for (struct mmu_table_batch *b : mem->vm->table_batches)
+		delete b; /* their grace period never ended: the run did */
 	delete mem->vm;
 	mem->vm = nullptr;
 	mem->mmu = &nommu;

@@ -13,6 +13,7 @@ static void tlb_remove_table_rcu(rcu_head *head)
 	for (struct page *t : batch->tables)
 		__pte_free(batch->mem, t);
 	__free_page(batch->page);
+	batch->mem->vm->table_batches.erase(batch);
 	delete batch;
 }
 
@@ -79,6 +80,7 @@ void tlb_remove_table(struct mmu_gather *tlb, struct page *table)
 		tlb->batch->mem = tlb->mm->mem;
 		tlb->batch->page = p;
 		tlb->batch->rcu.data = tlb->batch;
+		vm->table_batches.insert(tlb->batch);
 	}
 	tlb->batch->tables.push_back(table);
 	vm->stats.tables_freed_rcu++;
