@@ -60,16 +60,22 @@ static void tlbie(struct ppc64_mmu *mmu, unsigned long vpn)
 		spin_unlock(&mmu->tlbie_lock);
 }
 
+/* Drop @vpn from this CPU's caches (@local) or from every CPU's. */
+static void tlb_invalidate_vpn(struct ppc64_mmu *mmu, unsigned long vpn, bool local)
+{
+	if (local)
+		tlbiel(mmu, vpn);
+	else
+		tlbie(mmu, vpn);
+}
+
 void flush_hash_page(struct ppc64_mmu *mmu, struct mm_struct *mm, unsigned long ea, pteval_t pte, bool local)
 {
 	const unsigned long vpn = hpt_vpn(mm, ea);
 	const unsigned long hash = hpt_hash(mm, ea);
 	native_hpte_invalidate(&mmu->htab, pte_slot(&mmu->htab, hash, pte), vpn);
 	/* Always: an evicted HPTE may still be cached (native_hpte_invalidate in Linux). */
-	if (local)
-		tlbiel(mmu, vpn);
-	else
-		tlbie(mmu, vpn);
+	tlb_invalidate_vpn(mmu, vpn, local);
 	smpemu::this_machine()->trace_event(smpemu::TraceKind::TlbFlush, ea & PAGE_MASK, 1);
 }
 
@@ -119,10 +125,7 @@ static int __hash_page(struct ppc64_mmu *mmu, struct mm_struct *mm, unsigned lon
 	if (old & _PAGE_HASHPTE) {
 		/* An HPTE may exist in the slot the pte records: update its protection. */
 		if (native_hpte_updatepp(&mmu->htab, pte_slot(&mmu->htab, hash, old), vpn, rw) == 0) {
-			if (local)
-				tlbiel(mmu, vpn);
-			else
-				tlbie(mmu, vpn);
+			tlb_invalidate_vpn(mmu, vpn, local);
 			done = true;
 		}
 	}
