@@ -1,5 +1,5 @@
 /*
- * mm/memory.cc - mmu_gather, zap_pte_range .. unmap_vmas, free_pgtables, the file fault
+ * mm/memory.cc - zap_pte_range .. unmap_vmas (the gather is mm/mmu_gather.cc), free_pgtables, the file fault
  * path (do_no_page with the truncate_count recheck, do_file_page, do_wp_page) and
  * change_protection.
  */
@@ -32,81 +32,6 @@ unsigned long zap_block_size(void)
 	return (pages ? pages : (config_preempt() ? 8UL : 1024UL)) * PAGE_SIZE;
 }
 
-/* ---- mmu_gather --------------------------------------------------------- */
-
-struct mmu_gather *tlb_gather_mmu(struct mm_struct *mm, bool fullmm)
-{
-	preempt_disable(); /* get_cpu_var(mmu_gathers) */
-	struct mmu_gather *tlb = this_cpu_ptr(&vm_globals()->mmu_gathers);
-	BUG_ON(tlb->active);
-	tlb->mm = mm;
-	tlb->nr = 0;
-	tlb->need_flush = false;
-	tlb->fullmm = fullmm;
-	tlb->active = true;
-	tlb->start = ~0UL;
-	tlb->end = 0;
-	tlb->tables.clear();
-	tlb->batch = nullptr;
-	return tlb;
-}
-
-static void tlb_note_range(struct mmu_gather *tlb, unsigned long addr)
-{
-	tlb->need_flush = true;
-	tlb->start = std::min(tlb->start, addr);
-	tlb->end = std::max(tlb->end, addr + PAGE_SIZE);
-}
-
-void tlb_flush_mmu(struct mmu_gather *tlb)
-{
-	KFUNC();
-	struct vm_globals *vm = vm_globals();
-	if (!tlb->need_flush)
-		return;
-	tlb->need_flush = false;
-	tlb_flush(tlb);
-	vm->stats.tlb_flushes++;
-	/* Only now may the cleared pages and unlinked tables go (I1). */
-	for (unsigned i = 0; i < tlb->nr; i++)
-		put_page(tlb->pages[i]);
-	tlb->nr = 0;
-	for (struct page *t : tlb->tables)
-		pte_free(tlb->mm, t);
-	tlb->tables.clear();
-	tlb_table_flush(tlb); /* RCU-freed tables (mm/table_free.h) go to RCU now */
-	tlb->start = ~0UL;
-	tlb->end = 0;
-}
-
-void tlb_remove_page(struct mmu_gather *tlb, struct page *page, unsigned long addr)
-{
-	tlb_note_range(tlb, addr);
-	tlb->pages[tlb->nr++] = page;
-	if (tlb->nr >= FREE_PTE_NR)
-		tlb_flush_mmu(tlb);
-}
-
-void pte_free_tlb(struct mmu_gather *tlb, struct page *table)
-{
-	tlb->need_flush = true; /* paging-structure caches */
-	if (tlb->start == ~0UL) {
-		tlb->start = 0;
-		tlb->end = TASK_SIZE;
-	}
-	if (mm_mmu(tlb->mm)->rcu_table_free)
-		tlb_remove_table(tlb, table);
-	else
-		tlb->tables.push_back(table);
-}
-
-void tlb_finish_mmu(struct mmu_gather *tlb, unsigned long start, unsigned long end)
-{
-	tlb_flush_mmu(tlb);
-	tlb->active = false;
-	preempt_enable();
-}
-
 /* ---- zap ---------------------------------------------------------------- */
 
 static void zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct *vma, pgtable_slot_t *pmd,
@@ -116,6 +41,8 @@ static void zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct *vma, pg
 	struct mm_struct *mm = vma->vm_mm;
 	struct vm_globals *vm = vm_globals();
 	spinlock_t *ptl;
+	bool force_flush = false;
+again:
 	pgtable_slot_t *pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
 	if (!pte)
 		return;
@@ -149,10 +76,23 @@ static void zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct *vma, pg
 		if (pte_dirty(ptent))
 			SetPageDirty(page);
 		page_remove_rmap(page);
-		tlb_remove_page(tlb, page, addr); /* its reference goes after the flush */
+		/* its reference goes after the flush; a full preemptible gather breaks out */
+		if (!__tlb_remove_page(tlb, page, addr)) {
+			force_flush = true;
+			pte++;
+			addr += PAGE_SIZE;
+			break;
+		}
 	}
 	arch_leave_lazy_mmu_mode(mm);
 	pte_unmap_unlock(pte, ptl);
+	if (force_flush) {
+		/* 3.0: flush outside the pte lock, then go on where it stopped */
+		force_flush = false;
+		tlb_flush_mmu(tlb);
+		if (addr != end)
+			goto again;
+	}
 }
 
 static void unmap_page_range(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned long addr,
@@ -178,6 +118,7 @@ unsigned long unmap_vmas(struct mmu_gather **tlbp, struct vm_area_struct *vma, u
 	const bool atomic = details && details->atomic;
 	struct mm_struct *mm = vma->vm_mm;
 	const bool fullmm = (*tlbp)->fullmm;
+	const bool preemptible = !(*tlbp)->percpu;
 	unsigned long zap_bytes = block;
 	unsigned long start = start_addr;
 
@@ -199,6 +140,18 @@ unsigned long unmap_vmas(struct mmu_gather **tlbp, struct vm_area_struct *vma, u
 			zap_bytes -= len;
 			if (zap_bytes > 0)
 				continue;
+			zap_bytes = block;
+			if (preemptible) {
+				/* 3.0: nothing to finish first; the gather survives a reschedule */
+				if (lockbreak && (need_resched() || i_mmap_need_lockbreak(lockbreak))) {
+					tlb_finish_mmu(*tlbp, start_addr, start);
+					*tlbp = nullptr;
+					return start;
+				}
+				if (!lockbreak)
+					cond_resched();
+				continue;
+			}
 			tlb_finish_mmu(*tlbp, start_addr, start);
 			if (need_resched() || (lockbreak && i_mmap_need_lockbreak(lockbreak))) {
 				if (lockbreak) {
@@ -208,7 +161,6 @@ unsigned long unmap_vmas(struct mmu_gather **tlbp, struct vm_area_struct *vma, u
 				cond_resched();
 			}
 			*tlbp = tlb_gather_mmu(mm, fullmm);
-			zap_bytes = block;
 		}
 	}
 	return start;

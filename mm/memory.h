@@ -1,5 +1,5 @@
 /*
- * mm/memory.h - the old per-CPU mmu_gather, zapping (unmap_vmas in ZAP_BLOCK_SIZE
+ * mm/memory.h - zapping through the mmu_gather (mm/mmu_gather.h: unmap_vmas in ZAP_BLOCK_SIZE
  * blocks, with the lockbreak exit that unmap_mapping_range uses; that function and its
  * variants are in mm/truncate.h), free_pgtables, the fault path for file mappings,
  * install_file_page and change_protection.
@@ -9,12 +9,13 @@
  * per pte table (pte_offset_map_lock: page_table_lock, or the split ptl), as from
  * 2.6.15; the 2.6.11 code held page_table_lock across unmap_vmas instead.
  *
- * mmu_gather (<= 2.6.38): per CPU, so tlb_gather_mmu disables preemption until
- * tlb_finish_mmu. Cleared pages are freed only after the TLB flush that follows their
- * last clear (I1); page-table pages likewise. unmap_vmas finishes the gather after every
- * ZAP_BLOCK_SIZE (8 pages under CONFIG_PREEMPT, 1024 otherwise) and then, unless it is
- * atomic (lockbreak=none), reschedules if needed, or returns early if the i_mmap lock it
- * was given needs a break.
+ * Cleared pages are freed only after the TLB flush that follows their last clear (I1);
+ * page-table pages likewise. With the percpu gather, unmap_vmas finishes the gather
+ * after every ZAP_BLOCK_SIZE (8 pages under CONFIG_PREEMPT, 1024 otherwise) and then,
+ * unless it is atomic (lockbreak=none), reschedules if needed, or returns early if the
+ * i_mmap lock it was given needs a break. With the preemptible gather it keeps the
+ * gather across those points (finishing it only to return early), and zap_pte_range
+ * breaks out of the pte lock to flush when the gather is full.
  *
  * Locking: zap and fault paths take the pte lock per table; the caller of unmap_vmas
  * holds mmap_sem (munmap) or the i_mmap lock (unmap_mapping_range). Faults hold
@@ -26,6 +27,7 @@
 #pragma once
 
 #include "mm/filemap.h"
+#include "mm/mmu_gather.h"
 
 struct zap_details {
 	struct vm_area_struct *nonlinear_vma;	/* check page->index if set */
@@ -40,17 +42,9 @@ struct zap_details {
 	unsigned long truncate_count;		/* this pass's snapshot */
 };
 
-/* mmu_gather. tlb_gather_mmu disables preemption (get_cpu_var) until tlb_finish_mmu. */
-struct mmu_gather *tlb_gather_mmu(struct mm_struct *mm, bool fullmm);
-void tlb_remove_page(struct mmu_gather *tlb, struct page *page, unsigned long addr);
-void pte_free_tlb(struct mmu_gather *tlb, struct page *table);
-/* tlb_flush_mmu - flush the TLBs of the range gathered so far, then free its pages. */
-void tlb_flush_mmu(struct mmu_gather *tlb);
-void tlb_finish_mmu(struct mmu_gather *tlb, unsigned long start, unsigned long end);
-
 /*
- * unmap_vmas - zap [@start_addr, @end_addr) of @vma and the vmas after it. *@tlbp is
- * finished and regathered every ZAP_BLOCK_SIZE; if the details' i_mmap lock needs a
+ * unmap_vmas - zap [@start_addr, @end_addr) of @vma and the vmas after it. A percpu
+ * *@tlbp is finished and regathered every ZAP_BLOCK_SIZE; if the details' i_mmap lock needs a
  * break (or need_resched), returns early with *@tlbp NULL. Returns the address reached.
  */
 unsigned long unmap_vmas(struct mmu_gather **tlbp, struct vm_area_struct *vma, unsigned long start_addr,

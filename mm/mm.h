@@ -1,6 +1,6 @@
 /*
  * mm/mm.h - vm_area_struct, the vm tunables (the before/after knobs) and the machine's
- * vm globals (vma slab, per-CPU mmu_gathers).
+ * vm globals (vma slab, mmu_gathers: mm/mmu_gather.h).
  *
  * Models: include/linux/mm.h of 2.6.11 for file-backed mappings: a vma maps
  * [vm_start, vm_end) of one mm to file pages from vm_pgoff on (linear), or, once
@@ -38,6 +38,7 @@
 
 #include "emu/rng.h"
 #include "mm/history.h"
+#include "mm/mmu_gather.h"
 #include "mm/pgtable.h"
 
 struct address_space;
@@ -111,6 +112,9 @@ struct vm_tunables {
 	/* RCU table freeing (mm/table_free.h; MMUs with rcu_table_free only): */
 	bool mm_users_shortcut = false;	/* free a table at once when mm_users < 2 (3.0-4.18: bug) */
 	unsigned table_batch_fail = 0;	/* percent of GFP_NOWAIT batch-page allocations that fail */
+	/* mmu_gather (mm/mmu_gather.h): */
+	enum gather_model gather = GATHER_PERCPU;
+	bool tlb_fast_mode = false;	/* one possible CPU: free pages before the flush (bug if preemptible) */
 };
 
 /* The vma slab (vm_area_cachep): LIFO reuse of freed structs. */
@@ -118,19 +122,6 @@ struct vma_slab {
 	std::vector<std::unique_ptr<struct vm_area_struct>> all;
 	std::vector<struct vm_area_struct *> free;
 	unsigned long next_seq;
-};
-
-#define FREE_PTE_NR 506	/* pages per old-style mmu_gather (2.6.11 asm-generic/tlb.h) */
-struct mmu_gather {
-	struct mm_struct *mm;
-	unsigned int nr;		/* pages gathered */
-	bool need_flush;
-	bool fullmm;
-	bool active;			/* between tlb_gather_mmu and tlb_finish_mmu */
-	unsigned long start, end;	/* range cleared since the last flush */
-	struct page *pages[FREE_PTE_NR];
-	std::vector<struct page *> tables;	/* page-table pages freed after the flush */
-	struct mmu_table_batch *batch;		/* RCU-freed tables (mm/table_free.h), or NULL */
 };
 
 /* Statistics of this slice (host counters, reported as workload metrics). */
@@ -142,12 +133,14 @@ struct vm_stats {
 	unsigned long truncates, truncated_pages;
 	unsigned long mmaps, munmaps, mprotects, remaps, merges, splits, mremaps, ptes_moved;
 	unsigned long tables_freed_now, tables_freed_rcu, tables_freed_ipi;	/* mm/table_free.h */
+	unsigned long gather_batches;	/* extra batch pages chained by preemptible gathers */
 };
 
 struct vm_globals {
 	struct vm_tunables t;
 	struct vma_slab vma_cache;
-	per_cpu_var<struct mmu_gather> mmu_gathers;
+	per_cpu_var<struct mmu_gather> mmu_gathers;	/* mmu_gather=percpu */
+	struct mmu_gather_pool gather_pool;		/* mmu_gather=preemptible */
 	struct vm_stats stats;
 	struct mm_history hist;		/* the oracles' other sides (mm/history.h) */
 	smpemu::Rng table_batch_rng{0, ""};	/* table_batch_fail's stream (vm_init seeds it) */

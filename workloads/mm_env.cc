@@ -41,6 +41,10 @@ std::vector<KnobSpec> mm_knob_specs() {
        "walkers)"},
       {"table_batch_fail", "0", {}, 0, 100,
        "RCU table freeing (ppc64-hash): percent of GFP_NOWAIT batch-page allocations that fail (then a sync IPI)"},
+      {"mmu_gather", "percpu", {"percpu", "preemptible"}, 0, 0,
+       "percpu (<= 2.6.38: preemption off from gather to finish) or preemptible (3.0: on-stack, chained batches)"},
+      {"tlb_fast_mode", "off", {"on", "off"}, 0, 0,
+       "with one CPU, free gathered pages before the TLB flush (2.6-3.10; bug with mmu_gather=preemptible)"},
   };
   // The MMU models' own knobs (arch/mmu_registry.h), named in their docs by model.
   for (std::size_t i = 0; i < nr_mmu_types; i++)
@@ -82,6 +86,8 @@ static vm_tunables tunables_of(const Knobs& k) {
   t.zap_block = static_cast<unsigned>(k.integer("zap_block"));
   t.mm_users_shortcut = k.str("mm_users_shortcut") == "on";
   t.table_batch_fail = static_cast<unsigned>(k.integer("table_batch_fail"));
+  t.gather = k.str("mmu_gather") == "preemptible" ? GATHER_PREEMPTIBLE : GATHER_PERCPU;
+  t.tlb_fast_mode = k.str("tlb_fast_mode") == "on";
   return t;
 }
 
@@ -219,6 +225,7 @@ void MmEnv::metrics(Metrics& out) const {
   put("vma_splits", s.splits);
   put("mremaps", s.mremaps);
   put("ptes_moved", s.ptes_moved);
+  if (mem_.vm->t.gather == GATHER_PREEMPTIBLE) put("gather_batches", s.gather_batches);
   if (mmu_->rcu_table_free) {
     put("tables_freed_now", s.tables_freed_now);
     put("tables_freed_rcu", s.tables_freed_rcu);
