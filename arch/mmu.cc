@@ -69,6 +69,9 @@ static const struct mmu_knob ppc64_knobs[] = {
 	 "ppc64-hash: when batched hash flushes happen: leave_lazy (before the pte lock is released), "
 	 "tlb_flush_only (after it, from tlb_flush: planted bug, duplicate HPTEs)"},
 	{"tlbie_lock", "off", "on|off", "ppc64-hash: serialise global tlbie under one lock (CPUs before POWER5)"},
+	{"ctxsw_batch_flush", "on", "on|off",
+	 "ppc64-hash: __switch_to flushes an active hash batch and marks the thread TLF_LAZY_MMU (off: bug, with "
+	 "pte_lock=rt)"},
 };
 
 const struct mmu_type mmu_types[] = {

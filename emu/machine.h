@@ -148,6 +148,10 @@ struct Task {
   /// Read by lock code (rwsem, rwlock recursion), the switch (mutex spinners), the exit
   /// check, snapshots and kernel/lockdep.h.
   std::vector<HeldLock> held_locks;
+  /// The architecture's per-thread flags (the kernel's thread_info local_flags, e.g.
+  /// powerpc's _TLF_LAZY_MMU). Written only by the switch hooks (Machine::SwitchHooks),
+  /// for the task being switched.
+  std::uint32_t local_flags = 0;
   /// rcu_read_lock() depth. Written by Rcu::read_lock()/read_unlock() only, on the
   /// current task.
   int rcu_nesting = 0;
@@ -627,6 +631,23 @@ class Machine {
   /// Scheduling with preemption or IRQs disabled is reported (sleep-in-atomic); doing it
   /// in interrupt context is a fatal report.
   void schedule();
+  /// The architecture's part of a context switch (the kernel's __switch_to work that
+  /// belongs to an arch, e.g. powerpc's flush of the lazy-MMU hash batch). When a task
+  /// (not idle, not in an interrupt) enters schedule(), `out_needed(arg)` is asked
+  /// host-side; if true, `out(arg, &task.local_flags)` runs on the CPU in that task's
+  /// context with preemption and IRQs off, and may take sync points. `in(arg,
+  /// &task.local_flags)` runs host-side when the task returns from schedule(), whether
+  /// it was switched out or not. A deviation from Linux, which does the out part only
+  /// when it really switches: here it may run for a schedule() that finds nothing else
+  /// to run (harmless for what it is used for: a flush done early). Set on the host side
+  /// (MMU set-up); {} clears them.
+  struct SwitchHooks {
+    bool (*out_needed)(void* arg) = nullptr;
+    void (*out)(void* arg, std::uint32_t* local_flags) = nullptr;
+    void (*in)(void* arg, std::uint32_t* local_flags) = nullptr;
+    void* arg = nullptr;
+  };
+  void set_switch_hooks(const SwitchHooks& hooks) { switch_hooks_ = hooks; }
   /// set_current_blocked() + schedule(): sleeps until a later wake(). A wake() ordered
   /// before this call is lost, exactly as for "check, then sleep" code in the kernel.
   void block();
@@ -845,6 +866,8 @@ class Machine {
   void preempt_schedule() { schedule_internal(true); }
   /// `timer_sleep`: sleep_until()'s schedule (the trace calls the switch S, not D).
   void schedule_internal(bool preempted, bool timer_sleep = false);
+  /// schedule_internal() without the switch hooks.
+  void schedule_pick(bool preempted, bool timer_sleep);
   void context_switch(Cpu* c, Task* prev, Task* next, SwitchState why);
   /// Which switch switch_bookkeeping() does: one from schedule(), or an exiting task's last.
   enum class SwitchFrom : std::uint8_t { Schedule, Exit };
@@ -907,6 +930,7 @@ class Machine {
   bool stop_ = false;
   bool parked_any_ = false;
   bool tearing_down_ = false;
+  SwitchHooks switch_hooks_;  // set_switch_hooks(); none by default
   // tearing_down_, a strategy other than `time` (which wants note_pending()), or
   // coverage: the one flag an access tests, so the `time` hot path tests nothing more.
   bool access_slow_ = false;

@@ -47,6 +47,8 @@ class Mutex {
   bool trylock(Where loc = Where::here());
   /// mutex_is_locked().
   bool is_locked();
+  /// Whether a task is queued for the mutex (host-side look: no sync point).
+  bool has_waiters() const { return !waiters_.empty(); }
   /// The owning task, or nullptr.
   Task* owner() const { return owner_; }
   const std::string& name() const { return instance_; }

@@ -21,6 +21,28 @@ void Machine::schedule() { schedule_internal(false); }
 void Machine::schedule_internal(bool preempted, bool timer_sleep) {
   if (tearing_down_) return;
   Cpu* c = cur_;
+  Task* t = c->curr;
+  if (!switch_hooks_.in || t->is_idle || c->in_irq) {
+    schedule_pick(preempted, timer_sleep);
+    return;
+  }
+  if (switch_hooks_.out_needed(switch_hooks_.arg)) {
+    // __switch_to runs with preemption and IRQs off.
+    const bool irqs = c->irqs_off;
+    c->irqs_off = true;
+    update_next_irq(*c);
+    ++t->preempt_count;
+    switch_hooks_.out(switch_hooks_.arg, &t->local_flags);
+    --t->preempt_count;
+    c->irqs_off = irqs;
+    update_next_irq(*c);
+  }
+  schedule_pick(preempted, timer_sleep);
+  switch_hooks_.in(switch_hooks_.arg, &t->local_flags);  // back on its (pinned) CPU
+}
+
+void Machine::schedule_pick(bool preempted, bool timer_sleep) {
+  Cpu* c = cur_;
   Task* prev = c->curr;
   const bool sleeping = !preempted && prev->state == TaskState::Blocked;
   if (c->in_irq || (sleeping && prev->is_idle)) {

@@ -16,7 +16,19 @@ void SpinLock::init(Machine& m, const std::string& cls) {
   instance_ = cls + "#" + std::to_string(m.lockdep().new_instance(cls_));
 }
 
+void SpinLock::init_sleeping(Machine& m, const std::string& cls) {
+  m_ = &m;
+  class_name_ = cls;
+  rt_ = std::make_unique<Mutex>();
+  rt_->init(m, cls);
+  instance_ = rt_->name();
+}
+
 void SpinLock::lock(unsigned subclass, Where loc) {
+  if (rt_) {
+    rt_->lock(subclass, loc);
+    return;
+  }
   Machine& m = *m_;
   m.preempt_disable();
   const std::uint32_t cls = subclass ? m.lockdep().class_of(class_name_, subclass) : cls_;
@@ -36,6 +48,10 @@ void SpinLock::lock(unsigned subclass, Where loc) {
 }
 
 void SpinLock::unlock(Where loc) {
+  if (rt_) {
+    rt_->unlock(loc);
+    return;
+  }
   Machine& m = *m_;
   if (!m.lockdep().released(m.current(), this, instance_, loc)) return;
   m.store(line_, owner_, owner_ + 1);  // only the holder writes owner
@@ -43,6 +59,7 @@ void SpinLock::unlock(Where loc) {
 }
 
 bool SpinLock::trylock(Where loc) {
+  if (rt_) return rt_->trylock(loc);
   Machine& m = *m_;
   m.preempt_disable();
   const Cycles requested = m.now();
@@ -56,11 +73,13 @@ bool SpinLock::trylock(Where loc) {
 }
 
 bool SpinLock::is_locked() {
+  if (rt_) return rt_->is_locked();
   const std::uint32_t n = m_->load(line_, next_);
   return n != owner_;
 }
 
 bool SpinLock::is_contended() {
+  if (rt_) return rt_->is_locked() && rt_->has_waiters();  // is_locked(): the sync point
   const std::uint32_t n = m_->load(line_, next_);
   return n - owner_ > 1;
 }

@@ -13,13 +13,21 @@
 // contention flag unmap_mapping_range's lockbreak reads. Lock statistics and the order
 // checker come from LockDep.
 //
+// PREEMPT_RT (init_sleeping): the lock is an rt_mutex-style sleeping lock instead, an
+// emu Mutex underneath: lock() may sleep (a might_sleep() site, so taking it in atomic
+// context is a report), does not disable preemption, and its holder can be preempted;
+// is_contended() means a task is queued. Priority inheritance is not modelled (tasks
+// are pinned and of equal priority in the workloads that use it).
+//
 // Concurrency: all operations run on the current task of the Machine given to init().
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "emu/machine.h"
+#include "emu/mutex.h"
 
 namespace smpemu {
 
@@ -27,6 +35,10 @@ class SpinLock {
  public:
   /// spin_lock_init(): a new, unlocked lock of class `cls`.
   void init(Machine& m, const std::string& cls);
+  /// spin_lock_init() under PREEMPT_RT: a new, unlocked sleeping lock of class `cls`.
+  void init_sleeping(Machine& m, const std::string& cls);
+  /// Whether init_sleeping() made it a sleeping lock.
+  bool sleeping() const { return rt_ != nullptr; }
   /// spin_lock() / spin_lock_nested(lock, subclass).
   void lock(unsigned subclass = 0, Where loc = Where::here());
   void unlock(Where loc = Where::here());
@@ -51,6 +63,7 @@ class SpinLock {
   std::uint32_t cls_ = 0;
   std::string class_name_;
   std::string instance_;
+  std::unique_ptr<Mutex> rt_;  // PREEMPT_RT: the sleeping lock every operation goes to
 };
 
 /// cond_resched_lock(): if the lock is contended or a reschedule is due, drops the lock,

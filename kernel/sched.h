@@ -212,6 +212,21 @@ static inline smpemu::Cycles local_clock(void)
 	return smpemu::running_machine("local_clock()").now();
 }
 
+/*
+ * set_switch_hooks_on - the arch's part of __switch_to on machine @m (host side, at MMU
+ * set-up; all NULL clears them): @out_needed is asked host-side when a task enters
+ * schedule(); if true, @out runs in that task's context with preemption and IRQs off
+ * (it may flush); @in runs when the task returns from schedule(). Both get the task's
+ * thread_info local_flags. Semantics: Machine::set_switch_hooks (emu/machine.h).
+ */
+typedef bool (*switch_out_needed_fn)(void *arg);
+typedef void (*switch_hook_fn)(void *arg, std::uint32_t *local_flags);
+static inline void set_switch_hooks_on(smpemu::Machine *m, switch_out_needed_fn out_needed, switch_hook_fn out,
+				       switch_hook_fn in, void *arg)
+{
+	m->set_switch_hooks({out_needed, out, in, arg});
+}
+
 /* sleep_until - block until this CPU's clock reaches @t (hrtimer sleep; cyclictest). */
 static inline void sleep_until(smpemu::Cycles t)
 {

@@ -19,6 +19,13 @@ static inline void spin_lock_init(spinlock_t *l, const char *cls)
 	l->init(smpemu::running_machine("spin_lock_init()", "spin_lock_init_on(&m, ...)"), cls);
 }
 
+/* spin_lock_init_sleeping - spin_lock_init() of PREEMPT_RT: a sleeping lock whose
+ * holder stays preemptible (emu/spinlock.h); mm's pte locks with knob pte_lock=rt. */
+static inline void spin_lock_init_sleeping(spinlock_t *l, const char *cls)
+{
+	l->init_sleeping(smpemu::running_machine("spin_lock_init_sleeping()"), cls);
+}
+
 /* For setup code that runs before Machine::run(). */
 static inline void spin_lock_init_on(smpemu::Machine *m, spinlock_t *l, const char *cls)
 {

@@ -115,6 +115,7 @@ struct vm_tunables {
 	/* mmu_gather (mm/mmu_gather.h): */
 	enum gather_model gather = GATHER_PERCPU;
 	bool tlb_fast_mode = false;	/* one possible CPU: free pages before the flush (bug if preemptible) */
+	bool pte_lock_rt = false;	/* PREEMPT_RT: pte locks sleep and their holders are preemptible */
 };
 
 /* The vma slab (vm_area_cachep): LIFO reuse of freed structs. */

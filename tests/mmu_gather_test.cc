@@ -1,7 +1,7 @@
 // Tests of the two mmu_gathers and fast mode (mm/mmu_gather.h, knobs mmu_gather and
 // tlb_fast_mode): what each frees when, how often each flushes, the preemptible
 // gather's chained batches and its break-out when no batch page can be had, and the
-// fast-mode bug of fast-mode-race found only where it exists.
+// fast-mode bug of zap-preempt-race found only where it exists.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -108,11 +108,11 @@ TEST(MmGather, FastModeFreesBeforeTheFlushWithOneCpuOnly) {
     }
 }
 
-// fast-mode-race: the planted variant is found, every other combination is clean; on
+// zap-preempt-race: the planted variant is found, every other combination is clean; on
 // ppc64-hash the hash flush at leave_lazy (before the pte lock is released) removes the
 // stale translation before anyone can be preempted, so fast mode is harmless there.
 TEST(GatherCli, FastModeWithThePreemptibleGatherIsFound) {
-  const std::string base = "fuzz fast-mode-race --cpus 1 --preempt full --runs 60 --jobs 2";
+  const std::string base = "fuzz zap-preempt-race --cpus 1 --preempt full --runs 60 --jobs 2";
   const struct {
     std::string args;
     int status;
@@ -133,7 +133,7 @@ TEST(GatherCli, FastModeWithThePreemptibleGatherIsFound) {
 
 TEST(GatherCli, GatherKnobChangesTheFlushCount) {
   const auto flushes = [](const std::string& set) {
-    const Exec e = run_smpemu("run fast-mode-race --cpus 2 --preempt full --json --set mmu_gather=" + set);
+    const Exec e = run_smpemu("run zap-preempt-race --cpus 2 --preempt full --json --set mmu_gather=" + set);
     EXPECT_EQ(e.status, 0) << set << e.err;
     return nlohmann::json::parse(e.out)["metrics"]["tlb_flushes"].get<double>();
   };

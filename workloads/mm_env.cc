@@ -45,6 +45,9 @@ std::vector<KnobSpec> mm_knob_specs() {
        "percpu (<= 2.6.38: preemption off from gather to finish) or preemptible (3.0: on-stack, chained batches)"},
       {"tlb_fast_mode", "off", {"on", "off"}, 0, 0,
        "with one CPU, free gathered pages before the TLB flush (2.6-3.10; bug with mmu_gather=preemptible)"},
+      {"pte_lock", "spinlock", {"spinlock", "rt"}, 0, 0,
+       "pte locks: spinlock, or rt (PREEMPT_RT: they sleep and their holders are preemptible; needs "
+       "mmu_gather=preemptible and lockbreak=mutex_nobreak)"},
   };
   // The MMU models' own knobs (arch/mmu_registry.h), named in their docs by model.
   for (std::size_t i = 0; i < nr_mmu_types; i++)
@@ -88,6 +91,7 @@ static vm_tunables tunables_of(const Knobs& k) {
   t.table_batch_fail = static_cast<unsigned>(k.integer("table_batch_fail"));
   t.gather = k.str("mmu_gather") == "preemptible" ? GATHER_PREEMPTIBLE : GATHER_PERCPU;
   t.tlb_fast_mode = k.str("tlb_fast_mode") == "on";
+  t.pte_lock_rt = k.str("pte_lock") == "rt";
   return t;
 }
 
@@ -124,12 +128,19 @@ void MmEnv::setup(Machine& m, const Knobs& k, unsigned long frames, unsigned lon
   const mmu_setup ms = {mem_.pages.size(), &arch_knobs};
   mmu_ = arch->create(&m, &ms);
   const vm_tunables t = tunables_of(k);
-  if (!mmu_->rcu_table_free && (t.mm_users_shortcut || t.table_batch_fail)) {
+  std::string refused;
+  if (!mmu_->rcu_table_free && (t.mm_users_shortcut || t.table_batch_fail))
+    refused = std::string("knobs mm_users_shortcut and table_batch_fail need an MMU that frees page tables "
+                          "through RCU (--arch ppc64-hash); --arch ") +
+              arch->name + " frees them after its TLB flush";
+  else if (t.pte_lock_rt && (t.gather != GATHER_PREEMPTIBLE || t.lockbreak != LOCKBREAK_MUTEX_NOBREAK))
+    refused = "pte_lock=rt needs mmu_gather=preemptible and lockbreak=mutex_nobreak: a sleeping pte lock cannot "
+              "be taken inside the percpu gather (preemption off) or under a spinning i_mmap_lock, which "
+              "PREEMPT_RT made sleep too";
+  if (!refused.empty()) {
     mmu_->ops->destroy(mmu_);
     phys_mem_exit(&mem_);
-    throw ConfigError(std::string("knobs mm_users_shortcut and table_batch_fail need an MMU that frees page tables "
-                                  "through RCU (--arch ppc64-hash); --arch ") +
-                      arch->name + " frees them after its TLB flush");
+    throw ConfigError(refused);
   }
   vm_init(&mem_, &t, mmu_);
   up_ = true;

@@ -73,9 +73,15 @@ void flush_hash_page(struct ppc64_mmu *mmu, struct mm_struct *mm, unsigned long 
 {
 	const unsigned long vpn = hpt_vpn(mm, ea);
 	const unsigned long hash = hpt_hash(mm, ea);
+	/* As Linux's native_hpte_invalidate: the HPTE lock and the tlbie with IRQs off, so
+	 * nothing preempts the holder of an HPTE lock (a preemptible lazy MMU region,
+	 * pte_lock=rt, reaches here with preemption on). */
+	unsigned long flags;
+	local_irq_save(flags);
 	native_hpte_invalidate(&mmu->htab, pte_slot(&mmu->htab, hash, pte), vpn);
 	/* Always: an evicted HPTE may still be cached (native_hpte_invalidate in Linux). */
 	tlb_invalidate_vpn(mmu, vpn, local);
+	local_irq_restore(flags);
 	smpemu::this_machine()->trace_event(smpemu::TraceKind::TlbFlush, ea & PAGE_MASK, 1);
 }
 
@@ -313,13 +319,17 @@ static void ppc64_stats(struct mmu *mmu, mmu_stat_fn fn, void *arg)
 	fn(arg, "tlbie", p->tlbie_count);
 	fn(arg, "tlbiel", p->tlbiel_count);
 	fn(arg, "hash_batch_flushes", p->batch_flushes);
+	fn(arg, "lazy_mmu_switches", p->lazy_switches);
 	fn(arg, "flush_calls", p->flush_calls);
 	fn(arg, "flush_cycles", p->flush_cycles);
 }
 
 static void ppc64_destroy(struct mmu *mmu)
 {
-	delete to_ppc64(mmu);
+	struct ppc64_mmu *p = to_ppc64(mmu);
+	if (p->p.ctxsw_batch_flush)
+		set_switch_hooks_on(p->m, nullptr, nullptr, nullptr, nullptr);
+	delete p;
 }
 
 const struct mmu_ops ppc64_mmu_ops = {
@@ -347,6 +357,8 @@ struct mmu *ppc64_mmu_create(smpemu::Machine *m, const struct mmu_setup *setup)
 				  ? HASH_FLUSH_TLB_FLUSH_ONLY
 				  : HASH_FLUSH_LEAVE_LAZY;
 	p->p.tlbie_lock = std::strcmp(mmu_knob_value(setup, "tlbie_lock"), "on") == 0;
+	p->p.ctxsw_batch_flush = std::strcmp(mmu_knob_value(setup, "ctxsw_batch_flush"), "on") == 0;
+	p->m = m;
 	htab_init(&p->htab, m, setup->ram_pages);
 	per_cpu_init(&p->cpu, m->ncpus());
 	for (struct ppc_cpu_tlb &t : p->cpu.copies)
@@ -355,7 +367,9 @@ struct mmu *ppc64_mmu_create(smpemu::Machine *m, const struct mmu_setup *setup)
 	per_cpu_init(&p->cleared, m->ncpus());
 	spin_lock_init_on(m, &p->tlbie_lock, "tlbie_lock");
 	p->warned_batch = p->warned_stale = false;
-	p->tlbie_count = p->tlbiel_count = p->batch_flushes = 0;
+	p->tlbie_count = p->tlbiel_count = p->batch_flushes = p->lazy_switches = 0;
 	p->flush_calls = p->flush_cycles = 0;
+	if (p->p.ctxsw_batch_flush)
+		ppc64_register_switch_hooks(p);
 	return p;
 }

@@ -67,6 +67,7 @@ enum hash_flush_point {
 struct ppc64_params {
 	enum hash_flush_point hash_flush = HASH_FLUSH_LEAVE_LAZY;
 	bool tlbie_lock = false;	/* serialise tlbie under native_tlbie_lock (pre-POWER5 CPUs) */
+	bool ctxsw_batch_flush = true;	/* __switch_to flushes an active batch (tlb_hash.h) */
 	/* Costs, cycles (docs/COSTS.md, power7 column). */
 	smpemu::Cycles erat_miss = 14;		/* D-ERAT miss that hits the TLB (assumed) */
 	smpemu::Cycles hpt_search = 30;		/* TLB miss: the MMU's search, besides its group line loads (assumed) */
@@ -84,6 +85,7 @@ struct ppc64_cleared_pte {
 /* A ppc64-hash MMU instance: a struct mmu (its ops are ppc64_mmu_ops). */
 struct ppc64_mmu : mmu {
 	struct ppc64_params p;
+	smpemu::Machine *m;				/* the machine it was created for */
 	struct htab htab;
 	per_cpu_var<struct ppc_cpu_tlb> cpu;		/* each written by its CPU (and tlbie) */
 	per_cpu_var<struct ppc64_tlb_batch> batch;	/* each written by its CPU */
@@ -93,6 +95,7 @@ struct ppc64_mmu : mmu {
 	bool warned_batch, warned_stale;		/* the oracles warn once per run */
 	/* Statistics, written by the CPU that does the work. */
 	unsigned long tlbie_count, tlbiel_count, batch_flushes;
+	unsigned long lazy_switches;			/* switches out of an active batch (tlb_hash.h) */
 	unsigned long flush_calls, flush_cycles;	/* hash flushes and their cycles */
 };
 

@@ -73,6 +73,36 @@ void ppc64_leave_lazy_mmu(struct ppc64_mmu *mmu)
 	batch->active = false;
 }
 
+/* __switch_to's part (struct ppc64_mmu's hooks on the Machine): host-side test first. */
+static bool ppc64_switch_out_needed(void *arg)
+{
+	return this_cpu_ptr(&static_cast<struct ppc64_mmu *>(arg)->batch)->active;
+}
+
+static void ppc64_switch_out(void *arg, std::uint32_t *local_flags)
+{
+	struct ppc64_mmu *mmu = static_cast<struct ppc64_mmu *>(arg);
+	struct ppc64_tlb_batch *batch = this_cpu_ptr(&mmu->batch);
+	mmu->lazy_switches++;
+	*local_flags |= TLF_LAZY_MMU;
+	if (batch->index)
+		__flush_tlb_pending(mmu, batch);
+	batch->active = false;
+}
+
+static void ppc64_switch_in(void *arg, std::uint32_t *local_flags)
+{
+	if (!(*local_flags & TLF_LAZY_MMU))
+		return;
+	*local_flags &= ~TLF_LAZY_MMU;
+	this_cpu_ptr(&static_cast<struct ppc64_mmu *>(arg)->batch)->active = true;
+}
+
+void ppc64_register_switch_hooks(struct ppc64_mmu *mmu)
+{
+	set_switch_hooks_on(mmu->m, ppc64_switch_out_needed, ppc64_switch_out, ppc64_switch_in, mmu);
+}
+
 /* hash-batch-pending: an entry added under @ptl still waits in some CPU's batch. */
 static void check_batches(struct ppc64_mmu *mmu, const void *ptl)
 {

@@ -27,7 +27,8 @@
  * consequences, duplicate-hpte and use-after-free-frame, are fatal.
  *
  * Locking: a batch is per CPU and used with preemption off (the pte lock, or the old
- * mmu_gather); only its CPU writes it. The oracles read every CPU's batch host-side.
+ * mmu_gather), or across a preemption with the context-switch flush below; only its
+ * CPU writes it. The oracles read every CPU's batch host-side.
  */
 #pragma once
 
@@ -56,6 +57,20 @@ void hpte_need_flush(struct ppc64_mmu *mmu, struct mm_struct *mm, unsigned long 
 void __flush_tlb_pending(struct ppc64_mmu *mmu, struct ppc64_tlb_batch *batch);
 /* flush_tlb_pending - this CPU's batch, if it holds anything. */
 void flush_tlb_pending(struct ppc64_mmu *mmu);
+
+/*
+ * The context switch (knob ctxsw_batch_flush, on by default): as 3.0's __switch_to, a
+ * task switched out while its CPU's batch is active (possible only when a lazy MMU
+ * region can be preempted: pte locks that sleep, knob pte_lock=rt) gets _TLF_LAZY_MMU,
+ * the batch is flushed and deactivated; the flag reactivates the batch when the task
+ * runs again. Off (the bug): the batch stays active on the CPU with the preempted task's
+ * entries, so another task's pte_update there outside lazy mode (a COW break's
+ * ptep_clear_flush) is batched instead of flushed, past the release of its pte lock:
+ * hash-batch-pending, and a second HPTE for the address when it refaults
+ * (duplicate-hpte).
+ */
+#define TLF_LAZY_MMU 0x1u	/* the thread was switched out in lazy MMU mode */
+void ppc64_register_switch_hooks(struct ppc64_mmu *mmu);
 
 /* The lazy-MMU hooks and the pte-unlock oracles (struct mmu_ops). */
 void ppc64_enter_lazy_mmu(struct ppc64_mmu *mmu);
