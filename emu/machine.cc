@@ -275,6 +275,13 @@ void Machine::trace_mark(const char* name, std::uint64_t value) {
     trace_add(cur_->clock, cur_->id, TraceKind::Mark, trace_->intern(name), value);
 }
 
+void Machine::set_switch_hooks(const SwitchHooks& hooks) {
+  const bool out = hooks.out_needed != nullptr;
+  if (out != (hooks.out != nullptr) || out != (hooks.in != nullptr))
+    panic("set_switch_hooks() needs all three hooks or none", cur_ ? cur_->clock : 0, cur_ ? cur_->id : kNoCpu);
+  switch_hooks_ = hooks;
+}
+
 void Machine::set_strategy(std::unique_ptr<Strategy> s) {
   if (running_run_) panic("set_strategy() after run()", cur_ ? cur_->clock : 0, cur_ ? cur_->id : kNoCpu);
   strategy_ = std::move(s);

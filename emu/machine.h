@@ -647,7 +647,8 @@ class Machine {
     void (*in)(void* arg, std::uint32_t* local_flags) = nullptr;
     void* arg = nullptr;
   };
-  void set_switch_hooks(const SwitchHooks& hooks) { switch_hooks_ = hooks; }
+  /// All three functions, or none (`{}`); anything else is an emulator bug (panic).
+  void set_switch_hooks(const SwitchHooks& hooks);
   /// set_current_blocked() + schedule(): sleeps until a later wake(). A wake() ordered
   /// before this call is lost, exactly as for "check, then sleep" code in the kernel.
   void block();

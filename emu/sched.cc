@@ -22,7 +22,7 @@ void Machine::schedule_internal(bool preempted, bool timer_sleep) {
   if (tearing_down_) return;
   Cpu* c = cur_;
   Task* t = c->curr;
-  if (!switch_hooks_.in || t->is_idle || c->in_irq) {
+  if (!switch_hooks_.out_needed || t->is_idle || c->in_irq) {
     schedule_pick(preempted, timer_sleep);
     return;
   }

@@ -85,12 +85,21 @@ bool SpinLock::is_contended() {
 }
 
 bool SpinLock::lock_irqsave(unsigned subclass, Where loc) {
+  if (rt_) {
+    // PREEMPT_RT: spin_lock_irqsave leaves IRQs alone (the lock may sleep).
+    rt_->lock(subclass, loc);
+    return m_->irqs_disabled();
+  }
   const bool flags = m_->irq_save();
   lock(subclass, loc);
   return flags;
 }
 
 void SpinLock::unlock_irqrestore(bool flags, Where loc) {
+  if (rt_) {
+    rt_->unlock(loc);
+    return;
+  }
   unlock(loc);
   m_->irq_restore(flags);
 }

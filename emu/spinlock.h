@@ -16,8 +16,9 @@
 // PREEMPT_RT (init_sleeping): the lock is an rt_mutex-style sleeping lock instead, an
 // emu Mutex underneath: lock() may sleep (a might_sleep() site, so taking it in atomic
 // context is a report), does not disable preemption, and its holder can be preempted;
-// is_contended() means a task is queued. Priority inheritance is not modelled (tasks
-// are pinned and of equal priority in the workloads that use it).
+// is_contended() means a task is queued; lock_irqsave() leaves the IRQ state alone, as
+// PREEMPT_RT's spin_lock_irqsave does. Priority inheritance is not modelled (tasks are
+// pinned and of equal priority in the workloads that use it).
 //
 // Concurrency: all operations run on the current task of the Machine given to init().
 #pragma once

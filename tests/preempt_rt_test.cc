@@ -66,6 +66,25 @@ TEST(SleepingSpinLock, HolderIsPreemptibleAndAWaiterOnItsCpuSleeps) {
   EXPECT_EQ(count_bugs(*m), 0);
 }
 
+// PREEMPT_RT's spin_lock_irqsave leaves IRQs on (the lock may sleep) and restores nothing.
+TEST(SleepingSpinLock, IrqsaveLeavesIrqsAlone) {
+  auto m = make(1, PreemptModel::Full);
+  spinlock_t l;
+  l.init_sleeping(*m, "rt_irq");
+  bool inside = true, after = true;
+  m->spawn("t", 0, [&] {
+    unsigned long flags;
+    spin_lock_irqsave(&l, flags);
+    inside = irqs_disabled();
+    spin_unlock_irqrestore(&l, flags);
+    after = irqs_disabled();
+  });
+  ASSERT_EQ(m->run().end, EndReason::Completed);
+  EXPECT_FALSE(inside);
+  EXPECT_FALSE(after);
+  EXPECT_EQ(count_bugs(*m), 0);
+}
+
 struct HookLog {
   bool want = false;
   int outs = 0, ins = 0, out_preempt = -1;
