@@ -1,7 +1,7 @@
 /*
- * mm/memory.cc - zap_pte_range .. unmap_vmas (the gather is mm/mmu_gather.cc), free_pgtables, the file fault
- * path (do_no_page with the truncate_count recheck, do_file_page, do_wp_page) and
- * change_protection.
+ * mm/memory.cc - zap_pte_range .. unmap_vmas (the gather is mm/mmu_gather.cc),
+ * free_pgtables, the file fault path (do_no_page with the truncate_count recheck,
+ * do_file_page, do_wp_page) and change_protection.
  */
 #include "mm/memory.h"
 
