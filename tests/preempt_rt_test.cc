@@ -161,6 +161,14 @@ TEST(MmPteLockRt, PteLocksSleepAndLeavePreemptionOn) {
     }
 }
 
+TEST(PreemptRtCli, CowSiblingsNeedASecondCpuForTheKicker) {
+  const Exec e = run_smpemu("run zap-preempt-race --cpus 1 --set siblings=cow");
+  EXPECT_EQ(e.status, 2);
+  EXPECT_NE(e.err.find("needs at least 2 CPUs"), std::string::npos) << e.err;
+  const Exec alone = run_smpemu("run zap-preempt-race --cpus 2 --set siblings=cow --set threads=1");
+  EXPECT_EQ(alone.status, 0) << alone.err;  // no sibling to kick: thread 0 alone
+}
+
 TEST(PreemptRtCli, PteLockRtNeedsThePreemptibleGatherAndTheIMmapMutex) {
   for (const std::string set : {"", " --set mmu_gather=preemptible", " --set lockbreak=mutex_nobreak"}) {
     const Exec e = run_smpemu("run zap-preempt-race --cpus 2 --set pte_lock=rt" + set);
