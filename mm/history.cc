@@ -91,6 +91,24 @@ void note_shadow_write(struct address_space *mapping, unsigned long index, unsig
 			      shadow_write{val, smpemu::this_machine()->track(ip)});
 }
 
+void note_private_store(unsigned long pfn, unsigned long val, caller_ip_t ip)
+{
+	struct mm_history *h = mm_hist();
+	if (h)
+		h->shadow.put(history_key{0, pfn}, shadow_write{val, smpemu::this_machine()->track(ip)});
+}
+
+void private_store_sides(std::vector<struct report_side> *sides, unsigned long pfn)
+{
+	struct mm_history *h = mm_hist();
+	const struct shadow_write *w = h ? h->shadow.get(history_key{0, pfn}) : nullptr;
+	const std::string what = "The frame (pfn " + std::to_string(pfn) + ") was last stored to";
+	if (w)
+		sides->push_back({what + " (" + report_hex(w->val) + ")", w->who});
+	else
+		sides->push_back({what, track_t{}});
+}
+
 void note_frame_free(unsigned long pfn, caller_ip_t ip)
 {
 	struct mm_history *h = mm_hist();

@@ -8,8 +8,8 @@
  *  - pte-beyond-eof, truncate-mapped-page: the fault that installed the pte (its path,
  *    and when it sampled i_size and truncate_count), and the mapping's last truncate
  *    (when it wrote i_size, when it bumped truncate_count);
- *  - shadow-memory: the last write of the file page's value, and the fault that
- *    installed the reader's pte;
+ *  - shadow-memory: the last write of the file page's value (or, for a private page,
+ *    the last user store into its frame), and the fault that installed the reader's pte;
  *  - use-after-free-frame (stale TLB): the free of the frame and the TLB fill.
  *
  * Invariants: a record is what happened last for its key among those the bounded
@@ -66,7 +66,8 @@ struct shadow_write {
 /* The machine's histories (in struct vm_globals). */
 struct mm_history {
 	keyed_history<struct pte_origin> ptes;		/* by (mm id, page number) */
-	keyed_history<struct shadow_write> shadow;	/* by (file id, page index) */
+	keyed_history<struct shadow_write> shadow;	/* by (file id, page index); private
+							 * frames by (0, pfn): file ids start at 1 */
 	keyed_history<track_t> frees;			/* by pfn */
 	keyed_history<track_t> tlb_fills;		/* by (cpu, mm id, page number) */
 };
@@ -96,6 +97,8 @@ void note_truncate_count(struct address_space *mapping, unsigned long count, cal
 void note_shadow_write(struct address_space *mapping, unsigned long index, unsigned long val,
 		       caller_ip_t ip = _RET_IP_);
 void note_frame_free(unsigned long pfn, caller_ip_t ip = _RET_IP_);
+/* note_private_store - a user store of @val into private frame @pfn (mm/anon_shadow.h). */
+void note_private_store(unsigned long pfn, unsigned long val, caller_ip_t ip = _RET_IP_);
 void note_tlb_fill(struct mm_struct *mm, int cpu, unsigned long addr, caller_ip_t ip = _RET_IP_);
 
 /* The sides for a report, appended to @sides. */
@@ -103,5 +106,6 @@ void pte_origin_sides(std::vector<struct report_side> *sides, struct mm_struct *
 		      unsigned long pfn);
 void truncate_sides(std::vector<struct report_side> *sides, struct address_space *mapping);
 void shadow_sides(std::vector<struct report_side> *sides, struct address_space *mapping, unsigned long index);
+void private_store_sides(std::vector<struct report_side> *sides, unsigned long pfn);
 void frame_sides(std::vector<struct report_side> *sides, struct mm_struct *mm, int cpu, unsigned long addr,
 		 unsigned long pfn);

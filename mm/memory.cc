@@ -1,7 +1,7 @@
 /*
  * mm/memory.cc - zap_pte_range .. unmap_vmas (the gather is mm/mmu_gather.cc),
- * free_pgtables, the file fault path (do_no_page with the truncate_count recheck,
- * do_file_page, do_wp_page) and change_protection.
+ * free_pgtables, the fault paths (do_anonymous_page with the zero page, do_no_page with
+ * the truncate_count recheck, do_file_page, do_wp_page) and change_protection.
  */
 #include "mm/memory.h"
 
@@ -10,14 +10,16 @@
 #include <string>
 
 #include "kernel/oracle.h"
+#include "mm/anon_shadow.h"
 #include "mm/table_free.h"
 
 /* Costs (assumed; no published figure, docs/COSTS.md): bookkeeping per pte zapped besides
  * its sync points, and the exception entry/exit of a page fault. */
 static constexpr smpemu::Cycles kZapPteCycles = 15;
 static constexpr smpemu::Cycles kFaultEntryCycles = 700;
-/* Copying a 4 KiB page for COW (assumed: about two clear_page). */
+/* Copying a 4 KiB page for COW (assumed: about two clear_page), and clearing one. */
 static constexpr smpemu::Cycles kCopyPageCycles = 600;
+static constexpr smpemu::Cycles kClearPageCycles = 300;
 
 struct vm_globals *vm_globals(void)
 {
@@ -57,7 +59,14 @@ again:
 				pte_clear(mm, addr, pte);
 			continue;
 		}
-		struct page *page = pfn_to_page(mm->mem, pte_pfn(ptent));
+		struct page *page = vm_normal_page(vma, addr, ptent);
+		if (!page) {
+			/* the zero page: no rmap, no reference (anonymous vmas only: no details) */
+			cpu_work(kZapPteCycles);
+			ptep_get_and_clear(mm, addr, pte);
+			vm->stats.zapped++;
+			continue;
+		}
 		if (details) {
 			/* invalidate: keep private COW copies (and other files' pages) */
 			if (details->check_mapping && details->check_mapping != page->mapping)
@@ -75,6 +84,8 @@ again:
 			set_pte_at(mm, addr, pte, pgoff_to_pte(page->index));
 		if (pte_dirty(ptent))
 			SetPageDirty(page);
+		if (PageAnon(page))
+			shadow_forget(mm, addr); /* a private page is gone: the next read sees the file or zeroes */
 		page_remove_rmap(page);
 		/* its reference goes after the flush; a full preemptible gather breaks out */
 		if (!__tlb_remove_page(tlb, page, addr)) {
@@ -228,7 +239,6 @@ static struct page *cow_copy(struct page *src)
 	struct page *page = alloc_page(GFP_KERNEL);
 	if (!page)
 		return nullptr;
-	SetPageAnon(page);
 	cpu_work(kCopyPageCycles);
 	frame_write(page, frame_read(src, "cow copy"), "cow copy");
 	return page;
@@ -261,7 +271,13 @@ static int do_no_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 			sample_now(&fs.count, &fs.count_val, sequence);
 		}
 		vm->stats.file_faults++;
-		if (write && !(vma->vm_flags & VM_SHARED)) {
+		const bool cow_fault = write && !(vma->vm_flags & VM_SHARED);
+		if (cow_fault) {
+			/* the copy is an anonymous page of this vma: it needs an anon_vma */
+			if (anon_vma_prepare(vma)) {
+				put_page(page);
+				return VM_FAULT_OOM;
+			}
 			struct page *cow = cow_copy(page);
 			put_page(page);
 			if (!cow)
@@ -295,7 +311,10 @@ static int do_no_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 		pte_t entry = mk_pte(page, vma->vm_page_prot);
 		if (write)
 			entry = pte_mkdirty(pte_mkwrite(entry));
-		page_add_rmap(page); /* the nopage reference is now the pte's */
+		if (cow_fault)
+			page_add_new_anon_rmap(page, vma, address);
+		else
+			page_add_rmap(page); /* the nopage reference is now the pte's */
 		set_pte_at(mm, address, pte, entry);
 		note_pte_origin(mm, address, page, &fs);
 		update_mmu_cache(vma, address, pte);
@@ -335,44 +354,141 @@ static int do_file_page(struct mm_struct *mm, struct vm_area_struct *vma, unsign
 	return VM_FAULT_MINOR;
 }
 
-/* Write fault on a present read-only pte. Called with the pte lock held; drops it. */
+/* The zero page, allocated by the first read fault that needs it and never freed. */
+static struct page *get_zero_page(void)
+{
+	struct vm_globals *vm = vm_globals();
+	if (vm->zero_page)
+		return vm->zero_page;
+	struct page *page = alloc_page(__GFP_ZERO);
+	if (!page)
+		return nullptr;
+	if (vm->zero_page) {
+		put_page(page); /* another fault set it up meanwhile */
+		return vm->zero_page;
+	}
+	vm->zero_page = page; /* before the flag's sync point: a racing fault must see it */
+	SetPageReserved(page);
+	return page;
+}
+
+struct page *vm_normal_page(struct vm_area_struct *vma, unsigned long addr, pte_t pte)
+{
+	(void)addr;
+	struct vm_globals *vm = vm_globals();
+	const unsigned long pfn = pte_pfn(pte);
+	if (vm->zero_page && pfn == vm->zero_page->pfn)
+		return nullptr;
+	return pfn_to_page(vma->vm_mm->mem, pfn);
+}
+
+/*
+ * A fault on a none pte of an anonymous vma: a load maps the zero page read-only, a
+ * store a new zeroed page of the vma's anon_vma (2.6.35's do_anonymous_page).
+ */
+static int do_anonymous_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long address, bool write,
+			     pgtable_slot_t *pmd)
+{
+	KFUNC();
+	struct vm_globals *vm = vm_globals();
+	struct page *page;
+	pte_t entry;
+	if (!write) {
+		page = get_zero_page();
+		if (!page)
+			return VM_FAULT_OOM;
+		entry = mk_pte(page, PAGE_READONLY);
+	} else {
+		if (anon_vma_prepare(vma))
+			return VM_FAULT_OOM;
+		page = alloc_page(__GFP_ZERO);
+		if (!page)
+			return VM_FAULT_OOM;
+		cpu_work(kClearPageCycles);
+		entry = pte_mkdirty(pte_mkwrite(mk_pte(page, vma->vm_page_prot)));
+	}
+	spinlock_t *ptl;
+	pgtable_slot_t *pte = pte_offset_map_lock(mm, pmd, address, &ptl);
+	if (!pte_none(ptep_get(pte))) {
+		pte_unmap_unlock(pte, ptl); /* another thread faulted it in */
+		if (write)
+			put_page(page);
+		return VM_FAULT_MINOR;
+	}
+	if (write) {
+		page_add_new_anon_rmap(page, vma, address);
+		vm->stats.anon_faults++;
+	} else {
+		vm->stats.zero_page_faults++;
+	}
+	set_pte_at(mm, address, pte, entry);
+	note_pte_origin(mm, address, page, nullptr);
+	update_mmu_cache(vma, address, pte);
+	pte_unmap_unlock(pte, ptl);
+	return VM_FAULT_MINOR;
+}
+
+/*
+ * Write fault on a present read-only pte. Called with the pte lock held; drops it.
+ * Reuses the page when it is a shared mapping's, or an anonymous page only this pte
+ * maps (wp_reuse_always: whatever its mapcount, the planted bug); otherwise copies it
+ * (or, for the zero page, takes a zeroed one) into a new anonymous page.
+ */
 static int do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long address,
 		      pgtable_slot_t *pte, spinlock_t *ptl, pte_t orig)
 {
 	KFUNC();
-	struct page *old = pfn_to_page(mm->mem, pte_pfn(orig));
-	if ((vma->vm_flags & VM_SHARED) || (PageAnon(old) && page_mapcount(old) == 1)) {
-		/* shared (mprotect made it writable again), or our own COW copy: reuse */
+	struct vm_globals *vm = vm_globals();
+	struct page *old = vm_normal_page(vma, address, orig);
+	const bool reuse_anon = old && PageAnon(old) && (page_mapcount(old) == 1 || vm->t.wp_reuse_always);
+	if ((vma->vm_flags & VM_SHARED) || reuse_anon) {
+		/* shared (mprotect made it writable again), or our own anonymous page: reuse */
 		set_pte_at(mm, address, pte, pte_mkyoung(pte_mkdirty(pte_mkwrite(orig))));
 		update_mmu_cache(vma, address, pte);
 		pte_unmap_unlock(pte, ptl);
+		if (reuse_anon)
+			vm->stats.wp_reuses++;
 		return VM_FAULT_MINOR;
 	}
-	get_page(old);
+	if (old)
+		get_page(old);
 	pte_unmap_unlock(pte, ptl);
-	struct page *fresh = cow_copy(old);
+	struct page *fresh = nullptr;
+	if (!anon_vma_prepare(vma)) {
+		if (old) {
+			fresh = cow_copy(old);
+		} else {
+			fresh = alloc_page(__GFP_ZERO);
+			cpu_work(kClearPageCycles);
+		}
+	}
 	if (!fresh) {
-		put_page(old);
+		if (old)
+			put_page(old);
 		return VM_FAULT_OOM;
 	}
 	spin_lock(ptl);
 	if (ptep_get(pte).pte == orig.pte) {
 		/* no CPU may keep the read-only translation to @old */
 		ptep_clear_flush(vma, address, pte);
-		page_remove_rmap(old);
-		put_page(old); /* the pte's reference */
-		page_add_rmap(fresh);
+		if (old) {
+			page_remove_rmap(old);
+			put_page(old); /* the pte's reference */
+		}
+		page_add_new_anon_rmap(fresh, vma, address);
 		set_pte_at(mm, address, pte, pte_mkyoung(pte_mkdirty(pte_mkwrite(mk_pte(fresh, vma->vm_page_prot)))));
 		note_pte_cow(mm, address, fresh);
 		update_mmu_cache(vma, address, pte);
-		check_new_file_pte(vma, address, fresh);
+		if (vma->vm_file)
+			check_new_file_pte(vma, address, fresh);
 		fresh = nullptr;
-		vm_globals()->stats.cow_faults++;
+		vm->stats.cow_faults++;
 	}
 	pte_unmap_unlock(pte, ptl);
 	if (fresh)
 		put_page(fresh);
-	put_page(old);
+	if (old)
+		put_page(old);
 	return VM_FAULT_MINOR;
 }
 
@@ -397,7 +513,8 @@ int handle_mm_fault(struct mm_struct *mm, struct vm_area_struct *vma, unsigned l
 	pte_t entry = ptep_get(pte);
 	if (!pte_present(entry)) {
 		if (pte_none(entry))
-			return do_no_page(mm, vma, address, write, pmd);
+			return vma->vm_file ? do_no_page(mm, vma, address, write, pmd)
+					    : do_anonymous_page(mm, vma, address, write, pmd);
 		if (pte_file(entry))
 			return do_file_page(mm, vma, address, write, pmd, entry);
 		return VM_FAULT_SIGBUS;

@@ -2,7 +2,8 @@
  * mm/memory.h - zapping through the mmu_gather (mm/mmu_gather.h: unmap_vmas in ZAP_BLOCK_SIZE
  * blocks, with the lockbreak exit that unmap_mapping_range uses; that function and its
  * variants are in mm/truncate.h), free_pgtables, the fault path for file mappings,
- * install_file_page and change_protection.
+ * install_file_page and change_protection; the anonymous fault and the zero page
+ * (mm/rmap.h has the anon_vma side).
  *
  * Models: mm/memory.c of 2.6.11 with Hugh Dickins' vmtrunc series (docs/MM.md), on the
  * 4-level tables of mm/pgtable.h; TLB flushes through arch/tlbflush.h. ptes are locked
@@ -64,6 +65,10 @@ void free_pgtables(struct mmu_gather *tlb, struct mm_struct *mm, unsigned long s
  * vma without VM_WRITE) or VM_FAULT_OOM. Locking: mmap_sem held for reading.
  */
 int handle_mm_fault(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long address, bool write);
+
+/* vm_normal_page - the struct page a present @pte of @vma maps, or NULL for the zero
+ * page (mapped without rmap or reference). */
+struct page *vm_normal_page(struct vm_area_struct *vma, unsigned long addr, pte_t pte);
 
 /* change_protection - write-protect or not every present pte of [@start, @end) of
  * @vma to @newprot, flushing the TLB (mprotect). */

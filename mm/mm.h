@@ -4,7 +4,10 @@
  *
  * Models: include/linux/mm.h of 2.6.11 for file-backed mappings: a vma maps
  * [vm_start, vm_end) of one mm to file pages from vm_pgoff on (linear), or, once
- * remap_file_pages() made it VM_NONLINEAR, to arbitrary file pages placed pte by pte.
+ * remap_file_pages() made it VM_NONLINEAR, to arbitrary file pages placed pte by pte;
+ * and of 2.6.35 for anonymous ones (vm_file NULL, vm_pgoff = vm_start in pages when
+ * created, pages found through vma->anon_vma: mm/rmap.h). A private file vma is both:
+ * its COW copies are anonymous pages.
  *
  * Invariants:
  *  - vm_start < vm_end, both page aligned; the vmas of one mm do not overlap and sit in
@@ -40,6 +43,7 @@
 #include "mm/history.h"
 #include "mm/mmu_gather.h"
 #include "mm/pgtable.h"
+#include "mm/rmap.h"
 
 struct address_space;
 struct mmu;
@@ -51,7 +55,10 @@ struct mmu_table_batch;
 #define VM_WRITE 0x2UL
 #define VM_SHARED 0x8UL
 #define VM_MAYWRITE 0x20UL
+#define VM_MAYREAD 0x10UL
+#define VM_GROWSDOWN 0x100UL
 #define VM_NONLINEAR 0x800000UL
+#define VM_ACCOUNT 0x100000UL
 
 /* prot / flags of mmap */
 #define PROT_READ 0x1
@@ -59,6 +66,7 @@ struct mmu_table_batch;
 #define MAP_SHARED 0x01
 #define MAP_PRIVATE 0x02
 #define MAP_FIXED 0x10
+#define MAP_ANONYMOUS 0x20
 
 struct vm_area_struct {
 	struct mm_struct *vm_mm;
@@ -70,6 +78,12 @@ struct vm_area_struct {
 	unsigned long vm_truncate_count;	/* truncate_count snapshot or restart address */
 	unsigned long vm_seq;			/* creation counter: i_mmap order among equal pgoffs */
 	struct list_head nonlinear;		/* on mapping->i_mmap_nonlinear (the kernel's shared.vm_set.list) */
+	/* Anonymous rmap (mm/rmap.h): where new anon pages go, and the chains to every
+	 * anon_vma whose pages this vma may map (same_vma). NULL / empty until the first
+	 * anonymous page (anon_vma_prepare). mmap_sem for writing, or for reading plus
+	 * page_table_lock. */
+	struct anon_vma *anon_vma;
+	struct list_head anon_vma_chain;
 	bool vm_live;				/* allocated from the slab (oracle for stale vma use) */
 };
 
@@ -116,6 +130,11 @@ struct vm_tunables {
 	enum gather_model gather = GATHER_PERCPU;
 	bool tlb_fast_mode = false;	/* one possible CPU: free pages before the flush (bug if preemptible) */
 	bool pte_lock_rt = false;	/* PREEMPT_RT: pte locks sleep and their holders are preemptible */
+	/* anonymous memory (mm/rmap.h): */
+	enum anon_lock_model anon_lock = ANON_LOCK_SPIN;
+	bool wp_reuse_always = false;	/* do_wp_page reuses a shared anon page: planted bug */
+	bool anon_free_wait = true;	/* trylock/rwsem: anon_vma_free waits for a lock holder
+					 * (off: planted bug, a fast-path walker's anon_vma is freed) */
 };
 
 /* The vma slab (vm_area_cachep): LIFO reuse of freed structs. */
@@ -135,6 +154,10 @@ struct vm_stats {
 	unsigned long mmaps, munmaps, mprotects, remaps, merges, splits, mremaps, ptes_moved;
 	unsigned long tables_freed_now, tables_freed_rcu, tables_freed_ipi;	/* mm/table_free.h */
 	unsigned long gather_batches;	/* extra batch pages chained by preemptible gathers */
+	unsigned long anon_faults, zero_page_faults, wp_reuses, forks, exits, ptes_copied;
+	unsigned long anon_vma_free_waits;	/* trylock/rwsem: anon_vma_free met a lock holder */
+	unsigned long rmap_walks, rmap_vmas_visited;
+	unsigned long rmap_max_walkers;		/* most walkers inside one family's lock at once */
 };
 
 struct vm_globals {
@@ -144,6 +167,8 @@ struct vm_globals {
 	struct mmu_gather_pool gather_pool;		/* mmu_gather=preemptible */
 	struct vm_stats stats;
 	struct mm_history hist;		/* the oracles' other sides (mm/history.h) */
+	struct anon_vma_slab anon_vma_cache;	/* mm/rmap.h */
+	struct page *zero_page;		/* ZERO_PAGE: allocated by the first read fault that needs it */
 	smpemu::Rng table_batch_rng{0, ""};	/* table_batch_fail's stream (vm_init seeds it) */
 	/* RCU table batches not yet freed by their callback (vm_exit frees those a run left:
 	 * host memory only; nothing iterates it during a run). */

@@ -22,6 +22,8 @@
  *  - _count, _mapcount: atomics.
  *  - mapping, index: set and cleared with the page locked and the mapping's tree_lock
  *    held for writing (add_to_page_cache, remove_from_page_cache); private_: page lock.
+ *  - anon_vma, index of an anonymous page: set by page_add_new_anon_rmap before its
+ *    first pte is set (the page is the faulter's alone then); fixed until it is freed.
  *  - lru: under the zone lock while the page is free (the buddy/free list); there are
  *    no LRU lists yet.
  *  - phys_mem::state: oracle bookkeeping, changed by the allocator under zone->lock and
@@ -38,6 +40,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "kernel/atomic.h"
@@ -72,6 +75,7 @@ enum frame_state : std::uint8_t {
 };
 
 struct address_space;
+struct anon_vma;
 struct zone;
 struct vm_globals;
 struct vm_area_struct;
@@ -82,6 +86,10 @@ struct page {
 	atomic_t _count;		/* references; 0 = free */
 	atomic_t _mapcount;		/* ptes mapping it, minus one */
 	struct address_space *mapping;	/* the file mapping whose page cache holds it, or NULL */
+	/* PG_anon pages: the anon_vma it was first mapped under (the kernel keeps it in
+	 * mapping, tagged; a typed field here), on the page's line; kept after the last
+	 * unmap until the page is freed, as the kernel does (mm/rmap.h). */
+	shared<struct anon_vma *> anon_vma;
 	unsigned long index;		/* offset in mapping, in pages */
 	unsigned long private_;		/* owner's data (the kernel's page->private) */
 	struct list_head lru;		/* on the zone's free list while free */
@@ -136,6 +144,9 @@ struct phys_mem {
 	struct lockdep_map page_lock_inner[4];		/* classes lock_page() must not be
 							 * taken under (mm/page.cc) */
 	unsigned next_mm_id;
+	/* Every mm_struct mm_alloc made and mmdrop has not freed (host side: the
+	 * environment frees those a run leaves). */
+	std::unordered_set<struct mm_struct *> live_mms;
 	struct vm_globals *vm;				/* mm/mm.h: tunables, slabs, gathers */
 	struct mmu *mmu;				/* the MMU model (arch/mmu.h): &nommu until
 							 * vm_init() installs the configured one */
@@ -159,4 +170,10 @@ struct mm_struct {
 	/* vmas by vm_end (the kernel's mm_rb and mmap list); under mmap_sem. */
 	std::map<unsigned long, struct vm_area_struct *> mm_rb;
 	int map_count;
+	unsigned long start_brk, brk;	/* the heap: [start_brk, brk); mmap_sem */
+	/* Oracle (host side, no sync points): the value last stored through this mm into
+	 * each private page (anonymous, or a private file page's COW copy), by page number;
+	 * a page of an anonymous vma not in it reads 0. Copied at fork, moved by mremap,
+	 * dropped by munmap and by truncate's zap of a COW copy (mm/rmap.h, docs/MM.md). */
+	std::map<unsigned long, unsigned long> shadow;
 };

@@ -21,14 +21,17 @@ void vm_init(struct phys_mem *mem, const struct vm_tunables *t, struct mmu *mmu)
 	per_cpu_init(&vm->mmu_gathers, static_cast<int>(mem->cpu_node.size()));
 	vm->stats = {};
 	vm->table_batch_rng = mem->m->rng("mm.table_batch");
+	vm->zero_page = nullptr;
 	mem->vm = vm;
 	mem->mmu = mmu;
+	anon_vma_slab_init(mem);
 }
 
 void vm_exit(struct phys_mem *mem)
 {
 	for (struct mmu_table_batch *b : mem->vm->table_batches)
 		delete b; /* their grace period never ended: the run did */
+	anon_vma_slab_exit(mem);
 	delete mem->vm;
 	mem->vm = nullptr;
 	mem->mmu = &nommu;
@@ -52,6 +55,7 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 	vma->vm_seq = s->next_seq++;
 	vma->vm_live = true;
 	INIT_LIST_HEAD(&vma->nonlinear);
+	INIT_LIST_HEAD(&vma->anon_vma_chain);
 	return vma;
 }
 
@@ -63,12 +67,14 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *vma)
 	fresh->vm_seq = seq;
 	fresh->vm_live = true;
 	INIT_LIST_HEAD(&fresh->nonlinear);
+	INIT_LIST_HEAD(&fresh->anon_vma_chain); /* anon_vma is copied: the caller clones the chains */
 	return fresh;
 }
 
 void vm_area_free(struct vm_area_struct *vma)
 {
 	BUG_ON(!vma->vm_live);
+	BUG_ON(!list_empty(&vma->anon_vma_chain));
 	vma->vm_live = false;
 	vm_globals()->vma_cache.free.push_back(vma);
 }
@@ -96,9 +102,14 @@ struct vm_area_struct *vma_prev(struct vm_area_struct *vma)
 	return std::prev(it)->second;
 }
 
-static void rb_insert(struct vm_area_struct *vma)
+void __vma_link_rb(struct vm_area_struct *vma)
 {
 	vma->vm_mm->mm_rb[vma->vm_end] = vma;
+}
+
+static void rb_insert(struct vm_area_struct *vma)
+{
+	__vma_link_rb(vma);
 }
 
 static void rb_erase(struct vm_area_struct *vma)
@@ -116,7 +127,7 @@ static pgprot_t vm_get_page_prot(unsigned long vm_flags)
 }
 
 /* Link @vma into the i_mmap tree or nonlinear list. Locking: i_mmap lock held. */
-static void __vma_link_file(struct vm_area_struct *vma)
+void __vma_link_file(struct vm_area_struct *vma)
 {
 	if (vma->vm_flags & VM_NONLINEAR)
 		list_add_tail(&vma->nonlinear, &vma->vm_file->i_mmap_nonlinear);
@@ -135,6 +146,12 @@ static void __vma_unlink_file(struct vm_area_struct *vma)
 static void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 {
 	struct address_space *mapping = vma->vm_file;
+	if (!mapping) {
+		cpu_work(kVmaTreeCycles);
+		rb_insert(vma);
+		mm->map_count++;
+		return;
+	}
 	i_mmap_lock_write(mapping);
 	/* vmtrunc 5/6: a new vma is up to date with the mapping's count */
 	vma->vm_truncate_count = mapping->truncate_count.v;
@@ -156,7 +173,7 @@ void vma_adjust(struct vm_area_struct *vma, unsigned long start, unsigned long e
 	const unsigned long orig_end = end;
 again:
 	struct vm_area_struct *next = vma_next(vma);
-	struct vm_area_struct *importer = nullptr;
+	struct vm_area_struct *importer = nullptr, *exporter = nullptr;
 	int remove_next = 0;
 	long adjust_next = 0;
 	end = orig_end;
@@ -166,25 +183,44 @@ again:
 			remove_next = 1 + (end > next->vm_end);
 			end = next->vm_end;
 			importer = vma;
+			exporter = next;
 		} else if (end > next->vm_start) {
 			/* vma takes the head of next */
 			adjust_next = static_cast<long>((end - next->vm_start) >> PAGE_SHIFT);
 			importer = vma;
+			exporter = next;
 		} else if (end < vma->vm_end) {
 			/* vma gives its tail to next */
 			adjust_next = -static_cast<long>((vma->vm_end - end) >> PAGE_SHIFT);
 			importer = next;
+			exporter = vma;
 		}
 	}
-	i_mmap_lock_write(mapping);
-	if (importer && vm->t.merge_reset && vma->vm_truncate_count != next->vm_truncate_count) {
+	/* the growing vma must reach the anon_vmas of the pages it takes over */
+	if (exporter && exporter->anon_vma && !importer->anon_vma) {
+		anon_vma_clone(importer, exporter);
+		importer->anon_vma = exporter->anon_vma;
+	}
+	if (mapping)
+		i_mmap_lock_write(mapping);
+	/*
+	 * 2.6.35: rmap walkers compute addresses from vm_start and vm_pgoff, so they must
+	 * not see them half changed: the root anon_vma lock, unless only vm_end changes
+	 * (brk), which a walker's range check tolerates.
+	 */
+	struct anon_vma *anon_vma = nullptr;
+	if (vma->anon_vma && (insert || importer || start != vma->vm_start)) {
+		anon_vma = vma->anon_vma;
+		anon_vma_lock_write(anon_vma);
+	}
+	if (mapping && importer && vm->t.merge_reset && vma->vm_truncate_count != next->vm_truncate_count) {
 		/* unmap_mapping_range might be in progress: make it rescan the grown vma */
 		importer->vm_truncate_count = 0;
 	}
-	const bool linear = !(vma->vm_flags & VM_NONLINEAR);
+	const bool linear = mapping && !(vma->vm_flags & VM_NONLINEAR);
 	if (linear)
 		vma_prio_tree_remove(vma, mapping);
-	if (adjust_next && !(next->vm_flags & VM_NONLINEAR))
+	if (mapping && adjust_next && !(next->vm_flags & VM_NONLINEAR))
 		vma_prio_tree_remove(next, mapping);
 	rb_erase(vma);
 	if (adjust_next)
@@ -196,11 +232,12 @@ again:
 		next->vm_start += static_cast<unsigned long>(adjust_next) << PAGE_SHIFT;
 		next->vm_pgoff += static_cast<unsigned long>(adjust_next);
 		rb_insert(next);
-		if (!(next->vm_flags & VM_NONLINEAR))
+		if (mapping && !(next->vm_flags & VM_NONLINEAR))
 			vma_prio_tree_insert(next, mapping);
 	}
 	if (remove_next) {
-		__vma_unlink_file(next);
+		if (mapping)
+			__vma_unlink_file(next);
 		rb_erase(next);
 		mm->map_count--;
 	}
@@ -209,13 +246,18 @@ again:
 		vma_prio_tree_insert(vma, mapping);
 	if (insert) {
 		/* a split's other half; it copied vm_truncate_count (5/6) */
-		__vma_link_file(insert);
+		if (mapping)
+			__vma_link_file(insert);
 		rb_insert(insert);
 		mm->map_count++;
 	}
 	cpu_work(kVmaTreeCycles);
-	i_mmap_unlock_write(mapping);
+	if (anon_vma)
+		anon_vma_unlock_write(anon_vma);
+	if (mapping)
+		i_mmap_unlock_write(mapping);
 	if (remove_next) {
+		unlink_anon_vmas(next); /* anon_vma_merge: vma reaches all of next's anon_vmas */
 		vm_area_free(next);
 		vm->stats.merges++;
 		if (remove_next == 2)
@@ -227,6 +269,10 @@ int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long ad
 {
 	KFUNC();
 	struct vm_area_struct *fresh = vm_area_dup(vma);
+	if (anon_vma_clone(fresh, vma)) {
+		vm_area_free(fresh);
+		return -ENOMEM;
+	}
 	vm_globals()->stats.splits++;
 	if (new_below) {
 		fresh->vm_end = addr;
@@ -239,9 +285,26 @@ int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long ad
 	return 0;
 }
 
-static bool can_merge(const struct vm_area_struct *vma, unsigned long vm_flags, const struct address_space *file)
+/*
+ * Two anon_vmas allow a merge if they are the same, or one is not set up yet and the
+ * vma (if given) has exactly one chain (2.6.35: a vma cloned from a parent's, with its
+ * ancestors' chains, is not merged, which keeps families' locks apart).
+ */
+static bool is_mergeable_anon_vma(const struct anon_vma *a1, const struct anon_vma *a2,
+				  const struct vm_area_struct *vma)
 {
-	return vma->vm_flags == vm_flags && vma->vm_file == file && !(vm_flags & VM_NONLINEAR);
+	const bool singular = !vma || (!list_empty(&vma->anon_vma_chain) &&
+				       vma->anon_vma_chain.next->next == &vma->anon_vma_chain);
+	if ((!a1 || !a2) && singular)
+		return true;
+	return a1 == a2;
+}
+
+static bool can_merge(const struct vm_area_struct *vma, unsigned long vm_flags, const struct address_space *file,
+		      const struct anon_vma *anon_vma)
+{
+	return vma->vm_flags == vm_flags && vma->vm_file == file && !(vm_flags & VM_NONLINEAR) &&
+	       is_mergeable_anon_vma(anon_vma, vma->anon_vma, vma);
 }
 
 /*
@@ -250,23 +313,24 @@ static bool can_merge(const struct vm_area_struct *vma, unsigned long vm_flags, 
  * over it if they are compatible. Returns the vma that now covers it, or NULL.
  */
 static struct vm_area_struct *vma_merge(struct mm_struct *mm, struct vm_area_struct *prev, unsigned long addr,
-					unsigned long end, unsigned long vm_flags, struct address_space *file,
-					unsigned long pgoff)
+					unsigned long end, unsigned long vm_flags, struct anon_vma *anon_vma,
+					struct address_space *file, unsigned long pgoff)
 {
 	const unsigned long pglen = (end - addr) >> PAGE_SHIFT;
 	struct vm_area_struct *next = prev ? vma_next(prev) : (mm->mm_rb.empty() ? nullptr : mm->mm_rb.begin()->second);
 	struct vm_area_struct *area = next;
 	if (next && next->vm_end == end) /* the range is an existing vma */
 		next = vma_next(next);
-	if (prev && prev->vm_end == addr && can_merge(prev, vm_flags, file) &&
+	if (prev && prev->vm_end == addr && can_merge(prev, vm_flags, file, anon_vma) &&
 	    prev->vm_pgoff + ((prev->vm_end - prev->vm_start) >> PAGE_SHIFT) == pgoff) {
-		if (next && end == next->vm_start && can_merge(next, vm_flags, file) && next->vm_pgoff == pgoff + pglen)
+		if (next && end == next->vm_start && can_merge(next, vm_flags, file, anon_vma) &&
+		    next->vm_pgoff == pgoff + pglen && is_mergeable_anon_vma(prev->anon_vma, next->anon_vma, nullptr))
 			vma_adjust(prev, prev->vm_start, next->vm_end, prev->vm_pgoff, nullptr);
 		else
 			vma_adjust(prev, prev->vm_start, end, prev->vm_pgoff, nullptr);
 		return prev;
 	}
-	if (next && end == next->vm_start && can_merge(next, vm_flags, file) && next->vm_pgoff == pgoff + pglen) {
+	if (next && end == next->vm_start && can_merge(next, vm_flags, file, anon_vma) && next->vm_pgoff == pgoff + pglen) {
 		if (prev && addr < prev->vm_end)
 			vma_adjust(prev, prev->vm_start, addr, prev->vm_pgoff, nullptr); /* prev gives its tail to next */
 		else
@@ -308,7 +372,10 @@ long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int pr
 	     struct address_space *mapping, unsigned long pgoff)
 {
 	len = PAGE_ALIGN(len);
-	if (!len || !mapping || (addr & ~PAGE_MASK) || !(flags & (MAP_SHARED | MAP_PRIVATE)))
+	if (!len || (addr & ~PAGE_MASK) || !(flags & (MAP_SHARED | MAP_PRIVATE)))
+		return -EINVAL;
+	/* MAP_ANONYMOUS: private only (shared anonymous memory is shmem, not modelled) */
+	if ((flags & MAP_ANONYMOUS) ? (mapping || (flags & MAP_SHARED)) : !mapping)
 		return -EINVAL;
 	down_write(&mm->mmap_sem);
 	cpu_work(kSyscallCycles);
@@ -331,8 +398,10 @@ long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int pr
 		vm_flags |= VM_WRITE;
 	if (flags & MAP_SHARED)
 		vm_flags |= VM_SHARED;
+	if (!mapping)
+		pgoff = addr >> PAGE_SHIFT; /* anonymous: rmap indices are linear in the address */
 	struct vm_area_struct *prev = vma_before(mm, addr);
-	if (!vma_merge(mm, prev, addr, addr + len, vm_flags, mapping, pgoff)) {
+	if (!vma_merge(mm, prev, addr, addr + len, vm_flags, nullptr, mapping, pgoff)) {
 		struct vm_area_struct *vma = vm_area_alloc(mm);
 		vma->vm_start = addr;
 		vma->vm_end = addr + len;
@@ -361,9 +430,12 @@ static void unmap_region(struct mm_struct *mm, std::vector<struct vm_area_struct
 	 * i_mmap lock may be a mutex, so this is outside the (preempt-off) gather. */
 	for (struct vm_area_struct *vma : vmas) {
 		struct address_space *mapping = vma->vm_file;
-		i_mmap_lock_write(mapping);
-		__vma_unlink_file(vma);
-		i_mmap_unlock_write(mapping);
+		unlink_anon_vmas(vma);
+		if (mapping) {
+			i_mmap_lock_write(mapping);
+			__vma_unlink_file(vma);
+			i_mmap_unlock_write(mapping);
+		}
 		rb_erase(vma);
 		mm->map_count--;
 	}
@@ -408,21 +480,31 @@ struct vm_area_struct *copy_vma(struct vm_area_struct *vma, unsigned long addr, 
 				unsigned long pgoff)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct vm_area_struct *merged =
-		vma_merge(mm, vma_before(mm, addr), addr, addr + len, vma->vm_flags, vma->vm_file, pgoff);
+	/* an anonymous vma with no pages yet may take the new address's index */
+	if (!vma->vm_file && !vma->anon_vma)
+		pgoff = addr >> PAGE_SHIFT;
+	struct vm_area_struct *merged = vma_merge(mm, vma_before(mm, addr), addr, addr + len, vma->vm_flags,
+						  vma->anon_vma, vma->vm_file, pgoff);
 	if (merged)
 		return merged;
 	struct vm_area_struct *fresh = vm_area_dup(vma); /* the count too: move_page_tables decides */
 	fresh->vm_start = addr;
 	fresh->vm_end = addr + len;
 	fresh->vm_pgoff = pgoff;
+	if (anon_vma_clone(fresh, vma)) {
+		vm_area_free(fresh);
+		return nullptr;
+	}
 	struct address_space *mapping = fresh->vm_file;
-	i_mmap_lock_write(mapping);
-	__vma_link_file(fresh);
+	if (mapping) {
+		i_mmap_lock_write(mapping);
+		__vma_link_file(fresh); /* keeping the copied vm_truncate_count */
+	}
 	cpu_work(kVmaTreeCycles);
 	rb_insert(fresh);
 	mm->map_count++;
-	i_mmap_unlock_write(mapping);
+	if (mapping)
+		i_mmap_unlock_write(mapping);
 	return fresh;
 }
 
@@ -459,7 +541,7 @@ static int mprotect_fixup(struct mm_struct *mm, struct vm_area_struct *vma, stru
 	const unsigned long pgoff = vma->vm_pgoff + ((start - vma->vm_start) >> PAGE_SHIFT);
 	struct vm_area_struct *merged = nullptr;
 	if (!(vma->vm_flags & VM_NONLINEAR))
-		merged = vma_merge(mm, prev, start, end, newflags, vma->vm_file, pgoff);
+		merged = vma_merge(mm, prev, start, end, newflags, vma->anon_vma, vma->vm_file, pgoff);
 	if (merged) {
 		vma = merged;
 	} else {
@@ -507,6 +589,67 @@ int sys_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, i
 	}
 	up_write(&mm->mmap_sem);
 	return err;
+}
+
+/* ---- brk ------------------------------------------------------------------ */
+
+/* do_brk - map [@addr, @addr + @len) anonymous at the heap's end, extending the vma
+ * below if it can (a pure vm_end change: no anon_vma lock). Locking: mmap_sem for
+ * writing. Returns @addr or -ENOMEM. */
+static long do_brk(struct mm_struct *mm, unsigned long addr, unsigned long len)
+{
+	const unsigned long vm_flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE;
+	if (addr + len > TASK_SIZE || addr + len < addr)
+		return -ENOMEM;
+	__do_munmap(mm, addr, len);
+	struct vm_area_struct *prev = vma_before(mm, addr);
+	if (vma_merge(mm, prev, addr, addr + len, vm_flags, nullptr, nullptr, addr >> PAGE_SHIFT))
+		return static_cast<long>(addr);
+	struct vm_area_struct *vma = vm_area_alloc(mm);
+	vma->vm_start = addr;
+	vma->vm_end = addr + len;
+	vma->vm_pgoff = addr >> PAGE_SHIFT;
+	vma->vm_flags = vm_flags;
+	vma->vm_page_prot = vm_get_page_prot(vm_flags);
+	vma_link(mm, vma);
+	return static_cast<long>(addr);
+}
+
+void set_brk_base(struct mm_struct *mm, unsigned long addr)
+{
+	mm->start_brk = mm->brk = PAGE_ALIGN(addr);
+}
+
+unsigned long sys_brk(struct mm_struct *mm, unsigned long brk)
+{
+	KFUNC();
+	down_write(&mm->mmap_sem);
+	cpu_work(kSyscallCycles);
+	unsigned long retval = mm->brk;
+	const unsigned long newbrk = PAGE_ALIGN(brk), oldbrk = PAGE_ALIGN(mm->brk);
+	if (brk < mm->start_brk || newbrk < brk)
+		goto out;
+	if (newbrk == oldbrk)
+		goto set_brk;
+	if (brk <= mm->brk) {
+		/* shrinking: always allowed */
+		__do_munmap(mm, newbrk, oldbrk - newbrk);
+		goto set_brk;
+	}
+	{
+		/* growing: not into the next mapping (and keep a guard page below it) */
+		struct vm_area_struct *next = find_vma(mm, oldbrk);
+		if (next && newbrk + PAGE_SIZE > next->vm_start)
+			goto out;
+	}
+	if (do_brk(mm, oldbrk, newbrk - oldbrk) != static_cast<long>(oldbrk))
+		goto out;
+set_brk:
+	mm->brk = brk;
+	retval = brk;
+out:
+	up_write(&mm->mmap_sem);
+	return retval;
 }
 
 /* ---- remap_file_pages ---------------------------------------------------- */

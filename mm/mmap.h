@@ -1,6 +1,6 @@
 /*
- * mm/mmap.h - mmap/munmap of file mappings, vma split/merge (vma_adjust), mprotect and
- * remap_file_pages.
+ * mm/mmap.h - mmap/munmap of file and anonymous mappings, brk, vma split/merge
+ * (vma_adjust), mprotect and remap_file_pages.
  *
  * Models: mm/mmap.c, mm/mprotect.c and mm/fremap.c of 2.6.11 for file-backed vmas
  * (shared, or private with COW), with the vm_truncate_count rules of vmtrunc 5/6
@@ -12,6 +12,12 @@
  * keeps this mm's faults out; truncate may zap alongside under the pte locks), then they
  * leave the i_mmap tree under the i_mmap lock, and only then are their pte tables freed
  * (after a TLB flush), so no rmap walker can reach a freed table (2.6.15's order).
+ *
+ * Anonymous vmas (2.6.35): vma_adjust takes the root anon_vma lock (inside the i_mmap
+ * lock) when the vma has an anon_vma and it splits, merges or changes vm_start or
+ * vm_pgoff, so an rmap walker never computes an address from a half-changed vma; a
+ * pure vm_end change (brk) skips it. A split clones the anon_vma chains; a merge that
+ * grows a vma without one over a vma with one clones them into it first.
  *
  * Merges are not attempted with or into nonlinear vmas (the kernel could merge two
  * nonlinear vmas; our workloads never need it).
@@ -31,7 +37,9 @@
 /*
  * do_mmap - map @len bytes of @mapping from page @pgoff at @addr (MAP_FIXED: replacing
  * what is there) or at the first free gap. @prot PROT_READ[|PROT_WRITE], @flags
- * MAP_SHARED or MAP_PRIVATE [| MAP_FIXED]. Returns the address or -EINVAL/-ENOMEM.
+ * MAP_SHARED or MAP_PRIVATE [| MAP_FIXED]; MAP_ANONYMOUS | MAP_PRIVATE with a NULL
+ * @mapping (and @pgoff ignored) maps anonymous memory. Returns the address or
+ * -EINVAL/-ENOMEM.
  */
 long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int prot, int flags,
 	     struct address_space *mapping, unsigned long pgoff);
@@ -45,6 +53,18 @@ int sys_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, i
 int sys_remap_file_pages(struct mm_struct *mm, unsigned long start, unsigned long size, unsigned long pgoff);
 /* exit_mmap - unmap and free every vma of @mm (the last user is going). */
 void exit_mmap(struct mm_struct *mm);
+
+/* sys_brk - move the heap's end to @brk (growing maps anonymous memory, extending the
+ * heap's vma; shrinking unmaps). Returns the new end, or the old one if refused.
+ * set_brk_base - where the heap starts (exec's job; call before the first sys_brk). */
+unsigned long sys_brk(struct mm_struct *mm, unsigned long brk);
+void set_brk_base(struct mm_struct *mm, unsigned long addr);
+
+/* __vma_link_rb - put @vma in its mm's tree; __vma_link_file - in its mapping's i_mmap
+ * (or nonlinear list). Locking: mmap_sem for writing; the i_mmap lock for the second.
+ * For dup_mmap (mm/fork.h), which links the child's vmas itself. */
+void __vma_link_rb(struct vm_area_struct *vma);
+void __vma_link_file(struct vm_area_struct *vma);
 
 /* do_munmap_locked - do_munmap with mmap_sem already held for writing. */
 int do_munmap_locked(struct mm_struct *mm, unsigned long start, unsigned long len);

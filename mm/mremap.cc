@@ -5,6 +5,8 @@
 
 #include <cerrno>
 
+#include "mm/anon_shadow.h"
+
 /* Cost of the syscall's fixed part (assumed, as for mmap). */
 static constexpr smpemu::Cycles kSyscallCycles = 300;
 
@@ -19,11 +21,16 @@ static unsigned long move_page_tables(struct vm_area_struct *vma, unsigned long 
 	struct mm_struct *mm = vma->vm_mm;
 	struct vm_globals *vm = vm_globals();
 	struct address_space *mapping = vma->vm_file;
-	/* truncate must not miss ptes in transit, and must rescan the new vma */
-	i_mmap_lock_write(mapping);
-	if (vm->t.mremap_reset_always ||
-	    (new_vma->vm_truncate_count && new_vma->vm_truncate_count != vma->vm_truncate_count))
-		new_vma->vm_truncate_count = 0;
+	/* truncate must not miss ptes in transit, and must rescan the new vma; an rmap
+	 * walker of the anon_vma must not either (3.x move_ptes takes its lock too) */
+	if (mapping) {
+		i_mmap_lock_write(mapping);
+		if (vm->t.mremap_reset_always ||
+		    (new_vma->vm_truncate_count && new_vma->vm_truncate_count != vma->vm_truncate_count))
+			new_vma->vm_truncate_count = 0;
+	}
+	if (vma->anon_vma)
+		anon_vma_lock_write(vma->anon_vma);
 	unsigned long done = 0;
 	for (; done < len; done += PAGE_SIZE) {
 		const unsigned long from = old_addr + done, to = new_addr + done;
@@ -45,6 +52,7 @@ static unsigned long move_page_tables(struct vm_area_struct *vma, unsigned long 
 			const pte_t pte = ptep_get_and_clear(mm, from, old_pte);
 			set_pte_at(mm, to, new_pte, pte);
 			note_pte_moved(mm, from, to);
+			shadow_move(mm, from, to);
 			vm->stats.ptes_moved++;
 		}
 		arch_leave_lazy_mmu_mode(mm);
@@ -53,7 +61,10 @@ static unsigned long move_page_tables(struct vm_area_struct *vma, unsigned long 
 		pte_unmap_unlock(old_pte, old_ptl);
 	}
 	flush_tlb_range(vma, old_addr, old_addr + len);
-	i_mmap_unlock_write(mapping);
+	if (vma->anon_vma)
+		anon_vma_unlock_write(vma->anon_vma);
+	if (mapping)
+		i_mmap_unlock_write(mapping);
 	return done;
 }
 
@@ -75,6 +86,10 @@ int sys_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long len, 
 	vm_globals()->stats.mremaps++;
 	const unsigned long pgoff = linear_page_index(vma, old_addr);
 	struct vm_area_struct *new_vma = copy_vma(vma, new_addr, len, pgoff);
+	if (!new_vma) {
+		up_write(&mm->mmap_sem);
+		return -ENOMEM;
+	}
 	int err = 0;
 	if (move_page_tables(vma, old_addr, new_vma, new_addr, len) < len) {
 		/* ENOMEM half way: move back what moved, drop the new vma (as move_vma does) */

@@ -95,6 +95,7 @@ void phys_mem_init(struct phys_mem *mem, smpemu::Machine *m, unsigned long pages
 			atomic_init_on(&p->_count, line, 0);
 			atomic_init_on(&p->_mapcount, line, -1);
 			p->mapping = nullptr;
+			shared_init(&p->anon_vma, line, static_cast<struct anon_vma *>(nullptr));
 			p->index = 0;
 			p->private_ = 0;
 			p->pfn = pfn;

@@ -83,6 +83,7 @@ struct page *alloc_pages_node(int nid, gfp_t gfp_mask, unsigned int order)
 	cpu_work(kPagePrepCycles);
 	/* The page is ours alone: the stores publish its new identity. */
 	page->mapping = nullptr;
+	page->anon_vma.v = nullptr; /* plain: nobody looks at a free page's anon_vma */
 	page->index = 0;
 	page->private_ = 0;
 	WRITE_ONCE(page->flags, 0UL);

@@ -93,21 +93,16 @@ struct mm_struct *mm_alloc(bool split_ptlock)
 		delete mm;
 		return nullptr;
 	}
+	mem->live_mms.insert(mm);
 	return mm;
-}
-
-void mmput(struct mm_struct *mm)
-{
-	if (atomic_dec_and_test(&mm->mm_users)) {
-		free_page_tables(mm);
-		mmdrop(mm);
-	}
 }
 
 void mmdrop(struct mm_struct *mm)
 {
-	if (atomic_dec_and_test(&mm->mm_count))
+	if (atomic_dec_and_test(&mm->mm_count)) {
+		mm->mem->live_mms.erase(mm);
 		delete mm;
+	}
 }
 
 pgtable_slot_t *pgd_offset(struct mm_struct *mm, unsigned long addr)

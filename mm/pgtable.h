@@ -41,8 +41,8 @@ struct vm_area_struct;
 struct mm_struct *mm_alloc(bool split_ptlock);
 static inline void mmget(struct mm_struct *mm) { atomic_inc(&mm->mm_users); }
 static inline void mmgrab(struct mm_struct *mm) { atomic_inc(&mm->mm_count); }
-/* mmput - drop a user; the last one frees the page tables (free_page_tables) and
- * drops the users' mm_count reference. */
+/* mmput - drop a user; the last one unmaps everything (exit_mmap), frees the page
+ * tables (free_page_tables) and drops the users' mm_count reference (mm/fork.cc). */
 void mmput(struct mm_struct *mm);
 /* mmdrop - drop a reference to the struct; the last one frees it. */
 void mmdrop(struct mm_struct *mm);

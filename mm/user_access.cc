@@ -4,6 +4,7 @@
 #include "mm/user_access.h"
 
 #include "arch/mmu.h"
+#include "mm/anon_shadow.h"
 #include "mm/memory.h"
 
 /* Host-side lookup of the vma at @addr for the oracle (no sync points, no lock: the
@@ -19,7 +20,9 @@ static struct vm_area_struct *oracle_vma(struct mm_struct *mm, unsigned long add
 static void shadow_access(struct mm_struct *mm, unsigned long addr, struct page *page, bool write, unsigned long val)
 {
 	struct vm_area_struct *vma = oracle_vma(mm, addr);
-	if (!vma || !vma->vm_file || PageAnon(page))
+	if (!vma || shadow_private_access(mm, vma, addr, page, write, val))
+		return;
+	if (!vma->vm_file || PageAnon(page))
 		return;
 	const unsigned long index =
 		(vma->vm_flags & VM_NONLINEAR) ? page->index : linear_page_index(vma, addr & PAGE_MASK);

@@ -12,8 +12,9 @@
  *
  * Oracle (shadow memory, mm/filemap.h): a load from a file page through a shared or
  * private mapping must return what was last written to that page of the file; a store
- * through a shared mapping updates the file's shadow. Private COW copies are not
- * shadow-checked (their content is the process's own).
+ * through a shared mapping updates the file's shadow. Private pages (anonymous, and
+ * COW copies of file pages) are checked against the process's own shadow
+ * (mm/anon_shadow.h).
  *
  * Context: task context of a user task (IRQs on, preemption on, no locks held).
  */

@@ -48,6 +48,14 @@ std::vector<KnobSpec> mm_knob_specs() {
       {"pte_lock", "spinlock", {"spinlock", "rt"}, 0, 0,
        "pte locks: spinlock, or rt (PREEMPT_RT: they sleep and their holders are preemptible; needs "
        "mmu_gather=preemptible and lockbreak=mutex_nobreak)"},
+      {"anon_lock", "spin", {"spin", "mutex", "trylock", "rwsem"}, 0, 0,
+       "the root anon_vma lock: spin (2.6.35-2.6.39), mutex (3.0, walkers take a reference), trylock (3.0 + "
+       "the fast path; the free side waits), rwsem (3.8, walkers share it)"},
+      {"anon_free_wait", "on", {"on", "off"}, 0, 0,
+       "anon_lock=trylock|rwsem: anon_vma_free waits for a holder of the root lock (off: planted bug)"},
+      {"wp_reuse", "exclusive", {"exclusive", "always"}, 0, 0,
+       "a write fault reuses an anonymous page only if one pte maps it; always: even when a fork shares it "
+       "(planted bug: a COW that forgets to copy)"},
   };
   // The MMU models' own knobs (arch/mmu_registry.h), named in their docs by model.
   for (std::size_t i = 0; i < nr_mmu_types; i++)
@@ -92,6 +100,13 @@ static vm_tunables tunables_of(const Knobs& k) {
   t.gather = k.str("mmu_gather") == "preemptible" ? GATHER_PREEMPTIBLE : GATHER_PERCPU;
   t.tlb_fast_mode = k.str("tlb_fast_mode") == "on";
   t.pte_lock_rt = k.str("pte_lock") == "rt";
+  const std::string& al = k.str("anon_lock");
+  t.anon_lock = al == "mutex"     ? ANON_LOCK_MUTEX
+                : al == "trylock" ? ANON_LOCK_TRYLOCK
+                : al == "rwsem"   ? ANON_LOCK_RWSEM
+                                  : ANON_LOCK_SPIN;
+  t.anon_free_wait = k.str("anon_free_wait") == "on";
+  t.wp_reuse_always = k.str("wp_reuse") == "always";
   return t;
 }
 
@@ -133,6 +148,9 @@ void MmEnv::setup(Machine& m, const Knobs& k, unsigned long frames, unsigned lon
     refused = std::string("knobs mm_users_shortcut and table_batch_fail need an MMU that frees page tables "
                           "through RCU (--arch ppc64-hash); --arch ") +
               arch->name + " frees them after its TLB flush";
+  else if (!t.anon_free_wait && t.anon_lock != ANON_LOCK_TRYLOCK && t.anon_lock != ANON_LOCK_RWSEM)
+    refused = "anon_free_wait=off only changes anon_lock=trylock or anon_lock=rwsem (the spin and mutex models "
+              "never wait in anon_vma_free)";
   else if (t.pte_lock_rt && (t.gather != GATHER_PREEMPTIBLE || t.lockbreak != LOCKBREAK_MUTEX_NOBREAK))
     refused = "pte_lock=rt needs mmu_gather=preemptible and lockbreak=mutex_nobreak: a sleeping pte lock cannot "
               "be taken inside the percpu gather (preemption off) or under a spinning i_mmap_lock, which "
@@ -153,9 +171,7 @@ address_space* MmEnv::add_file(unsigned long pages, unsigned long max_pages) {
 }
 
 mm_struct* MmEnv::new_mm() {
-  mm_struct* mm = mm_alloc(split_ptlock_);
-  if (mm) mms_.push_back(mm);
-  return mm;
+  return mm_alloc(split_ptlock_);
 }
 
 void MmEnv::cache_file(address_space* f) {
@@ -201,7 +217,7 @@ mm_struct* PerCpuMms::get(MmEnv& env) {
 
 MmEnv::~MmEnv() {
   if (!up_) return;
-  for (mm_struct* mm : mms_) delete mm;  // host memory only: the run is over
+  for (mm_struct* mm : mem_.live_mms) delete mm;  // host memory only: the run is over
   for (address_space& f : files_) address_space_exit(&f);
   vm_exit(&mem_);
   mmu_->ops->destroy(mmu_);
@@ -237,6 +253,19 @@ void MmEnv::metrics(Metrics& out) const {
   put("mremaps", s.mremaps);
   put("ptes_moved", s.ptes_moved);
   if (mem_.vm->t.gather == GATHER_PREEMPTIBLE) put("gather_batches", s.gather_batches);
+  const anon_vma_slab& av = mem_.vm->anon_vma_cache;
+  if (av.allocs || s.zero_page_faults) {
+    put("anon_faults", s.anon_faults);
+    put("zero_page_faults", s.zero_page_faults);
+    put("wp_reuses", s.wp_reuses);
+    put("forks", s.forks);
+    put("exits", s.exits);
+    put("ptes_copied", s.ptes_copied);
+    put("anon_vmas_allocated", av.allocs);
+    put("anon_vmas_reused", av.reuses);
+    put("anon_vma_slab_releases", av.releases);
+    put("anon_vma_free_waits", s.anon_vma_free_waits);
+  }
   if (mmu_->rcu_table_free) {
     put("tables_freed_now", s.tables_freed_now);
     put("tables_freed_rcu", s.tables_freed_rcu);
@@ -245,16 +274,17 @@ void MmEnv::metrics(Metrics& out) const {
 }
 
 void PerCpuFileRig::setup(Machine& m, const Knobs& k, unsigned long pages, unsigned long data_frames, bool threads,
-                          const std::string& init_name, const std::string& worker_name, Body body) {
+                          const std::string& init_name, const std::string& worker_name, Body body,
+                          bool with_file) {
   pages_ = pages;
   body_ = std::move(body);
   mms_ = PerCpuMms(threads);
   const unsigned long tables = mms_.table_frames(m.ncpus(), pages);
   env_.setup(m, k, mm_frames(data_frames, static_cast<unsigned long>(m.ncpus()), tables), tables);
-  file_ = env_.add_file(pages, pages);
+  if (with_file) file_ = env_.add_file(pages, pages);
   init_completion_on(&m, &ready_);
   m.spawn(init_name, 0, [this, &m] {
-    env_.cache_file(file_);  // the file was read before: minor faults
+    if (file_) env_.cache_file(file_);  // the file was read before: minor faults
     mms_.prepare(env_, m.ncpus());
     complete_all(&ready_);
   });

@@ -20,6 +20,7 @@
 
 #include "arch/mmu.h"
 #include "mm/mmap.h"
+#include "mm/fork.h"
 #include "mm/mremap.h"
 #include "mm/truncate.h"
 #include "mm/user_access.h"
@@ -67,8 +68,8 @@ class MmEnv {
   /// Reads every page of `f` into the page cache (inside run()): the file "was read
   /// before the experiment", so faults on it are minor.
   void cache_file(address_space* f);
-  /// A new mm (inside run(): it allocates its pgd); remembered for teardown. Do not
-  /// mmput it: the environment frees it.
+  /// A new mm (inside run(): it allocates its pgd). The environment frees every mm still
+  /// alive at teardown (host side); a workload may also mmput one (its exit).
   mm_struct* new_mm();
 
   phys_mem& mem() { return mem_; }
@@ -83,7 +84,6 @@ class MmEnv {
   phys_mem mem_{};
   struct mmu* mmu_ = nullptr;  // from the registry's create; destroyed with the environment
   std::deque<address_space> files_;
-  std::vector<mm_struct*> mms_;
   bool up_ = false;
   bool split_ptlock_ = false;
 };
@@ -121,8 +121,9 @@ class PerCpuFileRig {
   using Body = std::function<void(int cpu, mm_struct* mm, unsigned long addr)>;
   /// `data_frames`: frames of file and private pages the workers need at most; page
   /// tables are added (mm_frames). Tasks are named `init_name` and `worker_name/CPU`.
+  /// Without `with_file` there is no file (anonymous-memory benchmarks): file() is null.
   void setup(Machine& m, const Knobs& k, unsigned long pages, unsigned long data_frames, bool threads,
-             const std::string& init_name, const std::string& worker_name, Body body);
+             const std::string& init_name, const std::string& worker_name, Body body, bool with_file = true);
   MmEnv& env() { return env_; }
   address_space* file() const { return file_; }
 

@@ -1,0 +1,333 @@
+// Tests of anonymous memory: the anonymous fault and the zero page, anon_vma and its
+// chains, fork (dup_mm, copy_page_range, COW) and exit, brk, split/merge/mremap of
+// anonymous vmas, the anon_vma slab's reuse and release, and the private-page shadow
+// oracle (mm/rmap.*, mm/fork.*, mm/anon_shadow.*, mm/memory.cc, mm/mmap.cc).
+#include <gtest/gtest.h>
+
+#include "emu/errors.h"
+#include "mm/anon_shadow.h"
+#include "tests/mm_test_util.h"
+
+using namespace smpemu;
+using namespace smpemu::testing;
+
+namespace {
+
+constexpr unsigned long A = 0x100000000UL;
+constexpr unsigned long B = 0x200000000UL;
+constexpr int kMapAnon = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
+
+struct page* page_at(mm_struct* mm, unsigned long addr) {
+  const pteval_t v = peek_pte(mm, addr);
+  if (!(v & _PAGE_PRESENT)) return nullptr;
+  return pfn_to_page(mm->mem, pte_pfn(__pte(v)));
+}
+
+int chains_of(vm_area_struct* vma) {
+  int n = 0;
+  for (list_head* l = vma->anon_vma_chain.next; l != &vma->anon_vma_chain; l = l->next) ++n;
+  return n;
+}
+
+std::vector<vm_area_struct*> vmas_of(anon_vma* av) {
+  std::vector<vm_area_struct*> out;
+  for (list_head* l = av->head.next; l != &av->head; l = l->next)
+    out.push_back(list_entry(l, anon_vma_chain, same_anon_vma)->vma);
+  return out;
+}
+
+TEST(MmAnon, StoreFaultMapsAZeroedAnonPageAndLoadFaultTheZeroPage) {
+  MmBox b(1);
+  unsigned long first = 99, after = 0;
+  bool anon = false, same_anon_vma = false, readonly_zero = false, zero_no_anon_vma = false;
+  int mapcount = 0;
+  b.m->spawn("t", 0, [&] {
+    mm_struct* mm = b.env.new_mm();
+    ASSERT_EQ(do_mmap(mm, A, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, kMapAnon, nullptr, 0), (long)A);
+    ASSERT_EQ(user_access(mm, A + PAGE_SIZE, false, &first, nullptr), 0);  // zero page
+    vm_area_struct* vma = find_vma(mm, A);
+    zero_no_anon_vma = vma->anon_vma == nullptr;
+    struct page* z = page_at(mm, A + PAGE_SIZE);
+    readonly_zero = z == b.env.vm().zero_page && !(peek_pte(mm, A + PAGE_SIZE) & _PAGE_RW);
+    unsigned long v = 0x1234;
+    ASSERT_EQ(user_access(mm, A, true, &v, nullptr), 0);
+    ASSERT_EQ(user_access(mm, A, false, &after, nullptr), 0);
+    struct page* p = page_at(mm, A);
+    anon = PageAnon(p);
+    same_anon_vma = p->anon_vma.v == vma->anon_vma && p->index == (A >> PAGE_SHIFT);
+    mapcount = page_mapcount(p);
+    v = 0x77;  // a store to the zero page's address: a new page (no copy)
+    ASSERT_EQ(user_access(mm, A + PAGE_SIZE, true, &v, nullptr), 0);
+  });
+  b.m->run();
+  EXPECT_EQ(first, 0u);
+  EXPECT_TRUE(zero_no_anon_vma);
+  EXPECT_TRUE(readonly_zero);
+  EXPECT_EQ(after, 0x1234u);
+  EXPECT_TRUE(anon);
+  EXPECT_TRUE(same_anon_vma);
+  EXPECT_EQ(mapcount, 1);
+  EXPECT_EQ(b.env.vm().stats.anon_faults, 1u);
+  EXPECT_EQ(b.env.vm().stats.zero_page_faults, 1u);
+  EXPECT_EQ(b.env.vm().stats.cow_faults, 1u);  // the zero page's write fault
+  EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
+}
+
+TEST(MmAnon, SharedAnonymousAndAnonymousWithAFileAreRefused) {
+  MmBox b(1);
+  address_space* f = b.env.add_file(4, 4);
+  long shared = 0, with_file = 0, file_without = 0;
+  b.m->spawn("t", 0, [&] {
+    mm_struct* mm = b.env.new_mm();
+    shared = do_mmap(mm, A, PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, nullptr, 0);
+    with_file = do_mmap(mm, A, PAGE_SIZE, PROT_READ, kMapAnon, f, 0);
+    file_without = do_mmap(mm, A, PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_FIXED, nullptr, 0);
+  });
+  b.m->run();
+  EXPECT_EQ(shared, -EINVAL);
+  EXPECT_EQ(with_file, -EINVAL);
+  EXPECT_EQ(file_without, -EINVAL);
+}
+
+TEST(MmAnon, ForkSharesPagesReadOnlyAndCowSeparatesThem) {
+  MmBox b(2);
+  bool shared = false, both_ro = false, family = false, order = false;
+  int mapcount_shared = 0, mapcount_after = 0, child_chains = 0;
+  unsigned long parent_sees = 0, child_sees = 0;
+  b.m->spawn("t", 0, [&] {
+    mm_struct* mm = b.env.new_mm();
+    do_mmap(mm, A, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, kMapAnon, nullptr, 0);
+    ASSERT_EQ(touch_range(mm, A, A + 4 * PAGE_SIZE, true, 5), 0);
+    mm_struct* child = dup_mm(mm);
+    ASSERT_NE(child, nullptr);
+    struct page* pp = page_at(mm, A);
+    shared = pp == page_at(child, A);
+    both_ro = !(peek_pte(mm, A) & _PAGE_RW) && !(peek_pte(child, A) & _PAGE_RW);
+    mapcount_shared = page_mapcount(pp);
+    vm_area_struct* pv = find_vma(mm, A);
+    vm_area_struct* cv = find_vma(child, A);
+    family = cv->anon_vma != pv->anon_vma && cv->anon_vma->root == pv->anon_vma;
+    child_chains = chains_of(cv);
+    const std::vector<vm_area_struct*> walk = vmas_of(pv->anon_vma);
+    order = walk.size() == 2 && walk[0] == pv && walk[1] == cv;  // parent before child
+    unsigned long v = 9;
+    ASSERT_EQ(user_access(child, A, true, &v, nullptr), 0);  // COW
+    mapcount_after = page_mapcount(pp);
+    ASSERT_EQ(user_access(mm, A, false, &parent_sees, nullptr), 0);
+    ASSERT_EQ(user_access(child, A, false, &child_sees, nullptr), 0);
+    mmput(child);
+  });
+  b.m->run();
+  EXPECT_TRUE(shared);
+  EXPECT_TRUE(both_ro);
+  EXPECT_EQ(mapcount_shared, 2);
+  EXPECT_TRUE(family);
+  EXPECT_EQ(child_chains, 2);  // its own anon_vma and the parent's
+  EXPECT_TRUE(order);
+  EXPECT_EQ(mapcount_after, 1);
+  EXPECT_EQ(parent_sees, 5u);
+  EXPECT_EQ(child_sees, 9u);
+  EXPECT_EQ(b.env.vm().stats.forks, 1u);
+  EXPECT_EQ(b.env.vm().stats.ptes_copied, 4u);
+  EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
+}
+
+TEST(MmAnon, ExitUnlinksTheChildAndFreesItsAnonVma) {
+  MmBox b(1);
+  int chains_before = 0, chains_after = 0, root_refs_forked = 0, root_refs_after = 0;
+  unsigned long reuse = 0;
+  b.m->spawn("t", 0, [&] {
+    mm_struct* mm = b.env.new_mm();
+    do_mmap(mm, A, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, kMapAnon, nullptr, 0);
+    touch_range(mm, A, A + 2 * PAGE_SIZE, true);
+    anon_vma* root = find_vma(mm, A)->anon_vma;
+    mm_struct* child = dup_mm(mm);
+    chains_before = static_cast<int>(vmas_of(root).size());
+    root_refs_forked = root->refcount.counter;
+    mmput(child);
+    chains_after = static_cast<int>(vmas_of(root).size());
+    root_refs_after = root->refcount.counter;
+    // the child's anon_vma went back to the slab: the next fork may be handed it
+    mm_struct* again = dup_mm(mm);
+    reuse = b.env.vm().anon_vma_cache.reuses;
+    mmput(again);
+  });
+  b.m->run();
+  EXPECT_EQ(chains_before, 2);
+  EXPECT_EQ(root_refs_forked, 2);  // its chains' 1 + the child's reference on its root
+  EXPECT_EQ(chains_after, 1);
+  EXPECT_EQ(root_refs_after, 1);
+  EXPECT_EQ(reuse, 1u);
+  EXPECT_EQ(b.env.vm().stats.exits, 2u);
+  EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
+}
+
+TEST(MmAnon, AnonVmaUsedAfterItsSlabPageWentBackIsUseAfterFree) {
+  MmBox b(1);
+  bool released = false;
+  b.m->spawn("t", 0, [&] {
+    // free anon_vmas until the slab gives one back after a grace period (drawn)
+    for (int i = 0; i < 64 && !released; i++) {
+      anon_vma* av = anon_vma_alloc();
+      put_anon_vma(av);
+      synchronize_rcu();
+      if (av->released) {
+        released = true;
+        check_anon_vma(av, "test");
+      }
+    }
+  });
+  b.m->run();
+  ASSERT_TRUE(released);
+  EXPECT_EQ(b.bugs("use-after-free"), 1) << b.all_bugs();
+  EXPECT_NE(b.details("use-after-free").find("anon_vma"), std::string::npos);
+}
+
+TEST(MmAnon, ReusedWithinAGracePeriodIsStillAnAnonVma) {
+  MmBox b(1);
+  bool same = false;
+  b.m->spawn("t", 0, [&] {
+    rcu_read_lock();
+    anon_vma* av = anon_vma_alloc();
+    put_anon_vma(av);
+    anon_vma* again = anon_vma_alloc();  // the only free object: handed out again
+    same = again == av;
+    check_anon_vma(av, "stale pointer under RCU: type-stable");
+    rcu_read_unlock();
+    put_anon_vma(again);
+  });
+  b.m->run();
+  EXPECT_TRUE(same);
+  EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
+}
+
+TEST(MmAnon, BrkGrowsTheHeapByExtendingItsVmaWithoutTheAnonLock) {
+  MmBox b(1);
+  int vmas = 0, segv_after_shrink = 0;
+  std::uint64_t anon_locks_grow = 0, anon_locks_split = 0;
+  unsigned long v1 = 0;
+  b.m->spawn("t", 0, [&] {
+    mm_struct* mm = b.env.new_mm();
+    set_brk_base(mm, A);
+    ASSERT_EQ(sys_brk(mm, A + 2 * PAGE_SIZE), A + 2 * PAGE_SIZE);
+    unsigned long v = 3;
+    ASSERT_EQ(user_access(mm, A + PAGE_SIZE, true, &v, nullptr), 0);  // anon_vma prepared
+    const std::uint64_t before = b.acquisitions("anon_vma");
+    ASSERT_EQ(sys_brk(mm, A + 4 * PAGE_SIZE), A + 4 * PAGE_SIZE);  // a pure vm_end change
+    anon_locks_grow = b.acquisitions("anon_vma") - before;
+    vmas = mm->map_count;
+    ASSERT_EQ(user_access(mm, A + PAGE_SIZE, false, &v1, nullptr), 0);
+    const std::uint64_t before_split = b.acquisitions("anon_vma");
+    ASSERT_EQ(sys_mprotect(mm, A + PAGE_SIZE, PAGE_SIZE, PROT_READ), 0);  // split: root lock
+    anon_locks_split = b.acquisitions("anon_vma") - before_split;
+    ASSERT_EQ(sys_brk(mm, A + PAGE_SIZE), A + PAGE_SIZE);
+    unsigned long w = 0;
+    segv_after_shrink = user_access(mm, A + 2 * PAGE_SIZE, false, &w, nullptr);
+  });
+  b.m->run();
+  EXPECT_EQ(vmas, 1);
+  EXPECT_EQ(anon_locks_grow, 0u);
+  EXPECT_GT(anon_locks_split, 0u);
+  EXPECT_EQ(v1, 3u);
+  EXPECT_EQ(segv_after_shrink, USER_SEGV);
+  EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
+}
+
+TEST(MmAnon, SplitAndMergeKeepEveryPartLinkedToTheAnonVma) {
+  MmBox b(1);
+  int split_vmas = 0, merged_vmas = 0;
+  bool all_linked = false;
+  unsigned long sum = 0;
+  b.m->spawn("t", 0, [&] {
+    mm_struct* mm = b.env.new_mm();
+    do_mmap(mm, A, 6 * PAGE_SIZE, PROT_READ | PROT_WRITE, kMapAnon, nullptr, 0);
+    for (unsigned long i = 0; i < 6; i++) {
+      unsigned long v = i + 1;
+      user_access(mm, A + i * PAGE_SIZE, true, &v, nullptr);
+    }
+    sys_mprotect(mm, A + 2 * PAGE_SIZE, 2 * PAGE_SIZE, PROT_READ);
+    split_vmas = mm->map_count;
+    anon_vma* av = find_vma(mm, A)->anon_vma;
+    all_linked = vmas_of(av).size() == 3;
+    for (auto& e : mm->mm_rb) all_linked = all_linked && e.second->anon_vma == av;
+    sys_mprotect(mm, A + 2 * PAGE_SIZE, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+    merged_vmas = mm->map_count;
+    for (unsigned long i = 0; i < 6; i++) {
+      unsigned long v = 0;
+      user_access(mm, A + i * PAGE_SIZE, false, &v, nullptr);
+      sum += v;
+    }
+  });
+  b.m->run();
+  EXPECT_EQ(split_vmas, 3);
+  EXPECT_TRUE(all_linked);
+  EXPECT_EQ(merged_vmas, 1);
+  EXPECT_EQ(sum, 21u);
+  EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
+}
+
+TEST(MmAnon, MremapMovesAnonPagesWithTheirIndexAndValues) {
+  MmBox b(1);
+  unsigned long moved = 0;
+  bool index_kept = false;
+  b.m->spawn("t", 0, [&] {
+    mm_struct* mm = b.env.new_mm();
+    do_mmap(mm, A, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, kMapAnon, nullptr, 0);
+    unsigned long v = 42;
+    user_access(mm, A + PAGE_SIZE, true, &v, nullptr);
+    ASSERT_EQ(sys_mremap(mm, A, 4 * PAGE_SIZE, B), 0);
+    struct page* p = page_at(mm, B + PAGE_SIZE);
+    vm_area_struct* vma = find_vma(mm, B);
+    index_kept = p && vma_address(p, vma) == B + PAGE_SIZE;
+    user_access(mm, B + PAGE_SIZE, false, &moved, nullptr);
+  });
+  b.m->run();
+  EXPECT_EQ(moved, 42u);
+  EXPECT_TRUE(index_kept);
+  EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
+}
+
+TEST(MmAnon, MunmapForgetsTheShadowSoARemapReadsZero) {
+  MmBox b(1);
+  unsigned long again = 1;
+  b.m->spawn("t", 0, [&] {
+    mm_struct* mm = b.env.new_mm();
+    do_mmap(mm, A, PAGE_SIZE, PROT_READ | PROT_WRITE, kMapAnon, nullptr, 0);
+    unsigned long v = 8;
+    user_access(mm, A, true, &v, nullptr);
+    do_munmap(mm, A, PAGE_SIZE);
+    do_mmap(mm, A, PAGE_SIZE, PROT_READ | PROT_WRITE, kMapAnon, nullptr, 0);
+    user_access(mm, A, false, &again, nullptr);
+  });
+  b.m->run();
+  EXPECT_EQ(again, 0u);
+  EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
+}
+
+TEST(MmAnon, ShadowOracleCatchesAPrivatePageThatChangesBehindTheProcess) {
+  MmBox b(1);
+  b.m->spawn("t", 0, [&] {
+    mm_struct* mm = b.env.new_mm();
+    do_mmap(mm, A, PAGE_SIZE, PROT_READ | PROT_WRITE, kMapAnon, nullptr, 0);
+    unsigned long v = 8;
+    user_access(mm, A, true, &v, nullptr);
+    frame_write(page_at(mm, A), 9, "test: a stray store");
+    user_access(mm, A, false, &v, nullptr);
+  });
+  b.m->run();
+  EXPECT_EQ(b.bugs("shadow-memory"), 1) << b.all_bugs();
+}
+
+TEST(MmAnon, KnobsTheModelCannotHonourAreRefused) {
+  MachineParams p;
+  p.cpus = 2;
+  const machine_profile* prof = find_machine_profile("opteron48");
+  Machine m(p, build_topology(prof, 2), prof->costs);
+  std::map<std::string, std::string> k;
+  for (const KnobSpec& s : mm_knob_specs()) k[s.name] = s.default_value;
+  k["anon_free_wait"] = "off";  // the spin model never waits
+  MmEnv env;
+  EXPECT_THROW(env.setup(m, Knobs(k, "x86"), 1024), ConfigError);
+}
+
+}  // namespace
