@@ -133,8 +133,6 @@ struct vm_tunables {
 	/* anonymous memory (mm/rmap.h): */
 	enum anon_lock_model anon_lock = ANON_LOCK_SPIN;
 	bool wp_reuse_always = false;	/* do_wp_page reuses a shared anon page: planted bug */
-	bool anon_free_wait = true;	/* trylock/rwsem: anon_vma_free waits for a lock holder
-					 * (off: planted bug, a fast-path walker's anon_vma is freed) */
 };
 
 /* The vma slab (vm_area_cachep): LIFO reuse of freed structs. */

@@ -170,7 +170,7 @@ void tlb_finish_mmu(struct mmu_gather *tlb, unsigned long start, unsigned long e
 	struct mmu_gather_pool *pool = &vm_globals()->gather_pool;
 	for (struct mmu_gather_batch *b = tlb->local.next, *next; b; b = next) {
 		next = b->next;
-		__free_page(b->backing);
+		put_page(b->backing); /* not __free_page: a speculative reference may hold it */
 		pool->free_batches.push_back(b);
 	}
 	tlb->local.next = nullptr;

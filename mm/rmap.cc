@@ -146,7 +146,7 @@ void anon_vma_free(struct anon_vma *anon_vma)
 		 * after that put: either the walker's recheck fails, or we see it and wait.
 		 */
 		struct anon_vma *root = anon_vma->root;
-		if (vm->t.anon_free_wait && anon_vma_is_locked(root, model)) {
+		if (anon_vma_is_locked(root, model)) {
 			vm->stats.anon_vma_free_waits++;
 			anon_vma_lock_write(anon_vma);
 			anon_vma_unlock_write(anon_vma);
@@ -160,7 +160,8 @@ void anon_vma_free(struct anon_vma *anon_vma)
 	struct anon_vma_release *r = new struct anon_vma_release();
 	r->anon_vma = anon_vma;
 	r->gen = anon_vma->gen;
-	r->rcu.object = anon_vma->obj;
+	/* no rcu.object: records of one anon_vma may run on several CPUs in any order, and
+	 * each checks by gen whether its free is still the latest */
 	r->rcu.data = r;
 	s->pending.insert(r);
 	call_rcu(&r->rcu, anon_vma_release_rcu);

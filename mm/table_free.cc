@@ -12,7 +12,7 @@ static void tlb_remove_table_rcu(rcu_head *head)
 	struct mmu_table_batch *batch = static_cast<struct mmu_table_batch *>(head->data);
 	for (struct page *t : batch->tables)
 		__pte_free(batch->mem, t);
-	__free_page(batch->page);
+	put_page(batch->page); /* not __free_page: a speculative reference may hold it */
 	batch->mem->vm->table_batches.erase(batch);
 	delete batch;
 }

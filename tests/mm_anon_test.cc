@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 
 #include "emu/errors.h"
+#include <functional>
+
+#include "kernel/completion.h"
 #include "mm/anon_shadow.h"
+#include "mm/rmap_walk.h"
 #include "tests/mm_test_util.h"
 
 using namespace smpemu;
@@ -318,16 +322,130 @@ TEST(MmAnon, ShadowOracleCatchesAPrivatePageThatChangesBehindTheProcess) {
   EXPECT_EQ(b.bugs("shadow-memory"), 1) << b.all_bugs();
 }
 
-TEST(MmAnon, KnobsTheModelCannotHonourAreRefused) {
-  MachineParams p;
-  p.cpus = 2;
-  const machine_profile* prof = find_machine_profile("opteron48");
-  Machine m(p, build_topology(prof, 2), prof->costs);
-  std::map<std::string, std::string> k;
-  for (const KnobSpec& s : mm_knob_specs()) k[s.name] = s.default_value;
-  k["anon_free_wait"] = "off";  // the spin model never waits
-  MmEnv env;
-  EXPECT_THROW(env.setup(m, Knobs(k, "x86"), 1024), ConfigError);
+// ---- rmap walks --------------------------------------------------------------------
+
+// A family: the parent stores into one page, forks, and the child reads it (one page,
+// two ptes). Then `body(page)` runs in a task of its own on CPU 1.
+void with_shared_page(MmBox& b, std::function<void(struct page*)> body) {
+  completion ready;
+  init_completion_on(b.m.get(), &ready);
+  struct page* shared = nullptr;
+  b.m->spawn("family", 0, [&] {
+    mm_struct* mm = b.env.new_mm();
+    do_mmap(mm, A, PAGE_SIZE, PROT_READ | PROT_WRITE, kMapAnon, nullptr, 0);
+    unsigned long v = 5;
+    user_access(mm, A, true, &v, nullptr);
+    mm_struct* child = dup_mm(mm);
+    user_access(child, A, false, &v, nullptr);
+    shared = page_at(mm, A);
+    complete_all(&ready);
+  });
+  b.m->spawn("walker", 1, [&] {
+    wait_for_completion(&ready);
+    body(shared);
+  });
+  b.m->run();
+}
+
+struct WalkSeen {
+  int vmas = 0;
+  bool rcu = false;
+  int refcount = 0;
+};
+
+bool note_walk(struct page* page, vm_area_struct*, unsigned long, void* arg) {
+  WalkSeen* w = static_cast<WalkSeen*>(arg);
+  w->vmas++;
+  w->rcu = rcu_read_lock_held();
+  w->refcount = page->anon_vma.v->refcount.counter;
+  return true;
+}
+
+WalkSeen walk_in(const char* model) {
+  MmBox b(2, {{"anon_lock", model}});
+  WalkSeen seen;
+  with_shared_page(b, [&](struct page* page) { rmap_walk(page, note_walk, &seen); });
+  EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
+  return seen;
+}
+
+TEST(MmAnon, TheSpinModelWalksUnderRcuAndTheOthersDoNot) {
+  EXPECT_TRUE(walk_in("spin").rcu);
+  EXPECT_FALSE(walk_in("mutex").rcu);
+  EXPECT_FALSE(walk_in("trylock").rcu);
+  EXPECT_FALSE(walk_in("rwsem").rcu);
+}
+
+TEST(MmAnon, TheMutexModelWalksWithAReferenceAndTheFastPathWithout) {
+  const WalkSeen mutex = walk_in("mutex"), trylock = walk_in("trylock"), spin = walk_in("spin");
+  // the root's: its chains' 1 + the child's anon_vma's 1, + the mutex walker's
+  EXPECT_EQ(spin.refcount, 2);
+  EXPECT_EQ(trylock.refcount, 2);
+  EXPECT_EQ(mutex.refcount, 3);
+  EXPECT_EQ(mutex.vmas, 2);  // the parent's vma and the child's
+}
+
+TEST(MmAnon, PageReferencedCountsAndClearsTheYoungPtes) {
+  REQUIRE_ARCH("x86");  // the accessed bit as the x86 walker sets it
+  MmBox b(2);
+  int first = -1, again = -1, after_touch = -1;
+  with_shared_page(b, [&](struct page* page) {
+    first = page_referenced(page);  // the parent's store and the child's load set A
+    again = page_referenced(page);
+    // nothing touched it since: a load now misses the TLB (flushed) and sets A again
+    mm_struct* any = nullptr;
+    for (mm_struct* mm : b.env.mem().live_mms) any = mm;
+    unsigned long v = 0;
+    user_access(any, A, false, &v, nullptr);
+    after_touch = page_referenced(page);
+  });
+  EXPECT_EQ(first, 2);
+  EXPECT_EQ(again, 0);
+  EXPECT_EQ(after_touch, 1);
+  EXPECT_EQ(b.env.vm().stats.rmap_walks, 3u);
+  EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
+}
+
+// The anon_vma lock joins the checked order (mmap_sem > page lock > i_mmap lock >
+// anon_vma > page_table_lock). A planted path taking a pair the other way round is
+// reported: page_table_lock before the spin model's anon_vma lock (anon_vma_prepare
+// taught lockdep the right order), and, for the sleeping models, the anon_vma lock
+// before the page lock (after a path took them in order).
+TEST(MmAnon, AnInvertedAnonVmaLockOrderIsReported) {
+  for (const std::string model : {"spin", "mutex", "rwsem"}) {
+    MmBox b(1, {{"anon_lock", model}});
+    b.m->spawn("t", 0, [&] {
+      mm_struct* mm = b.env.new_mm();
+      do_mmap(mm, A, PAGE_SIZE, PROT_READ | PROT_WRITE, kMapAnon, nullptr, 0);
+      unsigned long v = 1;
+      user_access(mm, A, true, &v, nullptr);  // anon_vma_prepare: anon_vma, then page_table_lock
+      anon_vma* av = find_vma(mm, A)->anon_vma;
+      if (model == "spin") {
+        spin_lock(&mm->page_table_lock);
+        anon_vma_lock_write(av);
+        anon_vma_unlock_write(av);
+        spin_unlock(&mm->page_table_lock);
+        return;
+      }
+      struct page* p = page_at(mm, A);
+      lock_page(p);  // the right order
+      anon_vma_lock_write(av);
+      anon_vma_unlock_write(av);
+      unlock_page(p);
+      anon_vma_lock_write(av);  // planted: the page lock inside anon_vma
+      lock_page(p);
+      unlock_page(p);
+      anon_vma_unlock_write(av);
+    });
+    b.m->run();
+    EXPECT_GE(b.bugs("lock-order"), 1) << model << "\n" << b.all_bugs();
+  }
+}
+
+TEST(MmAnon, AnUnknownAnonLockModelIsRefused) {
+  const WorkloadSpec* spec = find_workload("fork-fault");
+  ASSERT_NE(spec, nullptr);
+  EXPECT_THROW(resolve_knobs(*spec, {{"anon_lock", "seqlock"}}), ConfigError);
 }
 
 }  // namespace

@@ -66,6 +66,66 @@ TEST(TlbShootdown, EveryFlushShootsDownEveryOtherCpuOfTheMm) {
   EXPECT_GT(r.at(2).metrics.at("iteration_cycles"), r.at(2).metrics.at("shootdown_cycles"));
 }
 
+TEST(FaultAnon, StoresAllocateAndLoadsMapTheZeroPage) {
+  const RunResult st = run("fault-anon", {});
+  const RunResult ld = run("fault-anon", {{"write", "off"}});
+  const RunResult thr = run("fault-anon", {{"threads", "on"}});
+  EXPECT_TRUE(st.bugs.empty() && ld.bugs.empty() && thr.bugs.empty());
+  EXPECT_EQ(st.metrics.at("anon_faults"), st.metrics.at("faults"));
+  EXPECT_EQ(st.metrics.at("zero_page_faults"), 0);
+  EXPECT_EQ(ld.metrics.at("zero_page_faults"), ld.metrics.at("faults"));
+  EXPECT_EQ(ld.metrics.at("anon_faults"), 0);
+  // one anon_vma per window and round, or one per round for the single mm's window
+  EXPECT_LT(thr.metrics.at("anon_vmas_allocated"), st.metrics.at("anon_vmas_allocated") + 1);
+}
+
+TEST(ForkFault, ChildrenCowAndTheCowThatForgetsToCopyIsFound) {
+  const RunResult ok = run("fork-fault", {});
+  EXPECT_TRUE(ok.bugs.empty());
+  EXPECT_EQ(ok.metrics.at("forks"), 8);  // 4 rounds of 2
+  EXPECT_GT(ok.metrics.at("cow_faults"), 0);
+  EXPECT_GT(ok.metrics.at("anon_vmas_reused"), 0);  // the children's, after their exit
+  const RunResult bug = run("fork-fault", {{"wp_reuse", "always"}});
+  ASSERT_FALSE(bug.bugs.empty());
+  EXPECT_EQ(bug.bugs.front().check, "shadow-memory");
+  EXPECT_GT(bug.metrics.at("wp_reuses"), ok.metrics.at("wp_reuses"));
+}
+
+// Each anon_lock model's distinctive behaviour in the same family under the same load:
+// only rwsem lets walkers in together; only trylock and rwsem make anon_vma_free wait.
+TEST(RmapStress, EveryAnonLockModelShowsItsOwnBehaviour) {
+  std::map<std::string, RunResult> r;
+  for (const char* m : {"spin", "mutex", "trylock", "rwsem"}) {
+    r[m] = run("rmap-stress", {{"anon_lock", m}});
+    EXPECT_TRUE(r[m].bugs.empty()) << m;
+    EXPECT_GT(r[m].metrics.at("rmap_walks"), 100) << m;
+  }
+  EXPECT_EQ(r["spin"].metrics.at("rmap_max_walkers"), 1);
+  EXPECT_EQ(r["mutex"].metrics.at("rmap_max_walkers"), 1);
+  EXPECT_EQ(r["trylock"].metrics.at("rmap_max_walkers"), 1);
+  EXPECT_GE(r["rwsem"].metrics.at("rmap_max_walkers"), 2);
+  EXPECT_EQ(r["spin"].metrics.at("anon_vma_free_waits"), 0);
+  EXPECT_EQ(r["mutex"].metrics.at("anon_vma_free_waits"), 0);
+  EXPECT_GT(r["trylock"].metrics.at("anon_vma_free_waits"), 0);
+  EXPECT_GT(r["rwsem"].metrics.at("anon_vma_free_waits"), 0);
+  EXPECT_THROW(run("rmap-stress", {{"walkers", "8"}}), ConfigError);  // no CPU left for the parent
+}
+
+// Regression: the walkers' speculative page references (get_page_unless_zero on a page
+// that may have been freed and reused) met a preemptible gather's batch page, and the
+// gather freed it with __free_page under the reference: the walker's put_page then
+// freed the frame again, by then a new mm's page table (found by a 1,000-run campaign).
+TEST(RmapStress, ASpeculativeReferenceOutlivesAFreedBatchPage) {
+  RunConfig cfg;
+  cfg.workload = "rmap-stress";
+  cfg.params.seed = 73;
+  cfg.params.strategy = "pos";
+  cfg.params.preempt = PreemptModel::Full;
+  cfg.set = {{"mmu_gather", "preemptible"}};
+  const RunResult r = run_once(cfg);
+  EXPECT_TRUE(r.bugs.empty()) << r.bugs.front().details;
+}
+
 TEST(MmWorkloads, BadKnobValuesAreConfigErrors) {
   EXPECT_THROW(run("fault-file", {{"map", "anonymous"}}), ConfigError);
   EXPECT_THROW(run("mmap-munmap", {{"pages", "0"}}), ConfigError);

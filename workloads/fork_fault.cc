@@ -89,28 +89,16 @@ class ForkFault final : public Workload {
   }
 
   void parent() {
-    mm_struct* mm = env_.new_mm();
-    BUG_ON(!mm);
-    if (do_mmap(mm, kBase, pages_ * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-                nullptr, 0) != static_cast<long>(kBase))
-      report_check("oom", "fork-fault: mmap failed", true);
-    store_all(mm, 0, 0);
-    Histogram& fork = m_->histogram("fork");
+    mm_struct* mm = anon_family_parent(env_, kBase, pages_, [](unsigned long i) { return value(0, 0, i); });
     const int ncpus = m_->ncpus();
     for (std::int64_t r = 1; r <= rounds_; r++) {
       std::vector<task_struct*> kids;
       for (int j = 0; j < children_; j++) {
-        const Cycles t0 = local_clock();
-        mm_struct* child_mm = dup_mm(mm);
-        fork.record(local_clock() - t0);
-        if (!child_mm) {
-          report_check("oom", "fork-fault: fork ran out of memory (its frame count is too small)", true);
-          break;
-        }
         const unsigned long who = static_cast<unsigned long>(j) + 1;
-        const int cpu = ncpus > 1 ? 1 + j % (ncpus - 1) : 0;
-        const std::string name = "child/" + std::to_string(j);
-        kids.push_back(kthread_run_on_cpu([this, child_mm, who, r] { child(child_mm, who, r); }, cpu, name.c_str()));
+        task_struct* t = fork_child(mm, ncpus > 1 ? 1 + j % (ncpus - 1) : 0, "child/" + std::to_string(j),
+                                    [this, who, r](mm_struct* child_mm) { child(child_mm, who, r); });
+        if (!t) break;
+        kids.push_back(t);
         return_to_user();
       }
       if (parent_writes_) store_all(mm, 0, r);

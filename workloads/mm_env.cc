@@ -6,6 +6,8 @@
 #include "emu/errors.h"
 #include "emu/limits.h"
 #include "kernel/kernel.h"
+#include "kernel/oracle.h"
+#include "kernel/sched.h"
 #include "kernel/topology.h"
 
 namespace smpemu {
@@ -51,8 +53,6 @@ std::vector<KnobSpec> mm_knob_specs() {
       {"anon_lock", "spin", {"spin", "mutex", "trylock", "rwsem"}, 0, 0,
        "the root anon_vma lock: spin (2.6.35-2.6.39), mutex (3.0, walkers take a reference), trylock (3.0 + "
        "the fast path; the free side waits), rwsem (3.8, walkers share it)"},
-      {"anon_free_wait", "on", {"on", "off"}, 0, 0,
-       "anon_lock=trylock|rwsem: anon_vma_free waits for a holder of the root lock (off: planted bug)"},
       {"wp_reuse", "exclusive", {"exclusive", "always"}, 0, 0,
        "a write fault reuses an anonymous page only if one pte maps it; always: even when a fork shares it "
        "(planted bug: a COW that forgets to copy)"},
@@ -105,7 +105,6 @@ static vm_tunables tunables_of(const Knobs& k) {
                 : al == "trylock" ? ANON_LOCK_TRYLOCK
                 : al == "rwsem"   ? ANON_LOCK_RWSEM
                                   : ANON_LOCK_SPIN;
-  t.anon_free_wait = k.str("anon_free_wait") == "on";
   t.wp_reuse_always = k.str("wp_reuse") == "always";
   return t;
 }
@@ -148,9 +147,6 @@ void MmEnv::setup(Machine& m, const Knobs& k, unsigned long frames, unsigned lon
     refused = std::string("knobs mm_users_shortcut and table_batch_fail need an MMU that frees page tables "
                           "through RCU (--arch ppc64-hash); --arch ") +
               arch->name + " frees them after its TLB flush";
-  else if (!t.anon_free_wait && t.anon_lock != ANON_LOCK_TRYLOCK && t.anon_lock != ANON_LOCK_RWSEM)
-    refused = "anon_free_wait=off only changes anon_lock=trylock or anon_lock=rwsem (the spin and mutex models "
-              "never wait in anon_vma_free)";
   else if (t.pte_lock_rt && (t.gather != GATHER_PREEMPTIBLE || t.lockbreak != LOCKBREAK_MUTEX_NOBREAK))
     refused = "pte_lock=rt needs mmu_gather=preemptible and lockbreak=mutex_nobreak: a sleeping pte lock cannot "
               "be taken inside the percpu gather (preemption off) or under a spinning i_mmap_lock, which "
@@ -180,6 +176,35 @@ void MmEnv::cache_file(address_space* f) {
     BUG_ON(!p);
     if (p) put_page(p);
   }
+}
+
+mm_struct* anon_family_parent(MmEnv& env, unsigned long addr, unsigned long pages,
+                              const std::function<unsigned long(unsigned long)>& value) {
+  mm_struct* mm = env.new_mm();
+  if (!mm || do_mmap(mm, addr, pages * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+                     nullptr, 0) != static_cast<long>(addr)) {
+    report_check("oom", "the parent's anonymous mapping failed (its frame count is too small)", true);
+    return mm;
+  }
+  for (unsigned long i = 0; i < pages; i++) {
+    unsigned long val = value(i);
+    if (user_access(mm, addr + i * PAGE_SIZE, true, &val, nullptr) == USER_NOMEM)
+      report_check("oom", "the parent ran out of memory (its frame count is too small)", true);
+  }
+  return mm;
+}
+
+struct task_struct* fork_child(mm_struct* parent, int cpu, const std::string& name,
+                               std::function<void(mm_struct*)> body) {
+  Machine& m = running_machine("fork_child()");
+  const Cycles t0 = local_clock();
+  mm_struct* child = dup_mm(parent);
+  m.histogram("fork").record(local_clock() - t0);
+  if (!child) {
+    report_check("oom", "fork ran out of memory (the workload's frame count is too small)", true);
+    return nullptr;
+  }
+  return kthread_run_on_cpu([child, body = std::move(body)] { body(child); }, cpu, name.c_str());
 }
 
 unsigned long page_table_frames(unsigned long start, unsigned long bytes) {

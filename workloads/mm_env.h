@@ -88,6 +88,16 @@ class MmEnv {
   bool split_ptlock_ = false;
 };
 
+/// The parent of the fork workloads: a new process (of `env`) with `pages` anonymous
+/// pages at `addr`, page i stored with value(i). A failed mmap is a fatal `oom` report.
+mm_struct* anon_family_parent(MmEnv& env, unsigned long addr, unsigned long pages,
+                              const std::function<unsigned long(unsigned long)>& value);
+/// Forks `parent` (dup_mm, its cycles recorded in histogram `fork`) and starts task
+/// `name` on `cpu` running `body(child_mm)`; nullptr (after a fatal `oom` report) if
+/// the fork ran out of memory. Context: a task of the parent process.
+struct task_struct* fork_child(mm_struct* parent, int cpu, const std::string& name,
+                               std::function<void(mm_struct*)> body);
+
 /// Address spaces for one task per CPU: each task its own process, or (`threads`) all
 /// of them threads of one, working in disjoint windows of it.
 class PerCpuMms {
