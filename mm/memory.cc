@@ -191,12 +191,22 @@ unsigned long zap_page_range(struct vm_area_struct *vma, unsigned long address, 
 void free_pgtables(struct mmu_gather *tlb, struct mm_struct *mm, unsigned long start, unsigned long end,
 		   unsigned long floor, unsigned long ceiling)
 {
-	for (unsigned long c = start & PMD_MASK; c < end; c += PMD_SIZE) {
-		if (c < floor || c + PMD_SIZE > ceiling)
+	for (unsigned long c = start & PMD_MASK, next; c < end; c = next) {
+		next = c + PMD_SIZE;
+		if (c < floor || next > ceiling)
 			continue; /* another vma still uses part of this pte table */
-		pgtable_slot_t *pmd = pmd_lookup(mm, c);
-		if (!pmd)
+		/* the walk of pmd_lookup, skipping what a none upper entry covers (a range may
+		 * span terabytes: exit_mmap of vmas far apart) */
+		pgtable_slot_t *pud = pud_offset(mm, pgd_offset(mm, c), c);
+		if (!pud) {
+			next = (c & ~((1UL << PGDIR_SHIFT) - 1)) + (1UL << PGDIR_SHIFT);
 			continue;
+		}
+		pgtable_slot_t *pmd = pmd_offset(mm, pud, c);
+		if (!pmd) {
+			next = (c & ~((1UL << PUD_SHIFT) - 1)) + (1UL << PUD_SHIFT);
+			continue;
+		}
 		spin_lock(&mm->page_table_lock);
 		const unsigned long e = READ_ONCE(*pmd);
 		if (!pgtable_entry_none(e)) {

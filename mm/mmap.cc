@@ -342,7 +342,7 @@ static struct vm_area_struct *vma_merge(struct mm_struct *mm, struct vm_area_str
 
 /* ---- mmap / munmap ------------------------------------------------------ */
 
-static unsigned long get_unmapped_area(struct mm_struct *mm, unsigned long len)
+unsigned long get_unmapped_area(struct mm_struct *mm, unsigned long len)
 {
 	unsigned long addr = TASK_UNMAPPED_BASE;
 	for (auto &e : mm->mm_rb) {

@@ -43,6 +43,9 @@
  */
 long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int prot, int flags,
 	     struct address_space *mapping, unsigned long pgoff);
+/* get_unmapped_area - the first gap of @len bytes from TASK_UNMAPPED_BASE up, or 0.
+ * Locking: mmap_sem. */
+unsigned long get_unmapped_area(struct mm_struct *mm, unsigned long len);
 /* do_munmap - unmap [@start, @start + @len). 0 or -EINVAL. */
 int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len);
 /* sys_mprotect - change [@start, @start + @len) to @prot, splitting and merging vmas. */

@@ -68,6 +68,30 @@ static unsigned long move_page_tables(struct vm_area_struct *vma, unsigned long 
 	return done;
 }
 
+/*
+ * move_vma - move [@old_addr, @old_addr + @old_len) of @vma to a mapping of @new_len
+ * (>= @old_len) at @new_addr: the old range's ptes move, the rest faults in later.
+ * Returns @new_addr or -ENOMEM (nothing moved). Locking: mmap_sem for writing.
+ */
+static long move_vma(struct vm_area_struct *vma, unsigned long old_addr, unsigned long old_len,
+		     unsigned long new_len, unsigned long new_addr)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	vm_globals()->stats.mremaps++;
+	const unsigned long pgoff = linear_page_index(vma, old_addr);
+	struct vm_area_struct *new_vma = copy_vma(vma, new_addr, new_len, pgoff);
+	if (!new_vma)
+		return -ENOMEM;
+	if (move_page_tables(vma, old_addr, new_vma, new_addr, old_len) < old_len) {
+		/* ENOMEM half way: move back what moved, drop the new vma (as move_vma does) */
+		move_page_tables(new_vma, new_addr, vma, old_addr, old_len);
+		do_munmap_locked(mm, new_addr, new_len);
+		return -ENOMEM;
+	}
+	do_munmap_locked(mm, old_addr, old_len); /* its ptes are gone: only the vma goes */
+	return static_cast<long>(new_addr);
+}
+
 int sys_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long len, unsigned long new_addr)
 {
 	len = PAGE_ALIGN(len);
@@ -83,22 +107,88 @@ int sys_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long len, 
 		return -EINVAL;
 	}
 	do_munmap_locked(mm, new_addr, len); /* MREMAP_FIXED replaces the target */
-	vm_globals()->stats.mremaps++;
-	const unsigned long pgoff = linear_page_index(vma, old_addr);
-	struct vm_area_struct *new_vma = copy_vma(vma, new_addr, len, pgoff);
-	if (!new_vma) {
-		up_write(&mm->mmap_sem);
-		return -ENOMEM;
-	}
-	int err = 0;
-	if (move_page_tables(vma, old_addr, new_vma, new_addr, len) < len) {
-		/* ENOMEM half way: move back what moved, drop the new vma (as move_vma does) */
-		move_page_tables(new_vma, new_addr, vma, old_addr, len);
-		do_munmap_locked(mm, new_addr, len);
-		err = -ENOMEM;
-	} else {
-		do_munmap_locked(mm, old_addr, len); /* its ptes are gone: only the vma goes */
-	}
+	const long ret = move_vma(vma, old_addr, len, len, new_addr);
 	up_write(&mm->mmap_sem);
-	return err;
+	return ret < 0 ? static_cast<int>(ret) : 0;
+}
+
+/* The vma [@addr, @addr + @old_len) lies in, if it can be resized (2.6's vma_to_resize). */
+static struct vm_area_struct *vma_to_resize(struct mm_struct *mm, unsigned long addr, unsigned long old_len,
+					    long *err)
+{
+	struct vm_area_struct *vma = find_vma(mm, addr);
+	if (!vma || vma->vm_start > addr || addr + old_len > vma->vm_end) {
+		*err = -EFAULT;
+		return nullptr;
+	}
+	if (vma->vm_flags & VM_NONLINEAR) {
+		*err = -EINVAL;
+		return nullptr;
+	}
+	return vma;
+}
+
+long do_mremap(struct mm_struct *mm, unsigned long addr, unsigned long old_len, unsigned long new_len,
+	       unsigned long flags, unsigned long new_addr)
+{
+	KFUNC();
+	if ((flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)) || ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)))
+		return -EINVAL;
+	if (addr & ~PAGE_MASK)
+		return -EINVAL;
+	old_len = PAGE_ALIGN(old_len);
+	new_len = PAGE_ALIGN(new_len);
+	if (!old_len || !new_len || addr + old_len < addr)
+		return -EINVAL;
+	if (flags & MREMAP_FIXED) {
+		if ((new_addr & ~PAGE_MASK) || new_addr + new_len > TASK_SIZE || new_addr + new_len < new_addr)
+			return -EINVAL;
+		if (new_addr < addr + old_len && addr < new_addr + new_len)
+			return -EINVAL; /* overlapping ranges */
+	}
+	down_write(&mm->mmap_sem);
+	cpu_work(kSyscallCycles);
+	long ret;
+	struct vm_area_struct *vma;
+	if (flags & MREMAP_FIXED) {
+		do_munmap_locked(mm, new_addr, new_len);
+		if (old_len > new_len) {
+			do_munmap_locked(mm, addr + new_len, old_len - new_len);
+			old_len = new_len;
+		}
+		vma = vma_to_resize(mm, addr, old_len, &ret);
+		if (vma)
+			ret = move_vma(vma, addr, old_len, new_len, new_addr);
+		goto out;
+	}
+	if (old_len >= new_len) {
+		/* shrinking (or no change): unmap the tail */
+		do_munmap_locked(mm, addr + new_len, old_len - new_len);
+		ret = static_cast<long>(addr);
+		goto out;
+	}
+	vma = vma_to_resize(mm, addr, old_len, &ret);
+	if (!vma)
+		goto out;
+	if (addr + old_len == vma->vm_end) {
+		/* the range ends the vma: grow in place if nothing is in the way (a pure
+		 * vm_end change: no anon_vma lock) */
+		struct vm_area_struct *next = vma_next(vma);
+		const unsigned long end = addr + new_len;
+		if (end <= TASK_SIZE && end > addr && (!next || next->vm_start >= end)) {
+			vma_adjust(vma, vma->vm_start, end, vma->vm_pgoff, nullptr);
+			vm_globals()->stats.mremaps++;
+			ret = static_cast<long>(addr);
+			goto out;
+		}
+	}
+	ret = -ENOMEM;
+	if (flags & MREMAP_MAYMOVE) {
+		new_addr = get_unmapped_area(mm, new_len);
+		if (new_addr)
+			ret = move_vma(vma, addr, old_len, new_len, new_addr);
+	}
+out:
+	up_write(&mm->mmap_sem);
+	return ret;
 }

@@ -1,5 +1,6 @@
 /*
- * mm/mremap.h - moving a mapping (mremap with MREMAP_MAYMOVE | MREMAP_FIXED, same length).
+ * mm/mremap.h - mremap: moving a mapping (MREMAP_MAYMOVE | MREMAP_FIXED), and growing or
+ * shrinking one (do_mremap), of file or anonymous vmas.
  *
  * Models: mm/mremap.c's move_vma of 2.6.11-2.6.38: copy_vma makes the vma at the new
  * place (merging with a neighbour if it can, else a copy of the old vma's struct, which
@@ -15,7 +16,8 @@
  *    zapped ("what breaks" 5; Hugh Dickins' 2.6.38-rc6 fix for a page_mapped BUG).
  *  - always (2.6.38): zero it whenever ptes move.
  *
- * Locking: mmap_sem for writing (taken here); the i_mmap lock, then the old pte lock,
+ * Locking: mmap_sem for writing (taken here); the i_mmap lock (file vmas), the root
+ * anon_vma lock (vmas with an anon_vma, as 3.x's move_ptes), then the old pte lock,
  * then the new one nested. Nonlinear vmas are not moved (-EINVAL).
  * Context: task context, may sleep.
  */
@@ -26,3 +28,17 @@
 /* sys_mremap - move [@old_addr, @old_addr + @len), which must lie in one vma, to
  * @new_addr (replacing what is mapped there). 0, -EINVAL or -ENOMEM. */
 int sys_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long len, unsigned long new_addr);
+
+#define MREMAP_MAYMOVE 1
+#define MREMAP_FIXED 2
+
+/*
+ * do_mremap - mremap(2): resize [@addr, @addr + @old_len) (one vma) to @new_len.
+ * Shrinking unmaps the tail. Growing extends the vma in place if the range ends it and
+ * nothing is mapped in the way (vma_adjust of vm_end alone), else, with MREMAP_MAYMOVE,
+ * moves it to the first gap big enough (move_vma: the ptes move, the new part faults
+ * in). MREMAP_FIXED (with MAYMOVE) moves it to @new_addr, replacing what is there.
+ * Returns the new address, or -EINVAL, -EFAULT (no vma there) or -ENOMEM.
+ */
+long do_mremap(struct mm_struct *mm, unsigned long addr, unsigned long old_len, unsigned long new_len,
+	       unsigned long flags, unsigned long new_addr);

@@ -291,6 +291,81 @@ TEST(MmAnon, MremapMovesAnonPagesWithTheirIndexAndValues) {
   EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
 }
 
+TEST(MmAnon, MremapGrowsInPlaceOrMovesAndShrinks) {
+  MmBox b(1);
+  long grown = 0, blocked = 0, moved = 0, shrunk = 0;
+  int vmas_after_grow = 0, segv_tail = 0;
+  unsigned long kept = 0, fresh = 1, followed = 0;
+  b.m->spawn("t", 0, [&] {
+    mm_struct* mm = b.env.new_mm();
+    do_mmap(mm, A, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, kMapAnon, nullptr, 0);
+    unsigned long v = 11;
+    user_access(mm, A + PAGE_SIZE, true, &v, nullptr);
+    grown = do_mremap(mm, A, 2 * PAGE_SIZE, 4 * PAGE_SIZE, 0, 0);  // room above: in place
+    vmas_after_grow = mm->map_count;
+    user_access(mm, A + PAGE_SIZE, false, &kept, nullptr);
+    user_access(mm, A + 3 * PAGE_SIZE, false, &fresh, nullptr);
+    do_mmap(mm, A + 4 * PAGE_SIZE, PAGE_SIZE, PROT_READ, kMapAnon, nullptr, 0);  // in the way now
+    blocked = do_mremap(mm, A, 4 * PAGE_SIZE, 6 * PAGE_SIZE, 0, 0);
+    moved = do_mremap(mm, A, 4 * PAGE_SIZE, 6 * PAGE_SIZE, MREMAP_MAYMOVE, 0);
+    if (moved > 0) {
+      user_access(mm, static_cast<unsigned long>(moved) + PAGE_SIZE, false, &followed, nullptr);
+      shrunk = do_mremap(mm, static_cast<unsigned long>(moved), 6 * PAGE_SIZE, PAGE_SIZE, 0, 0);
+      unsigned long w = 0;
+      segv_tail = user_access(mm, static_cast<unsigned long>(moved) + PAGE_SIZE, false, &w, nullptr);
+    }
+  });
+  b.m->run();
+  EXPECT_EQ(grown, (long)A);
+  EXPECT_EQ(vmas_after_grow, 1);
+  EXPECT_EQ(kept, 11u);
+  EXPECT_EQ(fresh, 0u);
+  EXPECT_EQ(blocked, -ENOMEM);
+  EXPECT_GT(moved, 0);
+  EXPECT_NE(moved, (long)A);
+  EXPECT_EQ(followed, 11u);
+  EXPECT_EQ(shrunk, moved);
+  EXPECT_EQ(segv_tail, USER_SEGV);
+  EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
+}
+
+// Regression: free_pgtables stepped through an unmapped range 2 MiB at a time, so the
+// exit of an mm whose vmas lie terabytes apart (an mremap moved one) took tens of
+// millions of steps; it skips what a none upper-level entry covers now.
+TEST(MmAnon, ExitOfVmasTerabytesApartIsQuick) {
+  MmBox b(1);
+  constexpr unsigned long kFar = 0x700000000000UL;
+  b.m->spawn("t", 0, [&] {
+    mm_struct* mm = b.env.new_mm();
+    do_mmap(mm, A, PAGE_SIZE, PROT_READ | PROT_WRITE, kMapAnon, nullptr, 0);
+    do_mmap(mm, kFar, PAGE_SIZE, PROT_READ | PROT_WRITE, kMapAnon, nullptr, 0);
+    touch_range(mm, A, A + PAGE_SIZE, true);
+    touch_range(mm, kFar, kFar + PAGE_SIZE, true);
+    mmput(mm);
+  });
+  b.m->run();
+  EXPECT_LT(b.m->now(), 5000000u);
+  EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
+}
+
+TEST(MmAnon, MremapRefusesBadArguments) {
+  MmBox b(1);
+  long flags = 0, fixed_alone = 0, nothing = 0, overlap = 0;
+  b.m->spawn("t", 0, [&] {
+    mm_struct* mm = b.env.new_mm();
+    do_mmap(mm, A, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, kMapAnon, nullptr, 0);
+    flags = do_mremap(mm, A, PAGE_SIZE, 2 * PAGE_SIZE, 8, 0);
+    fixed_alone = do_mremap(mm, A, PAGE_SIZE, PAGE_SIZE, MREMAP_FIXED, B);
+    nothing = do_mremap(mm, B, PAGE_SIZE, 2 * PAGE_SIZE, MREMAP_MAYMOVE, 0);
+    overlap = do_mremap(mm, A, 2 * PAGE_SIZE, 2 * PAGE_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, A + PAGE_SIZE);
+  });
+  b.m->run();
+  EXPECT_EQ(flags, -EINVAL);
+  EXPECT_EQ(fixed_alone, -EINVAL);
+  EXPECT_EQ(nothing, -EFAULT);
+  EXPECT_EQ(overlap, -EINVAL);
+}
+
 TEST(MmAnon, MunmapForgetsTheShadowSoARemapReadsZero) {
   MmBox b(1);
   unsigned long again = 1;

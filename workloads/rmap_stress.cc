@@ -12,6 +12,10 @@
 // anon_lock, while forks (anon_vma_fork), COW faults and exits (unlink_anon_vmas) take
 // it for writing, and exits free the children's anon_vmas under the walkers' feet.
 //
+// With `child_mremap=on` each child then grows its window with mremap after mapping a
+// page in the way, so the window moves (copy_vma, the ptes moved under the anon_vma
+// lock) while the walkers walk the family, and reads it back at its new place.
+//
 // Histograms: `rmap_walk` (cycles of a page_referenced), `fork`, `exit`. Metrics:
 // rmap_walks, rmap_vmas_visited, cycles_per_walk, rmap_max_walkers (most walkers inside
 // the family's lock at once: above 1 only with anon_lock=rwsem), anon_lock_wait_share
@@ -45,6 +49,7 @@ class RmapStress final : public Workload {
     cow_every_ = static_cast<unsigned long>(k.integer("cow_every"));
     think_ = static_cast<Cycles>(k.integer("think"));
     walks_ = k.integer("walks");
+    child_mremap_ = k.str("child_mremap") == "on";
     if (walkers_ >= m.ncpus())
       throw ConfigError("rmap-stress: walkers=" + std::to_string(walkers_) + " needs more than " +
                         std::to_string(walkers_) + " CPUs (the parent runs on CPU 0; this run has " +
@@ -88,6 +93,19 @@ class RmapStress final : public Workload {
       user_access(mm, kBase + i * PAGE_SIZE, true, &val, nullptr);
       const pteval_t pte = peek_pte(mm, kBase + i * PAGE_SIZE);  // host side: the copy, for the walkers
       if (pte & _PAGE_PRESENT) targets_.push_back(pfn_to_page(mm->mem, pte_pfn(__pte(pte))));
+    }
+    if (child_mremap_) {
+      // something in the way, then grow: the window moves (its ptes under the anon_vma
+      // lock, while the walkers walk the family), and is read back where it went
+      do_mmap(mm, kBase + pages_ * PAGE_SIZE, PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, nullptr,
+              0);
+      const long to = do_mremap(mm, kBase, pages_ * PAGE_SIZE, 2 * pages_ * PAGE_SIZE, MREMAP_MAYMOVE, 0);
+      if (to < 0) report_check("oom", "rmap-stress: mremap failed (its frame count is too small)", true);
+      for (unsigned long i = 0; to > 0 && i < 2 * pages_; i++) {
+        unsigned long val = 0;
+        user_access(mm, static_cast<unsigned long>(to) + i * PAGE_SIZE, false, &val, nullptr);
+      }
+      return_to_user();
     }
     user_think(think_);
     const Cycles t0 = local_clock();
@@ -146,7 +164,7 @@ class RmapStress final : public Workload {
   std::int64_t rounds_ = 0, walks_ = 0;
   int children_ = 0, walkers_ = 0;
   Cycles think_ = 0;
-  bool done_ = false;
+  bool done_ = false, child_mremap_ = false;
 };
 
 const WorkloadRegistrar reg({
@@ -160,6 +178,8 @@ const WorkloadRegistrar reg({
         {"walkers", "2", {}, 1, 1023, "reclaim-like tasks walking the rmap (on the last CPUs)"},
         {"cow_every", "4", {}, 1, 1 << 16, "a child stores into every n-th page (a COW copy)"},
         {"think", "20000", {}, 0, 100000000, "cycles a child thinks before it exits"},
+        {"child_mremap", "off", {"on", "off"}, 0, 0,
+         "each child then grows its window with mremap, which moves it (a page is mapped in the way)"},
         {"walks", "2000", {}, 1, 100000000, "page_referenced calls per walker at most (it stops when the parent is done)"},
     }),
     [] { return std::make_unique<RmapStress>(); },
