@@ -143,6 +143,13 @@ static void __vma_unlink_file(struct vm_area_struct *vma)
 		vma_prio_tree_remove(vma, vma->vm_file);
 }
 
+static void vma_link(struct mm_struct *mm, struct vm_area_struct *vma);
+
+void insert_vm_struct(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	vma_link(mm, vma);
+}
+
 static void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 {
 	struct address_space *mapping = vma->vm_file;

@@ -63,6 +63,10 @@ void exit_mmap(struct mm_struct *mm);
 unsigned long sys_brk(struct mm_struct *mm, unsigned long brk);
 void set_brk_base(struct mm_struct *mm, unsigned long addr);
 
+/* insert_vm_struct - link the new @vma (fields set) into @mm (and its file's i_mmap).
+ * Locking: mmap_sem for writing. */
+void insert_vm_struct(struct mm_struct *mm, struct vm_area_struct *vma);
+
 /* __vma_link_rb - put @vma in its mm's tree; __vma_link_file - in its mapping's i_mmap
  * (or nonlinear list). Locking: mmap_sem for writing; the i_mmap lock for the second.
  * For dup_mmap (mm/fork.h), which links the child's vmas itself. */

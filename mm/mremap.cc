@@ -15,7 +15,7 @@ static constexpr smpemu::Cycles kSyscallCycles = 300;
  * Returns the bytes moved (all of them, or less on ENOMEM).
  * Locking: mmap_sem for writing; takes the i_mmap lock and the pte locks.
  */
-static unsigned long move_page_tables(struct vm_area_struct *vma, unsigned long old_addr,
+unsigned long move_page_tables(struct vm_area_struct *vma, unsigned long old_addr,
 				      struct vm_area_struct *new_vma, unsigned long new_addr, unsigned long len)
 {
 	struct mm_struct *mm = vma->vm_mm;

@@ -29,6 +29,13 @@
  * @new_addr (replacing what is mapped there). 0, -EINVAL or -ENOMEM. */
 int sys_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long len, unsigned long new_addr);
 
+/* move_page_tables - move the ptes of [@old_addr, @old_addr + @len) of @vma to
+ * @new_addr in @new_vma (which may be @vma: exec's shift_arg_pages); the bytes moved.
+ * Locking: mmap_sem for writing; takes the i_mmap lock, the anon_vma lock, the pte
+ * locks. */
+unsigned long move_page_tables(struct vm_area_struct *vma, unsigned long old_addr,
+			       struct vm_area_struct *new_vma, unsigned long new_addr, unsigned long len);
+
 #define MREMAP_MAYMOVE 1
 #define MREMAP_FIXED 2
 
