@@ -17,9 +17,7 @@ struct pgtable_page *page_table_of(struct phys_mem *mem, unsigned long pfn)
 	return mem->tables[pfn].get();
 }
 
-/* ptl_init - a pte lock (split ptl or page_table_lock): a spinlock, or with knob
- * pte_lock=rt the sleeping lock PREEMPT_RT makes of every spinlock_t. */
-static void ptl_init(struct phys_mem *mem, spinlock_t *l, const char *cls)
+void mm_spin_lock_init(struct phys_mem *mem, spinlock_t *l, const char *cls)
 {
 	if (mem->vm && mem->vm->t.pte_lock_rt)
 		spin_lock_init_sleeping(l, cls);
@@ -44,7 +42,7 @@ static struct page *pgtable_alloc(struct mm_struct *mm)
 				line = new_line();
 			shared_init(&t->ent[i], line, 0UL);
 		}
-		ptl_init(mem, &t->ptl, "ptl");
+		mm_spin_lock_init(mem, &t->ptl, "ptl");
 	} else {
 		/* Plain stores: the page is private until published behind smp_wmb(). */
 		for (int i = 0; i < PTRS_PER_TABLE; i++)
@@ -83,7 +81,7 @@ struct mm_struct *mm_alloc(bool split_ptlock)
 	mm->split_ptlock = split_ptlock;
 	mm->nr_ptes = 0;
 	mm->map_count = 0;
-	ptl_init(mem, &mm->page_table_lock, "page_table_lock");
+	mm_spin_lock_init(mem, &mm->page_table_lock, "page_table_lock");
 	init_rwsem(&mm->mmap_sem, "mmap_sem");
 	atomic_init(&mm->mm_users, 1);
 	atomic_init(&mm->mm_count, 1);

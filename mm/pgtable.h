@@ -36,6 +36,11 @@
 
 struct vm_area_struct;
 
+/* mm_spin_lock_init - a spinlock_t of mm/ (pte locks, page_table_lock, anon_vma->lock):
+ * a spinlock, or with knob pte_lock=rt the sleeping lock PREEMPT_RT makes of every
+ * spinlock_t. Context: inside Machine::run(). */
+void mm_spin_lock_init(struct phys_mem *mem, spinlock_t *l, const char *cls);
+
 /* mm_alloc - a new mm with an empty pgd (users 1, count 1); NULL without memory.
  * Context: task context. */
 struct mm_struct *mm_alloc(bool split_ptlock);

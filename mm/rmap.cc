@@ -55,10 +55,7 @@ void check_anon_vma(struct anon_vma *anon_vma, const char *what)
 /* The slab's constructor: runs once, when the memory first becomes an anon_vma. */
 static void anon_vma_ctor(struct anon_vma *anon_vma)
 {
-	if (vm_globals()->t.pte_lock_rt)
-		spin_lock_init_sleeping(&anon_vma->lock, "anon_vma"); /* PREEMPT_RT: every spinlock_t sleeps */
-	else
-		spin_lock_init(&anon_vma->lock, "anon_vma");
+	mm_spin_lock_init(machine_mem(), &anon_vma->lock, "anon_vma");
 	mutex_init(&anon_vma->mutex, "anon_vma");
 	init_rwsem(&anon_vma->rwsem, "anon_vma");
 	atomic_init(&anon_vma->refcount, 0);

@@ -53,19 +53,12 @@ class FaultAnon final : public Workload {
       const long got = do_mmap(mm, addr, pages_ * PAGE_SIZE, PROT_READ | PROT_WRITE,
                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, nullptr, 0);
       if (got != static_cast<long>(addr)) report_check("oom", "fault-anon: mmap failed", true);
-      for (unsigned long i = 0; i < pages_; i++) {
-        unsigned long val = (static_cast<unsigned long>(cpu) << 32) | (static_cast<unsigned long>(r) << 20) | (i + 1);
-        const Cycles t0 = local_clock();
-        unsigned long faults = 0;
-        if (user_access(mm, addr + i * PAGE_SIZE, write_, &val, &faults) == USER_NOMEM)
-          report_check("oom", "fault-anon ran out of memory (its frame count is too small)", true);
-        if (faults) fault.record(local_clock() - t0);
-      }
+      const auto value = [cpu, r](unsigned long i) {
+        return (static_cast<unsigned long>(cpu) << 32) | (static_cast<unsigned long>(r) << 20) | (i + 1);
+      };
+      touch_pages(mm, addr, pages_, write_, value, &fault, "fault-anon");
       return_to_user();
-      for (unsigned long i = 0; i < pages_; i++) {
-        unsigned long val = 0;
-        user_access(mm, addr + i * PAGE_SIZE, false, &val, nullptr);  // the oracle checks it
-      }
+      load_pages(mm, addr, pages_);  // the oracle checks every value
       return_to_user();
       const Cycles t0 = local_clock();
       do_munmap(mm, addr, pages_ * PAGE_SIZE);

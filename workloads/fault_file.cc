@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "kernel/kernel.h"
-#include "kernel/oracle.h"
 #include "workloads/mm_env.h"
 
 namespace smpemu {
@@ -49,14 +48,9 @@ class FaultFile final : public Workload {
     for (std::int64_t r = 0; r < rounds_; r++) {
       do_mmap(mm, addr, pages_ * PAGE_SIZE, PROT_READ | PROT_WRITE,
               (private_ ? MAP_PRIVATE : MAP_SHARED) | MAP_FIXED, rig_.file(), 0);
-      for (unsigned long i = 0; i < pages_; i++) {
-        unsigned long val = (static_cast<unsigned long>(cpu) << 32) | i;
-        const Cycles t0 = local_clock();
-        unsigned long faults = 0;
-        if (user_access(mm, addr + i * PAGE_SIZE, write_, &val, &faults) == USER_NOMEM)
-          report_check("oom", "fault-file ran out of memory (its frame count is too small)", true);
-        if (faults) fault.record(local_clock() - t0);
-      }
+      touch_pages(
+          mm, addr, pages_, write_, [cpu](unsigned long i) { return (static_cast<unsigned long>(cpu) << 32) | i; },
+          &fault, "fault-file");
       return_to_user();
       const Cycles t0 = local_clock();
       do_munmap(mm, addr, pages_ * PAGE_SIZE);

@@ -21,7 +21,6 @@
 #include <vector>
 
 #include "kernel/kernel.h"
-#include "kernel/oracle.h"
 #include "kernel/sched.h"
 #include "workloads/mm_env.h"
 
@@ -60,23 +59,14 @@ class ForkFault final : public Workload {
 
   // Stores `who`'s value of `round` into every page, timing the faulting ones.
   void store_all(mm_struct* mm, unsigned long who, std::int64_t round) {
-    Histogram& cow = m_->histogram("cow_fault");
-    for (unsigned long i = 0; i < pages_; i++) {
-      unsigned long val = value(who, round, i);
-      unsigned long faults = 0;
-      const Cycles t0 = local_clock();
-      if (user_access(mm, kBase + i * PAGE_SIZE, true, &val, &faults) == USER_NOMEM)
-        report_check("oom", "fork-fault ran out of memory (its frame count is too small)", true);
-      if (faults) cow.record(local_clock() - t0);
-    }
+    touch_pages(
+        mm, kBase, pages_, true, [who, round](unsigned long i) { return value(who, round, i); },
+        &m_->histogram("cow_fault"), "fork-fault");
     return_to_user();
   }
 
   void load_all(mm_struct* mm) {
-    for (unsigned long i = 0; i < pages_; i++) {
-      unsigned long val = 0;
-      user_access(mm, kBase + i * PAGE_SIZE, false, &val, nullptr);  // the oracle checks it
-    }
+    load_pages(mm, kBase, pages_);  // the oracle checks every value
     return_to_user();
   }
 

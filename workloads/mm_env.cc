@@ -178,6 +178,25 @@ void MmEnv::cache_file(address_space* f) {
   }
 }
 
+void touch_pages(mm_struct* mm, unsigned long addr, unsigned long pages, bool write,
+                 const std::function<unsigned long(unsigned long)>& value, Histogram* faulted, const char* who) {
+  for (unsigned long i = 0; i < pages; i++) {
+    unsigned long val = value(i);
+    unsigned long faults = 0;
+    const Cycles t0 = local_clock();
+    if (user_access(mm, addr + i * PAGE_SIZE, write, &val, &faults) == USER_NOMEM)
+      report_check("oom", std::string(who) + " ran out of memory (its frame count is too small)", true);
+    if (faulted && faults) faulted->record(local_clock() - t0);
+  }
+}
+
+void load_pages(mm_struct* mm, unsigned long addr, unsigned long pages) {
+  for (unsigned long i = 0; i < pages; i++) {
+    unsigned long val = 0;
+    user_access(mm, addr + i * PAGE_SIZE, false, &val, nullptr);
+  }
+}
+
 mm_struct* anon_family_parent(MmEnv& env, unsigned long addr, unsigned long pages,
                               const std::function<unsigned long(unsigned long)>& value) {
   mm_struct* mm = env.new_mm();
@@ -186,11 +205,7 @@ mm_struct* anon_family_parent(MmEnv& env, unsigned long addr, unsigned long page
     report_check("oom", "the parent's anonymous mapping failed (its frame count is too small)", true);
     return mm;
   }
-  for (unsigned long i = 0; i < pages; i++) {
-    unsigned long val = value(i);
-    if (user_access(mm, addr + i * PAGE_SIZE, true, &val, nullptr) == USER_NOMEM)
-      report_check("oom", "the parent ran out of memory (its frame count is too small)", true);
-  }
+  touch_pages(mm, addr, pages, true, value, nullptr, "the parent");
   return mm;
 }
 

@@ -88,6 +88,15 @@ class MmEnv {
   bool split_ptlock_ = false;
 };
 
+/// Accesses pages [0, `pages`) from `addr` in order: a store of value(i) if `write`,
+/// else a load (which the shadow-memory oracle checks). With `faulted`, records there
+/// the cycles of each access that took a fault. Running out of memory is a fatal `oom`
+/// report: "`who` ran out of memory". Context: a task of `mm`'s process.
+void touch_pages(mm_struct* mm, unsigned long addr, unsigned long pages, bool write,
+                 const std::function<unsigned long(unsigned long)>& value, Histogram* faulted, const char* who);
+/// Loads every page of [addr, addr + pages * PAGE_SIZE) (the oracle checks each value).
+void load_pages(mm_struct* mm, unsigned long addr, unsigned long pages);
+
 /// The parent of the fork workloads: a new process (of `env`) with `pages` anonymous
 /// pages at `addr`, page i stored with value(i). A failed mmap is a fatal `oom` report.
 mm_struct* anon_family_parent(MmEnv& env, unsigned long addr, unsigned long pages,

@@ -83,10 +83,7 @@ class RmapStress final : public Workload {
   std::vector<struct page*> targets_;
 
   void child(mm_struct* mm, std::int64_t round, unsigned long who) {
-    for (unsigned long i = 0; i < pages_; i++) {
-      unsigned long val = 0;
-      user_access(mm, kBase + i * PAGE_SIZE, false, &val, nullptr);
-    }
+    load_pages(mm, kBase, pages_);
     return_to_user();
     for (unsigned long i = 0; i < pages_; i += cow_every_) {
       unsigned long val = (who << 40) | (static_cast<unsigned long>(round) << 20) | (i + 1);
@@ -101,10 +98,7 @@ class RmapStress final : public Workload {
               0);
       const long to = do_mremap(mm, kBase, pages_ * PAGE_SIZE, 2 * pages_ * PAGE_SIZE, MREMAP_MAYMOVE, 0);
       if (to < 0) report_check("oom", "rmap-stress: mremap failed (its frame count is too small)", true);
-      for (unsigned long i = 0; to > 0 && i < 2 * pages_; i++) {
-        unsigned long val = 0;
-        user_access(mm, static_cast<unsigned long>(to) + i * PAGE_SIZE, false, &val, nullptr);
-      }
+      if (to > 0) load_pages(mm, static_cast<unsigned long>(to), 2 * pages_);
       return_to_user();
     }
     user_think(think_);
@@ -134,10 +128,7 @@ class RmapStress final : public Workload {
       targets_.resize(std::min<std::size_t>(targets_.size(), pages_));
     }
     done_ = true;
-    for (unsigned long i = 0; i < pages_; i++) {
-      unsigned long val = 0;
-      user_access(mm, kBase + i * PAGE_SIZE, false, &val, nullptr);  // the oracle checks it
-    }
+    load_pages(mm, kBase, pages_);  // the oracle checks every value
   }
 
   void walker(int w) {
