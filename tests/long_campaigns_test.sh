@@ -15,8 +15,8 @@ script="$src/scripts/long_campaigns.sh"
 
 out=$("$script" --binary "$bin" --dir "$dir" --runs 40 --shards 2 --jobs 2 abba suite-lazy01) || fail "first call exits $?"
 echo "$out"
-echo "$out" | grep -q '^| abba | 40 | 40 | 2 | 0 | 0 |' || fail "abba row: all 40 runs find the inversion (2 signatures)"
-echo "$out" | grep -q '^| suite-lazy01 | 40 | ' || fail "suite-lazy01 row"
+grep -q '^| abba | 40 | 40 | 2 | 0 | 0 |' <<< "$out" || fail "abba row: all 40 runs find the inversion (2 signatures)"
+grep -q '^| suite-lazy01 | 40 | ' <<< "$out" || fail "suite-lazy01 row"
 [ -s "$dir/abba/1.json" ] && [ -s "$dir/abba/2.json" ] || fail "shard files"
 stamp=$(stat -c %Y.%s "$dir"/abba/*.json "$dir"/suite-lazy01/*.json)
 sleep 1
