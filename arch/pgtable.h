@@ -12,6 +12,10 @@
  *   bit 0 present, 1 RW, 2 user, 5 accessed (young), 6 dirty; bits 51..12 the pfn.
  *   A not-present pte with _PAGE_FILE set records a file page index (remap_file_pages):
  *   the index sits in bits 51..12 where a present pte has its pfn.
+ *   A not-present, non-none pte without _PAGE_FILE is a swap pte: the swap type in
+ *   bits 5..1, the slot offset in bits 51..12 (the arch half of <linux/swapops.h>;
+ *   generic code builds and reads them through mm/swapops.h). Offset 0 of type 0 would
+ *   be pte_none: slot 0 of a swap device is its header and never handed out.
  *   Bits 58..52 (_PAGE_ARCH_MASK) belong to the MMU model: generic code never sets them,
  *   keeps them across pte_modify(), and ignores them in pte_none() (as Linux ppc64's
  *   _PTE_NONE_MASK ignores the hash flags). The ppc64 hash MMU keeps HASHPTE, BUSY,
@@ -99,6 +103,30 @@ static inline pte_t pte_modify(pte_t pte, pgprot_t prot)
 static inline bool pte_file(pte_t p) { return !(p.pte & _PAGE_PRESENT) && (p.pte & _PAGE_FILE); }
 static inline unsigned long pte_to_pgoff(pte_t p) { return (p.pte & PTE_PFN_MASK) >> PTE_FILE_SHIFT; }
 static inline pte_t pgoff_to_pte(unsigned long pgoff) { return __pte((pgoff << PTE_FILE_SHIFT) | _PAGE_FILE); }
+
+/*
+ * Swap ptes, in the arch's own entry format (the kernel's __swp_type / __swp_offset /
+ * __swp_entry on an arch swp_entry_t): pte-shaped, converted to and from the generic
+ * swp_entry_t by mm/swapops.h.
+ */
+#define __SWP_TYPE_SHIFT 1
+#define __SWP_TYPE_BITS 5
+#define __SWP_TYPE_MASK (((1UL << __SWP_TYPE_BITS) - 1) << __SWP_TYPE_SHIFT)
+#define __SWP_OFFSET_SHIFT PAGE_SHIFT
+#define __SWP_OFFSET_MASK PTE_PFN_MASK
+typedef struct { pteval_t val; } arch_swp_entry_t;
+static inline unsigned __swp_type(arch_swp_entry_t e) { return static_cast<unsigned>((e.val & __SWP_TYPE_MASK) >> __SWP_TYPE_SHIFT); }
+static inline unsigned long __swp_offset(arch_swp_entry_t e) { return (e.val & __SWP_OFFSET_MASK) >> __SWP_OFFSET_SHIFT; }
+static inline arch_swp_entry_t __swp_entry(unsigned type, unsigned long offset)
+{
+	return (arch_swp_entry_t){(static_cast<pteval_t>(type) << __SWP_TYPE_SHIFT) |
+				  ((offset << __SWP_OFFSET_SHIFT) & __SWP_OFFSET_MASK)};
+}
+/* The entry bits of a swap pte (arch-private bits dropped), and the pte of an entry. */
+static inline arch_swp_entry_t __pte_to_swp_entry(pte_t p) { return (arch_swp_entry_t){p.pte & (__SWP_TYPE_MASK | __SWP_OFFSET_MASK)}; }
+static inline pte_t __swp_entry_to_pte(arch_swp_entry_t e) { return __pte(e.val); }
+/* is_swap_pte - neither none, present nor a file pte. */
+static inline bool is_swap_pte(pte_t p) { return !pte_none(p) && !pte_present(p) && !pte_file(p); }
 
 /* Upper-level entries, as raw values. */
 static inline bool pgtable_entry_none(unsigned long e) { return e == 0; }

@@ -308,6 +308,8 @@ class Machine {
 
   // ---- setup and results (host side, outside fibers) -----------------------------
 
+  /// Why run() ended (EndReason::Completed before and during it). Host side.
+  EndReason end_reason() const { return end_; }
   /// Creates a task pinned to `cpu`; it starts when that CPU first schedules. May also be
   /// called from a running task (the new task is woken at the caller's time).
   Task* spawn(std::string name, CpuId cpu, std::function<void()> fn);

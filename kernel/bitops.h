@@ -3,8 +3,10 @@
  *
  * Each operation is one sync point costing an atomic read-modify-write on the word's
  * line (Machine::atomically / exchange / compare_exchange), like a LOCK-prefixed x86
- * instruction. test_bit() is a plain READ_ONCE. clear_bit_unlock() is a release store;
- * on x86 a store is already a release, so it costs a store.
+ * instruction. test_bit() is a plain READ_ONCE. clear_bit_unlock() is an atomic clear
+ * with release semantics, as x86 (a LOCK-prefixed and) and powerpc (lwsync, then a
+ * ldarx/stdcx. loop) implement it: other bits of the word may change under it (a page's
+ * flags while its lock is released).
  *
  * Context: any, inside Machine::run().
  */
@@ -48,10 +50,12 @@ static inline bool test_and_clear_bit(int nr, shared<unsigned long> *addr, smpem
 	}, loc);
 }
 
-/* clear_bit_unlock - release a bit lock: a store of the word without the bit. */
+/* clear_bit_unlock - release a bit lock: clear the bit atomically. (A plain store of the
+ * word read before the sync point would undo other CPUs' updates to its other bits made
+ * meanwhile: the lost-flag race that made reclaim free a page still marked PG_lru.) */
 static inline void clear_bit_unlock(int nr, shared<unsigned long> *addr, smpemu::Where loc = smpemu::Where::here())
 {
-	__write_once(addr, addr->v & ~BIT(nr), loc);
+	smpemu::running_machine("clear_bit_unlock()").atomically(addr->line, [&] { addr->v &= ~BIT(nr); }, loc);
 }
 
 /* xchg - store @nv, return the old value (one atomic). */

@@ -49,10 +49,27 @@ static void shadow_report(struct mm_struct *mm, unsigned long addr, struct page 
  * moved its pte: the value moves with it), or nowhere (it is being unmapped: the store
  * is lost with the page, as on hardware).
  */
-static void stale_store(struct mm_struct *mm, struct page *page, unsigned long val)
+void shadow_swapout_begin(struct mm_struct *mm, unsigned long addr, unsigned long pfn)
+{
+	mm->swapping_out[addr >> PAGE_SHIFT] = pfn;
+}
+
+void shadow_swapout_end(struct mm_struct *mm, unsigned long addr)
+{
+	mm->swapping_out.erase(addr >> PAGE_SHIFT);
+}
+
+static void stale_store(struct mm_struct *mm, unsigned long addr, struct page *page, unsigned long val)
 {
 	if (!PageAnon(page))
 		return;
+	auto out = mm->swapping_out.find(addr >> PAGE_SHIFT);
+	if (out != mm->swapping_out.end() && out->second == page->pfn) {
+		/* the page goes to swap with this store in it */
+		mm->shadow[addr >> PAGE_SHIFT] = val;
+		note_private_store(page->pfn, val);
+		return;
+	}
 	for (auto &e : mm->mm_rb) {
 		const unsigned long a = vma_address(page, e.second);
 		if (a == static_cast<unsigned long>(-EFAULT))
@@ -75,7 +92,7 @@ bool shadow_private_access(struct mm_struct *mm, struct vm_area_struct *vma, uns
 	if (!(now & _PAGE_PRESENT) || pte_pfn(__pte(now)) != page->pfn) {
 		/* through a translation the pte has lost (unmapped or moved, not yet flushed) */
 		if (write)
-			stale_store(mm, page, val);
+			stale_store(mm, addr, page, val);
 		return true;
 	}
 	if (write) {

@@ -18,7 +18,10 @@
  *  - an access through a translation its pte has lost (a TLB entry not flushed yet
  *    after an unmap or a move) is not checked; a store through one is recorded where
  *    the page is mapped now, or nowhere if it is being unmapped (the store is lost with
- *    the page, as on hardware);
+ *    the page, as on hardware), except while try_to_unmap swaps the page out from under
+ *    that address: between clearing the pte and installing the swap pte the store still
+ *    reaches the page, which goes to the swap device with it, so it is recorded for the
+ *    address (shadow_swapout_begin / _end bracket that window);
  *  - zapping a private page forgets its record (munmap, exit, MADV_DONTNEED, truncate
  *    of a COW copy); mremap moves records with the ptes; fork gives the child the
  *    parent's records as they are once the parent's TLBs are flushed (from then on no
@@ -37,6 +40,10 @@
 void shadow_forget(struct mm_struct *mm, unsigned long addr);
 /* shadow_move - the pte at @from moved to @to (mremap). */
 void shadow_move(struct mm_struct *mm, unsigned long from, unsigned long to);
+/* shadow_swapout_begin / _end - try_to_unmap is turning @addr's pte mapping page frame
+ * @pfn into a swap pte (from before the clear to after the swap pte is set). */
+void shadow_swapout_begin(struct mm_struct *mm, unsigned long addr, unsigned long pfn);
+void shadow_swapout_end(struct mm_struct *mm, unsigned long addr);
 /* shadow_fork - @child starts with @parent's records (dup_mmap, after the flush). */
 void shadow_fork(struct mm_struct *child, struct mm_struct *parent);
 /* shadow_private_access - a user load or store of @val through private @vma at @addr

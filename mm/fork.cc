@@ -24,7 +24,10 @@ static int copy_one_pte(struct mm_struct *dst_mm, struct mm_struct *src_mm, pgta
 	pte_t pte = ptep_get(src_pte);
 	cpu_work(kCopyPteCycles);
 	if (!pte_present(pte)) {
-		set_pte_at(dst_mm, addr, dst_pte, pte); /* a file pte */
+		/* a file pte, or a swap pte: one more pte names its slot */
+		if (!pte_file(pte))
+			swap_duplicate(pte_to_swp_entry(pte));
+		set_pte_at(dst_mm, addr, dst_pte, pte);
 		return 8;
 	}
 	if (is_cow_mapping(vma->vm_flags) && pte_write(pte)) {

@@ -54,9 +54,15 @@ again:
 		if (pte_none(ptent))
 			continue;
 		if (!pte_present(ptent)) {
-			/* A file pte: munmap clears it, unmap_mapping_range leaves it alone. */
-			if (!details)
-				pte_clear(mm, addr, pte);
+			/* A file or swap pte: munmap clears it, unmap_mapping_range leaves it
+			 * alone (2.6: a private COW copy's swap pte survives a truncate). */
+			if (details)
+				continue;
+			if (!pte_file(ptent)) {
+				free_swap_and_cache(pte_to_swp_entry(ptent));
+				shadow_forget(mm, addr);
+			}
+			pte_clear(mm, addr, pte);
 			continue;
 		}
 		struct page *page = vm_normal_page(vma, addr, ptent);
@@ -246,7 +252,7 @@ static void check_new_file_pte(struct vm_area_struct *vma, unsigned long addr, s
 /* A private copy of @src (COW); NULL without memory. */
 static struct page *cow_copy(struct page *src)
 {
-	struct page *page = alloc_page(GFP_KERNEL);
+	struct page *page = alloc_page(GFP_HIGHUSER_MOVABLE);
 	if (!page)
 		return nullptr;
 	cpu_work(kCopyPageCycles);
@@ -370,7 +376,7 @@ static struct page *get_zero_page(void)
 	struct vm_globals *vm = vm_globals();
 	if (vm->zero_page)
 		return vm->zero_page;
-	struct page *page = alloc_page(__GFP_ZERO);
+	struct page *page = alloc_page(GFP_KERNEL | __GFP_ZERO);
 	if (!page)
 		return nullptr;
 	if (vm->zero_page) {
@@ -411,7 +417,7 @@ static int do_anonymous_page(struct mm_struct *mm, struct vm_area_struct *vma, u
 	} else {
 		if (anon_vma_prepare(vma))
 			return VM_FAULT_OOM;
-		page = alloc_page(__GFP_ZERO);
+		page = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
 		if (!page)
 			return VM_FAULT_OOM;
 		cpu_work(kClearPageCycles);
@@ -444,13 +450,31 @@ static int do_anonymous_page(struct mm_struct *mm, struct vm_area_struct *vma, u
  * maps (wp_reuse_always: whatever its mapcount, the planted bug); otherwise copies it
  * (or, for the zero page, takes a zeroed one) into a new anonymous page.
  */
-static int do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long address,
-		      pgtable_slot_t *pte, spinlock_t *ptl, pte_t orig)
+int do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long address, pgtable_slot_t *pte,
+	       spinlock_t *ptl, pte_t orig)
 {
 	KFUNC();
 	struct vm_globals *vm = vm_globals();
 	struct page *old = vm_normal_page(vma, address, orig);
-	const bool reuse_anon = old && PageAnon(old) && (page_mapcount(old) == 1 || vm->t.wp_reuse_always);
+	bool reuse_anon = false;
+	if (old && PageAnon(old)) {
+		/* 2.6.35: decide under the page lock, which swap-in and reclaim also hold */
+		if (!trylock_page(old)) {
+			get_page(old);
+			pte_unmap_unlock(pte, ptl);
+			lock_page(old);
+			spin_lock(ptl);
+			if (ptep_get(pte).pte != orig.pte) {
+				pte_unmap_unlock(pte, ptl);
+				unlock_page(old);
+				put_page(old);
+				return VM_FAULT_MINOR;
+			}
+			put_page(old);
+		}
+		reuse_anon = vm->t.wp_reuse_always || reuse_swap_page(old);
+		unlock_page(old);
+	}
 	if ((vma->vm_flags & VM_SHARED) || reuse_anon) {
 		/* shared (mprotect made it writable again), or our own anonymous page: reuse */
 		set_pte_at(mm, address, pte, pte_mkyoung(pte_mkdirty(pte_mkwrite(orig))));
@@ -468,7 +492,7 @@ static int do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 		if (old) {
 			fresh = cow_copy(old);
 		} else {
-			fresh = alloc_page(__GFP_ZERO);
+			fresh = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
 			cpu_work(kClearPageCycles);
 		}
 	}
@@ -527,7 +551,7 @@ int handle_mm_fault(struct mm_struct *mm, struct vm_area_struct *vma, unsigned l
 					    : do_anonymous_page(mm, vma, address, write, pmd);
 		if (pte_file(entry))
 			return do_file_page(mm, vma, address, write, pmd, entry);
-		return VM_FAULT_SIGBUS;
+		return do_swap_page(mm, vma, address, write, pmd, entry);
 	}
 	spinlock_t *ptl = pte_lockptr(mm, pmd);
 	spin_lock(ptl);

@@ -66,6 +66,15 @@ void free_pgtables(struct mmu_gather *tlb, struct mm_struct *mm, unsigned long s
  */
 int handle_mm_fault(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long address, bool write);
 
+/*
+ * do_wp_page - a store hit present read-only pte @pte (value @orig) of @vma: reuse the
+ * page (shared vma, or an anonymous page reuse_swap_page says is this pte's alone) or
+ * copy it. Called with the pte lock @ptl held; drops it. Returns VM_FAULT_MINOR or
+ * VM_FAULT_OOM. Locking: mmap_sem for reading; takes the page lock (may sleep).
+ */
+int do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long address, pgtable_slot_t *pte,
+	       spinlock_t *ptl, pte_t orig);
+
 /* vm_normal_page - the struct page a present @pte of @vma maps, or NULL for the zero
  * page (mapped without rmap or reference). */
 struct page *vm_normal_page(struct vm_area_struct *vma, unsigned long addr, pte_t pte);

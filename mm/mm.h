@@ -44,6 +44,7 @@
 #include "mm/mmu_gather.h"
 #include "mm/pgtable.h"
 #include "mm/rmap.h"
+#include "mm/swap_state.h"
 
 struct address_space;
 struct mmu;
@@ -133,6 +134,11 @@ struct vm_tunables {
 	/* anonymous memory (mm/rmap.h): */
 	enum anon_lock_model anon_lock = ANON_LOCK_SPIN;
 	bool wp_reuse_always = false;	/* do_wp_page reuses a shared anon page: planted bug */
+	/* swap and reclaim (mm/swapfile.h, mm/vmscan.h): */
+	unsigned long swap_slots = 4096;	/* swap device size in pages (0: no swap) */
+	unsigned swap_read_us = 85;	/* device read latency */
+	unsigned swap_write_us = 115;	/* device write latency */
+	bool frames_limited = false;	/* the user set the frame count: keep the min watermark */
 };
 
 /* The vma slab (vm_area_cachep): LIFO reuse of freed structs. */
@@ -156,6 +162,9 @@ struct vm_stats {
 	unsigned long anon_vma_free_waits;	/* trylock/rwsem: anon_vma_free met a lock holder */
 	unsigned long rmap_walks, rmap_vmas_visited;
 	unsigned long rmap_max_walkers;		/* most walkers inside one family's lock at once */
+	/* swap and reclaim */
+	unsigned long direct_reclaims, pgscan, pgsteal, pgactivate, swap_full, reclaim_oom;
+	unsigned long pswpin, pswpout, swapin_faults, swapin_races, swap_ptes_set, swap_slots_freed;
 };
 
 struct vm_globals {
@@ -166,6 +175,8 @@ struct vm_globals {
 	struct vm_stats stats;
 	struct mm_history hist;		/* the oracles' other sides (mm/history.h) */
 	struct anon_vma_slab anon_vma_cache;	/* mm/rmap.h */
+	struct swap_info_struct swap_info;	/* the swap device (mm/swapfile.h) */
+	struct swap_cache swapper;		/* mm/swap_state.h */
 	struct page *zero_page;		/* ZERO_PAGE: allocated by the first read fault that needs it */
 	smpemu::Rng table_batch_rng{0, ""};	/* table_batch_fail's stream (vm_init seeds it) */
 	/* RCU table batches not yet freed by their callback (vm_exit frees those a run left:

@@ -24,8 +24,8 @@
  *    held for writing (add_to_page_cache, remove_from_page_cache); private_: page lock.
  *  - anon_vma, index of an anonymous page: set by page_add_new_anon_rmap before its
  *    first pte is set (the page is the faulter's alone then); fixed until it is freed.
- *  - lru: under the zone lock while the page is free (the buddy/free list); there are
- *    no LRU lists yet.
+ *  - lru: under the zone lock while the page is free (the buddy/free list), under the
+ *    zone's lru_lock while PG_lru is set (mm/swap.h).
  *  - phys_mem::state: oracle bookkeeping, changed by the allocator under zone->lock and
  *    by the page-table code; read without sync points by checks.
  *
@@ -62,8 +62,9 @@ enum pageflags {
 	PG_uptodate,	/* contents valid */
 	PG_dirty,	/* contents newer than backing store */
 	PG_reserved,	/* never freed (boot allocations) */
-	PG_lru,		/* on an LRU list: reserved, nothing sets it yet (no LRU lists) */
+	PG_lru,		/* on its zone's LRU list (mm/swap.h) */
 	PG_anon,	/* anonymous memory (the kernel marks mapping's low bit) */
+	PG_swapcache,	/* in the swap cache; private_ holds its swp_entry_t (mm/swap_state.h) */
 	__NR_PAGEFLAGS,
 };
 
@@ -92,7 +93,8 @@ struct page {
 	shared<struct anon_vma *> anon_vma;
 	unsigned long index;		/* offset in mapping, in pages */
 	unsigned long private_;		/* owner's data (the kernel's page->private) */
-	struct list_head lru;		/* on the zone's free list while free */
+	struct list_head lru;		/* on the zone's free list while free, on its LRU list
+					 * while PG_lru (under zone->lru_lock) */
 	/* What the kernel encodes in flags or derives from the address: */
 	unsigned long pfn;
 	int nid;
@@ -110,6 +112,12 @@ struct zone {
 	int node;
 	/* Statistics (under lock). */
 	unsigned long nr_alloc, nr_alloc_remote;
+	/* Reclaim (mm/swap.h, mm/vmscan.h). pages_min: allocations that may sleep leave this
+	 * many frames free (those that may not can use them); 0 unless a frame limit is set. */
+	unsigned long pages_min;
+	spinlock_t lru_lock;		/* class "lru_lock": lru_list, nr_lru, PG_lru */
+	struct list_head lru_list;	/* anonymous pages, most recently added first */
+	unsigned long nr_lru;
 };
 
 typedef struct pglist_data {
@@ -176,4 +184,6 @@ struct mm_struct {
 	 * a page of an anonymous vma not in it reads 0. Copied at fork, moved by mremap,
 	 * dropped by munmap and by truncate's zap of a COW copy (mm/rmap.h, docs/MM.md). */
 	std::map<unsigned long, unsigned long> shadow;
+	/* Oracle: pages try_to_unmap is swapping out, page number -> pfn (anon_shadow.h). */
+	std::map<unsigned long, unsigned long> swapping_out;
 };

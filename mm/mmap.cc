@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "kernel/oracle.h"
+#include "mm/page_alloc.h"
 #include "mm/table_free.h"
 
 /* Costs (assumed): a vma tree lookup or update, and the fixed part of a system call. */
@@ -25,6 +26,10 @@ void vm_init(struct phys_mem *mem, const struct vm_tunables *t, struct mmu *mmu)
 	mem->vm = vm;
 	mem->mmu = mmu;
 	anon_vma_slab_init(mem);
+	swap_info_init(mem, &vm->swap_info, t->swap_slots, t->swap_read_us, t->swap_write_us);
+	swap_cache_init(mem, &vm->swapper);
+	if (t->frames_limited)
+		setup_per_zone_pages_min(mem);
 }
 
 void vm_exit(struct phys_mem *mem)

@@ -82,8 +82,10 @@ void tlb_flush_mmu(struct mmu_gather *tlb)
 	vm->stats.tlb_flushes++;
 	/* Only now may the cleared pages and unlinked tables go (I1). */
 	for (struct mmu_gather_batch *b = &tlb->local; b; b = b->next) {
-		for (unsigned int i = 0; i < b->nr; i++)
+		for (unsigned int i = 0; i < b->nr; i++) {
+			free_swap_cache(b->pages[i]); /* free_pages_and_swap_cache */
 			put_page(b->pages[i]);
+		}
 		b->nr = 0;
 	}
 	tlb->active = &tlb->local;
@@ -126,7 +128,8 @@ bool __tlb_remove_page(struct mmu_gather *tlb, struct page *page, unsigned long 
 {
 	tlb_note_range(tlb, addr);
 	if (tlb->fast_mode) {
-		put_page(page); /* free_page_and_swap_cache: before any flush */
+		free_swap_cache(page); /* free_page_and_swap_cache: before any flush */
+		put_page(page);
 		return true;
 	}
 	struct mmu_gather_batch *b = tlb->active;

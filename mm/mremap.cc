@@ -11,8 +11,31 @@
 static constexpr smpemu::Cycles kSyscallCycles = 300;
 
 /*
+ * The destination's page tables for every source pte table of the range, allocated
+ * before move_page_tables takes its spinning rmap locks (the allocator may reclaim and
+ * sleep; 2.6's alloc_new_pmd runs outside move_ptes' locks for the same reason). They
+ * stay: mmap_sem is held for writing, so nothing frees them meanwhile. false on ENOMEM.
+ */
+static bool alloc_new_tables(struct mm_struct *mm, unsigned long old_addr, unsigned long new_addr,
+			     unsigned long len)
+{
+	for (unsigned long done = 0; done < len; done += PAGE_SIZE) {
+		const unsigned long from = old_addr + done, to = new_addr + done;
+		if (done && (from & ~PMD_MASK) && (to & ~PMD_MASK))
+			continue; /* neither side crossed into another table */
+		pgtable_slot_t *old_pmd = pmd_lookup(mm, from);
+		if (!old_pmd || pgtable_entry_none(READ_ONCE(*old_pmd)))
+			continue;
+		pgtable_slot_t *new_pmd = pmd_alloc_for(mm, to);
+		if (!new_pmd || (pgtable_entry_none(READ_ONCE(*new_pmd)) && __pte_alloc(mm, new_pmd, to)))
+			return false;
+	}
+	return true;
+}
+
+/*
  * Move the ptes of [@old_addr, @old_addr + @len) of @vma to @new_addr in @new_vma.
- * Returns the bytes moved (all of them, or less on ENOMEM).
+ * Returns the bytes moved (all of them, or 0 on ENOMEM).
  * Locking: mmap_sem for writing; takes the i_mmap lock and the pte locks.
  */
 unsigned long move_page_tables(struct vm_area_struct *vma, unsigned long old_addr,
@@ -21,6 +44,8 @@ unsigned long move_page_tables(struct vm_area_struct *vma, unsigned long old_add
 	struct mm_struct *mm = vma->vm_mm;
 	struct vm_globals *vm = vm_globals();
 	struct address_space *mapping = vma->vm_file;
+	if (!alloc_new_tables(mm, old_addr, new_addr, len))
+		return 0;
 	/* truncate must not miss ptes in transit, and must rescan the new vma; an rmap
 	 * walker of the anon_vma must not either (3.x move_ptes takes its lock too) */
 	if (mapping) {
@@ -37,9 +62,8 @@ unsigned long move_page_tables(struct vm_area_struct *vma, unsigned long old_add
 		pgtable_slot_t *old_pmd = pmd_lookup(mm, from);
 		if (!old_pmd || pgtable_entry_none(READ_ONCE(*old_pmd)))
 			continue;
-		pgtable_slot_t *new_pmd = pmd_alloc_for(mm, to);
-		if (!new_pmd || (pgtable_entry_none(READ_ONCE(*new_pmd)) && __pte_alloc(mm, new_pmd, to)))
-			break;
+		pgtable_slot_t *new_pmd = pmd_lookup(mm, to); /* alloc_new_tables made it */
+		BUG_ON(!new_pmd || pgtable_entry_none(READ_ONCE(*new_pmd)));
 		spinlock_t *old_ptl = pte_lockptr(mm, old_pmd);
 		spinlock_t *new_ptl = pte_lockptr(mm, new_pmd);
 		spin_lock(old_ptl);

@@ -13,6 +13,7 @@
 #include "kernel/oracle.h"
 #include "kernel/topology.h"
 #include "mm/page_alloc.h"
+#include "mm/swap.h"
 
 /* The lock classes lock_page() must not be taken under (order: docs/MM.md). */
 static const char *const page_lock_inner_cls[4] = {"page_table_lock", "ptl", "zone_lock", "lru_lock"};
@@ -75,6 +76,10 @@ void phys_mem_init(struct phys_mem *mem, smpemu::Machine *m, unsigned long pages
 		z->spanned_pages = pages_per_node;
 		z->nr_free = 0;
 		z->nr_alloc = z->nr_alloc_remote = 0;
+		z->pages_min = 0;
+		spin_lock_init_on(m, &z->lru_lock, "lru_lock");
+		INIT_LIST_HEAD(&z->lru_list);
+		z->nr_lru = 0;
 
 		/* Fallback order: by distance from this node's first CPU, then node id. */
 		std::vector<std::pair<unsigned long, int>> order;
@@ -140,6 +145,7 @@ void put_page(struct page *page)
 		report_check("bad-page", "put_page() on " + page_name(page) + " whose count is already 0", true);
 	else if (c == 0) {
 		KFUNC(); /* the last reference: the free's path names put_page */
+		__page_cache_release(page);
 		__free_page(page);
 	}
 }

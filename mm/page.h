@@ -49,6 +49,10 @@ static inline bool TestClearPageDirty(struct page *p) { return test_and_clear_bi
  * until it is freed (the kernel tests page->mapping's low bit the same way). */
 static inline bool PageAnon(struct page *p) { return (p->flags.v >> PG_anon) & 1UL; }
 static inline void SetPageAnon(struct page *p) { set_bit(PG_anon, &p->flags); }
+static inline bool PageSwapCache(struct page *p) { return test_bit(PG_swapcache, &p->flags); }
+static inline void SetPageSwapCache(struct page *p) { set_bit(PG_swapcache, &p->flags); }
+static inline void ClearPageSwapCache(struct page *p) { clear_bit(PG_swapcache, &p->flags); }
+static inline bool PageLRU(struct page *p) { return test_bit(PG_lru, &p->flags); }
 static inline bool PageReserved(struct page *p) { return test_bit(PG_reserved, &p->flags); }
 static inline void SetPageReserved(struct page *p) { set_bit(PG_reserved, &p->flags); }
 

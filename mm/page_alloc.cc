@@ -3,11 +3,15 @@
  */
 #include "mm/page_alloc.h"
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "arch/mmu.h"
 #include "kernel/oracle.h"
 #include "mm/history.h"
+#include "mm/mm.h"
+#include "mm/vmscan.h"
 
 /* Cost of preparing a page on allocation / free (struct page init, list ops), cycles
  * (assumed: a few dozen instructions on a hot struct page). */
@@ -43,13 +47,14 @@ static void zone_unlock_irqrestore(struct zone *z, struct phys_mem *mem, bool fl
 		spin_unlock_irqrestore(&z->lock, flags);
 }
 
-/* Takes the first free page of @z, or NULL. Locking: takes zone->lock. */
-static struct page *rmqueue(struct zone *z, bool remote)
+/* Takes the first free page of @z if more than @reserve are free, or NULL.
+ * Locking: takes zone->lock. */
+static struct page *rmqueue(struct zone *z, bool remote, unsigned long reserve)
 {
 	struct phys_mem *mem = machine_mem();
 	struct page *page = nullptr;
 	const bool flags = zone_lock_irqsave(z, mem);
-	if (!list_empty(&z->free_list)) {
+	if (!list_empty(&z->free_list) && z->nr_free > reserve) {
 		page = list_first_entry(&z->free_list, struct page, lru);
 		list_del_init(&page->lru);
 		z->nr_free--;
@@ -65,21 +70,44 @@ static struct page *rmqueue(struct zone *z, bool remote)
 	return page;
 }
 
+/* Rounds of direct reclaim that free nothing before an allocation fails (the kernel
+ * loops while reclaim makes progress, then calls the OOM killer; here the fault fails). */
+static constexpr int MAX_RECLAIM_RETRIES = 4;
+
+/* get_page_from_freelist - a frame from @nid's zonelist, leaving pages_min in each zone
+ * to allocations that may not sleep. */
+static struct page *get_page_from_freelist(struct phys_mem *mem, int nid, gfp_t gfp_mask)
+{
+	for (int other : mem->nodes[static_cast<size_t>(nid)].zonelist) {
+		if (other != nid && (gfp_mask & __GFP_THISNODE))
+			break;
+		struct zone *z = &mem->nodes[static_cast<size_t>(other)].node_zone;
+		struct page *page = rmqueue(z, other != nid, (gfp_mask & __GFP_WAIT) ? z->pages_min : 0);
+		if (page)
+			return page;
+	}
+	return nullptr;
+}
+
 struct page *alloc_pages_node(int nid, gfp_t gfp_mask, unsigned int order)
 {
 	struct phys_mem *mem = machine_mem();
 	BUG_ON(order != 0);
 	BUG_ON(nid < 0 || nid >= nr_node_ids(mem));
-	struct page *page = nullptr;
-	for (int other : mem->nodes[static_cast<size_t>(nid)].zonelist) {
-		if (other != nid && (gfp_mask & __GFP_THISNODE))
-			break;
-		page = rmqueue(&mem->nodes[static_cast<size_t>(other)].node_zone, other != nid);
-		if (page)
-			break;
+	struct page *page = get_page_from_freelist(mem, nid, gfp_mask);
+	/* (no vm layer, as in the allocator's own tests: nothing to reclaim) */
+	const bool may_reclaim = (gfp_mask & __GFP_WAIT) && mem->vm;
+	for (int fruitless = 0; !page && may_reclaim && fruitless < MAX_RECLAIM_RETRIES;) {
+		might_sleep();
+		if (!try_to_free_pages(nid))
+			fruitless++;
+		page = get_page_from_freelist(mem, nid, gfp_mask);
 	}
-	if (!page)
+	if (!page) {
+		if (may_reclaim)
+			mem->vm->stats.reclaim_oom++;
 		return nullptr;
+	}
 	cpu_work(kPagePrepCycles);
 	/* The page is ours alone: the stores publish its new identity. */
 	page->mapping = nullptr;
@@ -112,6 +140,10 @@ void __free_pages(struct page *page, unsigned int order)
 		report_check("bad-page", "freeing locked " + name, true);
 	if (flags & BIT(PG_reserved))
 		report_check("bad-page", "freeing reserved " + name, true);
+	if (flags & BIT(PG_lru))
+		report_check("bad-page", "freeing " + name + " which is still on the LRU", true);
+	if (flags & BIT(PG_swapcache))
+		report_check("bad-page", "freeing " + name + " which is still in the swap cache", true);
 	cpu_work(kPagePrepCycles);
 	struct zone *z = page->zone;
 	const bool irqflags = zone_lock_irqsave(z, mem);
@@ -125,6 +157,22 @@ void __free_pages(struct page *page, unsigned int order)
 	list_add(&page->lru, &z->free_list);
 	z->nr_free++;
 	zone_unlock_irqrestore(z, mem, irqflags);
+}
+
+void setup_per_zone_pages_min(struct phys_mem *mem)
+{
+	unsigned long total = 0;
+	for (const pg_data_t &pgdat : mem->nodes)
+		total += pgdat.node_zone.spanned_pages;
+	/* min_free_kbytes = sqrt(16 * KiB), in [128, 65536] (2.6 init_per_zone_wmark_min) */
+	const unsigned long kib = total * (PAGE_SIZE / 1024);
+	unsigned long min_kib = static_cast<unsigned long>(std::sqrt(static_cast<double>(kib * 16)));
+	min_kib = std::clamp(min_kib, 128UL, 65536UL);
+	const unsigned long min_pages = min_kib / (PAGE_SIZE / 1024);
+	for (pg_data_t &pgdat : mem->nodes) {
+		struct zone *z = &pgdat.node_zone;
+		z->pages_min = total ? min_pages * z->spanned_pages / total : 0;
+	}
 }
 
 unsigned long nr_free_pages_node(const struct phys_mem *mem, int nid)

@@ -9,7 +9,17 @@
  * Placement: alloc_page() takes from the node of the CPU it runs on, then falls back to
  * the other nodes in increasing distance (cache-line transfer cost from the node's
  * first CPU; ties by node id). alloc_pages_node(nid, ...) starts at @nid; with
- * __GFP_THISNODE it never falls back. Out of memory returns NULL (no reclaim yet).
+ * __GFP_THISNODE it never falls back.
+ *
+ * Reclaim: an allocation that may sleep (__GFP_WAIT) leaves each zone's pages_min
+ * frames to those that may not (the kernel's min watermark and ALLOC_HARDER); when no
+ * zone can give it a frame it reclaims (try_to_free_pages, mm/vmscan.h) and tries again,
+ * and gives up (NULL: the fault's VM_FAULT_OOM) after MAX_RECLAIM_RETRIES rounds that
+ * freed nothing. pages_min is 0 unless the user limited the frame count (knob frames):
+ * the workloads' own sizing has no room for a reserve, and with it reclaim starts only
+ * where an allocation would have failed. Where set, it follows init_per_zone_wmark_min
+ * of 2.6 mm/page_alloc.c: min_free_kbytes = sqrt(16 * memory in KiB), clamped to
+ * [128, 65536], shared among the zones by size.
  *
  * Free lists are LIFO (a freed page is the next one handed out, as the kernel's hot
  * per-cpu lists do); initially in increasing pfn order. Everything is deterministic.
@@ -26,8 +36,10 @@
 typedef unsigned gfp_t;
 #define __GFP_THISNODE 0x1u	/* no fallback to other nodes */
 #define __GFP_ZERO 0x2u		/* frame content word zeroed */
-#define GFP_KERNEL 0x0u
-#define GFP_NOWAIT 0x0u		/* the allocator never sleeps anyway */
+#define __GFP_WAIT 0x4u		/* may sleep: direct reclaim when short of frames */
+#define GFP_KERNEL __GFP_WAIT
+#define GFP_HIGHUSER_MOVABLE __GFP_WAIT	/* user pages (one zone here: as GFP_KERNEL) */
+#define GFP_NOWAIT 0x0u		/* never sleeps; may take frames below pages_min */
 
 /* numa_node_id - the node of the CPU the caller runs on. */
 int numa_node_id(void);
@@ -47,6 +59,10 @@ void __free_pages(struct page *page, unsigned int order);
 static inline void __free_page(struct page *page) { __free_pages(page, 0); }
 /* free_page_refs - drop the allocation reference: put_page(). */
 static inline void free_page_ref(struct page *page) { put_page(page); }
+
+/* setup_per_zone_pages_min - every zone's pages_min from the formula above (host side,
+ * from vm_init when the frame count is the user's). */
+void setup_per_zone_pages_min(struct phys_mem *mem);
 
 /* Host-side statistics (no sync points, for checks after or between runs). */
 unsigned long nr_free_pages_node(const struct phys_mem *mem, int nid);

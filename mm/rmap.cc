@@ -11,6 +11,7 @@
 #include "kernel/oracle.h"
 #include "mm/mm.h"
 #include "mm/page.h"
+#include "mm/swap.h"
 
 /* Costs (assumed; no published figure, docs/COSTS.md): a slab allocation or free of a
  * small object from the per-CPU cache, besides its sync points. */
@@ -402,10 +403,26 @@ void page_add_new_anon_rmap(struct page *page, struct vm_area_struct *vma, unsig
 {
 	struct anon_vma *anon_vma = vma->anon_vma;
 	BUG_ON(!anon_vma);
+	SetPageUptodate(page); /* its contents are valid: zeroed or copied (__SetPageUptodate) */
 	SetPageAnon(page);
 	page->index = linear_page_index(vma, address);
 	WRITE_ONCE(page->anon_vma, anon_vma);
 	atomic_set(&page->_mapcount, 0); /* the page is ours alone: no increment needed */
+	lru_cache_add_anon(page);
+}
+
+void page_add_anon_rmap(struct page *page, struct vm_area_struct *vma, unsigned long address)
+{
+	BUG_ON(!PageLocked(page) || !vma->anon_vma);
+	if (atomic_inc_return(&page->_mapcount) != 0)
+		return; /* not the first pte */
+	if (PageAnon(page))
+		return; /* mapped before: it keeps its anon_vma (2.6.36 __page_set_anon_rmap) */
+	/* not exclusive to this vma: the oldest anon_vma, whose walk finds every vma of
+	 * the family */
+	page->index = linear_page_index(vma, address);
+	WRITE_ONCE(page->anon_vma, vma->anon_vma->root);
+	SetPageAnon(page);
 }
 
 unsigned long vma_address(struct page *page, struct vm_area_struct *vma)

@@ -158,8 +158,14 @@ int anon_vma_fork(struct vm_area_struct *vma, struct vm_area_struct *pvma);
 void unlink_anon_vmas(struct vm_area_struct *vma);
 
 /* Mapcount of anonymous pages. Locking: the pte lock of the pte being set. */
-/* page_add_new_anon_rmap - @page (new, exclusive) is mapped at @address of @vma. */
+/* page_add_new_anon_rmap - @page (new, exclusive) is mapped at @address of @vma; it
+ * goes on the LRU (mm/swap.h). */
 void page_add_new_anon_rmap(struct page *page, struct vm_area_struct *vma, unsigned long address);
+/* page_add_anon_rmap - swap-in mapped @page (locked; maybe mapped elsewhere already)
+ * at @address of @vma. A page mapped for the first time takes the root of the vma's
+ * anon_vma family (it may be shared with other processes); one that was anonymous before
+ * keeps its anon_vma. */
+void page_add_anon_rmap(struct page *page, struct vm_area_struct *vma, unsigned long address);
 /* page_dup_rmap - fork copied a pte mapping @page. */
 static inline void page_dup_rmap(struct page *page) { atomic_inc(&page->_mapcount); }
 /* page_anon_vma - the anon_vma an anonymous page was mapped under (a plain read of a

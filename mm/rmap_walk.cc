@@ -1,5 +1,6 @@
 /*
- * mm/rmap_walk.cc - page_lock_anon_vma_read in four models, rmap_walk, page_referenced.
+ * mm/rmap_walk.cc - page_lock_anon_vma_read in four models, rmap_walk, page_referenced,
+ * try_to_unmap.
  */
 #include "mm/rmap_walk.h"
 
@@ -7,7 +8,9 @@
 #include <cerrno>
 
 #include "kernel/oracle.h"
+#include "mm/anon_shadow.h"
 #include "mm/filemap.h"
+#include "mm/swapfile.h"
 
 /* Cost (assumed; no published figure): visiting one vma of a walk besides its sync
  * points (the chain or tree step and vma_address). */
@@ -232,4 +235,66 @@ int page_referenced(struct page *page)
 		return 0;
 	rmap_walk(page, page_referenced_one, &arg);
 	return arg.referenced;
+}
+
+struct ttu_arg {
+	unsigned flags;
+	int ret;
+};
+
+static bool try_to_unmap_one(struct page *page, struct vm_area_struct *vma, unsigned long address, void *argp)
+{
+	struct ttu_arg *arg = static_cast<struct ttu_arg *>(argp);
+	struct mm_struct *mm = vma->vm_mm;
+	spinlock_t *ptl;
+	pgtable_slot_t *pte = page_check_address(page, mm, address, &ptl);
+	if (!pte)
+		return true;
+	if (!(arg->flags & TTU_IGNORE_ACCESS)) {
+		/* ptep_clear_flush_young: in use since the last scan, keep it */
+		const pte_t old = __pte(pte_update(mm, address, pte, _PAGE_ACCESSED, 0UL, 0));
+		if (pte_young(old)) {
+			flush_tlb_page(vma, address);
+			pte_unmap_unlock(pte, ptl);
+			arg->ret = SWAP_FAIL;
+			return false;
+		}
+	}
+	const bool anon = PageAnon(page);
+	if (anon) {
+		if (!PageSwapCache(page)) {
+			pte_unmap_unlock(pte, ptl);
+			report_check("bad-page", "try_to_unmap: anonymous pfn " + std::to_string(page->pfn) +
+							 " is not in the swap cache: its ptes have nowhere to point",
+				     true);
+			return false;
+		}
+		shadow_swapout_begin(mm, address, page->pfn);
+	}
+	/* no CPU may keep the translation once the pte names the slot */
+	const pte_t pteval = ptep_clear_flush(vma, address, pte);
+	if (pte_dirty(pteval))
+		SetPageDirty(page);
+	if (anon) {
+		const swp_entry_t entry = {page->private_};
+		swap_duplicate(entry);
+		set_pte_at(mm, address, pte, swp_entry_to_pte(entry));
+		shadow_swapout_end(mm, address);
+		vm_globals()->stats.swap_ptes_set++;
+	}
+	page_remove_rmap(page);
+	put_page(page); /* the pte's reference; the caller holds its own */
+	pte_unmap_unlock(pte, ptl);
+	return page_mapped(page);
+}
+
+int try_to_unmap(struct page *page, unsigned flags)
+{
+	KFUNC();
+	BUG_ON(!PageLocked(page));
+	struct ttu_arg arg = {flags, SWAP_AGAIN};
+	rmap_walk(page, try_to_unmap_one, &arg);
+	if (arg.ret != SWAP_FAIL && !page_mapped(page))
+		return SWAP_SUCCESS;
+	return arg.ret;
 }

@@ -1,7 +1,8 @@
 /*
  * mm/rmap_walk.h - walking the reverse map of a page: every pte that maps it, found
  * through its anon_vma (anonymous pages) or its file's i_mmap tree (file pages); the
- * anon_vma read lock in the four models of knob anon_lock; page_referenced.
+ * anon_vma read lock in the four models of knob anon_lock; page_referenced and
+ * try_to_unmap.
  *
  * Models: mm/rmap.c of 2.6.35 (spin), 3.0 (mutex plus a reference, and Peter
  * Zijlstra's trylock fast path) and 3.8 (Ingo Molnar's rwsem read side), docs/MM.md
@@ -45,6 +46,27 @@ bool rmap_walk(struct page *page, rmap_one_t rmap_one, void *arg);
  * @page; NULL (nothing held) otherwise. */
 pgtable_slot_t *page_check_address(struct page *page, struct mm_struct *mm, unsigned long address,
 				   spinlock_t **ptlp);
+
+/*
+ * try_to_unmap - remove every pte mapping locked @page (rmap walk). An anonymous page
+ * must be in the swap cache: each of its ptes becomes a swap pte naming its slot (the
+ * slot's count raised per pte); a file page's ptes are cleared (linear vmas only:
+ * ptes of nonlinear vmas are not found, and the page stays mapped). A dirty pte dirties
+ * the page. Unless TTU_IGNORE_ACCESS, a pte found young (accessed since the last scan)
+ * stops the walk: the page is in use (its bit is cleared, as page_referenced does).
+ * Returns SWAP_SUCCESS (no pte maps it now), SWAP_AGAIN (some still do) or SWAP_FAIL
+ * (a young pte). Migration entries (the kernel's TTU_MIGRATION) are not modelled yet.
+ * Locking: page locked by the caller; takes the rmap lock, then each pte lock.
+ */
+enum ttu_flags {
+	TTU_UNMAP = 0,			/* reclaim: anon ptes become swap ptes */
+	TTU_ACTION_MASK = 0xff,
+	TTU_IGNORE_ACCESS = (1 << 9),	/* unmap young ptes too */
+};
+#define SWAP_SUCCESS 0
+#define SWAP_AGAIN 1
+#define SWAP_FAIL 2
+int try_to_unmap(struct page *page, unsigned flags);
 
 /*
  * page_referenced - how many of @page's ptes had the accessed bit set; clears them

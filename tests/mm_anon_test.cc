@@ -22,12 +22,6 @@ constexpr unsigned long A = 0x100000000UL;
 constexpr unsigned long B = 0x200000000UL;
 constexpr int kMapAnon = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
 
-struct page* page_at(mm_struct* mm, unsigned long addr) {
-  const pteval_t v = peek_pte(mm, addr);
-  if (!(v & _PAGE_PRESENT)) return nullptr;
-  return pfn_to_page(mm->mem, pte_pfn(__pte(v)));
-}
-
 int chains_of(vm_area_struct* vma) {
   int n = 0;
   for (list_head* l = vma->anon_vma_chain.next; l != &vma->anon_vma_chain; l = l->next) ++n;

@@ -70,6 +70,13 @@ struct MmBox {
   std::uint64_t acquisitions(const char* cls) { return m->lockdep().cls(m->lockdep().class_of(cls)).acquisitions; }
 };
 
+/// The page `mm`'s pte at `addr` maps, or nullptr if it is not present (host-side peek).
+inline struct page* page_at(mm_struct* mm, unsigned long addr) {
+  const pteval_t v = peek_pte(mm, addr);
+  if (!(v & _PAGE_PRESENT)) return nullptr;
+  return pfn_to_page(mm->mem, pte_pfn(__pte(v)));
+}
+
 /// Present ptes of `mm` in [start, end) (host-side peek).
 inline int present_ptes(mm_struct* mm, unsigned long start, unsigned long end) {
   int n = 0;

@@ -43,7 +43,7 @@ ZapResult zap_window(const std::string& gather, bool hoard) {
     r.copies = b.env.vm().stats.cow_faults;
     std::vector<struct page*> hoarded;
     if (hoard)
-      while (struct page* p = alloc_page(GFP_KERNEL)) hoarded.push_back(p);
+      while (struct page* p = alloc_page(GFP_NOWAIT)) hoarded.push_back(p);  // no reclaim
     std::vector<unsigned long> pfns;
     for (unsigned long a = A; a < A + kPages * PAGE_SIZE; a += PAGE_SIZE) pfns.push_back(pte_pfn(__pte(peek_pte(mm, a))));
     const unsigned long flushes0 = b.env.vm().stats.tlb_flushes;

@@ -34,8 +34,8 @@ class FaultFile final : public Workload {
                [this](int cpu, mm_struct* mm, unsigned long addr) { faulter(cpu, mm, addr); });
   }
 
-  void finish(Machine& m, Metrics& out, std::vector<BugReport>&) override {
-    rig_.env().metrics(out);
+  void finish(Machine& m, Metrics& out, std::vector<BugReport>& bugs) override {
+    rig_.env().finish(m, out, bugs);
     const Histogram& h = m.histogram("fault");
     out["cycles_per_fault"] = mean_of(h);
     out["faults_per_mcycle"] = end_ ? static_cast<double>(h.count()) * 1e6 / static_cast<double>(end_) : 0;

@@ -45,8 +45,8 @@ class ForkFault final : public Workload {
     m.spawn("parent", 0, [this] { parent(); });
   }
 
-  void finish(Machine& m, Metrics& out, std::vector<BugReport>&) override {
-    env_.metrics(out);
+  void finish(Machine& m, Metrics& out, std::vector<BugReport>& bugs) override {
+    env_.finish(m, out, bugs);
     out["cycles_per_fork"] = mean_of(m.histogram("fork"));
     out["cycles_per_cow_fault"] = mean_of(m.histogram("cow_fault"));
     out["cycles_per_exit"] = mean_of(m.histogram("exit"));

@@ -46,8 +46,8 @@ class HashFlushRace final : public Workload {
                [this](int cpu, mm_struct* mm, unsigned long) { thread(cpu, mm); });
   }
 
-  void finish(Machine&, Metrics& out, std::vector<BugReport>&) override {
-    rig_.env().metrics(out);
+  void finish(Machine& m, Metrics& out, std::vector<BugReport>& bugs) override {
+    rig_.env().finish(m, out, bugs);
     out["changes"] = static_cast<double>(changes_);
     out["accesses"] = static_cast<double>(accesses_);
   }

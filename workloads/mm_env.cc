@@ -54,8 +54,14 @@ std::vector<KnobSpec> mm_knob_specs() {
        "the root anon_vma lock: spin (2.6.35-2.6.39), mutex (3.0, walkers take a reference), trylock (3.0 + "
        "the fast path; the free side waits), rwsem (3.8, walkers share it)"},
       {"wp_reuse", "exclusive", {"exclusive", "always"}, 0, 0,
-       "a write fault reuses an anonymous page only if one pte maps it; always: even when a fork shares it "
-       "(planted bug: a COW that forgets to copy)"},
+       "a write fault reuses an anonymous page only if one pte or swap pte refers to it; always: even when a fork "
+       "shares it (planted bug: a COW that forgets to copy)"},
+      {"frames", "0", {}, 0, static_cast<long long>(limits::kFrames),
+       "physical frames: 0 = the workload's own sizing (no memory pressure); N = exactly N, with the min "
+       "watermark, direct reclaim and swap when short (too few: an oom report)"},
+      {"swap", "4096", {}, 0, 1048576, "swap device size in pages (0: no swap: reclaim cannot free anonymous pages)"},
+      {"swap_read_us", "85", {}, 0, 1000000, "swap device read latency, microseconds (Intel X25-M SSD, 2008)"},
+      {"swap_write_us", "115", {}, 0, 1000000, "swap device write latency, microseconds (Intel X25-M SSD, 2008)"},
   };
   // The MMU models' own knobs (arch/mmu_registry.h), named in their docs by model.
   for (std::size_t i = 0; i < nr_mmu_types; i++)
@@ -106,6 +112,10 @@ static vm_tunables tunables_of(const Knobs& k) {
                 : al == "rwsem"   ? ANON_LOCK_RWSEM
                                   : ANON_LOCK_SPIN;
   t.wp_reuse_always = k.str("wp_reuse") == "always";
+  t.swap_slots = static_cast<unsigned long>(k.integer("swap"));
+  t.swap_read_us = static_cast<unsigned>(k.integer("swap_read_us"));
+  t.swap_write_us = static_cast<unsigned>(k.integer("swap_write_us"));
+  t.frames_limited = k.integer("frames") != 0;
   return t;
 }
 
@@ -125,6 +135,13 @@ void MmEnv::setup(Machine& m, const Knobs& k, unsigned long frames, unsigned lon
   std::set<int> dies;  // a NUMA node per die in use (mm/page_alloc.h)
   for (int c = 0; c < nr_cpu_ids_on(&m); c++) dies.insert(cpu_to_die_on(&m, c));
   const unsigned long nodes = dies.size();
+  // frames=N replaces the workload's sizing: memory pressure is what the user asked for.
+  if (const unsigned long limit = static_cast<unsigned long>(k.integer("frames"))) {
+    if (limit < 64 * nodes)
+      throw ConfigError("frames=" + std::to_string(limit) + " is too few for " + std::to_string(nodes) +
+                        " NUMA node(s): at least 64 per node (the page tables and the min watermark need them)");
+    frames = limit;
+  }
   split_ptlock_ = k.str("split_ptlock") == "on";
   phys_mem_init(&mem_, &m, (frames + nodes - 1) / nodes);
   // A knob of another MMU model cannot be honoured: refuse it rather than ignore it.
@@ -173,8 +190,11 @@ mm_struct* MmEnv::new_mm() {
 void MmEnv::cache_file(address_space* f) {
   for (unsigned long i = 0; i < f->max_pages && i < (f->i_size.v >> PAGE_SHIFT); i++) {
     struct page* p = read_cache_page(f, i);
-    BUG_ON(!p);
-    if (p) put_page(p);
+    if (!p)  // file pages are never reclaimed: only frames=N can make this happen
+      report_check("oom", "the page cache ran out of memory reading file " + std::to_string(f->id) + " (" +
+                              std::to_string(f->i_size.v >> PAGE_SHIFT) + " pages; set more frames)",
+                   true);
+    put_page(p);
   }
 }
 
@@ -264,6 +284,22 @@ MmEnv::~MmEnv() {
   phys_mem_exit(&mem_);
 }
 
+void MmEnv::finish(const Machine& m, Metrics& out, std::vector<BugReport>& bugs) const {
+  metrics(out);
+  if (m.end_reason() != EndReason::Completed) return;  // stopped mid-operation: counts may be in flux
+  unsigned long swap_ptes = 0;
+  const std::string bad = swap_check_counts(&mem_, &swap_ptes);
+  if (!bad.empty()) {
+    BugReport b;
+    b.check = "bad-swap";
+    b.message = bad;
+    b.fatal = true;
+    b.cycle = m.now();
+    b.key = "swap_check_counts";
+    bugs.push_back(std::move(b));
+  }
+}
+
 void MmEnv::metrics(Metrics& out) const {
   const vm_stats& s = mem_.vm->stats;
   const auto put = [&](const char* name, unsigned long v) { out[name] = static_cast<double>(v); };
@@ -305,6 +341,19 @@ void MmEnv::metrics(Metrics& out) const {
     put("anon_vmas_reused", av.reuses);
     put("anon_vma_slab_releases", av.releases);
     put("anon_vma_free_waits", s.anon_vma_free_waits);
+  }
+  if (mem_.vm->t.frames_limited || s.direct_reclaims) {
+    put("direct_reclaims", s.direct_reclaims);
+    put("pages_scanned", s.pgscan);
+    put("pages_reclaimed", s.pgsteal);
+    put("pages_activated", s.pgactivate);
+    put("swap_full", s.swap_full);
+    put("reclaim_oom", s.reclaim_oom);
+    put("swap_outs", s.pswpout);
+    put("swap_ins", s.pswpin);
+    put("swapin_faults", s.swapin_faults);
+    put("swapin_races", s.swapin_races);
+    put("swap_ptes_set", s.swap_ptes_set);
   }
   if (mmu_->rcu_table_free) {
     put("tables_freed_now", s.tables_freed_now);

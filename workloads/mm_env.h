@@ -76,7 +76,10 @@ class MmEnv {
   /// The MMU model in use (its type names it).
   struct mmu* mmu() { return mmu_; }
   struct vm_globals& vm() { return *mem_.vm; }
-  /// Adds the vm statistics and the MMU model's counters to `out`.
+  /// Adds the vm statistics and the MMU model's counters to `out` (metrics()), and, if
+  /// the run completed, the end-of-run checks' reports to `bugs`: every swap slot's
+  /// count matches the swap ptes naming it (mm/swapfile.h). Host side, after run().
+  void finish(const Machine& m, Metrics& out, std::vector<BugReport>& bugs) const;
   void metrics(Metrics& out) const;
 
  private:

@@ -34,8 +34,8 @@ class MmapMunmap final : public Workload {
                [this](int cpu, mm_struct* mm, unsigned long addr) { mapper(cpu, mm, addr); });
   }
 
-  void finish(Machine& m, Metrics& out, std::vector<BugReport>&) override {
-    rig_.env().metrics(out);
+  void finish(Machine& m, Metrics& out, std::vector<BugReport>& bugs) override {
+    rig_.env().finish(m, out, bugs);
     out["cycles_per_mmap"] = mean_of(m.histogram("mmap"));
     out["cycles_per_munmap"] = mean_of(m.histogram("munmap"));
     out["iterations_per_mcycle"] = end_ ? static_cast<double>(done_) * 1e6 / static_cast<double>(end_) : 0;

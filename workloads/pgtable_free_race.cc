@@ -57,8 +57,8 @@ class PgtableFreeRace final : public Workload {
     m.spawn(foreign_ ? "spe-fault" : "gup-thread", 1, [this] { walker(); });
   }
 
-  void finish(Machine&, Metrics& out, std::vector<BugReport>&) override {
-    env_.metrics(out);
+  void finish(Machine& m, Metrics& out, std::vector<BugReport>& bugs) override {
+    env_.finish(m, out, bugs);
     out["rounds"] = static_cast<double>(rounds_done_);
     out["walks"] = static_cast<double>(walks_);
   }

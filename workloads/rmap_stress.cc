@@ -16,6 +16,9 @@
 // page in the way, so the window moves (copy_vma, the ptes moved under the anon_vma
 // lock) while the walkers walk the family, and reads it back at its new place.
 //
+// Under a frame limit (knob frames), reclaim walks the family too: the children's
+// faults reclaim (page_referenced, try_to_unmap) the family's pages and fault them back.
+//
 // Histograms: `rmap_walk` (cycles of a page_referenced), `fork`, `exit`. Metrics:
 // rmap_walks, rmap_vmas_visited, cycles_per_walk, rmap_max_walkers (most walkers inside
 // the family's lock at once: above 1 only with anon_lock=rwsem), anon_lock_wait_share
@@ -64,8 +67,8 @@ class RmapStress final : public Workload {
       m.spawn("walker/" + std::to_string(w), static_cast<CpuId>(m.ncpus() - 1 - w), [this, w] { walker(w); });
   }
 
-  void finish(Machine& m, Metrics& out, std::vector<BugReport>&) override {
-    env_.metrics(out);
+  void finish(Machine& m, Metrics& out, std::vector<BugReport>& bugs) override {
+    env_.finish(m, out, bugs);
     const vm_stats& s = env_.vm().stats;
     out["rmap_walks"] = static_cast<double>(s.rmap_walks);
     out["rmap_vmas_visited"] = static_cast<double>(s.rmap_vmas_visited);

@@ -40,8 +40,8 @@ class TlbShootdown final : public Workload {
                [this](int cpu, mm_struct* mm, unsigned long addr) { thread(cpu, mm, addr); });
   }
 
-  void finish(Machine& m, Metrics& out, std::vector<BugReport>&) override {
-    rig_.env().metrics(out);
+  void finish(Machine& m, Metrics& out, std::vector<BugReport>& bugs) override {
+    rig_.env().finish(m, out, bugs);
     const double calls = out["flush_calls"];
     const double cycles = calls > 0 ? out["flush_cycles"] / calls : 0;
     out["shootdown_cycles"] = cycles;

@@ -106,8 +106,8 @@ class TruncateLatency final : public Workload {
     }
   }
 
-  void finish(Machine& m, Metrics& out, std::vector<BugReport>&) override {
-    env_.metrics(out);
+  void finish(Machine& m, Metrics& out, std::vector<BugReport>& bugs) override {
+    env_.finish(m, out, bugs);
     const Histogram& h = m.histogram("truncate");
     out["truncate_cycles_mean"] = mean_of(h);
     out["truncate_cycles_max"] = static_cast<double>(h.max());

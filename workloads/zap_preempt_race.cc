@@ -95,8 +95,8 @@ class ZapPreemptRace final : public Workload {
       }
   }
 
-  void finish(Machine&, Metrics& out, std::vector<BugReport>&) override {
-    env_.metrics(out);
+  void finish(Machine& m, Metrics& out, std::vector<BugReport>& bugs) override {
+    env_.finish(m, out, bugs);
     out["rounds"] = static_cast<double>(rounds_done_);
     out["loads"] = static_cast<double>(loads_);
     out["cow_breaks"] = static_cast<double>(cow_breaks_);
