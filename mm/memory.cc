@@ -54,14 +54,21 @@ again:
 		if (pte_none(ptent))
 			continue;
 		if (!pte_present(ptent)) {
-			/* A file or swap pte: munmap clears it, unmap_mapping_range leaves it
-			 * alone (2.6: a private COW copy's swap pte survives a truncate). */
-			if (details)
+			/* A file pte: munmap clears it, unmap_mapping_range leaves it alone. */
+			if (pte_file(ptent)) {
+				if (!details)
+					pte_clear(mm, addr, pte);
 				continue;
-			if (!pte_file(ptent)) {
-				free_swap_and_cache(pte_to_swp_entry(ptent));
-				shadow_forget(mm, addr);
 			}
+			/* A swap pte: a private page (anonymous, or a COW copy of a file page).
+			 * Invalidation keeps private data; a truncate drops it, except under
+			 * truncate_swap=skip (2.6 to 5.17 skipped every swap pte when given
+			 * details) and in a nonlinear vma, where the file index of a swapped
+			 * copy is unknown. */
+			if (details && (details->check_mapping || details->nonlinear_vma || !vm->t.truncate_zaps_swap))
+				continue;
+			free_swap_and_cache(pte_to_swp_entry(ptent));
+			shadow_forget(mm, addr);
 			pte_clear(mm, addr, pte);
 			continue;
 		}

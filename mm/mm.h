@@ -139,6 +139,8 @@ struct vm_tunables {
 	unsigned swap_read_us = 85;	/* device read latency */
 	unsigned swap_write_us = 115;	/* device write latency */
 	bool frames_limited = false;	/* the user set the frame count: keep the min watermark */
+	bool truncate_zaps_swap = true;	/* truncate frees a COW copy's swap pte (5.18); false: it
+					 * survives beyond EOF (2.6-5.17: bug) */
 };
 
 /* The vma slab (vm_area_cachep): LIFO reuse of freed structs. */

@@ -344,4 +344,23 @@ TEST(MmSwap, EveryKnobChangesBehaviour) {
   EXPECT_THROW(run("fault-anon", {{"frames", "10"}}), ConfigError);
 }
 
+// 2.6 to 5.17 skipped every swap pte when zap_pte_range was given details, so a truncate
+// left a private COW copy that had been swapped out in place beyond EOF, and the next
+// fault brought it back (Peter Xu, "mm: Don't skip swap entry even if zap_details
+// specified", 2022). The pte-beyond-eof oracle finds it once reclaim runs.
+TEST(MmSwap, TruncateZapsACowCopysSwapPteAndSkipLeavesItBeyondEof) {
+  std::map<std::string, std::string> set = {{"frames", "2000"}};
+  RunConfig cfg;
+  cfg.workload = "truncate-latency";
+  cfg.params.seed = 11;
+  cfg.set = set;
+  const RunResult zap = run_once(cfg);
+  cfg.set["truncate_swap"] = "skip";
+  const RunResult skip = run_once(cfg);
+  EXPECT_TRUE(zap.bugs.empty());
+  EXPECT_GT(zap.metrics.at("swap_outs"), 0);
+  ASSERT_FALSE(skip.bugs.empty());
+  EXPECT_EQ(skip.bugs.front().check, "pte-beyond-eof");
+}
+
 }  // namespace

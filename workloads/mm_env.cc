@@ -62,6 +62,9 @@ std::vector<KnobSpec> mm_knob_specs() {
       {"swap", "4096", {}, 0, 1048576, "swap device size in pages (0: no swap: reclaim cannot free anonymous pages)"},
       {"swap_read_us", "85", {}, 0, 1000000, "swap device read latency, microseconds (Intel X25-M SSD, 2008)"},
       {"swap_write_us", "115", {}, 0, 1000000, "swap device write latency, microseconds (Intel X25-M SSD, 2008)"},
+      {"truncate_swap", "zap", {"zap", "skip"}, 0, 0,
+       "truncate frees the swap ptes of private COW copies beyond EOF (zap: 5.18, Peter Xu), or skips them "
+       "(skip: 2.6 to 5.17, a bug: the copy comes back beyond EOF)"},
   };
   // The MMU models' own knobs (arch/mmu_registry.h), named in their docs by model.
   for (std::size_t i = 0; i < nr_mmu_types; i++)
@@ -116,6 +119,7 @@ static vm_tunables tunables_of(const Knobs& k) {
   t.swap_read_us = static_cast<unsigned>(k.integer("swap_read_us"));
   t.swap_write_us = static_cast<unsigned>(k.integer("swap_write_us"));
   t.frames_limited = k.integer("frames") != 0;
+  t.truncate_zaps_swap = k.str("truncate_swap") == "zap";
   return t;
 }
 
