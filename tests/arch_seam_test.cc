@@ -92,7 +92,7 @@ const mmu_ops kCountingOps = {count_pte_update, count_update_mmu_cache, count_tr
 
 TEST(ArchSeam, MmReachesTheMmuOnlyThroughItsOperations) {
   MmBox b(1);
-  CountingMmu cm;
+  CountingMmu cm{};  // value-initialised: the mmu fields mm/ reads (rcu_table_free) are false
   cm.ops = &kCountingOps;
   cm.type = nullptr;
   struct mmu* configured = b.env.mem().mmu;
