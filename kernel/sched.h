@@ -235,6 +235,20 @@ static inline void sleep_until(smpemu::Cycles t)
 	m->kill_point();
 }
 
+/* HZ - the machine's timer tick frequency (--hz, validated >= 1 by the command line). */
+static inline unsigned long kernel_hz(void)
+{
+	return smpemu::running_machine("HZ").params().hz;
+}
+#define HZ (kernel_hz())
+
+/* schedule_timeout_uninterruptible - sleep @jiffies timer ticks. */
+static inline void schedule_timeout_uninterruptible(unsigned long jiffies)
+{
+	smpemu::Machine *m = &smpemu::running_machine("schedule_timeout_uninterruptible()");
+	sleep_until(local_clock() + static_cast<smpemu::Cycles>(m->costs().clock_hz * jiffies / m->params().hz));
+}
+
 /*
  * IS_ENABLED(CONFIG_PREEMPT): the machine runs the full preemption model. Kernel code
  * that the kernel compiles differently under CONFIG_PREEMPT (ZAP_BLOCK_SIZE,

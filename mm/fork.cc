@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "mm/anon_shadow.h"
+#include "mm/migrate.h"
 
 /* Cost (assumed, as a vma tree update): linking a copied vma into the child. */
 static constexpr smpemu::Cycles kVmaCopyCycles = 80;
@@ -25,8 +26,18 @@ static int copy_one_pte(struct mm_struct *dst_mm, struct mm_struct *src_mm, pgta
 	cpu_work(kCopyPteCycles);
 	if (!pte_present(pte)) {
 		/* a file pte, or a swap pte: one more pte names its slot */
-		if (!pte_file(pte))
+		if (is_migration_pte(pte)) {
+			/* one more entry for the page under migration; a COW mapping's child must
+			 * not get it writable back, nor may the parent keep it so (2.6.35) */
+			const swp_entry_t entry = pte_to_swp_entry(pte);
+			if (is_write_migration_entry(entry) && is_cow_mapping(vma->vm_flags)) {
+				pte = swp_entry_to_pte(make_migration_entry_read(entry));
+				set_pte_at(src_mm, addr, src_pte, pte);
+			}
+			migration_entry_made(migration_entry_to_pfn(entry));
+		} else if (!pte_file(pte)) {
 			swap_duplicate(pte_to_swp_entry(pte));
+		}
 		set_pte_at(dst_mm, addr, dst_pte, pte);
 		return 8;
 	}

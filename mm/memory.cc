@@ -11,6 +11,7 @@
 
 #include "kernel/oracle.h"
 #include "mm/anon_shadow.h"
+#include "mm/migrate.h"
 #include "mm/table_free.h"
 
 /* Costs (assumed; no published figure, docs/COSTS.md): bookkeeping per pte zapped besides
@@ -67,7 +68,12 @@ again:
 			 * copy is unknown. */
 			if (details && (details->check_mapping || details->nonlinear_vma || !vm->t.truncate_zaps_swap))
 				continue;
-			free_swap_and_cache(pte_to_swp_entry(ptent));
+			/* a migration entry holds no slot and no reference: just drop it */
+			const swp_entry_t entry = pte_to_swp_entry(ptent);
+			if (is_migration_entry(entry))
+				migration_entry_dropped(migration_entry_to_pfn(entry));
+			else
+				free_swap_and_cache(entry);
 			shadow_forget(mm, addr);
 			pte_clear(mm, addr, pte);
 			continue;
@@ -617,6 +623,14 @@ static int change_pte(struct mm_struct *mm, pgtable_slot_t *ptep, unsigned long 
 {
 	struct change_prot_arg *arg = static_cast<struct change_prot_arg *>(argp);
 	const pte_t pte = ptep_get(ptep);
+	if (is_migration_pte(pte)) {
+		/* the page comes back as the entry says: never writable past mprotect (2.6.35
+		 * downgrades every WRITE entry, whatever the new protection) */
+		const swp_entry_t entry = pte_to_swp_entry(pte);
+		if (is_write_migration_entry(entry))
+			set_pte_at(mm, addr, ptep, swp_entry_to_pte(make_migration_entry_read(entry)));
+		return 0;
+	}
 	if (pte_present(pte)) {
 		const pte_t nv = pte_modify(pte, arg->prot);
 		if (nv.pte != pte.pte) {

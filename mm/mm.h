@@ -36,6 +36,7 @@
 
 #include <map>
 #include <memory>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -141,6 +142,20 @@ struct vm_tunables {
 	bool frames_limited = false;	/* the user set the frame count: keep the min watermark */
 	bool truncate_zaps_swap = true;	/* truncate frees a COW copy's swap pte (5.18); false: it
 					 * survives beyond EOF (2.6-5.17: bug) */
+	/* page migration (mm/migrate.h): the 2010 races and their 2.6.35 fixes */
+	bool adjust_lock = true;	/* vma_adjust takes the anon_vma lock (R1; off: 2.6.34, bug) */
+	bool skip_temp_stack = true;	/* migration skips exec's temporary stack (R2; off: bug) */
+	enum anon_pin_model anon_pin = ANON_PIN_REFCOUNT;
+};
+
+/* Why one unmap_and_move attempt did not move its page (metrics migrate_fail_*). */
+enum migrate_fail_reason {
+	MIGRATE_FAIL_LOCKED,		/* page lock busy, pass not forced */
+	MIGRATE_FAIL_NO_ANON_VMA,	/* unmapped and not in the swap cache: being freed */
+	MIGRATE_FAIL_MAPPED,		/* still mapped after try_to_unmap (a skipped vma) */
+	MIGRATE_FAIL_REFS,		/* migratepage saw references besides the expected */
+	MIGRATE_FAIL_NOMEM,		/* no target frame */
+	NR_MIGRATE_FAIL,
 };
 
 /* The vma slab (vm_area_cachep): LIFO reuse of freed structs. */
@@ -167,6 +182,10 @@ struct vm_stats {
 	/* swap and reclaim */
 	unsigned long direct_reclaims, pgscan, pgsteal, pgactivate, swap_full, reclaim_oom;
 	unsigned long pswpin, pswpout, swapin_faults, swapin_races, swap_ptes_set, swap_slots_freed;
+	/* migration and compaction */
+	unsigned long pgmigrate_success, pgmigrate_fail, migrate_freed, migrate_fail[NR_MIGRATE_FAIL];
+	unsigned long migration_ptes_set, migration_ptes_restored, migration_waits, migrate_temp_stack_skips;
+	unsigned long compact_passes, compact_isolated, compact_free_isolated, compact_throttled;
 };
 
 struct vm_globals {
@@ -179,6 +198,9 @@ struct vm_globals {
 	struct anon_vma_slab anon_vma_cache;	/* mm/rmap.h */
 	struct swap_info_struct swap_info;	/* the swap device (mm/swapfile.h) */
 	struct swap_cache swapper;		/* mm/swap_state.h */
+	/* Oracle (host side): ptes holding a migration entry, by the pfn they name
+	 * (mm/migrate.h). Empty when no migration is under way. */
+	std::unordered_map<unsigned long, unsigned> migration_ptes;
 	struct page *zero_page;		/* ZERO_PAGE: allocated by the first read fault that needs it */
 	smpemu::Rng table_batch_rng{0, ""};	/* table_batch_fail's stream (vm_init seeds it) */
 	/* RCU table batches not yet freed by their callback (vm_exit frees those a run left:

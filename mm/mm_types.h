@@ -118,6 +118,7 @@ struct zone {
 	spinlock_t lru_lock;		/* class "lru_lock": lru_list, nr_lru, PG_lru */
 	struct list_head lru_list;	/* anonymous pages, most recently added first */
 	unsigned long nr_lru;
+	unsigned long nr_isolated;	/* under lru_lock: pages compaction has off the LRU */
 };
 
 typedef struct pglist_data {

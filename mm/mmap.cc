@@ -176,6 +176,19 @@ static void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 
 /* ---- vma_adjust, split, merge ------------------------------------------- */
 
+/*
+ * store_point - with @torn, a sync point between two of vma_adjust's field stores:
+ * without the anon_vma lock nothing keeps an rmap walker on another CPU from reading
+ * vm_start, vm_end and vm_pgoff between them (2.6.34, race R1 of mm/migrate.h). Under
+ * the lock no walker can look, so the stores stay one step and the schedules (and
+ * digests) of the locked kernel are those recorded before the knob existed.
+ */
+static void store_point(bool torn)
+{
+	if (torn)
+		smp_wmb(); /* a sync point; free on x86, and it orders nothing a walker relies on */
+}
+
 void vma_adjust(struct vm_area_struct *vma, unsigned long start, unsigned long end, unsigned long pgoff,
 		struct vm_area_struct *insert)
 {
@@ -221,10 +234,12 @@ again:
 	 * (brk), which a walker's range check tolerates.
 	 */
 	struct anon_vma *anon_vma = nullptr;
-	if (vma->anon_vma && (insert || importer || start != vma->vm_start)) {
+	if (vm->t.adjust_lock && vma->anon_vma && (insert || importer || start != vma->vm_start)) {
 		anon_vma = vma->anon_vma;
 		anon_vma_lock_write(anon_vma);
 	}
+	/* adjust_lock=off (2.6.34): walkers may run between the field stores below */
+	const bool torn = !vm->t.adjust_lock && vma->anon_vma;
 	if (mapping && importer && vm->t.merge_reset && vma->vm_truncate_count != next->vm_truncate_count) {
 		/* unmap_mapping_range might be in progress: make it rescan the grown vma */
 		importer->vm_truncate_count = 0;
@@ -238,10 +253,14 @@ again:
 	if (adjust_next)
 		rb_erase(next);
 	vma->vm_start = start;
+	store_point(torn);
 	vma->vm_end = end;
+	store_point(torn);
 	vma->vm_pgoff = pgoff;
 	if (adjust_next) {
+		store_point(torn);
 		next->vm_start += static_cast<unsigned long>(adjust_next) << PAGE_SHIFT;
+		store_point(torn);
 		next->vm_pgoff += static_cast<unsigned long>(adjust_next);
 		rb_insert(next);
 		if (mapping && !(next->vm_flags & VM_NONLINEAR))

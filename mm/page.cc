@@ -12,6 +12,7 @@
 #include "arch/mmu.h"
 #include "kernel/oracle.h"
 #include "kernel/topology.h"
+#include "mm/migrate.h"
 #include "mm/page_alloc.h"
 #include "mm/swap.h"
 
@@ -228,6 +229,8 @@ void unlock_page(struct page *page, caller_ip_t ip)
 		report_check("bad-page", "unlock_page() of unlocked " + page_name(page), true);
 		return;
 	}
+	if (machine_mem()->vm) /* (the allocator's own tests run without a vm layer) */
+		migration_check_unlock(page);
 	clear_bit_unlock(PG_locked, &page->flags);
 	smp_mb(); /* the kernel's smp_mb__after_clear_bit() before looking for waiters */
 	if (waitqueue_active(&page->wait))

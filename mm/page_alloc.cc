@@ -16,6 +16,8 @@
 /* Cost of preparing a page on allocation / free (struct page init, list ops), cycles
  * (assumed: a few dozen instructions on a hot struct page). */
 static constexpr smpemu::Cycles kPagePrepCycles = 40;
+/* Looking at one pfn in compaction's free scanner (assumed: a test of the buddy flag). */
+static constexpr smpemu::Cycles kFreeScanCycles = 5;
 
 int numa_node_id(void)
 {
@@ -70,6 +72,22 @@ static struct page *rmqueue(struct zone *z, bool remote, unsigned long reserve)
 	return page;
 }
 
+/* prep_new_page - a page just taken off a free list becomes an allocated page. */
+static void prep_new_page(struct page *page, gfp_t gfp_mask)
+{
+	cpu_work(kPagePrepCycles);
+	/* The page is ours alone: the stores publish its new identity. */
+	page->mapping = nullptr;
+	page->anon_vma.v = nullptr; /* plain: nobody looks at a free page's anon_vma */
+	page->index = 0;
+	page->private_ = 0;
+	WRITE_ONCE(page->flags, 0UL);
+	atomic_set(&page->_mapcount, -1);
+	atomic_set(&page->_count, 1);
+	if (gfp_mask & __GFP_ZERO)
+		frame_write(page, 0, "__GFP_ZERO");
+}
+
 /* Rounds of direct reclaim that free nothing before an allocation fails (the kernel
  * loops while reclaim makes progress, then calls the OOM killer; here the fault fails). */
 static constexpr int MAX_RECLAIM_RETRIES = 4;
@@ -108,17 +126,7 @@ struct page *alloc_pages_node(int nid, gfp_t gfp_mask, unsigned int order)
 			mem->vm->stats.reclaim_oom++;
 		return nullptr;
 	}
-	cpu_work(kPagePrepCycles);
-	/* The page is ours alone: the stores publish its new identity. */
-	page->mapping = nullptr;
-	page->anon_vma.v = nullptr; /* plain: nobody looks at a free page's anon_vma */
-	page->index = 0;
-	page->private_ = 0;
-	WRITE_ONCE(page->flags, 0UL);
-	atomic_set(&page->_mapcount, -1);
-	atomic_set(&page->_count, 1);
-	if (gfp_mask & __GFP_ZERO)
-		frame_write(page, 0, "__GFP_ZERO");
+	prep_new_page(page, gfp_mask);
 	return page;
 }
 
@@ -157,6 +165,29 @@ void __free_pages(struct page *page, unsigned int order)
 	list_add(&page->lru, &z->free_list);
 	z->nr_free++;
 	zone_unlock_irqrestore(z, mem, irqflags);
+}
+
+unsigned long isolate_freepages_block(struct zone *z, unsigned long start_pfn, unsigned long end_pfn,
+				      std::vector<struct page *> *out)
+{
+	struct phys_mem *mem = machine_mem();
+	const size_t first = out->size();
+	const bool flags = zone_lock_irqsave(z, mem);
+	for (unsigned long pfn = start_pfn; pfn < end_pfn && z->nr_free > z->pages_min; pfn++) {
+		cpu_work(kFreeScanCycles);
+		if (mem->state[pfn] != FRAME_FREE)
+			continue;
+		struct page *page = pfn_to_page(mem, pfn);
+		list_del_init(&page->lru);
+		z->nr_free--;
+		z->nr_alloc++;
+		mem->state[pfn] = FRAME_ALLOCATED;
+		out->push_back(page);
+	}
+	zone_unlock_irqrestore(z, mem, flags);
+	for (size_t i = first; i < out->size(); i++)
+		prep_new_page((*out)[i], 0);
+	return out->size() - first;
 }
 
 void setup_per_zone_pages_min(struct phys_mem *mem)

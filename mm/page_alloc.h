@@ -31,6 +31,8 @@
  */
 #pragma once
 
+#include <vector>
+
 #include "mm/page.h"
 
 typedef unsigned gfp_t;
@@ -60,6 +62,11 @@ static inline void __free_page(struct page *page) { __free_pages(page, 0); }
 /* free_page_refs - drop the allocation reference: put_page(). */
 static inline void free_page_ref(struct page *page) { put_page(page); }
 
+/* isolate_freepages_block - compaction's free scanner: take every free page of @z in
+ * [@start_pfn, @end_pfn) off the free list, as allocated pages (count 1), into @out,
+ * leaving pages_min free; returns how many. Locking: takes zone->lock. */
+unsigned long isolate_freepages_block(struct zone *z, unsigned long start_pfn, unsigned long end_pfn,
+				      std::vector<struct page *> *out);
 /* setup_per_zone_pages_min - every zone's pages_min from the formula above (host side,
  * from vm_init when the frame count is the user's). */
 void setup_per_zone_pages_min(struct phys_mem *mem);

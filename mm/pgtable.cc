@@ -266,6 +266,33 @@ pteval_t peek_pte(struct mm_struct *mm, unsigned long addr)
 	return e;
 }
 
+void for_each_pte_host(const struct phys_mem *mem, const struct mm_struct *mm,
+		       const std::function<void(unsigned long, pte_t)> &fn)
+{
+	const struct pgtable_page *pgd = mem->tables[mm->pgd->pfn].get();
+	for (unsigned long i = 0; i < PTRS_PER_TABLE; i++) {
+		if (pgtable_entry_none(pgd->ent[i].v))
+			continue;
+		const struct pgtable_page *pud = mem->tables[pgtable_entry_pfn(pgd->ent[i].v)].get();
+		for (unsigned long j = 0; j < PTRS_PER_TABLE; j++) {
+			if (pgtable_entry_none(pud->ent[j].v))
+				continue;
+			const struct pgtable_page *pmd = mem->tables[pgtable_entry_pfn(pud->ent[j].v)].get();
+			for (unsigned long k = 0; k < PTRS_PER_TABLE; k++) {
+				if (pgtable_entry_none(pmd->ent[k].v))
+					continue;
+				const struct pgtable_page *pte = mem->tables[pgtable_entry_pfn(pmd->ent[k].v)].get();
+				for (unsigned long l = 0; l < PTRS_PER_TABLE; l++) {
+					const pte_t v = __pte(pte->ent[l].v);
+					if (pte_none(v))
+						continue;
+					fn((i << PGDIR_SHIFT) | (j << PUD_SHIFT) | (k << PMD_SHIFT) | (l << PAGE_SHIFT), v);
+				}
+			}
+		}
+	}
+}
+
 int follow_pte(struct mm_struct *mm, unsigned long addr, pgtable_slot_t **ptepp, spinlock_t **ptlp)
 {
 	pgtable_slot_t *pmd = pmd_for(mm, addr, false);

@@ -28,6 +28,8 @@
  */
 #pragma once
 
+#include <functional>
+
 #include <map>
 
 #include "arch/mmu.h"
@@ -135,6 +137,10 @@ void __pte_free(struct phys_mem *mem, struct page *table);
 /* peek_pte - host-side walk for oracles: @addr's pte value, 0 if an upper level is
  * none. No sync points, no cost; never used by emulated code. */
 pteval_t peek_pte(struct mm_struct *mm, unsigned long addr);
+/* for_each_pte_host - host-side walk for oracles: @fn(address, pte) for every pte that
+ * is not none in @mm's tables. No sync points, no cost; never used by emulated code. */
+void for_each_pte_host(const struct phys_mem *mem, const struct mm_struct *mm,
+		       const std::function<void(unsigned long, pte_t)> &fn);
 
 /* lookup_pte - lockless walk (the hardware walker, gup_fast): @addr's pte slot, or NULL
  * if an upper level is none. Reports use-after-free-pagetable if it reaches a table

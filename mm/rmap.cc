@@ -117,6 +117,7 @@ static bool anon_vma_is_locked(struct anon_vma *root, enum anon_lock_model model
 {
 	switch (model) {
 	case ANON_LOCK_SPIN:
+	case ANON_LOCK_SPIN_NOROOT:
 		return spin_is_locked(&root->lock);
 	case ANON_LOCK_MUTEX:
 	case ANON_LOCK_TRYLOCK:
@@ -197,6 +198,9 @@ void anon_vma_lock_write(struct anon_vma *anon_vma)
 	case ANON_LOCK_SPIN:
 		spin_lock(&root->lock);
 		break;
+	case ANON_LOCK_SPIN_NOROOT:
+		spin_lock(&anon_vma->lock); /* 2.6.34: this anon_vma's list only */
+		break;
 	case ANON_LOCK_MUTEX:
 	case ANON_LOCK_TRYLOCK:
 		mutex_lock(&root->mutex);
@@ -215,6 +219,9 @@ void anon_vma_unlock_write(struct anon_vma *anon_vma)
 	switch (vm_globals()->t.anon_lock) {
 	case ANON_LOCK_SPIN:
 		spin_unlock(&root->lock);
+		break;
+	case ANON_LOCK_SPIN_NOROOT:
+		spin_unlock(&anon_vma->lock);
 		break;
 	case ANON_LOCK_MUTEX:
 	case ANON_LOCK_TRYLOCK:

@@ -42,10 +42,13 @@
  *  - trylock (3.0 with "Optimize page_lock_anon_vma() fast-path"): the mutex, tried
  *    under RCU first; anon_vma_free waits for a holder it sees.
  *  - rwsem (3.8): the root's rw_semaphore; rmap walkers read, everyone else writes.
+ *  - spin_noroot (2.6.34, the first anon_vma_chain kernel): each anon_vma's own
+ *    spinlock protects its own list; there is no family lock, so vma_adjust can exclude
+ *    only the walkers of the vma's own anon_vma (the root of 2.6.35 fixed that).
  *  The lock class is "anon_vma" in every model.
  *  - vma->anon_vma, vma->anon_vma_chain (same_vma): mmap_sem for writing, or mmap_sem
  *    for reading plus page_table_lock (anon_vma_prepare).
- *  - anon_vma->head (same_anon_vma): the root lock.
+ *  - anon_vma->head (same_anon_vma): the root lock (spin_noroot: its own lock).
  *
  * Context: task context; the spin model's lock holders must not sleep.
  */
@@ -70,6 +73,13 @@ enum anon_lock_model {
 	ANON_LOCK_MUTEX,	/* 3.0 mutex, page_lock_anon_vma takes a reference */
 	ANON_LOCK_TRYLOCK,	/* 3.0 + the trylock fast path and the free side's wait */
 	ANON_LOCK_RWSEM,	/* 3.8 rwsem, walkers read */
+	ANON_LOCK_SPIN_NOROOT,	/* 2.6.34: each anon_vma's own spinlock, no family lock */
+};
+
+/* How page migration keeps the anon_vma of a page it unmaps (knob anon_pin). */
+enum anon_pin_model {
+	ANON_PIN_REFCOUNT,	/* 2.6.35: a reference (page_get_anon_vma) */
+	ANON_PIN_RCU_ONLY,	/* 2.6.34: rcu_read_lock only (bug: freed under migration) */
 };
 
 struct anon_vma {

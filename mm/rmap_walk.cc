@@ -9,7 +9,9 @@
 
 #include "kernel/oracle.h"
 #include "mm/anon_shadow.h"
+#include "mm/exec.h"
 #include "mm/filemap.h"
+#include "mm/migrate.h"
 #include "mm/swapfile.h"
 
 /* Cost (assumed; no published figure): visiting one vma of a walk besides its sync
@@ -60,6 +62,7 @@ struct anon_vma *page_lock_anon_vma_read(struct page *page)
 	check_anon_vma(anon_vma, "page_lock_anon_vma_read");
 	switch (model) {
 	case ANON_LOCK_SPIN:
+	case ANON_LOCK_SPIN_NOROOT:
 		/* RCU is held until the unlock: the memory stays an anon_vma */
 		anon_vma_lock_write(anon_vma);
 		break;
@@ -98,6 +101,7 @@ void page_unlock_anon_vma_read(struct anon_vma *anon_vma)
 	note_walker(anon_vma, -1);
 	switch (vm_globals()->t.anon_lock) {
 	case ANON_LOCK_SPIN:
+	case ANON_LOCK_SPIN_NOROOT:
 		anon_vma_unlock_write(anon_vma);
 		rcu_read_unlock();
 		break;
@@ -120,7 +124,8 @@ void page_unlock_anon_vma_read(struct anon_vma *anon_vma)
  */
 static void check_walked_anon_vma(struct anon_vma *anon_vma, unsigned long gen, struct anon_vma *root)
 {
-	if (vm_globals()->t.anon_lock == ANON_LOCK_SPIN)
+	const enum anon_lock_model model = vm_globals()->t.anon_lock;
+	if (model == ANON_LOCK_SPIN || model == ANON_LOCK_SPIN_NOROOT)
 		return;
 	if (anon_vma->gen == gen && anon_vma->root == root)
 		return;
@@ -133,6 +138,8 @@ static void check_walked_anon_vma(struct anon_vma *anon_vma, unsigned long gen, 
 			     ": anon_vma_free did not wait for the holder",
 		     true);
 }
+
+static bool rmap_walk_file(struct page *page, rmap_one_t rmap_one, void *arg);
 
 /* One vma of a walk: false to stop. */
 static bool rmap_visit(struct page *page, struct vm_area_struct *vma, rmap_one_t rmap_one, void *arg)
@@ -161,6 +168,28 @@ static bool rmap_walk_anon(struct page *page, rmap_one_t rmap_one, void *arg)
 	}
 	check_walked_anon_vma(anon_vma, gen, root);
 	page_unlock_anon_vma_read(anon_vma);
+	return true;
+}
+
+bool rmap_walk_pinned(struct page *page, rmap_one_t rmap_one, void *arg)
+{
+	KFUNC();
+	if (!PageAnon(page))
+		return rmap_walk_file(page, rmap_one, arg);
+	vm_globals()->stats.rmap_walks++;
+	struct anon_vma *anon_vma = page_anon_vma(page);
+	if (!anon_vma)
+		return false;
+	anon_vma_lock_read(anon_vma);
+	note_walker(anon_vma, 1);
+	for (struct list_head *l = anon_vma->head.next; l != &anon_vma->head; l = l->next) {
+		check_anon_vma(anon_vma, "rmap_walk (migration)");
+		struct anon_vma_chain *avc = list_entry(l, struct anon_vma_chain, same_anon_vma);
+		if (!rmap_visit(page, avc->vma, rmap_one, arg))
+			break;
+	}
+	note_walker(anon_vma, -1);
+	anon_vma_unlock_read(anon_vma);
 	return true;
 }
 
@@ -246,6 +275,16 @@ static bool try_to_unmap_one(struct page *page, struct vm_area_struct *vma, unsi
 {
 	struct ttu_arg *arg = static_cast<struct ttu_arg *>(argp);
 	struct mm_struct *mm = vma->vm_mm;
+	const bool migration = (arg->flags & TTU_ACTION_MASK) == TTU_MIGRATION;
+	/*
+	 * 2.6.35: exec moves its temporary stack's ptes without the anon_vma lock, so an
+	 * entry made there could move away from where remove_migration_ptes looks: leave
+	 * such pages mapped (the migration fails and is retried later). Knob skip_temp_stack.
+	 */
+	if (migration && is_vma_temporary_stack(vma) && vm_globals()->t.skip_temp_stack) {
+		vm_globals()->stats.migrate_temp_stack_skips++;
+		return true;
+	}
 	spinlock_t *ptl;
 	pgtable_slot_t *pte = page_check_address(page, mm, address, &ptl);
 	if (!pte)
@@ -261,8 +300,10 @@ static bool try_to_unmap_one(struct page *page, struct vm_area_struct *vma, unsi
 		}
 	}
 	const bool anon = PageAnon(page);
+	/* stable: the page is locked, and only its lock holder adds or deletes the cache */
+	const bool swapcache = anon && PageSwapCache(page);
 	if (anon) {
-		if (!PageSwapCache(page)) {
+		if (!swapcache && !migration) {
 			pte_unmap_unlock(pte, ptl);
 			report_check("bad-page", "try_to_unmap: anonymous pfn " + std::to_string(page->pfn) +
 							 " is not in the swap cache: its ptes have nowhere to point",
@@ -275,12 +316,17 @@ static bool try_to_unmap_one(struct page *page, struct vm_area_struct *vma, unsi
 	const pte_t pteval = ptep_clear_flush(vma, address, pte);
 	if (pte_dirty(pteval))
 		SetPageDirty(page);
-	if (anon) {
+	if (swapcache) {
 		const swp_entry_t entry = {page->private_};
 		swap_duplicate(entry);
 		set_pte_at(mm, address, pte, swp_entry_to_pte(entry));
 		shadow_swapout_end(mm, address);
 		vm_globals()->stats.swap_ptes_set++;
+	} else if (anon) {
+		/* migration: the pte names the page until remove_migration_ptes */
+		set_pte_at(mm, address, pte, swp_entry_to_pte(make_migration_entry(page->pfn, pte_write(pteval))));
+		migration_entry_made(page->pfn);
+		shadow_swapout_end(mm, address);
 	}
 	page_remove_rmap(page);
 	put_page(page); /* the pte's reference; the caller holds its own */

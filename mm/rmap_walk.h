@@ -41,6 +41,10 @@ void page_unlock_anon_vma_read(struct anon_vma *anon_vma);
  */
 typedef bool (*rmap_one_t)(struct page *page, struct vm_area_struct *vma, unsigned long address, void *arg);
 bool rmap_walk(struct page *page, rmap_one_t rmap_one, void *arg);
+/* rmap_walk_pinned - the walk of migration (2.6.35 rmap_walk): the caller pinned the
+ * anon_vma, so it is locked as page_anon_vma(@page) says, without page_lock_anon_vma's
+ * check that the page is mapped (a page under migration is not). */
+bool rmap_walk_pinned(struct page *page, rmap_one_t rmap_one, void *arg);
 
 /* page_check_address - @page's pte at @address of @mm, locked (*@ptlp), if it maps
  * @page; NULL (nothing held) otherwise. */
@@ -60,6 +64,8 @@ pgtable_slot_t *page_check_address(struct page *page, struct mm_struct *mm, unsi
  */
 enum ttu_flags {
 	TTU_UNMAP = 0,			/* reclaim: anon ptes become swap ptes */
+	TTU_MIGRATION = 1,		/* migration: anon ptes become migration entries (a page
+					 * in the swap cache gets swap ptes, as in 2.6.35) */
 	TTU_ACTION_MASK = 0xff,
 	TTU_IGNORE_ACCESS = (1 << 9),	/* unmap young ptes too */
 };

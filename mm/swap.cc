@@ -3,6 +3,8 @@
  */
 #include "mm/swap.h"
 
+#include <cerrno>
+
 #include "kernel/oracle.h"
 
 /* Cost (assumed: a list insertion or removal on a hot struct page): the list work done
@@ -61,6 +63,22 @@ unsigned long isolate_lru_pages(struct zone *zone, unsigned long nr, std::vector
 	}
 	spin_unlock(&zone->lru_lock);
 	return looked;
+}
+
+int isolate_lru_page(struct page *page)
+{
+	struct zone *z = page->zone;
+	int ret = -EBUSY;
+	spin_lock(&z->lru_lock);
+	if (PageLRU(page) && get_page_unless_zero(page)) {
+		cpu_work(kLruListCycles);
+		clear_bit(PG_lru, &page->flags);
+		list_del_init(&page->lru);
+		z->nr_lru--;
+		ret = 0;
+	}
+	spin_unlock(&z->lru_lock);
+	return ret;
 }
 
 void putback_lru_page(struct page *page)

@@ -39,6 +39,9 @@ void __page_cache_release(struct page *page);
  */
 unsigned long isolate_lru_pages(struct zone *zone, unsigned long nr, std::vector<struct page *> *out,
 				unsigned long *lru_size);
+/* isolate_lru_page - take @page off its LRU list with a reference (PG_lru cleared); 0,
+ * or -EBUSY if it is not on the list (or is being freed). */
+int isolate_lru_page(struct page *page);
 /* putback_lru_page - an isolated page back at the head of its zone's list; drops the
  * isolation reference (which may free it). */
 void putback_lru_page(struct page *page);

@@ -9,6 +9,7 @@
 #include "kernel/oracle.h"
 #include "kernel/topology.h"
 #include "mm/memory.h"
+#include "mm/migrate.h"
 #include "mm/swap.h"
 
 /* Cost (assumed: a radix tree insert or delete besides the tree_lock sync points). */
@@ -89,13 +90,6 @@ struct page *lookup_swap_cache(swp_entry_t entry)
 	return page;
 }
 
-/* 2.6.36's schedule_timeout_uninterruptible(1): one timer tick. */
-static void sleep_one_jiffy(void)
-{
-	const unsigned long long hz = smpemu::running_machine("sleep_one_jiffy()").params().hz;
-	sleep_until(local_clock() + static_cast<smpemu::Cycles>(cpu_clock_hz() / (hz ? hz : 250)));
-}
-
 struct page *read_swap_cache_async(swp_entry_t entry)
 {
 	KFUNC();
@@ -117,7 +111,7 @@ struct page *read_swap_cache_async(swp_entry_t entry)
 		if (err == -EEXIST) {
 			/* another task is adding its page, or reclaim is removing one */
 			vm_globals()->stats.swapin_races++;
-			sleep_one_jiffy();
+			schedule_timeout_uninterruptible(1); /* 2.6.36: one timer tick */
 			continue;
 		}
 		if (err) {
@@ -147,11 +141,10 @@ int do_swap_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long
 	KFUNC();
 	struct vm_globals *vm = vm_globals();
 	const swp_entry_t entry = pte_to_swp_entry(orig);
-	if (non_swap_entry(entry)) {
-		report_check("bad-swap", "do_swap_page: " + report_hex(pte_val(orig)) + " at " + report_hex(address) +
-						 " is a migration entry, which nothing here creates",
-			     true);
-		return VM_FAULT_SIGBUS;
+	if (is_migration_entry(entry)) {
+		/* the page is being migrated: wait for it, then fault again */
+		migration_entry_wait(mm, pmd, address);
+		return VM_FAULT_MINOR;
 	}
 	int ret = VM_FAULT_MINOR;
 	spinlock_t *ptl;

@@ -245,36 +245,19 @@ void swap_writepage(struct page *page)
 	vm_globals()->stats.pswpout++;
 }
 
-/* Host-side walk of every pte table of @mm: counts swap ptes by offset. */
+/* Host-side: counts @mm's swap ptes by offset (migration entries name pages, not slots). */
 static void count_swap_ptes(const struct phys_mem *mem, const struct mm_struct *mm,
 			    std::map<unsigned long, unsigned> *counts, unsigned long *found)
 {
-	const struct pgtable_page *pgd = mem->tables[mm->pgd->pfn].get();
-	for (int i = 0; i < PTRS_PER_TABLE; i++) {
-		if (pgtable_entry_none(pgd->ent[i].v))
-			continue;
-		const struct pgtable_page *pud = mem->tables[pgtable_entry_pfn(pgd->ent[i].v)].get();
-		for (int j = 0; j < PTRS_PER_TABLE; j++) {
-			if (pgtable_entry_none(pud->ent[j].v))
-				continue;
-			const struct pgtable_page *pmd = mem->tables[pgtable_entry_pfn(pud->ent[j].v)].get();
-			for (int k = 0; k < PTRS_PER_TABLE; k++) {
-				if (pgtable_entry_none(pmd->ent[k].v))
-					continue;
-				const struct pgtable_page *pte = mem->tables[pgtable_entry_pfn(pmd->ent[k].v)].get();
-				for (int l = 0; l < PTRS_PER_TABLE; l++) {
-					const pte_t v = __pte(pte->ent[l].v);
-					if (!is_swap_pte(v))
-						continue;
-					const swp_entry_t e = pte_to_swp_entry(v);
-					if (non_swap_entry(e))
-						continue;
-					(*counts)[swp_offset(e)]++;
-					(*found)++;
-				}
-			}
-		}
-	}
+	for_each_pte_host(mem, mm, [&](unsigned long, pte_t v) {
+		if (!is_swap_pte(v))
+			return;
+		const swp_entry_t e = pte_to_swp_entry(v);
+		if (non_swap_entry(e))
+			return;
+		(*counts)[swp_offset(e)]++;
+		(*found)++;
+	});
 }
 
 std::string swap_check_counts(const struct phys_mem *mem, unsigned long *swap_ptes)

@@ -43,6 +43,33 @@ static inline swp_entry_t pte_to_swp_entry(pte_t pte)
 }
 static inline pte_t swp_entry_to_pte(swp_entry_t e) { return __swp_entry_to_pte(__swp_entry(swp_type(e), swp_offset(e))); }
 
-/* non_swap_entry - a migration entry (a reserved type: nothing creates one yet), not a
- * slot of a swap device. */
+/* non_swap_entry - a migration entry (a reserved type), not a slot of a swap device. */
 static inline bool non_swap_entry(swp_entry_t e) { return swp_type(e) >= MAX_SWAPFILES; }
+
+/*
+ * Migration entries (include/linux/swapops.h of 2.6.35): while page migration has a
+ * page unmapped, each pte that mapped it holds an entry naming the page's pfn, READ or
+ * WRITE as the pte was, so the fault that meets it can wait for the migration and the
+ * page can be mapped back with the same permission. Invariant (mm/migrate.h): an entry
+ * naming pfn X exists only while page X is locked.
+ */
+#define SWP_MIGRATION_READ MAX_SWAPFILES
+#define SWP_MIGRATION_WRITE (MAX_SWAPFILES + 1)
+
+static inline swp_entry_t make_migration_entry(unsigned long pfn, bool write)
+{
+	return swp_entry(write ? SWP_MIGRATION_WRITE : SWP_MIGRATION_READ, pfn);
+}
+static inline bool is_migration_entry(swp_entry_t e)
+{
+	return swp_type(e) == SWP_MIGRATION_READ || swp_type(e) == SWP_MIGRATION_WRITE;
+}
+static inline bool is_write_migration_entry(swp_entry_t e) { return swp_type(e) == SWP_MIGRATION_WRITE; }
+/* make_migration_entry_read - the READ form of @e (fork of a COW mapping, mprotect). */
+static inline swp_entry_t make_migration_entry_read(swp_entry_t e) { return swp_entry(SWP_MIGRATION_READ, swp_offset(e)); }
+static inline unsigned long migration_entry_to_pfn(swp_entry_t e) { return swp_offset(e); }
+/* is_migration_pte - @pte is not present and holds a migration entry. */
+static inline bool is_migration_pte(pte_t pte)
+{
+	return is_swap_pte(pte) && is_migration_entry(pte_to_swp_entry(pte));
+}

@@ -49,6 +49,7 @@ struct MmBox {
     m = std::make_unique<Machine>(p, build_topology(prof, cpus), prof->costs);
     std::map<std::string, std::string> k;
     for (const KnobSpec& s : mm_knob_specs()) k[s.name] = s.default_value;
+    for (const KnobSpec& s : migration_knob_specs()) k[s.name] = s.default_value;
     for (const auto& [name, v] : knobs) k[name] = v;
     env.setup(*m, Knobs(k, arch.empty() ? test_arch() : arch), frames);
   }

@@ -50,9 +50,10 @@ std::vector<KnobSpec> mm_knob_specs() {
       {"pte_lock", "spinlock", {"spinlock", "rt"}, 0, 0,
        "pte locks: spinlock, or rt (PREEMPT_RT: they sleep and their holders are preemptible; needs "
        "mmu_gather=preemptible and lockbreak=mutex_nobreak)"},
-      {"anon_lock", "spin", {"spin", "mutex", "trylock", "rwsem"}, 0, 0,
+      {"anon_lock", "spin", {"spin", "mutex", "trylock", "rwsem", "spin_noroot"}, 0, 0,
        "the root anon_vma lock: spin (2.6.35-2.6.39), mutex (3.0, walkers take a reference), trylock (3.0 + "
-       "the fast path; the free side waits), rwsem (3.8, walkers share it)"},
+       "the fast path; the free side waits), rwsem (3.8, walkers share it), spin_noroot (2.6.34: each "
+       "anon_vma's own spinlock, no family lock)"},
       {"wp_reuse", "exclusive", {"exclusive", "always"}, 0, 0,
        "a write fault reuses an anonymous page only if one pte or swap pte refers to it; always: even when a fork "
        "shares it (planted bug: a COW that forgets to copy)"},
@@ -81,6 +82,20 @@ std::vector<KnobSpec> mm_knob_specs() {
       specs.push_back({k.name, k.def, choices, 0, 0, k.doc});
     }
   return specs;
+}
+
+std::vector<KnobSpec> migration_knob_specs() {
+  return {
+      {"adjust_lock", "on", {"on", "off"}, 0, 0,
+       "vma_adjust takes the anon_vma lock when vm_start or vm_pgoff change (2.6.35); off: 2.6.34, rmap walkers "
+       "read them half-changed (race R1: a migration entry left behind)"},
+      {"skip_temp_stack", "on", {"on", "off"}, 0, 0,
+       "migration leaves pages of exec's temporary stack mapped (2.6.35); off: exec moves an entry away from "
+       "where remove_migration_ptes looks (race R2)"},
+      {"anon_pin", "refcount", {"refcount", "rcu_only"}, 0, 0,
+       "migration pins the anon_vma with a reference (2.6.35), or only rcu_read_lock (2.6.34: an exiting "
+       "process frees it mid-migration; needs anon_lock=spin or spin_noroot)"},
+  };
 }
 
 std::vector<KnobSpec> with_mm_knobs(std::vector<KnobSpec> own) {
@@ -113,6 +128,7 @@ static vm_tunables tunables_of(const Knobs& k) {
   t.anon_lock = al == "mutex"     ? ANON_LOCK_MUTEX
                 : al == "trylock" ? ANON_LOCK_TRYLOCK
                 : al == "rwsem"   ? ANON_LOCK_RWSEM
+                : al == "spin_noroot" ? ANON_LOCK_SPIN_NOROOT
                                   : ANON_LOCK_SPIN;
   t.wp_reuse_always = k.str("wp_reuse") == "always";
   t.swap_slots = static_cast<unsigned long>(k.integer("swap"));
@@ -120,6 +136,12 @@ static vm_tunables tunables_of(const Knobs& k) {
   t.swap_write_us = static_cast<unsigned>(k.integer("swap_write_us"));
   t.frames_limited = k.integer("frames") != 0;
   t.truncate_zaps_swap = k.str("truncate_swap") == "zap";
+  // Workloads that migrate pages declare these too (migration_knob_specs).
+  if (k.all().count("adjust_lock")) {
+    t.adjust_lock = k.str("adjust_lock") == "on";
+    t.skip_temp_stack = k.str("skip_temp_stack") == "on";
+    t.anon_pin = k.str("anon_pin") == "rcu_only" ? ANON_PIN_RCU_ONLY : ANON_PIN_REFCOUNT;
+  }
   return t;
 }
 
@@ -172,6 +194,9 @@ void MmEnv::setup(Machine& m, const Knobs& k, unsigned long frames, unsigned lon
     refused = "pte_lock=rt needs mmu_gather=preemptible and lockbreak=mutex_nobreak: a sleeping pte lock cannot "
               "be taken inside the percpu gather (preemption off) or under a spinning i_mmap_lock, which "
               "PREEMPT_RT made sleep too";
+  else if (t.anon_pin == ANON_PIN_RCU_ONLY && t.anon_lock != ANON_LOCK_SPIN && t.anon_lock != ANON_LOCK_SPIN_NOROOT)
+    refused = "anon_pin=rcu_only holds rcu_read_lock across the migration, where the anon_vma lock is taken: "
+              "that lock must spin (anon_lock=spin or spin_noroot), a sleeping one cannot be taken under RCU";
   if (!refused.empty()) {
     mmu_->ops->destroy(mmu_);
     phys_mem_exit(&mem_);
@@ -292,16 +317,18 @@ void MmEnv::finish(const Machine& m, Metrics& out, std::vector<BugReport>& bugs)
   metrics(out);
   if (m.end_reason() != EndReason::Completed) return;  // stopped mid-operation: counts may be in flux
   unsigned long swap_ptes = 0;
-  const std::string bad = swap_check_counts(&mem_, &swap_ptes);
-  if (!bad.empty()) {
+  const auto end_check = [&](const std::string& bad, const char* check, const char* key) {
+    if (bad.empty()) return;
     BugReport b;
-    b.check = "bad-swap";
+    b.check = check;
     b.message = bad;
     b.fatal = true;
     b.cycle = m.now();
-    b.key = "swap_check_counts";
+    b.key = key;
     bugs.push_back(std::move(b));
-  }
+  };
+  end_check(swap_check_counts(&mem_, &swap_ptes), "bad-swap", "swap_check_counts");
+  end_check(migration_check_entries(&mem_), "migration-entry-left", "migration_check_entries");
 }
 
 void MmEnv::metrics(Metrics& out) const {
@@ -358,6 +385,24 @@ void MmEnv::metrics(Metrics& out) const {
     put("swapin_faults", s.swapin_faults);
     put("swapin_races", s.swapin_races);
     put("swap_ptes_set", s.swap_ptes_set);
+  }
+  if (s.compact_passes || s.pgmigrate_success || s.pgmigrate_fail) {
+    put("pages_migrated", s.pgmigrate_success);
+    put("pages_not_migrated", s.pgmigrate_fail);
+    put("migrate_freed", s.migrate_freed);
+    put("migrate_fail_locked", s.migrate_fail[MIGRATE_FAIL_LOCKED]);
+    put("migrate_fail_unmapped", s.migrate_fail[MIGRATE_FAIL_NO_ANON_VMA]);
+    put("migrate_fail_mapped", s.migrate_fail[MIGRATE_FAIL_MAPPED]);
+    put("migrate_fail_refs", s.migrate_fail[MIGRATE_FAIL_REFS]);
+    put("migrate_fail_nomem", s.migrate_fail[MIGRATE_FAIL_NOMEM]);
+    put("migration_entries_set", s.migration_ptes_set);
+    put("migration_entries_restored", s.migration_ptes_restored);
+    put("migration_waits", s.migration_waits);
+    put("migrate_temp_stack_skips", s.migrate_temp_stack_skips);
+    put("compact_passes", s.compact_passes);
+    put("compact_isolated", s.compact_isolated);
+    put("compact_free_isolated", s.compact_free_isolated);
+    put("compact_throttled", s.compact_throttled);
   }
   if (mmu_->rcu_table_free) {
     put("tables_freed_now", s.tables_freed_now);

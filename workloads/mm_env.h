@@ -21,6 +21,7 @@
 #include "arch/mmu.h"
 #include "mm/mmap.h"
 #include "mm/fork.h"
+#include "mm/migrate.h"
 #include "mm/mremap.h"
 #include "mm/truncate.h"
 #include "mm/user_access.h"
@@ -40,6 +41,8 @@ inline double mean_of(const Histogram& h) {
 
 /// Knobs every mm workload takes (names, defaults, docs).
 std::vector<KnobSpec> mm_knob_specs();
+/// Knobs of workloads that migrate pages (the 2010 migration races, mm/migrate.h).
+std::vector<KnobSpec> migration_knob_specs();
 /// Appends the common mm knobs to a workload's own.
 std::vector<KnobSpec> with_mm_knobs(std::vector<KnobSpec> own);
 
@@ -76,9 +79,13 @@ class MmEnv {
   /// The MMU model in use (its type names it).
   struct mmu* mmu() { return mmu_; }
   struct vm_globals& vm() { return *mem_.vm; }
+  /// Whether this run's mms use split pte locks (knob split_ptlock), for mms made
+  /// outside new_mm (exec's bprm_mm_init).
+  bool split_ptlock() const { return split_ptlock_; }
   /// Adds the vm statistics and the MMU model's counters to `out` (metrics()), and, if
   /// the run completed, the end-of-run checks' reports to `bugs`: every swap slot's
-  /// count matches the swap ptes naming it (mm/swapfile.h). Host side, after run().
+  /// count matches the swap ptes naming it (mm/swapfile.h), and no migration entry is
+  /// left (mm/migrate.h). Host side, after run().
   void finish(const Machine& m, Metrics& out, std::vector<BugReport>& bugs) const;
   void metrics(Metrics& out) const;
 
