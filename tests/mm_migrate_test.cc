@@ -376,6 +376,36 @@ TEST(MmMigrate, KnobCombinationsTheToolCannotHonourAreRefused) {
   EXPECT_THROW(run_once(cfg), ConfigError);
 }
 
+std::uint64_t acquisitions(const RunResult& r, const std::string& cls) {
+  for (const LockClassStats& l : r.locks)
+    if (l.name == cls) return l.acquisitions;
+  return 0;
+}
+
+// fork-exec's knobs: adjust_lock decides whether shift_arg_pages' vma_adjust takes the
+// anon_vma lock; every other knob changes the work itself.
+TEST(MmMigrate, ForkExecKnobsChangeWhatExecDoes) {
+  const auto run = [](std::map<std::string, std::string> set) {
+    RunConfig cfg;
+    cfg.workload = "fork-exec";
+    cfg.params.cpus = 2;
+    cfg.set = std::move(set);
+    return run_once(cfg);
+  };
+  const RunResult base = run({});
+  ASSERT_TRUE(base.bugs.empty());
+  EXPECT_EQ(base.metrics.at("forks"), 16);
+  const RunResult unlocked = run({{"adjust_lock", "off"}});
+  EXPECT_TRUE(unlocked.bugs.empty());
+  // four per exec: copy_strings grows the temporary stack down for 3 of its 4 pages, and
+  // shift_arg_pages lowers vm_start once (its final shrink changes only vm_end)
+  EXPECT_EQ(acquisitions(base, "anon_vma") - acquisitions(unlocked, "anon_vma"), 64u);
+  EXPECT_GT(run({{"exec_load", "200000"}}).metrics.at("cycles_per_exec"), base.metrics.at("cycles_per_exec") + 100000);
+  EXPECT_GT(run({{"exec_pages", "16"}}).metrics.at("anon_faults"), base.metrics.at("anon_faults"));
+  EXPECT_GT(run({{"pages", "64"}}).metrics.at("ptes_copied"), base.metrics.at("ptes_copied"));
+  EXPECT_EQ(run({{"rounds", "3"}}).metrics.at("forks"), 6);
+}
+
 RunResult stress(std::uint64_t seed, const std::string& strategy, std::map<std::string, std::string> set) {
   RunConfig cfg;
   cfg.workload = "migration-stress";

@@ -35,16 +35,12 @@
 #include "kernel/oracle.h"
 #include "kernel/sched.h"
 #include "mm/compaction.h"
-#include "mm/exec.h"
 #include "workloads/mm_env.h"
 
 namespace smpemu {
 namespace {
 
 constexpr unsigned long kBase = PerCpuMms::kBase;
-// The exec children's stack ends this far below the temporary stack's top.
-constexpr unsigned long kStackShift = 64 * PAGE_SIZE;
-constexpr unsigned long kStackTop = STACK_TOP_MAX - kStackShift;
 
 unsigned long arg_value(unsigned long i, void* who) {
   return (reinterpret_cast<unsigned long>(who) << 32) | (i + 1);
@@ -82,9 +78,7 @@ class MigrationStress final : public Workload {
     const unsigned long data = 2 * pages_ * (static_cast<unsigned long>(fork_children_ + hole_children_) + 2) +
                                2 * exec_pages_ * static_cast<unsigned long>(exec_children_) + hog_pages_ + 1;
     const unsigned long tables = procs * page_table_frames(kBase, std::max(pages_, hog_pages_) * PAGE_SIZE) +
-                                 static_cast<unsigned long>(exec_children_) *
-                                     page_table_frames(kStackTop - exec_pages_ * PAGE_SIZE, STACK_TOP_MAX - kStackTop +
-                                                                                                exec_pages_ * PAGE_SIZE);
+                                 static_cast<unsigned long>(exec_children_) * exec_table_frames(exec_pages_);
     env_.setup(m, k, mm_frames(data, procs, tables), tables);
     const int spread = m.ncpus() - 1;  // the stressors' CPUs; the compactor has the last
     int next = 0;
@@ -178,29 +172,13 @@ class MigrationStress final : public Workload {
 
   void exec_child(mm_struct* old, unsigned long who) {
     const Cycles t0 = local_clock();
-    linux_binprm bprm{};
-    if (bprm_mm_init(&bprm, env_.split_ptlock()) ||
-        copy_strings(&bprm, exec_pages_, arg_value, reinterpret_cast<void*>(who))) {
-      report_check("oom", "migration-stress: exec ran out of memory (its frame count is too small)", true);
-      return;
-    }
-    // load_elf_binary: read the headers, flush_old_exec (exec_mmap drops the old mm),
-    // then setup_arg_pages moves the stack: the argument pages sit in the temporary
-    // stack all that time
-    cpu_work(exec_load_);
-    exit_mm(old);
-    if (setup_arg_pages(&bprm, kStackTop)) {
-      report_check("oom", "migration-stress: exec ran out of memory (its frame count is too small)", true);
-      return;
-    }
+    const ExecSpec spec = {exec_pages_, arg_value, reinterpret_cast<void*>(who), exec_load_};
+    mm_struct* mm = exec_program(env_, spec, [&] { exit_mm(old); });
+    if (!mm) return;
     m_->histogram("exec").record(local_clock() - t0);
     return_to_user();
-    // "echo": the new program reads its arguments (the oracle checks each value)
-    for (unsigned long i = 0; i < exec_pages_; i++) {
-      unsigned long val = 0;
-      user_access(bprm.mm, kStackTop - (i + 1) * PAGE_SIZE, false, &val, nullptr);
-    }
-    exit_mm(bprm.mm);
+    read_exec_args(mm, exec_pages_);  // "echo": the new program reads its arguments
+    exit_mm(mm);
   }
 
   void hog() {

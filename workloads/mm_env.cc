@@ -136,12 +136,11 @@ static vm_tunables tunables_of(const Knobs& k) {
   t.swap_write_us = static_cast<unsigned>(k.integer("swap_write_us"));
   t.frames_limited = k.integer("frames") != 0;
   t.truncate_zaps_swap = k.str("truncate_swap") == "zap";
-  // Workloads that migrate pages declare these too (migration_knob_specs).
-  if (k.all().count("adjust_lock")) {
-    t.adjust_lock = k.str("adjust_lock") == "on";
-    t.skip_temp_stack = k.str("skip_temp_stack") == "on";
-    t.anon_pin = k.str("anon_pin") == "rcu_only" ? ANON_PIN_RCU_ONLY : ANON_PIN_REFCOUNT;
-  }
+  // Workloads where they matter declare these too (migration_knob_specs).
+  const auto has = [&](const char* name) { return k.all().count(name) != 0; };
+  if (has("adjust_lock")) t.adjust_lock = k.str("adjust_lock") == "on";
+  if (has("skip_temp_stack")) t.skip_temp_stack = k.str("skip_temp_stack") == "on";
+  if (has("anon_pin")) t.anon_pin = k.str("anon_pin") == "rcu_only" ? ANON_PIN_RCU_ONLY : ANON_PIN_REFCOUNT;
   return t;
 }
 
@@ -269,6 +268,35 @@ struct task_struct* fork_child(mm_struct* parent, int cpu, const std::string& na
     return nullptr;
   }
   return kthread_run_on_cpu([child, body = std::move(body)] { body(child); }, cpu, name.c_str());
+}
+
+mm_struct* exec_program(MmEnv& env, const ExecSpec& spec, const std::function<void()>& drop_old) {
+  linux_binprm bprm{};
+  if (bprm_mm_init(&bprm, env.split_ptlock()) || copy_strings(&bprm, spec.arg_pages, spec.value, spec.arg)) {
+    report_check("oom", "exec ran out of memory (the workload's frame count is too small)", true);
+    return nullptr;
+  }
+  // load_elf_binary: read the headers, flush_old_exec (exec_mmap drops the old mm);
+  // only then does setup_arg_pages move the stack: the argument pages sit in the
+  // temporary stack all that time
+  cpu_work(spec.load_cycles);
+  drop_old();
+  if (setup_arg_pages(&bprm, kExecStackTop)) {
+    report_check("oom", "exec ran out of memory (the workload's frame count is too small)", true);
+    return nullptr;
+  }
+  return bprm.mm;
+}
+
+void read_exec_args(mm_struct* mm, unsigned long arg_pages) {
+  for (unsigned long i = 0; i < arg_pages; i++) {
+    unsigned long val = 0;
+    user_access(mm, kExecStackTop - (i + 1) * PAGE_SIZE, false, &val, nullptr);
+  }
+}
+
+unsigned long exec_table_frames(unsigned long arg_pages) {
+  return page_table_frames(kExecStackTop - arg_pages * PAGE_SIZE, STACK_TOP_MAX - kExecStackTop + arg_pages * PAGE_SIZE);
 }
 
 unsigned long page_table_frames(unsigned long start, unsigned long bytes) {

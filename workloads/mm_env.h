@@ -20,6 +20,7 @@
 
 #include "arch/mmu.h"
 #include "mm/mmap.h"
+#include "mm/exec.h"
 #include "mm/fork.h"
 #include "mm/migrate.h"
 #include "mm/mremap.h"
@@ -116,6 +117,25 @@ mm_struct* anon_family_parent(MmEnv& env, unsigned long addr, unsigned long page
 /// the fork ran out of memory. Context: a task of the parent process.
 struct task_struct* fork_child(mm_struct* parent, int cpu, const std::string& name,
                                std::function<void(mm_struct*)> body);
+
+/// What exec_program copies and how long it loads.
+struct ExecSpec {
+  unsigned long arg_pages = 4;                     ///< argument pages copied to the new stack
+  unsigned long (*value)(unsigned long, void*) = nullptr;  ///< value of argument page i
+  void* arg = nullptr;                             ///< passed to value
+  Cycles load_cycles = 0;                          ///< kernel work between copy and stack setup
+};
+/// Where exec_program's stacks end: 64 pages below the temporary stack's top.
+constexpr unsigned long kExecStackTop = STACK_TOP_MAX - 64 * PAGE_SIZE;
+/// The mm side of an exec: bprm_mm_init, copy_strings,
+/// `load_cycles` of loading the binary in which `drop_old` runs (exec_mmap drops the
+/// old mm), then setup_arg_pages (shift_arg_pages) to end at kExecStackTop. Returns the
+/// new mm, or nullptr after an oom report. Context: the exec'ing task.
+mm_struct* exec_program(MmEnv& env, const ExecSpec& spec, const std::function<void()>& drop_old);
+/// The new program reads its `arg_pages` argument pages (the oracle checks each).
+void read_exec_args(mm_struct* mm, unsigned long arg_pages);
+/// Page-table frames an exec'd stack of `arg_pages` needs (both places of the shift).
+unsigned long exec_table_frames(unsigned long arg_pages);
 
 /// Address spaces for one task per CPU: each task its own process, or (`threads`) all
 /// of them threads of one, working in disjoint windows of it.
