@@ -39,7 +39,14 @@ void RwLock::acquire(bool write, Where loc) {
       contended = true;
       t->waiting_for = &instance_;
       queue_lock();
-      m.fetch_add(line_, cnts_, kWaiting);  // new readers queue behind us now
+      // Mark a writer waiting, so new readers queue behind us. The writer byte is ours
+      // to set only once it is 0: a writer that got the lock on its fast path may still
+      // hold it (0xff), and adding to that byte would carry into the reader count and
+      // make the lock look free (3.16 qrwlock: cmpxchg of wmode from 0 to WAITING).
+      for (std::uint32_t c = 0;;) {
+        c = m.spin_until(line_, cnts_, [](std::uint32_t v) { return (v & kWriterMask) == 0; });
+        if (m.compare_exchange(line_, cnts_, c, c | kWaiting)) break;
+      }
       for (;;) {
         m.spin_until(line_, cnts_, [](std::uint32_t c) { return c == kWaiting; });
         std::uint32_t w = kWaiting;

@@ -3,9 +3,9 @@
 // One counter word (readers << 8 | writer byte) and a ticket wait queue share one line,
 // as in the kernel's qrwlock (3.16+). Fast paths: a reader adds itself and keeps the
 // lock if no writer holds or waits; a writer cmpxchg's 0 to "locked". Anyone who cannot
-// take it at once queues on the ticket lock (FIFO): a queued writer sets the "waiting"
-// flag, which sends newly arriving readers to the queue too, waits for the readers to
-// drain and takes the lock; a queued reader waits only for the writer to leave. So
+// take it at once queues on the ticket lock (FIFO): a queued writer, once no writer
+// holds the lock, sets the "waiting" flag, which sends newly arriving readers to the
+// queue too, waits for the readers to drain and takes the lock; a queued reader waits only for the writer to leave. So
 // readers share the lock, and waiters are served in order.
 //
 // Why not 2.6's unfair rwlock: with a dozen CPUs taking the write side, a waiter that is

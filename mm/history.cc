@@ -191,14 +191,20 @@ void shadow_sides(std::vector<struct report_side> *sides, struct address_space *
 		sides->push_back({what + " was last written", track_t{}});
 }
 
+void frame_free_side(std::vector<struct report_side> *sides, unsigned long pfn)
+{
+	struct mm_history *h = mm_hist();
+	const track_t *freed = h ? h->frees.get(history_key{pfn, 0}) : nullptr;
+	sides->push_back({"The frame (pfn " + std::to_string(pfn) + ") was freed", freed ? *freed : track_t{}});
+}
+
 void frame_sides(std::vector<struct report_side> *sides, struct mm_struct *mm, int cpu, unsigned long addr,
 		 unsigned long pfn)
 {
 	struct mm_history *h = mm_hist();
 	const track_t *fill =
 		h ? h->tlb_fills.get(page_key((unsigned long)cpu << 32 | mm->id, addr)) : nullptr;
-	const track_t *freed = h ? h->frees.get(history_key{pfn, 0}) : nullptr;
 	sides->push_back({"The TLB entry was filled", fill ? *fill : track_t{}});
 	pte_origin_sides(sides, mm, addr, pfn);
-	sides->push_back({"The frame (pfn " + std::to_string(pfn) + ") was freed", freed ? *freed : track_t{}});
+	frame_free_side(sides, pfn);
 }

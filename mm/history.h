@@ -107,5 +107,7 @@ void pte_origin_sides(std::vector<struct report_side> *sides, struct mm_struct *
 void truncate_sides(std::vector<struct report_side> *sides, struct address_space *mapping);
 void shadow_sides(std::vector<struct report_side> *sides, struct address_space *mapping, unsigned long index);
 void private_store_sides(std::vector<struct report_side> *sides, unsigned long pfn);
+/* frame_free_side - who freed frame @pfn last (for a report on a free frame). */
+void frame_free_side(std::vector<struct report_side> *sides, unsigned long pfn);
 void frame_sides(std::vector<struct report_side> *sides, struct mm_struct *mm, int cpu, unsigned long addr,
 		 unsigned long pfn);

@@ -130,8 +130,11 @@ static std::string page_name(const struct page *page)
 
 void get_page(struct page *page)
 {
-	if (atomic_inc_return(&page->_count) <= 1)
-		report_check("bad-page", "get_page() on a free " + page_name(page), true);
+	if (atomic_inc_return(&page->_count) <= 1) {
+		std::vector<struct report_side> sides;
+		frame_free_side(&sides, page->pfn);
+		report_check("bad-page", "get_page() on a free " + page_name(page), true, sides);
+	}
 }
 
 bool get_page_unless_zero(struct page *page)

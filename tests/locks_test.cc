@@ -20,6 +20,7 @@
 #include "arch/profiles.h"
 #include "emu/machine.h"
 #include "emu/mutex.h"
+#include "emu/rwlock.h"
 #include "emu/rwsem.h"
 #include "emu/spinlock.h"
 #include "emu/waitqueue.h"
@@ -1455,4 +1456,50 @@ TEST(Completion, WaitForCompletionIsAMightSleepSite) {
   });
   ASSERT_EQ(m->run().end, EndReason::Completed);
   EXPECT_EQ(count_bugs(*m, "sleep-in-atomic"), 1) << all_bugs(*m);
+}
+
+// rwlock_t: a second writer that queues while the first holds the lock must not make
+// the lock look free. It used to add its "waiting" flag to the held writer byte (0xff),
+// which carried into the reader count: a reader arriving then got in beside the holder.
+// W1 holds from the start for 20,000 cycles; W2 queues at 2,000; a reader arrives at
+// 6,000 and must wait for both (W2 is queued before it).
+TEST(RwLockTest, AQueuedWriterNeverLetsAReaderInBesideTheHolder) {
+  auto m = make(params(3));
+  RwLock l;
+  l.init(*m, "rw");
+  Cycles w1_out = 0, w2_in = 0, w2_out = 0, r_in = 0;
+  bool overlap = false;
+  int writers_in = 0;
+  m->spawn("w1", 0, [&] {
+    l.write_lock();
+    writers_in++;
+    cpu_work(20000);
+    m->sync_point();
+    writers_in--;
+    w1_out = m->now();
+    l.write_unlock();
+  });
+  m->spawn("w2", 1, [&] {
+    cpu_work(2000);
+    l.write_lock();
+    w2_in = m->now();
+    writers_in++;
+    overlap |= writers_in > 1;
+    cpu_work(5000);
+    m->sync_point();
+    writers_in--;
+    w2_out = m->now();
+    l.write_unlock();
+  });
+  m->spawn("r", 2, [&] {
+    cpu_work(6000);
+    l.read_lock();
+    r_in = m->now();
+    overlap |= writers_in > 0;
+    l.read_unlock();
+  });
+  m->run();
+  EXPECT_FALSE(overlap);
+  EXPECT_GT(w2_in, w1_out);
+  EXPECT_GT(r_in, w2_out);
 }

@@ -406,6 +406,39 @@ TEST(MmMigrate, ForkExecKnobsChangeWhatExecDoes) {
   EXPECT_EQ(run({{"rounds", "3"}}).metrics.at("forks"), 6);
 }
 
+// migration-stress's stressor knobs each change what runs (the race knobs are tested
+// with their races below).
+TEST(MmMigrate, MigrationStressKnobsChangeTheStress) {
+  const auto run = [](std::map<std::string, std::string> set) {
+    RunConfig cfg;
+    cfg.workload = "migration-stress";
+    cfg.params.cpus = 4;
+    cfg.set = std::move(set);
+    const RunResult r = run_once(cfg);
+    EXPECT_TRUE(r.bugs.empty());
+    return r;
+  };
+  const RunResult base = run({});
+  const auto m = [](const RunResult& r, const char* k) { return r.metrics.at(k); };
+  EXPECT_GT(m(base, "pages_migrated"), 0);
+  EXPECT_EQ(m(base, "forks"), 2 * (2 + 2 + 2));  // rounds * (fork + hole + exec children)
+  EXPECT_EQ(m(run({{"rounds", "3"}}), "forks"), 3 * 6);
+  EXPECT_EQ(m(run({{"fork_children", "0"}}), "forks"), 2 * 4);
+  EXPECT_EQ(m(run({{"hole_children", "3"}}), "vma_splits"), m(base, "vma_splits") + 2 * 2);  // two splits a hole
+  EXPECT_EQ(m(run({{"exec_children", "0"}}), "ptes_moved"), 0);
+  EXPECT_GT(m(run({{"exec_pages", "8"}}), "ptes_moved"), m(base, "ptes_moved"));
+  EXPECT_GT(m(run({{"exec_load", "200000"}}), "cycles_per_exec"), m(base, "cycles_per_exec") + 100000);
+  EXPECT_GT(m(run({{"pages", "64"}}), "ptes_copied"), m(base, "ptes_copied"));
+  EXPECT_EQ(m(run({{"passes", "1"}}), "compact_passes"), 1);
+  const RunResult hog = run({{"frames", "500"}, {"hog_pages", "750"}, {"hog_loops", "1"}});
+  EXPECT_GT(m(hog, "swap_outs"), 0);
+  EXPECT_GT(m(run({{"frames", "500"}, {"hog_pages", "750"}, {"hog_loops", "2"}}), "swap_outs"), m(hog, "swap_outs"));
+  RunConfig bad;
+  bad.workload = "migration-stress";
+  bad.set = {{"hog_pages", "100"}};  // a hog needs a frame limit
+  EXPECT_THROW(run_once(bad), ConfigError);
+}
+
 RunResult stress(std::uint64_t seed, const std::string& strategy, std::map<std::string, std::string> set) {
   RunConfig cfg;
   cfg.workload = "migration-stress";
