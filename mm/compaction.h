@@ -7,7 +7,8 @@
  *  - The migrate scanner walks pfns up from the bottom of the zone and isolates LRU
  *    pages, COMPACT_CLUSTER_MAX (32) at a time, under zone->lru_lock, which it drops
  *    every SWAP_CLUSTER_MAX pfns (cond_resched in between). Before each batch it waits
- *    while the zone has more pages isolated than half its LRU (too_many_isolated; the
+ *    while compaction has more of the zone's pages isolated than half its LRU
+ *    (too_many_isolated, which in the kernel also counts reclaim's isolations; the
  *    kernel's congestion_wait(HZ/10) is a sleep of HZ/10 jiffies here).
  *  - The free scanner walks down from the top in blocks of 32 pfns and takes every free
  *    page of a block under zone->lock (leaving the zone's pages_min), until it has as

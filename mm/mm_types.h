@@ -118,7 +118,8 @@ struct zone {
 	spinlock_t lru_lock;		/* class "lru_lock": lru_list, nr_lru, PG_lru */
 	struct list_head lru_list;	/* anonymous pages, most recently added first */
 	unsigned long nr_lru;
-	unsigned long nr_isolated;	/* under lru_lock: pages compaction has off the LRU */
+	unsigned long nr_isolated;	/* under lru_lock: pages compaction has off the LRU (not
+					 * reclaim's: mm/compaction.h) */
 };
 
 typedef struct pglist_data {
