@@ -42,11 +42,30 @@ void migration_entry_dropped(unsigned long pfn)
 		map.erase(it);
 }
 
+/* vma_on_chains - host side: the vma of @mm that @page's anon_vma lists and that is out
+ * of the mm's tree (vma_adjust takes it out while it changes its fields), or NULL. */
+static struct vm_area_struct *vma_on_chains(struct page *page, const struct mm_struct *mm)
+{
+	struct anon_vma *av = page->anon_vma.v;
+	if (!av)
+		return nullptr;
+	for (struct list_head *l = av->head.next; l != &av->head; l = l->next) {
+		struct vm_area_struct *vma = list_entry(l, struct anon_vma_chain, same_anon_vma)->vma;
+		if (vma->vm_mm != mm)
+			continue;
+		const auto it = mm->mm_rb.find(vma->vm_end);
+		if (it == mm->mm_rb.end() || it->second != vma)
+			return vma;
+	}
+	return nullptr;
+}
+
 /* where_entries - host side, for a report: every pte holding an entry for @pfn, with
  * its vma. */
 static std::string where_entries(unsigned long pfn)
 {
-	const struct phys_mem *mem = machine_mem();
+	struct phys_mem *mem = machine_mem();
+	struct page *page = pfn_to_page(mem, pfn);
 	std::string out;
 	for (struct mm_struct *mm : mem->live_mms) {
 		if (!mm->pgd)
@@ -58,14 +77,28 @@ static std::string where_entries(unsigned long pfn)
 				out += "; ";
 			out += "mm " + std::to_string(mm->id) + " at " + report_hex(addr);
 			const auto v = mm->mm_rb.upper_bound(addr);
-			if (v == mm->mm_rb.end() || v->second->vm_start > addr) {
-				out += ", in no vma (one may be out of the tree in the middle of vma_adjust)";
-				return;
+			struct vm_area_struct *vma = nullptr;
+			if (v != mm->mm_rb.end() && v->second->vm_start <= addr) {
+				vma = v->second;
+				out += ", vma";
+			} else {
+				vma = vma_on_chains(page, mm);
+				if (!vma) {
+					out += ", in no vma";
+					return;
+				}
+				out += ", in no vma of the tree; the anon_vma lists one out of it (in the middle of "
+				       "vma_adjust):";
 			}
-			const struct vm_area_struct *vma = v->second;
-			out += ", vma [" + report_hex(vma->vm_start) + ", " + report_hex(vma->vm_end) + ") pgoff " +
+			out += " [" + report_hex(vma->vm_start) + ", " + report_hex(vma->vm_end) + ") pgoff " +
 			       std::to_string(vma->vm_pgoff) +
 			       (is_vma_temporary_stack(vma) ? ", exec's temporary stack" : "");
+			/* where an rmap walk looks for this page in that vma, from its fields now */
+			const unsigned long looks = vma_address(page, vma);
+			if (looks != addr)
+				out += looks == static_cast<unsigned long>(-EFAULT)
+					       ? ", whose fields put the page outside it"
+					       : ", whose fields make rmap look at " + report_hex(looks);
 		});
 	}
 	return out.empty() ? "in no page table of a live mm" : out;
