@@ -152,6 +152,19 @@ static bool rmap_visit(struct page *page, struct vm_area_struct *vma, rmap_one_t
 	return rmap_one(page, vma, address, arg);
 }
 
+/* Every vma @anon_vma's chains list, oldest first, until @rmap_one says stop. Locking:
+ * the anon_vma's lock held by the caller. */
+static void walk_chains(struct anon_vma *anon_vma, struct page *page, rmap_one_t rmap_one, void *arg,
+			const char *what)
+{
+	for (struct list_head *l = anon_vma->head.next; l != &anon_vma->head; l = l->next) {
+		check_anon_vma(anon_vma, what);
+		struct anon_vma_chain *avc = list_entry(l, struct anon_vma_chain, same_anon_vma);
+		if (!rmap_visit(page, avc->vma, rmap_one, arg))
+			break;
+	}
+}
+
 static bool rmap_walk_anon(struct page *page, rmap_one_t rmap_one, void *arg)
 {
 	struct anon_vma *anon_vma = page_lock_anon_vma_read(page);
@@ -160,12 +173,7 @@ static bool rmap_walk_anon(struct page *page, rmap_one_t rmap_one, void *arg)
 	/* host-side snapshot for the oracle (no sync point) */
 	const unsigned long gen = anon_vma->gen;
 	struct anon_vma *root = anon_vma->root;
-	for (struct list_head *l = anon_vma->head.next; l != &anon_vma->head; l = l->next) {
-		check_anon_vma(anon_vma, "rmap_walk_anon");
-		struct anon_vma_chain *avc = list_entry(l, struct anon_vma_chain, same_anon_vma);
-		if (!rmap_visit(page, avc->vma, rmap_one, arg))
-			break;
-	}
+	walk_chains(anon_vma, page, rmap_one, arg, "rmap_walk_anon");
 	check_walked_anon_vma(anon_vma, gen, root);
 	page_unlock_anon_vma_read(anon_vma);
 	return true;
@@ -182,12 +190,7 @@ bool rmap_walk_pinned(struct page *page, rmap_one_t rmap_one, void *arg)
 		return false;
 	anon_vma_lock_read(anon_vma);
 	note_walker(anon_vma, 1);
-	for (struct list_head *l = anon_vma->head.next; l != &anon_vma->head; l = l->next) {
-		check_anon_vma(anon_vma, "rmap_walk (migration)");
-		struct anon_vma_chain *avc = list_entry(l, struct anon_vma_chain, same_anon_vma);
-		if (!rmap_visit(page, avc->vma, rmap_one, arg))
-			break;
-	}
+	walk_chains(anon_vma, page, rmap_one, arg, "rmap_walk (migration)");
 	note_walker(anon_vma, -1);
 	anon_vma_unlock_read(anon_vma);
 	return true;

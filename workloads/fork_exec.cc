@@ -25,10 +25,6 @@ namespace {
 
 constexpr unsigned long kBase = PerCpuMms::kBase;
 
-unsigned long arg_value(unsigned long i, void* who) {
-  return (reinterpret_cast<unsigned long>(who) << 32) | (i + 1);
-}
-
 class ForkExec final : public Workload {
  public:
   void setup(Machine& m, const Knobs& k) override {
@@ -37,7 +33,7 @@ class ForkExec final : public Workload {
     rounds_ = k.integer("rounds");
     spec_.arg_pages = static_cast<unsigned long>(k.integer("exec_pages"));
     spec_.load_cycles = static_cast<Cycles>(k.integer("exec_load"));
-    spec_.value = arg_value;
+    spec_.value = exec_arg_value;
     const unsigned long cpus = static_cast<unsigned long>(m.ncpus());
     // per CPU: the shell and, at most two at a time, a child's old and new mm
     const unsigned long procs = 3 * cpus;

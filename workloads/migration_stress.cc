@@ -42,10 +42,6 @@ namespace {
 
 constexpr unsigned long kBase = PerCpuMms::kBase;
 
-unsigned long arg_value(unsigned long i, void* who) {
-  return (reinterpret_cast<unsigned long>(who) << 32) | (i + 1);
-}
-
 class MigrationStress final : public Workload {
  public:
   void setup(Machine& m, const Knobs& k) override {
@@ -172,7 +168,7 @@ class MigrationStress final : public Workload {
 
   void exec_child(mm_struct* old, unsigned long who) {
     const Cycles t0 = local_clock();
-    const ExecSpec spec = {exec_pages_, arg_value, reinterpret_cast<void*>(who), exec_load_};
+    const ExecSpec spec = {exec_pages_, exec_arg_value, reinterpret_cast<void*>(who), exec_load_};
     mm_struct* mm = exec_program(env_, spec, [&] { exit_mm(old); });
     if (!mm) return;
     m_->histogram("exec").record(local_clock() - t0);

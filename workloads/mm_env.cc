@@ -270,6 +270,10 @@ struct task_struct* fork_child(mm_struct* parent, int cpu, const std::string& na
   return kthread_run_on_cpu([child, body = std::move(body)] { body(child); }, cpu, name.c_str());
 }
 
+unsigned long exec_arg_value(unsigned long i, void* who) {
+  return (reinterpret_cast<unsigned long>(who) << 32) | (i + 1);
+}
+
 mm_struct* exec_program(MmEnv& env, const ExecSpec& spec, const std::function<void()>& drop_old) {
   linux_binprm bprm{};
   if (bprm_mm_init(&bprm, env.split_ptlock()) || copy_strings(&bprm, spec.arg_pages, spec.value, spec.arg)) {

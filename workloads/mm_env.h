@@ -118,6 +118,8 @@ mm_struct* anon_family_parent(MmEnv& env, unsigned long addr, unsigned long page
 struct task_struct* fork_child(mm_struct* parent, int cpu, const std::string& name,
                                std::function<void(mm_struct*)> body);
 
+/// The value of argument page `i` of an exec whose `arg` is a number (`who`): who << 32 | i + 1.
+unsigned long exec_arg_value(unsigned long i, void* who);
 /// What exec_program copies and how long it loads.
 struct ExecSpec {
   unsigned long arg_pages = 4;                     ///< argument pages copied to the new stack
