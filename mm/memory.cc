@@ -263,12 +263,12 @@ static void check_new_file_pte(struct vm_area_struct *vma, unsigned long addr, s
 }
 
 /* A private copy of @src (COW); NULL without memory. */
-static struct page *cow_copy(struct page *src)
+static struct page *cow_copy(struct page *src, struct vm_area_struct *vma, unsigned long address)
 {
-	struct page *page = alloc_page(GFP_HIGHUSER_MOVABLE);
+	struct page *page = alloc_page_vma(GFP_HIGHUSER_MOVABLE, vma, address);
 	if (!page)
 		return nullptr;
-	cpu_work(kCopyPageCycles);
+	page_stream(kCopyPageCycles, page, src);
 	frame_write(page, frame_read(src, "cow copy"), "cow copy");
 	return page;
 }
@@ -307,7 +307,7 @@ static int do_no_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned
 				put_page(page);
 				return VM_FAULT_OOM;
 			}
-			struct page *cow = cow_copy(page);
+			struct page *cow = cow_copy(page, vma, address);
 			put_page(page);
 			if (!cow)
 				return VM_FAULT_OOM;
@@ -430,10 +430,10 @@ static int do_anonymous_page(struct mm_struct *mm, struct vm_area_struct *vma, u
 	} else {
 		if (anon_vma_prepare(vma))
 			return VM_FAULT_OOM;
-		page = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
+		page = alloc_page_vma(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, vma, address);
 		if (!page)
 			return VM_FAULT_OOM;
-		cpu_work(kClearPageCycles);
+		page_stream(kClearPageCycles, page);
 		entry = pte_mkdirty(pte_mkwrite(mk_pte(page, vma->vm_page_prot)));
 	}
 	spinlock_t *ptl;
@@ -503,10 +503,11 @@ int do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long a
 	struct page *fresh = nullptr;
 	if (!anon_vma_prepare(vma)) {
 		if (old) {
-			fresh = cow_copy(old);
+			fresh = cow_copy(old, vma, address);
 		} else {
-			fresh = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
-			cpu_work(kClearPageCycles);
+			fresh = alloc_page_vma(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, vma, address);
+			if (fresh)
+				page_stream(kClearPageCycles, fresh);
 		}
 	}
 	if (!fresh) {

@@ -252,18 +252,19 @@ static void remove_migration_ptes_pinned(struct page *old, struct page *new_page
 
 /*
  * migrate_page_move_mapping - a page in the swap cache changes its slot to @new_page,
- * if nobody but the cache and the isolation holds it; one that is not must be held by
- * the isolation alone. 0 or -EAGAIN. Locking: both pages locked; takes tree_lock.
+ * if nobody but the cache and @extra holders (the isolation; MIGRATE_FAULT: and the
+ * fault) holds it; one that is not must be held by those alone. 0 or -EAGAIN.
+ * Locking: both pages locked; takes tree_lock.
  */
-static int migrate_page_move_mapping(struct page *new_page, struct page *page)
+static int migrate_page_move_mapping(struct page *new_page, struct page *page, int extra)
 {
 	if (!PageSwapCache(page))
-		return page_count(page) == 1 ? 0 : -EAGAIN;
+		return page_count(page) == extra ? 0 : -EAGAIN;
 	struct swap_cache *sc = &vm_globals()->swapper;
 	write_lock(&sc->tree_lock);
 	const auto it = sc->tree.find(page->private_);
-	/* page_freeze_refs: the cache and the isolation, and nobody who looked it up */
-	if (it == sc->tree.end() || it->second != page || atomic_cmpxchg(&page->_count, 2, 0) != 2) {
+	/* page_freeze_refs: the cache and the expected holders, and nobody who looked it up */
+	if (it == sc->tree.end() || it->second != page || atomic_cmpxchg(&page->_count, extra + 1, 0) != extra + 1) {
 		write_unlock(&sc->tree_lock);
 		return -EAGAIN;
 	}
@@ -271,10 +272,10 @@ static int migrate_page_move_mapping(struct page *new_page, struct page *page)
 	new_page->private_ = page->private_;
 	SetPageSwapCache(new_page);
 	it->second = new_page;
-	atomic_set(&page->_count, 2); /* page_unfreeze_refs */
+	atomic_set(&page->_count, extra + 1); /* page_unfreeze_refs */
 	ClearPageSwapCache(page);
 	page->private_ = 0;
-	put_page(page); /* the cache's reference on the old page (the isolation's remains) */
+	put_page(page); /* the cache's reference on the old page (the expected ones remain) */
 	write_unlock(&sc->tree_lock);
 	return 0;
 }
@@ -282,7 +283,7 @@ static int migrate_page_move_mapping(struct page *new_page, struct page *page)
 /* migrate_page_copy - contents and state flags. Locking: both pages locked. */
 static void migrate_page_copy(struct page *new_page, struct page *page)
 {
-	cpu_work(kMigrateCopyCycles);
+	page_stream(kMigrateCopyCycles, new_page, page);
 	frame_write(new_page, frame_read(page, "migrate_page_copy"), "migrate_page_copy");
 	if (PageUptodate(page))
 		SetPageUptodate(new_page);
@@ -290,27 +291,37 @@ static void migrate_page_copy(struct page *new_page, struct page *page)
 		SetPageDirty(new_page);
 }
 
-/* move_to_new_page - @page (locked, unmapped) into @new_page. 0 or -EAGAIN. */
-static int move_to_new_page(struct page *new_page, struct page *page, bool remap, const struct migrate_pin *pin)
+/* take_identity - lock fresh @new_page and give it @page's place in the rmap (anon_vma,
+ * index) before any pte names it; drop_identity undoes that when the move fails. */
+static void take_identity(struct page *new_page, struct page *page, const char *who)
 {
 	if (!trylock_page(new_page))
-		report_check("bad-page", "move_to_new_page: the new pfn " + std::to_string(new_page->pfn) +
+		report_check("bad-page", std::string(who) + ": the new pfn " + std::to_string(new_page->pfn) +
 						 " is locked (kernel BUG)",
 			     true);
 	cpu_work(kMigratePrepCycles);
-	/* the new page takes the old one's place in the rmap before any pte names it */
 	new_page->index = page->index;
 	WRITE_ONCE(new_page->anon_vma, READ_ONCE(page->anon_vma));
 	SetPageAnon(new_page);
-	int rc = migrate_page_move_mapping(new_page, page);
+}
+
+static void drop_identity(struct page *new_page)
+{
+	WRITE_ONCE(new_page->anon_vma, static_cast<struct anon_vma *>(nullptr));
+	clear_bit(PG_anon, &new_page->flags);
+}
+
+/* move_to_new_page - @page (locked, unmapped) into @new_page. 0 or -EAGAIN. */
+static int move_to_new_page(struct page *new_page, struct page *page, bool remap, const struct migrate_pin *pin)
+{
+	take_identity(new_page, page, "move_to_new_page");
+	int rc = migrate_page_move_mapping(new_page, page, 1);
 	if (!rc) {
 		migrate_page_copy(new_page, page);
 		if (remap)
 			remove_migration_ptes_pinned(page, new_page, pin);
 	} else {
-		/* not ours after all: it goes back to the allocator as it came */
-		WRITE_ONCE(new_page->anon_vma, static_cast<struct anon_vma *>(nullptr));
-		clear_bit(PG_anon, &new_page->flags);
+		drop_identity(new_page); /* not ours after all: back to the allocator as it came */
 	}
 	unlock_page(new_page);
 	return rc;
@@ -459,4 +470,101 @@ void putback_lru_pages(std::vector<struct page *> *pages)
 	for (struct page *page : *pages)
 		putback_lru_page(page);
 	pages->clear();
+}
+
+/* ---- lazy migration: unmap only, migrate on fault ------------------------------- */
+
+void unmap_only_check(struct page *page)
+{
+	std::string bad;
+	if (page_mapped(page))
+		bad = "is still mapped (mapcount " + std::to_string(page_mapcount(page)) + ")";
+	else if (!PageSwapCache(page))
+		bad = "is not in the swap cache";
+	else
+		bad = swap_check_entry(machine_mem(), swp_entry_t{page->private_});
+	if (!bad.empty())
+		report_check("unmap-only-state", "migrate_pages_unmap_only left pfn " + std::to_string(page->pfn) +
+							 " in a state migrate-on-fault cannot take: it " + bad,
+			     true);
+}
+
+/* Unmap one isolated page into the swap cache; true if it is unmapped now. */
+static bool unmap_only_one(struct page *page)
+{
+	if (page_count(page) == 1)
+		return false; /* freed under us: only the isolation holds it */
+	if (!trylock_page(page))
+		return false; /* give up easily: we are being lazy */
+	bool unmapped = false;
+	/* (no writeback to skip: swap writes are synchronous, mm/swapfile.h) */
+	if (PageAnon(page) && (PageSwapCache(page) || add_to_swap(page))) {
+		try_to_unmap(page, TTU_UNMAP | TTU_IGNORE_ACCESS);
+		unmapped = !page_mapped(page);
+		if (unmapped)
+			unmap_only_check(page);
+	}
+	unlock_page(page);
+	return unmapped;
+}
+
+int migrate_pages_unmap_only(std::vector<struct page *> *pages)
+{
+	KFUNC();
+	struct vm_globals *vm = vm_globals();
+	int nr_failed = 0;
+	for (struct page *page : *pages) {
+		cond_resched();
+		if (unmap_only_one(page))
+			vm->stats.lazy_unmapped++;
+		else
+			nr_failed++;
+		putback_lru_page(page); /* whether unmapped or not, as migrate_pages */
+	}
+	pages->clear();
+	/* The kernel drains this CPU's LRU pagevecs here so the fault path finds the pages
+	 * on the LRU; there are none in this model (mm/swap.h): each add took lru_lock. */
+	vm->stats.lazy_failed += static_cast<unsigned long>(nr_failed);
+	return nr_failed;
+}
+
+struct page *migrate_misplaced_page(struct page *page, int nid)
+{
+	KFUNC();
+	struct vm_globals *vm = vm_globals();
+	/* off the LRU, so reclaim and compaction leave it alone while it moves */
+	if (isolate_lru_page(page)) {
+		vm->stats.mof_fail++;
+		return page;
+	}
+	/* on @nid or not at all, without sleeping: the fault holds a page lock */
+	struct page *new_page = alloc_pages_node(nid, GFP_NOWAIT | __GFP_THISNODE, 0);
+	if (!new_page) {
+		putback_lru_page(page);
+		vm->stats.mof_fail++;
+		return page;
+	}
+	if (page_mapped(page))
+		report_check("migrate-mapped-page", "migrate-on-fault moves pfn " + std::to_string(page->pfn) +
+							    " while " + std::to_string(page_mapcount(page)) +
+							    " pte(s) map it: they keep the old frame, which is freed under them",
+			     true);
+	take_identity(new_page, page, "migrate_misplaced_page");
+	/* MIGRATE_FAULT: the swap cache's, the isolation's and the fault's references */
+	if (migrate_page_move_mapping(new_page, page, 2)) {
+		drop_identity(new_page);
+		unlock_page(new_page);
+		put_page(new_page);
+		putback_lru_page(page);
+		vm->stats.mof_fail++;
+		return page;
+	}
+	migrate_page_copy(new_page, page);
+	lru_cache_add_anon(new_page);
+	vm->stats.mof_migrations++;
+	vm->stats.pgmigrate_success++;
+	unlock_page(page); /* a faulter waiting for it finds it out of the cache: it retries */
+	putback_lru_page(page); /* the isolation's reference */
+	put_page(page);		/* the fault's: the old frame is free */
+	return new_page;	/* locked; the allocation's reference is the fault's now */
 }

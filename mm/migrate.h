@@ -62,6 +62,36 @@ typedef struct page *new_page_t(struct page *page, void *priv);
  */
 int migrate_pages(std::vector<struct page *> *from, new_page_t *get_new_page, void *priv);
 
+/*
+ * migrate_pages_unmap_only - lazy migration (mbind MPOL_MF_LAZY, 2006/2012 prototype):
+ * each isolated page of @pages is only unmapped, into the swap cache (add_to_swap if it
+ * is not there) with a normal try_to_unmap, so its ptes become swap ptes and the first
+ * fault on one migrates it if its policy says so (migrate_misplaced_page). Gives up
+ * easily: a page freed under us (count 1) or whose lock is busy stays as it is. Every
+ * page goes back on the LRU. Returns the number not unmapped.
+ * Oracle "unmap-only-state": an unmapped page has mapcount 0, is in the swap cache, and
+ * its slot's count equals the swap ptes naming it.
+ * Context: the task owning the pages' mm, holding its mmap_sem for writing; may sleep.
+ */
+int migrate_pages_unmap_only(std::vector<struct page *> *pages);
+/* unmap_only_check - the oracle "unmap-only-state" on @page, which migrate_pages_unmap_only
+ * has just unmapped: nothing maps it, it is in the swap cache, and its slot's count is
+ * the number of swap ptes naming it (host-side walk). Locking: @page locked. */
+void unmap_only_check(struct page *page);
+
+/*
+ * migrate_misplaced_page - migrate-on-fault (do_swap_page): move locked swap cache
+ * @page, unmapped, for which the fault holds a reference, to a new frame on node @nid
+ * (MIGRATE_FAULT: the fault's reference is expected besides the cache's and the
+ * isolation's). Allocates without sleeping and without falling back; the new page takes
+ * the swap cache slot, the old one is unlocked and freed. Returns the page the fault
+ * goes on with: the new one, locked and holding the fault's reference, or @page itself
+ * when it could not move (not on the LRU, no frame on @nid, another reference).
+ * Oracle "migrate-mapped-page": the page must not be mapped (check_migrate_misplaced_page
+ * tests it; knob mof_check=off plants the omission).
+ */
+struct page *migrate_misplaced_page(struct page *page, int nid);
+
 /* remove_migration_ptes - an rmap walk of @new_page (locked, with @old's anon_vma and
  * index; pinned by the caller) turning each entry naming @old into a pte for
  * @new_page; @new_page == @old restores the old ptes. */

@@ -42,6 +42,7 @@
 
 #include "emu/rng.h"
 #include "mm/history.h"
+#include "mm/mempolicy.h"
 #include "mm/mmu_gather.h"
 #include "mm/pgtable.h"
 #include "mm/rmap.h"
@@ -86,6 +87,8 @@ struct vm_area_struct {
 	 * page_table_lock. */
 	struct anon_vma *anon_vma;
 	struct list_head anon_vma_chain;
+	/* NUMA placement of its pages (mm/mempolicy.h); mmap_sem for writing to change. */
+	struct mempolicy vm_policy;
 	bool vm_live;				/* allocated from the slab (oracle for stale vma use) */
 };
 
@@ -146,6 +149,10 @@ struct vm_tunables {
 	bool adjust_lock = true;	/* vma_adjust takes the anon_vma lock (R1; off: 2.6.34, bug) */
 	bool skip_temp_stack = true;	/* migration skips exec's temporary stack (R2; off: bug) */
 	enum anon_pin_model anon_pin = ANON_PIN_REFCOUNT;
+	/* NUMA (mm/mempolicy.h): mbind's MPOL_MF_LAZY and migrate-on-fault */
+	enum lazy_impl lazy_impl = LAZY_SWAPCACHE_UNMAP;
+	enum mof_gate mof_gate = MOF_GATE_2012;
+	bool mof_check = true;		/* migrate-on-fault skips mapped pages (off: planted bug) */
 };
 
 /* Why one unmap_and_move attempt did not move its page (metrics migrate_fail_*). */
@@ -186,6 +193,8 @@ struct vm_stats {
 	unsigned long pgmigrate_success, pgmigrate_fail, migrate_freed, migrate_fail[NR_MIGRATE_FAIL];
 	unsigned long migration_ptes_set, migration_ptes_restored, migration_waits, migrate_temp_stack_skips;
 	unsigned long compact_passes, compact_isolated, compact_free_isolated, compact_throttled;
+	/* NUMA policies and lazy migration (mm/mempolicy.h) */
+	unsigned long mbinds, mbind_isolated, lazy_unmapped, lazy_failed, mof_migrations, mof_fail;
 };
 
 struct vm_globals {

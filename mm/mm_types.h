@@ -150,6 +150,11 @@ struct phys_mem {
 	std::vector<std::unique_ptr<struct pgtable_page>> tables;	/* by pfn, lazily */
 	std::vector<pg_data_t> nodes;
 	std::vector<int> cpu_node;			/* node of each CPU */
+	/* NUMA: cycles a line fetched from memory costs on top of the node-local fetch,
+	 * CPU by node (ncpus x nnodes; 0 on the CPU's own node): the inter-node line
+	 * transfer (mm/page.h, page_stream). mem_cycles: the profile's memory cost. */
+	std::vector<unsigned> node_extra;
+	unsigned long mem_cycles;
 	struct lockdep_map page_lock_map;		/* class "page_lock" */
 	struct lockdep_map page_lock_inner[4];		/* classes lock_page() must not be
 							 * taken under (mm/page.cc) */

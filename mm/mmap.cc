@@ -332,36 +332,31 @@ static bool is_mergeable_anon_vma(const struct anon_vma *a1, const struct anon_v
 }
 
 static bool can_merge(const struct vm_area_struct *vma, unsigned long vm_flags, const struct address_space *file,
-		      const struct anon_vma *anon_vma)
+		      const struct anon_vma *anon_vma, const struct mempolicy *pol)
 {
 	return vma->vm_flags == vm_flags && vma->vm_file == file && !(vm_flags & VM_NONLINEAR) &&
-	       is_mergeable_anon_vma(anon_vma, vma->anon_vma, vma);
+	       is_mergeable_anon_vma(anon_vma, vma->anon_vma, vma) && mpol_equal(&vma->vm_policy, pol);
 }
 
-/*
- * vma_merge - [addr, end) from @pgoff with @vm_flags is about to be mapped (or is the
- * range of an existing vma changing its flags): extend @prev and/or the following vma
- * over it if they are compatible. Returns the vma that now covers it, or NULL.
- */
-static struct vm_area_struct *vma_merge(struct mm_struct *mm, struct vm_area_struct *prev, unsigned long addr,
-					unsigned long end, unsigned long vm_flags, struct anon_vma *anon_vma,
-					struct address_space *file, unsigned long pgoff)
+struct vm_area_struct *vma_merge(struct mm_struct *mm, struct vm_area_struct *prev, unsigned long addr,
+				 unsigned long end, unsigned long vm_flags, struct anon_vma *anon_vma,
+				 struct address_space *file, unsigned long pgoff, const struct mempolicy *pol)
 {
 	const unsigned long pglen = (end - addr) >> PAGE_SHIFT;
 	struct vm_area_struct *next = prev ? vma_next(prev) : (mm->mm_rb.empty() ? nullptr : mm->mm_rb.begin()->second);
 	struct vm_area_struct *area = next;
 	if (next && next->vm_end == end) /* the range is an existing vma */
 		next = vma_next(next);
-	if (prev && prev->vm_end == addr && can_merge(prev, vm_flags, file, anon_vma) &&
+	if (prev && prev->vm_end == addr && can_merge(prev, vm_flags, file, anon_vma, pol) &&
 	    prev->vm_pgoff + ((prev->vm_end - prev->vm_start) >> PAGE_SHIFT) == pgoff) {
-		if (next && end == next->vm_start && can_merge(next, vm_flags, file, anon_vma) &&
+		if (next && end == next->vm_start && can_merge(next, vm_flags, file, anon_vma, pol) &&
 		    next->vm_pgoff == pgoff + pglen && is_mergeable_anon_vma(prev->anon_vma, next->anon_vma, nullptr))
 			vma_adjust(prev, prev->vm_start, next->vm_end, prev->vm_pgoff, nullptr);
 		else
 			vma_adjust(prev, prev->vm_start, end, prev->vm_pgoff, nullptr);
 		return prev;
 	}
-	if (next && end == next->vm_start && can_merge(next, vm_flags, file, anon_vma) && next->vm_pgoff == pgoff + pglen) {
+	if (next && end == next->vm_start && can_merge(next, vm_flags, file, anon_vma, pol) && next->vm_pgoff == pgoff + pglen) {
 		if (prev && addr < prev->vm_end)
 			vma_adjust(prev, prev->vm_start, addr, prev->vm_pgoff, nullptr); /* prev gives its tail to next */
 		else
@@ -432,7 +427,7 @@ long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int pr
 	if (!mapping)
 		pgoff = addr >> PAGE_SHIFT; /* anonymous: rmap indices are linear in the address */
 	struct vm_area_struct *prev = vma_before(mm, addr);
-	if (!vma_merge(mm, prev, addr, addr + len, vm_flags, nullptr, mapping, pgoff)) {
+	if (!vma_merge(mm, prev, addr, addr + len, vm_flags, nullptr, mapping, pgoff, nullptr)) {
 		struct vm_area_struct *vma = vm_area_alloc(mm);
 		vma->vm_start = addr;
 		vma->vm_end = addr + len;
@@ -515,7 +510,7 @@ struct vm_area_struct *copy_vma(struct vm_area_struct *vma, unsigned long addr, 
 	if (!vma->vm_file && !vma->anon_vma)
 		pgoff = addr >> PAGE_SHIFT;
 	struct vm_area_struct *merged = vma_merge(mm, vma_before(mm, addr), addr, addr + len, vma->vm_flags,
-						  vma->anon_vma, vma->vm_file, pgoff);
+						  vma->anon_vma, vma->vm_file, pgoff, &vma->vm_policy);
 	if (merged)
 		return merged;
 	struct vm_area_struct *fresh = vm_area_dup(vma); /* the count too: move_page_tables decides */
@@ -572,7 +567,8 @@ static int mprotect_fixup(struct mm_struct *mm, struct vm_area_struct *vma, stru
 	const unsigned long pgoff = vma->vm_pgoff + ((start - vma->vm_start) >> PAGE_SHIFT);
 	struct vm_area_struct *merged = nullptr;
 	if (!(vma->vm_flags & VM_NONLINEAR))
-		merged = vma_merge(mm, prev, start, end, newflags, vma->anon_vma, vma->vm_file, pgoff);
+		merged = vma_merge(mm, prev, start, end, newflags, vma->anon_vma, vma->vm_file, pgoff,
+				   &vma->vm_policy);
 	if (merged) {
 		vma = merged;
 	} else {
@@ -634,7 +630,7 @@ static long do_brk(struct mm_struct *mm, unsigned long addr, unsigned long len)
 		return -ENOMEM;
 	__do_munmap(mm, addr, len);
 	struct vm_area_struct *prev = vma_before(mm, addr);
-	if (vma_merge(mm, prev, addr, addr + len, vm_flags, nullptr, nullptr, addr >> PAGE_SHIFT))
+	if (vma_merge(mm, prev, addr, addr + len, vm_flags, nullptr, nullptr, addr >> PAGE_SHIFT, nullptr))
 		return static_cast<long>(addr);
 	struct vm_area_struct *vma = vm_area_alloc(mm);
 	vma->vm_start = addr;

@@ -81,6 +81,17 @@ int do_munmap_locked(struct mm_struct *mm, unsigned long start, unsigned long le
 struct vm_area_struct *copy_vma(struct vm_area_struct *vma, unsigned long addr, unsigned long len,
 				unsigned long pgoff);
 
+/*
+ * vma_merge - [@addr, @end) from @pgoff with @vm_flags and policy @pol (NULL: default)
+ * is about to be mapped, or is the range of an existing vma changing its flags or
+ * policy: extend @prev and/or the following vma over it if they are compatible (same
+ * flags, file, policy, a mergeable anon_vma). Returns the vma that now covers it, or
+ * NULL. Locking: mmap_sem for writing.
+ */
+struct vm_area_struct *vma_merge(struct mm_struct *mm, struct vm_area_struct *prev, unsigned long addr,
+				 unsigned long end, unsigned long vm_flags, struct anon_vma *anon_vma,
+				 struct address_space *file, unsigned long pgoff, const struct mempolicy *pol);
+
 /* split_vma - split @vma at @addr; @new_below: the new vma is the lower part. */
 int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long addr, bool new_below);
 /* vma_adjust - set @vma to [@start, @end) from @pgoff, absorbing or trimming the next

@@ -114,7 +114,36 @@ void phys_mem_init(struct phys_mem *mem, smpemu::Machine *m, unsigned long pages
 		}
 	}
 
+	/* What reaching another node's memory adds to a line fetch: the transfer to that
+	 * node beyond one within the die (docs/COSTS.md, "NUMA"). */
+	const unsigned long local = static_cast<unsigned long>(m->costs().transfer[static_cast<int>(smpemu::Distance::Die)]);
+	mem->mem_cycles = std::max<unsigned long>(1, static_cast<unsigned long>(m->costs().memory));
+	mem->node_extra.assign(static_cast<size_t>(ncpus) * static_cast<size_t>(nnodes), 0);
+	for (int c = 0; c < ncpus; c++)
+		for (int nid = 0; nid < nnodes; nid++) {
+			if (nid == mem->cpu_node[static_cast<size_t>(c)])
+				continue;
+			const unsigned long d = cpu_distance_on(m, c, first_cpu[static_cast<size_t>(nid)]);
+			mem->node_extra[static_cast<size_t>(c) * static_cast<size_t>(nnodes) + static_cast<size_t>(nid)] =
+				static_cast<unsigned>(d > local ? d - local : 0);
+		}
+
 	machine_ext_set_on(m, mem);
+}
+
+unsigned long node_access_extra(const struct phys_mem *mem, int cpu, int nid)
+{
+	return mem->node_extra[static_cast<size_t>(cpu) * mem->nodes.size() + static_cast<size_t>(nid)];
+}
+
+void page_stream(smpemu::Cycles cycles, struct page *page, struct page *other)
+{
+	struct phys_mem *mem = machine_mem();
+	const int cpu = smp_processor_id();
+	unsigned long extra = node_access_extra(mem, cpu, page->nid);
+	if (other)
+		extra = (extra + node_access_extra(mem, cpu, other->nid)) / 2;
+	cpu_work(cycles + cycles * extra / mem->mem_cycles);
 }
 
 void phys_mem_exit(struct phys_mem *mem)
@@ -165,6 +194,20 @@ void page_remove_rmap(struct page *page)
 {
 	if (atomic_dec_return(&page->_mapcount) < -1)
 		report_check("bad-page", "page_remove_rmap() on unmapped " + page_name(page), true);
+}
+
+std::string page_check_unlocked(const struct phys_mem *mem)
+{
+	unsigned long locked = 0, first = 0;
+	for (const struct page &p : mem->pages)
+		if ((p.flags.v >> PG_locked) & 1UL) {
+			if (!locked++)
+				first = p.pfn;
+		}
+	if (!locked)
+		return "";
+	return std::to_string(locked) + " page(s) are still locked at the end of the run (first pfn " +
+	       std::to_string(first) + "): a lock_page without its unlock_page";
 }
 
 static std::string page_lock_instance(const struct page *page)

@@ -37,6 +37,18 @@ static inline enum frame_state frame_state_of(const struct phys_mem *mem, unsign
 	return static_cast<enum frame_state>(mem->state[pfn]);
 }
 
+/*
+ * NUMA cost of streaming over a whole frame (clearing it, copying it, a user memset):
+ * @cycles is what it costs on the CPU's own node; a frame on another node costs
+ * (memory + extra) / memory times that, where extra is node_access_extra(), the
+ * inter-node part of a line transfer to that node. With @other (a copy), the average of
+ * the two frames' extras. On one node, or for local frames, exactly @cycles.
+ * Context: task context (charges the calling CPU).
+ */
+void page_stream(smpemu::Cycles cycles, struct page *page, struct page *other = nullptr);
+/* node_access_extra - cycles a memory line of node @nid costs CPU @cpu beyond a local one. */
+unsigned long node_access_extra(const struct phys_mem *mem, int cpu, int nid);
+
 /* Page flag helpers (atomic bit operations, sync points on the page's line). */
 static inline bool PageLocked(struct page *p) { return test_bit(PG_locked, &p->flags); }
 static inline bool PageUptodate(struct page *p) { return test_bit(PG_uptodate, &p->flags); }
@@ -83,6 +95,9 @@ void page_remove_rmap(struct page *page);
 void lock_page(struct page *page, caller_ip_t ip = _RET_IP_);
 bool trylock_page(struct page *page, caller_ip_t ip = _RET_IP_);
 void unlock_page(struct page *page, caller_ip_t ip = _RET_IP_);
+/* page_check_unlocked - host side, end of a completed run: "" if no page is locked, else
+ * which (oracle "page-left-locked": every lock_page has its unlock_page). */
+std::string page_check_unlocked(const struct phys_mem *mem);
 /* wait_on_page_locked - sleep until the page is unlocked (without taking the lock). */
 void wait_on_page_locked(struct page *page);
 

@@ -94,11 +94,14 @@ static constexpr int MAX_RECLAIM_RETRIES = 4;
 
 /* get_page_from_freelist - a frame from @nid's zonelist, leaving pages_min in each zone
  * to allocations that may not sleep. */
-static struct page *get_page_from_freelist(struct phys_mem *mem, int nid, gfp_t gfp_mask)
+static struct page *get_page_from_freelist(struct phys_mem *mem, int nid, gfp_t gfp_mask,
+					   const nodemask_t *allowed)
 {
 	for (int other : mem->nodes[static_cast<size_t>(nid)].zonelist) {
 		if (other != nid && (gfp_mask & __GFP_THISNODE))
 			break;
+		if (allowed && !allowed->test(static_cast<size_t>(other)))
+			continue;
 		struct zone *z = &mem->nodes[static_cast<size_t>(other)].node_zone;
 		struct page *page = rmqueue(z, other != nid, (gfp_mask & __GFP_WAIT) ? z->pages_min : 0);
 		if (page)
@@ -109,17 +112,22 @@ static struct page *get_page_from_freelist(struct phys_mem *mem, int nid, gfp_t 
 
 struct page *alloc_pages_node(int nid, gfp_t gfp_mask, unsigned int order)
 {
+	return alloc_pages_nodemask(nid, gfp_mask, order, nullptr);
+}
+
+struct page *alloc_pages_nodemask(int nid, gfp_t gfp_mask, unsigned int order, const nodemask_t *allowed)
+{
 	struct phys_mem *mem = machine_mem();
 	BUG_ON(order != 0);
 	BUG_ON(nid < 0 || nid >= nr_node_ids(mem));
-	struct page *page = get_page_from_freelist(mem, nid, gfp_mask);
+	struct page *page = get_page_from_freelist(mem, nid, gfp_mask, allowed);
 	/* (no vm layer, as in the allocator's own tests: nothing to reclaim) */
 	const bool may_reclaim = (gfp_mask & __GFP_WAIT) && mem->vm;
 	for (int fruitless = 0; !page && may_reclaim && fruitless < MAX_RECLAIM_RETRIES;) {
 		might_sleep();
 		if (!try_to_free_pages(nid))
 			fruitless++;
-		page = get_page_from_freelist(mem, nid, gfp_mask);
+		page = get_page_from_freelist(mem, nid, gfp_mask, allowed);
 	}
 	if (!page) {
 		if (may_reclaim)

@@ -33,6 +33,7 @@
 
 #include <vector>
 
+#include "mm/mempolicy.h"
 #include "mm/page.h"
 
 typedef unsigned gfp_t;
@@ -53,6 +54,9 @@ static inline int nr_node_ids(const struct phys_mem *mem) { return static_cast<i
  * __GFP_THISNODE, the nearest node with free memory; NULL if none. The page has
  * _count 1, _mapcount -1, no mapping, flags clear. */
 struct page *alloc_pages_node(int nid, gfp_t gfp_mask, unsigned int order);
+/* alloc_pages_nodemask - as alloc_pages_node, from the nodes of @allowed only (NULL:
+ * any), nearest to @nid first (MPOL_BIND). */
+struct page *alloc_pages_nodemask(int nid, gfp_t gfp_mask, unsigned int order, const nodemask_t *allowed);
 /* alloc_page - alloc_pages_node(numa_node_id(), ...). */
 struct page *alloc_page(gfp_t gfp_mask);
 /* __free_pages / __free_page - return a page whose count dropped to 0 (put_page() does

@@ -173,6 +173,10 @@ int do_swap_page(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long
 	if (!PageUptodate(page))
 		report_check("bad-swap", "do_swap_page: swap cache page pfn " + std::to_string(page->pfn) + " is not up to date",
 			     true);
+	/* migrate-on-fault (lazy migration, mm/mempolicy.h): first touch after mbind */
+	const int nid = check_migrate_misplaced_page(page, vma, address, write);
+	if (nid >= 0)
+		page = migrate_misplaced_page(page, nid);
 	pte = pte_offset_map_lock(mm, pmd, address, &ptl);
 	if (!pte || ptep_get(pte).pte != orig.pte) {
 		/* another thread mapped it back, or the range was zapped */

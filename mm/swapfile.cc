@@ -260,6 +260,22 @@ static void count_swap_ptes(const struct phys_mem *mem, const struct mm_struct *
 	});
 }
 
+std::string swap_check_entry(const struct phys_mem *mem, swp_entry_t entry)
+{
+	std::map<unsigned long, unsigned> counts;
+	unsigned long found = 0;
+	for (const struct mm_struct *mm : mem->live_mms)
+		if (mm->pgd)
+			count_swap_ptes(mem, mm, &counts, &found);
+	const auto it = counts.find(swp_offset(entry));
+	const unsigned ptes = it == counts.end() ? 0 : it->second;
+	const unsigned map = mem->vm->swap_info.swap_map[swp_offset(entry)] & SWAP_COUNT_MASK;
+	if (map == ptes)
+		return "";
+	return "has swap count " + std::to_string(map) + " while " + std::to_string(ptes) + " swap ptes name " +
+	       entry_name(entry);
+}
+
 std::string swap_check_counts(const struct phys_mem *mem, unsigned long *swap_ptes)
 {
 	const struct vm_globals *vm = mem->vm;

@@ -70,6 +70,9 @@ void swap_free(swp_entry_t entry);
 int swapcache_prepare(swp_entry_t entry);
 /* swapcache_free - the swap cache gave up @entry's page: clear SWAP_HAS_CACHE. */
 void swapcache_free(swp_entry_t entry);
+/* swap_check_entry - host side, oracle: "" if @entry's count equals the swap ptes of
+ * live mms naming it, else what differs. */
+std::string swap_check_entry(const struct phys_mem *mem, swp_entry_t entry);
 /* page_swapcount - swap ptes naming the entry of swap cache page @page. */
 int page_swapcount(struct page *page);
 /* vm_swap_full - more than half of the device is in use. */

@@ -34,7 +34,8 @@ static void shadow_access(struct mm_struct *mm, unsigned long addr, struct page 
 		shadow_check_read(mm, addr, vma->vm_file, page, index, val, "user load");
 }
 
-int user_access(struct mm_struct *mm, unsigned long addr, bool write, unsigned long *val, unsigned long *faults)
+int user_access(struct mm_struct *mm, unsigned long addr, bool write, unsigned long *val, unsigned long *faults,
+		smpemu::Cycles stream)
 {
 	KFUNC();
 	for (;;) {
@@ -49,6 +50,8 @@ int user_access(struct mm_struct *mm, unsigned long addr, bool write, unsigned l
 				*val = frame_read(page, "user load");
 			shadow_access(mm, addr, page, write, *val);
 			local_irq_restore(flags);
+			if (stream)
+				page_stream(stream, page); /* the rest of the loop: interruptible */
 			return 0;
 		}
 		local_irq_restore(flags);

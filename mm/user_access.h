@@ -30,6 +30,9 @@
 /*
  * user_access - load (*@val = ...) or store (@write: *@val) the word of @mm's page at
  * @addr. Returns 0, USER_SEGV, USER_SIGBUS or USER_NOMEM. *@faults counts the page faults
- * taken (may be NULL).
+ * taken (may be NULL). A nonzero @stream makes the access the first of a user loop over
+ * the whole page (a memset, a copy): after it, @stream cycles more on the frame's node,
+ * scaled by the frame's distance as page_stream() does (mm/page.h).
  */
-int user_access(struct mm_struct *mm, unsigned long addr, bool write, unsigned long *val, unsigned long *faults);
+int user_access(struct mm_struct *mm, unsigned long addr, bool write, unsigned long *val, unsigned long *faults,
+		smpemu::Cycles stream = 0);

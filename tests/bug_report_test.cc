@@ -109,7 +109,7 @@ TEST(BugReport, HistoryNeverChangesTheDigest) {
 
 TEST(BugReport, HistoryOffKeepsTheBugAndTheDigestAndDropsTheOtherSides) {
   using smpemu::testing::run_smpemu;
-  const std::string args = "run truncate-latency --seed 181 --strategy pct:3:3000000 --set fault_recheck=off --json";
+  const std::string args = "run truncate-latency --seed 195 --strategy pct:3:3000000 --set fault_recheck=off --json";
   const auto on = run_smpemu(args);
   const auto off = run_smpemu(args + " --history off");
   ASSERT_EQ(on.status, 1) << on.err;

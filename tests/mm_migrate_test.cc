@@ -29,16 +29,6 @@ constexpr int kMapAnon = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
 
 bool migration_pte_at(mm_struct* mm, unsigned long addr) { return is_migration_pte(__pte(peek_pte(mm, addr))); }
 
-// `pages` anonymous pages at A, page i holding base + i. Context: a task.
-mm_struct* anon_mm(MmBox& b, unsigned long pages, unsigned long base) {
-  mm_struct* mm = b.env.new_mm();
-  EXPECT_EQ(do_mmap(mm, A, pages * PAGE_SIZE, PROT_READ | PROT_WRITE, kMapAnon, nullptr, 0), (long)A);
-  for (unsigned long i = 0; i < pages; i++) {
-    unsigned long v = base + i;
-    EXPECT_EQ(user_access(mm, A + i * PAGE_SIZE, true, &v, nullptr), 0);
-  }
-  return mm;
-}
 
 struct page* any_page(struct page*, void*) { return alloc_page(GFP_HIGHUSER_MOVABLE); }
 
@@ -74,7 +64,7 @@ TEST(MmMigrate, ASharedPageMovesWithItsPtesAndData) {
   bool old_free = false, parent_writable = true;
   std::string end_check;
   b.m->spawn("t", 0, [&] {
-    mm_struct* parent = anon_mm(b, 1, 0x77);
+    mm_struct* parent = anon_test_mm(b, 1, 0x77);
     mm_struct* child = dup_mm(parent);
     struct page* p = page_at(parent, A);
     old_pfn = p->pfn;
@@ -111,7 +101,7 @@ TEST(MmMigrate, AnExclusivePageComesBackWritable) {
   bool writable = false;
   unsigned long v = 0;
   b.m->spawn("t", 0, [&] {
-    mm_struct* mm = anon_mm(b, 1, 5);
+    mm_struct* mm = anon_test_mm(b, 1, 5);
     ASSERT_EQ(migrate_one(page_at(mm, A)), 0);
     writable = pte_write(__pte(peek_pte(mm, A)));
     v = 6;
@@ -132,7 +122,7 @@ TEST(MmMigrate, ASwapCachePageChangesItsSlotAndKeepsItsSwapPtes) {
   unsigned long v = 0;
   std::string counts;
   b.m->spawn("t", 0, [&] {
-    mm_struct* mm = anon_mm(b, 1, 0x31);
+    mm_struct* mm = anon_test_mm(b, 1, 0x31);
     struct page* p = page_at(mm, A);
     lock_page(p);
     ASSERT_TRUE(add_to_swap(p));
@@ -165,7 +155,7 @@ TEST(MmMigrate, AFaultOnAMigrationEntryWaitsUntilThePageIsUnlocked) {
   Cycles unlocked_at = 0, read_done = 0;
   unsigned long v = 0;
   b.m->spawn("migrator", 0, [&] {
-    mm = anon_mm(b, 1, 0x42);
+    mm = anon_test_mm(b, 1, 0x42);
     atomic_inc(&mm->mm_users);  // the other thread
     struct page* p = page_at(mm, A);
     get_page(p);  // migration's own reference (the isolation's)
@@ -193,7 +183,7 @@ TEST(MmMigrate, AFaultOnAMigrationEntryWaitsUntilThePageIsUnlocked) {
 TEST(MmMigrate, UnlockingAPageThatEntriesStillNameIsReported) {
   MmBox b(1);
   b.m->spawn("t", 0, [&] {
-    mm_struct* mm = anon_mm(b, 1, 1);
+    mm_struct* mm = anon_test_mm(b, 1, 1);
     struct page* p = page_at(mm, A);
     get_page(p);
     lock_page(p);
@@ -209,7 +199,7 @@ TEST(MmMigrate, UnlockingAPageThatEntriesStillNameIsReported) {
 TEST(MmMigrate, AFaultOnAStaleEntryHitsTheBug) {
   MmBox b(1);
   b.m->spawn("t", 0, [&] {
-    mm_struct* mm = anon_mm(b, 2, 1);
+    mm_struct* mm = anon_test_mm(b, 2, 1);
     struct page* other = page_at(mm, A + PAGE_SIZE);
     // plant an entry naming an unlocked page, behind the count's back (as a race would)
     spinlock_t* ptl;
@@ -234,7 +224,7 @@ TEST(MmMigrate, ForkAndMprotectTurnWriteEntriesIntoReadOnesAndZapDropsThem) {
   std::string after_zap;
   unsigned long counted_after_fork = 0;
   b.m->spawn("t", 0, [&] {
-    mm_struct* mm = anon_mm(b, 1, 9);
+    mm_struct* mm = anon_test_mm(b, 1, 9);
     struct page* p = page_at(mm, A);
     get_page(p);
     lock_page(p);
@@ -311,7 +301,7 @@ TEST(MmMigrate, AdjustLockAndSpinNorootChangeWhichLocksASplitTakes) {
     MmBox b(1, {{"adjust_lock", variant}});
     std::uint64_t before = 0;
     b.m->spawn("t", 0, [&] {
-      mm_struct* mm = anon_mm(b, 4, 1);
+      mm_struct* mm = anon_test_mm(b, 4, 1);
       before = b.acquisitions("anon_vma");
       ASSERT_EQ(do_munmap(mm, A + PAGE_SIZE, PAGE_SIZE), 0);
     });
@@ -325,7 +315,7 @@ TEST(MmMigrate, AdjustLockAndSpinNorootChangeWhichLocksASplitTakes) {
     MmBox b(1, {{"anon_lock", model}});
     bool root_locked = false, own_locked = false;
     b.m->spawn("t", 0, [&] {
-      mm_struct* parent = anon_mm(b, 1, 1);
+      mm_struct* parent = anon_test_mm(b, 1, 1);
       mm_struct* child = dup_mm(parent);
       unsigned long v = 2;
       ASSERT_EQ(user_access(child, A, true, &v, nullptr), 0);  // a COW copy under the child's anon_vma
@@ -348,7 +338,7 @@ TEST(MmMigrate, CompactionMovesPagesFromTheBottomIntoFreePagesAtTheTop) {
   unsigned long moved = 0, highest_before = 0, lowest_after = ~0UL;
   std::vector<unsigned long> values;
   b.m->spawn("t", 0, [&] {
-    mm_struct* mm = anon_mm(b, 32, 100);
+    mm_struct* mm = anon_test_mm(b, 32, 100);
     for (unsigned long i = 0; i < 32; i++) highest_before = std::max(highest_before, page_at(mm, A + i * PAGE_SIZE)->pfn);
     moved = compact_nodes();
     for (unsigned long i = 0; i < 32; i++) {

@@ -352,7 +352,7 @@ TEST(MmSwap, TruncateZapsACowCopysSwapPteAndSkipLeavesItBeyondEof) {
   std::map<std::string, std::string> set = {{"frames", "2000"}};
   RunConfig cfg;
   cfg.workload = "truncate-latency";
-  cfg.params.seed = 16;  // the first seed that finds it under `time` (seed 11 before the rwlock fix)
+  cfg.params.seed = 11;  // the first seed that finds it under `time` (16 between the rwlock fix and the NUMA costs)
   cfg.set = set;
   const RunResult zap = run_once(cfg);
   cfg.set["truncate_swap"] = "skip";

@@ -50,6 +50,7 @@ struct MmBox {
     std::map<std::string, std::string> k;
     for (const KnobSpec& s : mm_knob_specs()) k[s.name] = s.default_value;
     for (const KnobSpec& s : migration_knob_specs()) k[s.name] = s.default_value;
+    for (const KnobSpec& s : numa_knob_specs()) k[s.name] = s.default_value;
     for (const auto& [name, v] : knobs) k[name] = v;
     env.setup(*m, Knobs(k, arch.empty() ? test_arch() : arch), frames);
   }
@@ -70,6 +71,21 @@ struct MmBox {
   }
   std::uint64_t acquisitions(const char* cls) { return m->lockdep().cls(m->lockdep().class_of(cls)).acquisitions; }
 };
+
+/// A new mm of `b` with `pages` anonymous pages at 0x100000000, page i holding base + i.
+/// Context: a task.
+inline mm_struct* anon_test_mm(MmBox& b, unsigned long pages, unsigned long base) {
+  constexpr unsigned long kAt = 0x100000000UL;
+  mm_struct* mm = b.env.new_mm();
+  EXPECT_EQ(do_mmap(mm, kAt, pages * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+                    nullptr, 0),
+            (long)kAt);
+  for (unsigned long i = 0; i < pages; i++) {
+    unsigned long v = base + i;
+    EXPECT_EQ(user_access(mm, kAt + i * PAGE_SIZE, true, &v, nullptr), 0);
+  }
+  return mm;
+}
 
 /// The page `mm`'s pte at `addr` maps, or nullptr if it is not present (host-side peek).
 inline struct page* page_at(mm_struct* mm, unsigned long addr) {

@@ -98,6 +98,20 @@ std::vector<KnobSpec> migration_knob_specs() {
   };
 }
 
+std::vector<KnobSpec> numa_knob_specs() {
+  return {
+      {"lazy_impl", "swapcache_unmap", {"swapcache_unmap", "off"}, 0, 0,
+       "mbind's MPOL_MF_LAZY: unmap pages into the swap cache and migrate them on first touch (2006/2012 "
+       "prototype), or off (3.8: MPOL_MF_LAZY is not in MPOL_MF_VALID, mbind fails with -EINVAL)"},
+      {"mof_gate", "2012", {"2006", "2012"}, 0, 0,
+       "which swap-cache faults may migrate a lazily unmapped page: 2006 every fault, 2012 only a write fault "
+       "that may reuse the page"},
+      {"mof_check", "on", {"on", "off"}, 0, 0,
+       "migrate-on-fault leaves a page that another pte maps (on); off: planted bug, it moves it under the "
+       "mapping"},
+  };
+}
+
 std::vector<KnobSpec> with_mm_knobs(std::vector<KnobSpec> own) {
   for (KnobSpec& k : mm_knob_specs()) own.push_back(std::move(k));
   return own;
@@ -141,6 +155,9 @@ static vm_tunables tunables_of(const Knobs& k) {
   if (has("adjust_lock")) t.adjust_lock = k.str("adjust_lock") == "on";
   if (has("skip_temp_stack")) t.skip_temp_stack = k.str("skip_temp_stack") == "on";
   if (has("anon_pin")) t.anon_pin = k.str("anon_pin") == "rcu_only" ? ANON_PIN_RCU_ONLY : ANON_PIN_REFCOUNT;
+  if (has("lazy_impl")) t.lazy_impl = k.str("lazy_impl") == "off" ? LAZY_OFF : LAZY_SWAPCACHE_UNMAP;
+  if (has("mof_gate")) t.mof_gate = k.str("mof_gate") == "2006" ? MOF_GATE_2006 : MOF_GATE_2012;
+  if (has("mof_check")) t.mof_check = k.str("mof_check") == "on";
   return t;
 }
 
@@ -361,6 +378,7 @@ void MmEnv::finish(const Machine& m, Metrics& out, std::vector<BugReport>& bugs)
   };
   end_check(swap_check_counts(&mem_, &swap_ptes), "bad-swap", "swap_check_counts");
   end_check(migration_check_entries(&mem_), "migration-entry-left", "migration_check_entries");
+  end_check(page_check_unlocked(&mem_), "page-left-locked", "page_check_unlocked");
 }
 
 void MmEnv::metrics(Metrics& out) const {
@@ -435,6 +453,14 @@ void MmEnv::metrics(Metrics& out) const {
     put("compact_isolated", s.compact_isolated);
     put("compact_free_isolated", s.compact_free_isolated);
     put("compact_throttled", s.compact_throttled);
+  }
+  if (s.mbinds) {
+    put("mbinds", s.mbinds);
+    put("mbind_isolated", s.mbind_isolated);
+    put("lazy_unmapped", s.lazy_unmapped);
+    put("lazy_unmap_failed", s.lazy_failed);
+    put("mof_migrations", s.mof_migrations);
+    put("mof_failed", s.mof_fail);
   }
   if (mmu_->rcu_table_free) {
     put("tables_freed_now", s.tables_freed_now);

@@ -44,6 +44,8 @@ inline double mean_of(const Histogram& h) {
 std::vector<KnobSpec> mm_knob_specs();
 /// Knobs of workloads that migrate pages (the 2010 migration races, mm/migrate.h).
 std::vector<KnobSpec> migration_knob_specs();
+/// Knobs of workloads that use memory policies (mbind, lazy migration: mm/mempolicy.h).
+std::vector<KnobSpec> numa_knob_specs();
 /// Appends the common mm knobs to a workload's own.
 std::vector<KnobSpec> with_mm_knobs(std::vector<KnobSpec> own);
 
