@@ -51,7 +51,7 @@ void LockProfile::on_event(const Trace& t, const TraceEvent& e) {
       if (bounced) ++m.con_bounces;
       count_point(t, c.contention_points, k.point);
       if (last != last_.end()) count_point(t, c.contending_points, last->second.point);
-      pending_[e.cpu] = Pending{name, lock_event::flags(e.a)};
+      pending_[e.cpu] = Pending{name, ((e.b >> 32) & lock_contention::kSpin) != 0};
       break;
     }
     case TraceKind::LockAcquire: {
@@ -60,15 +60,18 @@ void LockProfile::on_event(const Trace& t, const TraceEvent& e) {
       last_[name] = Last{e.cpu, k.point};
       const auto p = pending_.find(e.cpu);
       if (p == pending_.end() || p->second.name != name) break;  // not contended
+      const bool spin = p->second.spin;
       pending_.erase(p);
       m.wait.add(e.b);
       const std::uint32_t flags = lock_event::flags(e.a);
       auto [row, inserted] = row_index_.try_emplace(std::make_tuple(k.point, flags, k.cls), rows_.size());
       if (inserted) {
         const LockPoint* pt = t.lock_point_of(k.point);
-        rows_.push_back(LockContentionRow{pt ? pt->path() : "?", lock_type_name(flags), classes_[k.cls].name, {}});
+        rows_.push_back(LockContentionRow{pt ? pt->path() : "?", pt ? pt->functions : "", lock_type_name(flags),
+                                          classes_[k.cls].name, {}, {}});
       }
       rows_[row->second].wait.add(e.b);
+      if (spin) rows_[row->second].spin.add(e.b);
       break;
     }
     default:  // LockRelease

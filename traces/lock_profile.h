@@ -18,7 +18,8 @@
 //     last acquired before each contended acquisition, i.e. by the holder that handed
 //     it over. Every point is counted (the kernel keeps the first 4 it sees).
 // And per (call path, lock type) the contended acquisitions and their wait, as
-// `perf lock contention` aggregates by caller.
+// `perf lock contention` aggregates by caller, with the part of it spent spinning (the
+// LockContend's flags have kSpin: spinlocks, rwlocks, a mutex's optimistic spin).
 //
 // Differences from the kernel: contentions are recorded at the acquisition that ends
 // the wait (the trace has them there), so con-bounces and contending points look at the
@@ -78,10 +79,14 @@ struct LockClassProfile {
 
 /// The contended acquisitions of one lock type along one call path.
 struct LockContentionRow {
-  std::string caller;  ///< LockPoint::path() ("?" unknown)
-  std::string type;    ///< lock_type_name()
-  std::string cls;     ///< the lock class
+  std::string caller;     ///< LockPoint::path() ("?" unknown)
+  std::string functions;  ///< LockPoint::functions ("" unknown)
+  std::string type;       ///< lock_type_name()
+  std::string cls;        ///< the lock class
   LockTime wait;
+  /// The acquisitions of `wait` whose LockContend has kSpin: all of them for a spinlock
+  /// or rwlock, those a mutex won by optimistic spinning.
+  LockTime spin;
 };
 
 /// The `n` most frequent of `points`, most frequent first (ties in first-seen order).
@@ -114,7 +119,7 @@ class LockProfile : public TraceListener {
   /// A LockContend waiting for its LockAcquire on the same CPU.
   struct Pending {
     std::uint32_t name;
-    std::uint32_t flags;
+    bool spin;  // the LockContend's flags (b >> 32) have kSpin
   };
   std::vector<LockClassProfile> classes_;
   std::map<std::string, std::size_t> class_index_;
