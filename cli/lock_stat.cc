@@ -121,14 +121,21 @@ namespace {
 /// A share of all CPU time as perf report prints an overhead: "12.50%".
 std::string overhead(const WaitProfile& w, Cycles c) { return fmt::format("{:.2f}%", w.share(c) * 100); }
 
-/// The distinct types of `c`'s paths, in the order of the paths, comma-separated.
-std::string class_types(const WaitClass& c) {
-  std::vector<std::string> seen;
-  for (const WaitPath& p : c.paths)
-    if (std::find(seen.begin(), seen.end(), p.type) == seen.end()) seen.push_back(p.type);
-  std::string s;
-  for (const std::string& t : seen) s += (s.empty() ? "" : ",") + t;
-  return s;
+/// The type of `c`'s class line: its paths' type if they share one, else their common
+/// family ("rwsem" for rwsem:R and rwsem:W), else "mixed".
+std::string class_type(const WaitClass& c) {
+  const auto family = [](const std::string& type) { return type.substr(0, type.find(':')); };
+  std::string type, fam;
+  for (const WaitPath& p : c.paths) {
+    if (type.empty()) {
+      type = p.type;
+      fam = family(p.type);
+    } else if (p.type != type) {
+      type = family(p.type) == fam ? fam : "mixed";
+      if (type == "mixed") break;
+    }
+  }
+  return type;
 }
 
 }  // namespace
@@ -144,7 +151,7 @@ std::string wait_profile_table(const WaitProfile& w) {
   for (const WaitClass& c : w.classes) {
     const bool both = c.blocked && c.spin;
     const char* kind = both ? "both" : wait_kind_key(c.spin ? WaitKind::Spin : WaitKind::Blocked);
-    s += fmt::format("{:>10}  {:<7}  {:<10}  {}", overhead(w, c.total()), kind, class_types(c), c.name);
+    s += fmt::format("{:>10}  {:<7}  {:<10}  {}", overhead(w, c.total()), kind, class_type(c), c.name);
     if (both) s += fmt::format("  (blocked {}, spin {})", overhead(w, c.blocked), overhead(w, c.spin));
     s += "\n";
     for (const WaitPath& p : c.paths)

@@ -66,7 +66,8 @@
 //          8.00%  blocked  rwsem:R       mm/rmap.cc:210 anon_vma_lock_read <- rmap_walk <- ...
 // Overhead is the share of all CPU time in percent with 2 decimals; Wait is blocked or
 // spin (a class line: "both" when it has both, then "(blocked X%, spin Y%)" after its
-// name); Type is the lock type (a class line: its paths' types, comma-separated).
+// name); Type is the lock type (a class line: its paths' type, or their family, "rwsem"
+// for rwsem:R and rwsem:W, or "mixed").
 //
 // Invariant: the texts are functions of the profile (no host state, a total order).
 #pragma once

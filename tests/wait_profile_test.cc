@@ -206,6 +206,9 @@ TEST(WaitProfileRun, MmapSemReadersBlock) {
   EXPECT_GT(r.metrics.at("blocked.mmap_sem.user_access"), 0.0);
   EXPECT_GT(r.metrics.at("blocked.mmap_sem.do_mmap"), 0.0);
   EXPECT_FALSE(r.metrics.count("spin.mmap_sem"));
+  // Readers and writers waited: the class line names the family.
+  EXPECT_NE(wait_profile_table(*r.waits).find("%  blocked  rwsem       mmap_sem\n"), std::string::npos)
+      << wait_profile_table(*r.waits);
 }
 
 TEST(WaitProfileRun, MutexWonBySpinningCountsAsSpin) {
