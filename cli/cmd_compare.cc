@@ -24,6 +24,7 @@ struct CompareCliOptions {
   std::string a, b, jobs;
   std::uint64_t seeds = 10, seed_base = 1, run_timeout = 60;
   bool json = false;
+  bool wait_profile = false;
 };
 
 int cmd_compare(const CompareCliOptions& o, const CliMode& mode) {
@@ -33,6 +34,7 @@ int cmd_compare(const CompareCliOptions& o, const CliMode& mode) {
   c.b = o.b;
   try {
     apply_config_options(o.config, c.base);
+    c.base.wait_profile = o.wait_profile;
     apply_campaign_limits(o.config, c.base, o.run_timeout, c.run_seconds);
     c.seeds = o.seeds;
     c.seed_base = o.seed_base;
@@ -81,6 +83,8 @@ Command add_compare_command(CLI::App& app) {
   add_jobs_option(cmd, o->jobs);
   add_config_options(cmd, o->config, /*with_seed=*/false);
   add_run_timeout_option(cmd, o->run_timeout);
+  cmd->add_flag("--wait-profile", o->wait_profile,
+                "Add the shares of CPU time blocked on and spinning for locks to the metrics (blocked.*, spin.*)");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   return {cmd, [o](const CliMode& mode) { return cmd_compare(*o, mode); }};
 }

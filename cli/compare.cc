@@ -90,6 +90,15 @@ void check_variant_keys(const std::string& list) {
   }
 }
 
+/// Metric `name` of run `r`, if it reported it. A wait-profile metric (traces/wait_profile.h)
+/// is left out of a run only when it was zero there: a run with the profile ("blocked"
+/// present) counts it as 0.
+std::optional<double> metric_of(const RunSummary& r, const std::string& name) {
+  if (const auto it = r.metrics.find(name); it != r.metrics.end()) return it->second;
+  if (is_wait_metric(name) && r.metrics.count("blocked")) return 0.0;
+  return std::nullopt;
+}
+
 }  // namespace
 
 void compare_configs(const CompareOptions& opt, RunConfig& a, RunConfig& b) {
@@ -197,10 +206,9 @@ CompareResult run_compare(const CompareOptions& opt) {
   }
   for (const std::string& name : mnames) {
     MetricComparison c;
-    for (const RunSummary& r : ra)
-      if (auto it = r.metrics.find(name); it != r.metrics.end()) c.a.push_back(it->second);
-    for (const RunSummary& r : rb)
-      if (auto it = r.metrics.find(name); it != r.metrics.end()) c.b.push_back(it->second);
+    for (const auto& [runs, values] : {std::pair{&ra, &c.a}, std::pair{&rb, &c.b}})
+      for (const RunSummary& r : *runs)
+        if (auto v = metric_of(r, name)) values->push_back(*v);
     c.a_mean = mean(c.a);
     c.b_mean = mean(c.b);
     c.a_stddev = stddev(c.a);

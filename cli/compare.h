@@ -7,7 +7,10 @@
 // (p50/p90/p99/p99.9/max, exact merge), the B/A ratios of the merged p99 and max, and
 // Mann-Whitney U p-values (cli/stats.h) of the per-seed p99 and max values. Per metric it
 // reports the mean and sample standard deviation over seeds, B/A ratio of the means, the
-// Hodges-Lehmann shift and the Mann-Whitney p-value of the per-seed values.
+// Hodges-Lehmann shift and the Mann-Whitney p-value of the per-seed values. With
+// RunConfig::wait_profile (--wait-profile) the runs add the blocked.* and spin.* metrics
+// of traces/wait_profile.h; such a key absent from a run that has the profile was zero
+// there and counts as 0.
 //
 // Many tests at once: a comparison makes one test per metric and two per histogram
 // (p99, max), often dozens, so at p < 0.05 some would come out "significant" by chance

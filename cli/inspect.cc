@@ -52,6 +52,9 @@ void add_inspect_options(CLI::App* cmd, InspectOptions& o) {
   cmd->add_flag("--lock-stat", o.lock_stat, "Print a /proc/lock_stat-style table");
   cmd->add_flag("--lock-contention", o.lock_contention,
                 "Print a perf lock contention-style summary: contended acquisitions by caller, by total wait");
+  cmd->add_flag("--wait-profile", o.wait_profile,
+                "Print a perf report-style profile of CPU time blocked on and spinning for locks, by class and call "
+                "path; add it to the metrics (blocked.*, spin.*)");
 }
 
 nlohmann::json snapshot_json(const MachineSnapshot& s) {
@@ -103,6 +106,7 @@ Inspector::Inspector(const InspectOptions& o, RunConfig& cfg) : o_(o) {
     locks_ = std::make_unique<LockProfile>();
     trace_->set_listener(locks_.get());
   }
+  if (o.wait_profile) cfg.wait_profile = true;
   if (!parse_hist_unit(o.hist_unit))
     throw ConfigError("bad --hist-unit " + quoted(o.hist_unit) + " (expected cycles, nsecs, usecs or msecs)");
   if (!o.stop_at.empty()) {
@@ -145,6 +149,7 @@ std::string Inspector::finish(const RunResult& r) {
   if (o_.hist) out += log2_histograms(r, *parse_hist_unit(o_.hist_unit));
   if (o_.lock_stat) out += lock_stat_table(*locks_, r.clock_hz);
   if (o_.lock_contention) out += lock_contention_table(*locks_, r.clock_hz);
+  if (o_.wait_profile && r.waits) out += wait_profile_table(*r.waits);
   return out;
 }
 

@@ -7,7 +7,9 @@
 // stores them and replay applies them again. --lock-stat and --lock-contention fold the
 // lock events of the trace as they are added (traces/lock_profile.h), so they cover the
 // whole run whatever --trace-buffer keeps; without --trace an internal trace (as large
-// as the engine's own history trace) carries them. Tracing never changes the run.
+// as the engine's own history trace) carries them. --wait-profile sets
+// RunConfig::wait_profile (run_once() folds the waits, cli/runner.h) and prints the
+// profile it leaves in RunResult::waits. Tracing never changes the run.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -34,6 +36,7 @@ struct InspectOptions {
   std::string hist_unit = "cycles";  ///< --hist-unit
   bool lock_stat = false;    ///< --lock-stat: /proc/lock_stat-style table
   bool lock_contention = false;  ///< --lock-contention: perf lock contention-style summary
+  bool wait_profile = false;     ///< --wait-profile: perf report-style blocked/spinning shares
 };
 
 void add_inspect_options(CLI::App* cmd, InspectOptions& o);
@@ -51,7 +54,7 @@ class Inspector {
   /// After step for run_once(): takes the snapshot if the run was stopped on purpose.
   void after(Machine& m);
   /// Writes the trace file (if asked for, atomically: cli/output_file.h) and returns the terminal extras (--hist,
-  /// --lock-stat, --lock-contention) for the finished run. Throws ConfigError if the file cannot be written.
+  /// --lock-stat, --lock-contention, --wait-profile) for the finished run. Throws ConfigError if the file cannot be written.
   std::string finish(const RunResult& r);
   /// The trace, if one was attached (--trace, or internal for the lock options).
   const Trace* trace() const { return trace_.get(); }

@@ -116,4 +116,48 @@ std::string lock_contention_table(const LockProfile& p, double clock_hz) {
   return s;
 }
 
+namespace {
+
+/// A share of all CPU time as perf report prints an overhead: "12.50%".
+std::string overhead(const WaitProfile& w, Cycles c) { return fmt::format("{:.2f}%", w.share(c) * 100); }
+
+/// The type of `c`'s class line: its paths' type if they share one, else their common
+/// family ("rwsem" for rwsem:R and rwsem:W), else "mixed".
+std::string class_type(const WaitClass& c) {
+  const auto family = [](const std::string& type) { return type.substr(0, type.find(':')); };
+  std::string type, fam;
+  for (const WaitPath& p : c.paths) {
+    if (type.empty()) {
+      type = p.type;
+      fam = family(p.type);
+    } else if (p.type != type) {
+      type = family(p.type) == fam ? fam : "mixed";
+      if (type == "mixed") break;
+    }
+  }
+  return type;
+}
+
+}  // namespace
+
+std::string wait_profile_table(const WaitProfile& w) {
+  std::string s = fmt::format("# Wait profile: share of all CPU time, {} CPUs x {} cycles = {:.0f} CPU cycles\n",
+                              w.ncpus, w.duration, w.cpu_time());
+  s += fmt::format("# blocked {}, spin {}\n#\n", overhead(w, w.blocked), overhead(w, w.spin));
+  s += fmt::format("# {:>8}  {:<7}  {:<10}  {}\n", "Overhead", "Wait", "Type", "Lock class / call path");
+  s += fmt::format("# {}  {}  {}  {}\n#\n", std::string(8, '.'), std::string(7, '.'), std::string(10, '.'),
+                   std::string(34, '.'));
+  if (w.classes.empty()) s += "# no contended lock acquisition\n";
+  for (const WaitClass& c : w.classes) {
+    const bool both = c.blocked && c.spin;
+    const char* kind = both ? "both" : wait_kind_key(c.spin ? WaitKind::Spin : WaitKind::Blocked);
+    s += fmt::format("{:>10}  {:<7}  {:<10}  {}", overhead(w, c.total()), kind, class_type(c), c.name);
+    if (both) s += fmt::format("  (blocked {}, spin {})", overhead(w, c.blocked), overhead(w, c.spin));
+    s += "\n";
+    for (const WaitPath& p : c.paths)
+      s += fmt::format("{:>10}  {:<7}  {:<10}    {}\n", overhead(w, p.cycles), wait_kind_key(p.kind), p.type, p.path);
+  }
+  return s + "\n";
+}
+
 }  // namespace smpemu

@@ -1,6 +1,6 @@
 // A run's lock statistics as text, from a LockProfile (traces/lock_profile.h): the
-// /proc/lock_stat table (--lock-stat) and the `perf lock contention` summary
-// (--lock-contention).
+// /proc/lock_stat table (--lock-stat), the `perf lock contention` summary
+// (--lock-contention) and the wait profile (--wait-profile).
 //
 // The table has CONFIG_LOCK_STAT's layout (Documentation/locking/lockstat.rst):
 //     lock_stat version 0.4
@@ -53,13 +53,30 @@
 // Its rows are sorted by total wait, largest first; ties by contended (more first),
 // then caller, type and class as text. With no contention it is the header alone.
 //
-// Invariant: both texts are functions of the profile (no host state, a total order).
+// The wait profile (--wait-profile) is `perf report --no-children`'s shape over a
+// WaitProfile (traces/wait_profile.h): a header naming the denominator, then per lock
+// class, largest first, a class line and its call paths indented under it:
+//     # Wait profile: share of all CPU time, 4 CPUs x 2000000 cycles = 8000000 CPU cycles
+//     # blocked 12.50%, spin 1.25%
+//     #
+//     # Overhead  Wait     Type        Lock class / call path
+//     # ........  .......  ..........  ..................................
+//     #
+//         12.50%  blocked  rwsem:R     anon_vma
+//          8.00%  blocked  rwsem:R       mm/rmap.cc:210 anon_vma_lock_read <- rmap_walk <- ...
+// Overhead is the share of all CPU time in percent with 2 decimals; Wait is blocked or
+// spin (a class line: "both" when it has both, then "(blocked X%, spin Y%)" after its
+// name); Type is the lock type (a class line: its paths' type, or their family, "rwsem"
+// for rwsem:R and rwsem:W, or "mixed").
+//
+// Invariant: the texts are functions of the profile (no host state, a total order).
 #pragma once
 
 #include <cstdint>
 #include <string>
 
 #include "traces/lock_profile.h"
+#include "traces/wait_profile.h"
 
 namespace smpemu {
 
@@ -68,6 +85,9 @@ std::string lock_stat_table(const LockProfile& p, double clock_hz);
 
 /// The contention summary for `p`; `clock_hz` converts cycles to time.
 std::string lock_contention_table(const LockProfile& p, double clock_hz);
+
+/// The wait profile `w` as `perf report --no-children` would lay it out.
+std::string wait_profile_table(const WaitProfile& w);
 
 /// `ns` as perf lock prints a time: "850 ns", "35.20 us", "1.50 ms", "2.00 s".
 std::string perf_lock_time(std::int64_t ns);

@@ -264,10 +264,20 @@ RunResult run_once(const RunConfig& cfg, StackPool* pool, const std::function<vo
   r.config = cfg;
   r.knobs = resolve_knobs(*spec, cfg.set, cfg.arch);
   r.clock_hz = static_cast<double>(prof->costs.clock_hz);
+  std::unique_ptr<Trace> wait_trace;  // outlives the machine that writes it
+  LockProfile waits;
   Machine m(cfg.params, build_topology(prof, cfg.params.cpus), prof->costs, pool);
   std::unique_ptr<Workload> w = spec->make();
   w->setup(m, r.knobs);
   if (prepare) prepare(m);
+  const bool want_waits = cfg.wait_profile || w->wants_wait_profile();
+  if (want_waits) {
+    if (!m.trace()) {  // what the engine would attach for its history, so bug reports see the same
+      wait_trace = std::make_unique<Trace>(MachineParams::kHistoryEvents);
+      m.set_trace(wait_trace.get());
+    }
+    m.trace()->add_listener(&waits);
+  }
   r.stats = m.run();
   r.bugs = m.bugs();
   w->finish(m, r.metrics, r.bugs);
@@ -279,6 +289,10 @@ RunResult run_once(const RunConfig& cfg, StackPool* pool, const std::function<vo
   r.histograms = m.histograms();
   for (const LockClass& c : m.lockdep().classes()) r.locks.push_back({c.name, c.acquisitions, c.contentions});
   if (m.coverage()) r.coverage = m.coverage()->pairs();
+  if (want_waits) {
+    r.waits = wait_profile_of(waits, cfg.params.cpus, r.stats.cycles);
+    for (const auto& [key, share] : wait_metrics(*r.waits)) r.metrics[key] = share;
+  }
   if (after) after(m);
   return r;
 }

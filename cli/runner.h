@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "emu/machine.h"
+#include "traces/wait_profile.h"
 #include "workloads/workload.h"
 
 namespace smpemu {
@@ -46,6 +47,10 @@ struct RunConfig {
   MachineParams params;  ///< cpus, seed, strategy, preempt, hz, jitter, max_cycles
   std::map<std::string, std::string> set;  ///< workload knobs as given by --set
   CheckFilter checks;                      ///< which reports count (never changes the run)
+  /// --wait-profile: fold the run's lock waits into RunResult::waits and the blocked.* and
+  /// spin.* metrics (traces/wait_profile.h). Never changes the run or its digest; a
+  /// workload can ask for it in every run (Workload::wants_wait_profile()).
+  bool wait_profile = false;
 };
 
 /// Per lock class counters (the histograms are lock.<name>.wait / .hold).
@@ -64,6 +69,9 @@ struct RunResult {
   std::map<std::string, Histogram> histograms;
   Metrics metrics;
   std::vector<LockClassStats> locks;  ///< every lock class, in registration order
+  /// With RunConfig::wait_profile or a workload that wants it: where lock waits went
+  /// (its shares are also in `metrics`); else nothing.
+  std::optional<WaitProfile> waits;
   double clock_hz = 0;
   /// With MachineParams::coverage: the run's conflicting-access pairs (emu/coverage.h
   /// keys, ascending); else nothing.
@@ -125,7 +133,9 @@ void validate(const RunConfig& cfg);
 
 /// Builds the machine, runs the workload, collects results. Throws ConfigError.
 /// `prepare` (optional) is called on the machine after the workload's setup and before
-/// the run: to replace the strategy (record, replay) or attach a trace. `after`
+/// the run: to replace the strategy (record, replay) or attach a trace. The wait profile,
+/// when wanted, listens to the trace `prepare` attached (else to one of
+/// MachineParams::kHistoryEvents events, the size of the engine's own history trace). `after`
 /// (optional) sees the machine once the run is over, before it is torn down.
 RunResult run_once(const RunConfig& cfg, StackPool* pool = nullptr,
                    const std::function<void(Machine&)>& prepare = {},

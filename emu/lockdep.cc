@@ -211,7 +211,7 @@ std::size_t LockDep::PathHash::operator()(const CallPath& p) const {
 }
 
 void LockDep::acquired(Task* t, LockRef lock, std::uint32_t cls, LockKind kind, const std::string& instance,
-                       Cycles requested, bool contended, const CallPath& where) {
+                       Cycles requested, bool contended, const CallPath& where, bool spun) {
   assert(lock_kind_matches(lock, kind) && "a lock is held as a kind its type cannot be");
   LockClass& c = classes_[cls];
   ++c.acquisitions;
@@ -222,7 +222,8 @@ void LockDep::acquired(Task* t, LockRef lock, std::uint32_t cls, LockKind kind, 
   if (Trace* tr = m_.trace()) {
     const std::uint64_t flags = contention_flags(kind);
     const std::uint64_t a = lock_event_a(*tr, instance, cls, kind, where);
-    if (contended) m_.trace_add(requested, m_.cpu_id(), TraceKind::LockContend, a, cls | flags << 32);
+    const std::uint64_t wait_flags = flags | (spun ? lock_contention::kSpin : 0);
+    if (contended) m_.trace_add(requested, m_.cpu_id(), TraceKind::LockContend, a, cls | wait_flags << 32);
     m_.trace_event(TraceKind::LockAcquire, a, now - requested);
   }
   // Filled in place: a HeldLock is large (its CallPath), and this is every acquisition.

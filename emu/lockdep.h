@@ -109,9 +109,11 @@ class LockDep {
   /// Nothing when order checks are off.
   void check_order(Task* t, std::uint32_t cls, const std::string& instance, const CallPath& where);
   /// `t` now holds the lock, taken at `where`; `requested` is when it asked (wait
-  /// histogram), `contended` whether it had to wait.
+  /// histogram), `contended` whether it had to wait, `spun` whether it waited on CPU
+  /// all along although the lock can sleep (a mutex won by optimistic spinning: its
+  /// trace LockContend carries kSpin | kMutex, the kernel's flags of that phase).
   void acquired(Task* t, LockRef lock, std::uint32_t cls, LockKind kind, const std::string& instance,
-                Cycles requested, bool contended, const CallPath& where);
+                Cycles requested, bool contended, const CallPath& where, bool spun = false);
   /// `t` releases the lock at `loc`. Returns false (after a report) if it did not hold it.
   bool released(Task* t, LockRef lock, const std::string& instance, Where loc);
   /// An `unlock-not-held` report (`message` is its one line): `t` releases `instance` at

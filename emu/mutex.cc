@@ -39,8 +39,8 @@ void Mutex::lock(unsigned subclass, Where loc) {
       waiters_.push_back(me);
       return false;
     });
-    if (got) {
-      m.lockdep().acquired(me, this, cls, LockKind::Mutex, instance_, requested, true, where);
+    if (got) {  // never went off CPU: the whole wait was spinning
+      m.lockdep().acquired(me, this, cls, LockKind::Mutex, instance_, requested, true, where, /*spun=*/true);
       return;
     }
   } else {

@@ -22,11 +22,16 @@ std::vector<LockPointCount> top_points(const std::vector<LockPointCount>& points
 
 LockProfile::Taken LockProfile::taken(const Trace& t, const TraceEvent& e) {
   const std::uint32_t point = lock_event::point(e.a);
+  const bool read = (lock_event::flags(e.a) & lock_contention::kRead) != 0;
+  // A known point names its class without a string (every lock event asks).
+  if (point != 0 && point < point_class_.size() && point_class_[point] != 0)
+    return Taken{point_class_[point] - 1, read, point};
   const LockPoint* p = t.lock_point_of(point);
   const std::string cls = p ? p->cls : instance_class(t.str(e.lock_name()));
   auto [it, inserted] = class_index_.try_emplace(cls, classes_.size());
   if (inserted) classes_.push_back(LockClassProfile{cls, {}, {}, {}, {}});
-  return Taken{it->second, (lock_event::flags(e.a) & lock_contention::kRead) != 0, point};
+  if (p) slot(point_class_, point) = it->second + 1;
+  return Taken{it->second, read, point};
 }
 
 void LockProfile::count_point(const Trace& t, std::vector<LockPointCount>& v, std::uint32_t point) {
@@ -43,32 +48,36 @@ void LockProfile::on_event(const Trace& t, const TraceEvent& e) {
   const std::uint32_t name = e.lock_name();
   const Taken k = taken(t, e);
   LockModeStats& m = mode(k);
-  const auto last = last_.find(name);
-  const bool bounced = last != last_.end() && last->second.cpu != e.cpu;
+  Last& last = slot(last_, name);
+  const bool seen = last.cpu != Last::kNone;
+  const bool bounced = seen && last.cpu != e.cpu;
+  Pending& pending = slot(pending_, e.cpu < 0 ? 0 : static_cast<std::size_t>(e.cpu) + 1);  // slot 0: no CPU
   switch (e.kind) {
     case TraceKind::LockContend: {
       LockClassProfile& c = classes_[k.cls];
       if (bounced) ++m.con_bounces;
       count_point(t, c.contention_points, k.point);
-      if (last != last_.end()) count_point(t, c.contending_points, last->second.point);
-      pending_[e.cpu] = Pending{name, lock_event::flags(e.a)};
+      if (seen) count_point(t, c.contending_points, last.point);
+      pending = Pending{true, name, ((e.b >> 32) & lock_contention::kSpin) != 0};
       break;
     }
     case TraceKind::LockAcquire: {
       ++m.acquisitions;
       if (bounced) ++m.acq_bounces;
-      last_[name] = Last{e.cpu, k.point};
-      const auto p = pending_.find(e.cpu);
-      if (p == pending_.end() || p->second.name != name) break;  // not contended
-      pending_.erase(p);
+      last = Last{e.cpu, k.point};
+      if (!pending.waiting || pending.name != name) break;  // not contended
+      const bool spin = pending.spin;
+      pending = Pending{};
       m.wait.add(e.b);
       const std::uint32_t flags = lock_event::flags(e.a);
       auto [row, inserted] = row_index_.try_emplace(std::make_tuple(k.point, flags, k.cls), rows_.size());
       if (inserted) {
         const LockPoint* pt = t.lock_point_of(k.point);
-        rows_.push_back(LockContentionRow{pt ? pt->path() : "?", lock_type_name(flags), classes_[k.cls].name, {}});
+        rows_.push_back(LockContentionRow{pt ? pt->path() : "?", pt ? pt->functions : "", lock_type_name(flags),
+                                          classes_[k.cls].name, {}, {}});
       }
       rows_[row->second].wait.add(e.b);
+      if (spin) rows_[row->second].spin.add(e.b);
       break;
     }
     default:  // LockRelease

@@ -18,7 +18,8 @@
 //     last acquired before each contended acquisition, i.e. by the holder that handed
 //     it over. Every point is counted (the kernel keeps the first 4 it sees).
 // And per (call path, lock type) the contended acquisitions and their wait, as
-// `perf lock contention` aggregates by caller.
+// `perf lock contention` aggregates by caller, with the part of it spent spinning (the
+// LockContend's flags have kSpin: spinlocks, rwlocks, a mutex's optimistic spin).
 //
 // Differences from the kernel: contentions are recorded at the acquisition that ends
 // the wait (the trace has them there), so con-bounces and contending points look at the
@@ -78,10 +79,14 @@ struct LockClassProfile {
 
 /// The contended acquisitions of one lock type along one call path.
 struct LockContentionRow {
-  std::string caller;  ///< LockPoint::path() ("?" unknown)
-  std::string type;    ///< lock_type_name()
-  std::string cls;     ///< the lock class
+  std::string caller;     ///< LockPoint::path() ("?" unknown)
+  std::string functions;  ///< LockPoint::functions ("" unknown)
+  std::string type;       ///< lock_type_name()
+  std::string cls;        ///< the lock class
   LockTime wait;
+  /// The acquisitions of `wait` whose LockContend has kSpin: all of them for a spinlock
+  /// or rwlock, those a mutex won by optimistic spinning.
+  LockTime spin;
 };
 
 /// The `n` most frequent of `points`, most frequent first (ties in first-seen order).
@@ -106,22 +111,32 @@ class LockProfile : public TraceListener {
   Taken taken(const Trace& t, const TraceEvent& e);
   LockModeStats& mode(const Taken& k) { return k.read ? classes_[k.cls].read : classes_[k.cls].write; }
   static void count_point(const Trace& t, std::vector<LockPointCount>& v, std::uint32_t point);
-  /// The last acquisition of a lock instance: on which CPU, at which point.
+  /// The last acquisition of a lock instance: on which CPU (kNone: not acquired yet), at
+  /// which point.
   struct Last {
-    std::int16_t cpu;
-    std::uint32_t point;
+    static constexpr std::int16_t kNone = -1;
+    std::int16_t cpu = kNone;
+    std::uint32_t point = 0;
   };
   /// A LockContend waiting for its LockAcquire on the same CPU.
   struct Pending {
-    std::uint32_t name;
-    std::uint32_t flags;
+    bool waiting = false;
+    std::uint32_t name = 0;
+    bool spin = false;  // the LockContend's flags (b >> 32) have kSpin
   };
+  /// `v[i]`, grown with default values to hold it (ids and CPUs are small and dense).
+  template <class T>
+  static T& slot(std::vector<T>& v, std::size_t i) {
+    if (i >= v.size()) v.resize(i + 1);
+    return v[i];
+  }
   std::vector<LockClassProfile> classes_;
   std::map<std::string, std::size_t> class_index_;
+  std::vector<std::size_t> point_class_;  // by lock point id: class index + 1 (0: not seen yet)
   std::vector<LockContentionRow> rows_;
   std::map<std::tuple<std::uint32_t, std::uint32_t, std::size_t>, std::size_t> row_index_;  // (point, flags, class)
-  std::map<std::uint32_t, Last> last_;            // by lock name id
-  std::map<std::int16_t, Pending> pending_;       // by CPU
+  std::vector<Last> last_;        // by lock name id
+  std::vector<Pending> pending_;  // by CPU + 1 (0: events without a CPU)
 };
 
 /// The profile of the events `t` kept (the whole run if it dropped none).

@@ -19,9 +19,10 @@
 // name where its lock was taken in 24 bits (lock_event::pack()); their ids are given in
 // order of first use (the look-up cache is keyed by code addresses, the ids are not).
 //
-// A listener (set_listener()) sees every event as it is added, before the ring can drop
-// it: what needs the whole run (lock statistics) folds the events there, whatever the
-// ring keeps.
+// Listeners (set_listener(), add_listener()) see every event as it is added, before the
+// ring can drop it: what needs the whole run (lock statistics, the wait profile) folds
+// the events there, whatever the ring keeps. Several may listen, each seeing the events
+// in the same order (listeners in the order they were added).
 //
 // Determinism: a trace is a function of the run (no host time or addresses); two runs
 // with the same digest give the same trace.
@@ -53,7 +54,9 @@ enum class TraceKind : std::uint8_t {
   IpiHandle,    ///< a = 1 for a function IPI, 0 for a reschedule IPI
   /// a = lock_event::pack(lock name id, flags, lock point of the contended acquisition),
   /// b = lock class id | lock_contention flags << 32; time = when the lock was
-  /// requested (recorded at the acquisition, right before its LockAcquire).
+  /// requested (recorded at the acquisition, right before its LockAcquire). The flags
+  /// are the lock's (those of `a`), plus kSpin for a mutex won by optimistic spinning
+  /// (the kernel's flags while a waiter spins on the owner: LCB_F_SPIN | LCB_F_MUTEX).
   LockContend,
   LockAcquire,  ///< a = lock_event::pack(name id, flags, point), b = wait cycles (request to acquisition)
   /// a = lock_event::pack(name id, flags, point of the acquisition it ends), b = hold
@@ -191,11 +194,18 @@ class Trace {
       head_ = head_ + 1 == capacity_ ? 0 : head_ + 1;
     }
     ++written_;
-    if (listener_) [[unlikely]]
-      listener_->on_event(*this, e);
+    if (!listeners_.empty()) [[unlikely]]
+      for (TraceListener* l : listeners_) l->on_event(*this, e);
   }
-  /// `l` (not owned; nullptr for none) sees every event added from now on.
-  void set_listener(TraceListener* l) { listener_ = l; }
+  /// `l` (not owned; nullptr for none) is the only listener: it sees every event added
+  /// from now on, and the listeners added before see none.
+  void set_listener(TraceListener* l) {
+    listeners_.clear();
+    if (l) listeners_.push_back(l);
+  }
+  /// `l` (not owned, not nullptr) sees every event added from now on, after the listeners
+  /// added before it.
+  void add_listener(TraceListener* l) { listeners_.push_back(l); }
   std::size_t capacity() const { return capacity_; }
   /// Id of `s` in the string table (added on first use).
   std::uint32_t intern(const std::string& s);
@@ -249,7 +259,7 @@ class Trace {
   };
   /// Never iterated (ids come from point_ids_), so its order cannot reach an output.
   std::unordered_map<PointKey, std::uint32_t, PointKeyHash> point_cache_;
-  TraceListener* listener_ = nullptr;
+  std::vector<TraceListener*> listeners_;
   std::vector<std::string> task_names_;
   std::vector<bool> task_rt_;
 };

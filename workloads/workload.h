@@ -64,6 +64,11 @@ class Workload {
   /// After the run: final checks (Machine::report_bug is not available; push to `bugs`)
   /// and metrics.
   virtual void finish(Machine& m, Metrics& metrics, std::vector<BugReport>& bugs) = 0;
+  /// True if every run of this workload should report where lock waits go: the
+  /// blocked.* and spin.* metrics of `--wait-profile` (traces/wait_profile.h), as if the
+  /// flag were given. Costs host time (lock events are folded as they happen), never
+  /// changes the run or its digest. Asked once per run, after setup().
+  virtual bool wants_wait_profile() const { return false; }
 };
 
 struct WorkloadSpec {
