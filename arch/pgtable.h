@@ -16,6 +16,10 @@
  *   bits 5..1, the slot offset in bits 51..12 (the arch half of <linux/swapops.h>;
  *   generic code builds and reads them through mm/swapops.h). Offset 0 of type 0 would
  *   be pte_none: slot 0 of a swap device is its header and never handed out.
+ *   A NUMA hinting pte (3.8's _PAGE_NUMA, bit 8, x86's _PAGE_GLOBAL reused): the pfn and
+ *   protection of a present pte with _PAGE_PRESENT cleared and _PAGE_NUMA set. The MMU
+ *   sees it as not present (an access faults: the NUMA hinting fault); everything else
+ *   sees a present pte (pte_present() is true, it is mapped, counted, zapped, copied).
  *   Bits 58..52 (_PAGE_ARCH_MASK) belong to the MMU model: generic code never sets them,
  *   keeps them across pte_modify(), and ignores them in pte_none() (as Linux ppc64's
  *   _PTE_NONE_MASK ignores the hash flags). The ppc64 hash MMU keeps HASHPTE, BUSY,
@@ -48,6 +52,7 @@ typedef shared<unsigned long> pgtable_slot_t;
 #define _PAGE_ACCESSED (1UL << 5)
 #define _PAGE_DIRTY (1UL << 6)
 #define _PAGE_FILE _PAGE_DIRTY		/* only in a not-present pte */
+#define _PAGE_NUMA (1UL << 8)		/* a present pte the MMU must not use (hinting) */
 #define _PAGE_ARCH_SHIFT 52
 #define _PAGE_ARCH_MASK (0x7fUL << _PAGE_ARCH_SHIFT)	/* bits 58..52: the MMU model's own */
 #define PTE_PFN_MASK (((1UL << 52) - 1) & PAGE_MASK)
@@ -79,7 +84,14 @@ static inline unsigned pte_index(unsigned long a) { return (a >> PAGE_SHIFT) & (
 static inline pteval_t pte_val(pte_t p) { return p.pte; }
 static inline pte_t __pte(pteval_t v) { return (pte_t){v}; }
 static inline bool pte_none(pte_t p) { return (p.pte & ~_PAGE_ARCH_MASK) == 0; }
-static inline bool pte_present(pte_t p) { return p.pte & _PAGE_PRESENT; }
+/* pte_present - mapped, as far as mm/ is concerned (a NUMA hinting pte included). */
+static inline bool pte_present(pte_t p) { return p.pte & (_PAGE_PRESENT | _PAGE_NUMA); }
+/* pte_hw_present - usable by the MMU's walker (not a NUMA hinting pte). */
+static inline bool pte_hw_present(pte_t p) { return p.pte & _PAGE_PRESENT; }
+/* NUMA hinting (change_prot_numa, do_numa_page): make the MMU fault on a mapped pte. */
+static inline bool pte_numa(pte_t p) { return (p.pte & (_PAGE_NUMA | _PAGE_PRESENT)) == _PAGE_NUMA; }
+static inline pte_t pte_mknuma(pte_t p) { return __pte((p.pte & ~_PAGE_PRESENT) | _PAGE_NUMA); }
+static inline pte_t pte_mknonnuma(pte_t p) { return __pte((p.pte & ~_PAGE_NUMA) | _PAGE_PRESENT | _PAGE_ACCESSED); }
 static inline bool pte_write(pte_t p) { return p.pte & _PAGE_RW; }
 static inline bool pte_dirty(pte_t p) { return p.pte & _PAGE_DIRTY; }
 static inline bool pte_young(pte_t p) { return p.pte & _PAGE_ACCESSED; }
@@ -100,7 +112,7 @@ static inline pte_t pte_modify(pte_t pte, pgprot_t prot)
 
 /* File ptes of nonlinear vmas (not present; the page index where the pfn would be). */
 #define PTE_FILE_SHIFT PAGE_SHIFT
-static inline bool pte_file(pte_t p) { return !(p.pte & _PAGE_PRESENT) && (p.pte & _PAGE_FILE); }
+static inline bool pte_file(pte_t p) { return !pte_present(p) && (p.pte & _PAGE_FILE); }
 static inline unsigned long pte_to_pgoff(pte_t p) { return (p.pte & PTE_PFN_MASK) >> PTE_FILE_SHIFT; }
 static inline pte_t pgoff_to_pte(unsigned long pgoff) { return __pte((pgoff << PTE_FILE_SHIFT) | _PAGE_FILE); }
 

@@ -13,7 +13,7 @@
 
 static bool usable(pte_t pte, bool write)
 {
-	return pte_present(pte) && (!write || pte_write(pte));
+	return pte_hw_present(pte) && (!write || pte_write(pte));
 }
 
 int hw_walk(struct mm_struct *mm, unsigned long addr, bool write, pte_t *out)

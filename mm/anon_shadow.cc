@@ -75,7 +75,10 @@ static void stale_store(struct mm_struct *mm, unsigned long addr, struct page *p
 		if (a == static_cast<unsigned long>(-EFAULT))
 			continue;
 		const pteval_t v = peek_pte(mm, a);
-		if ((v & _PAGE_PRESENT) && pte_pfn(__pte(v)) == page->pfn) {
+		/* mapped, or being migrated: a store that lands between try_to_unmap's pte
+		 * change and its TLB flush is in the frame the migration then copies */
+		const bool migrating = is_migration_pte(__pte(v)) && migration_entry_to_pfn(pte_to_swp_entry(__pte(v))) == page->pfn;
+		if ((pte_present(__pte(v)) && pte_pfn(__pte(v)) == page->pfn) || migrating) {
 			mm->shadow[a >> PAGE_SHIFT] = val;
 			note_private_store(page->pfn, val);
 		}
@@ -89,7 +92,7 @@ bool shadow_private_access(struct mm_struct *mm, struct vm_area_struct *vma, uns
 		return false;
 	const unsigned long pn = addr >> PAGE_SHIFT;
 	const pteval_t now = peek_pte(mm, addr);
-	if (!(now & _PAGE_PRESENT) || pte_pfn(__pte(now)) != page->pfn) {
+	if (!pte_present(__pte(now)) || pte_pfn(__pte(now)) != page->pfn) {
 		/* through a translation the pte has lost (unmapped or moved, not yet flushed) */
 		if (write)
 			stale_store(mm, addr, page, val);

@@ -12,6 +12,7 @@
 #include "kernel/oracle.h"
 #include "mm/anon_shadow.h"
 #include "mm/migrate.h"
+#include "mm/numa.h"
 #include "mm/table_free.h"
 
 /* Costs (assumed; no published figure, docs/COSTS.md): bookkeeping per pte zapped besides
@@ -238,7 +239,7 @@ void free_pgtables(struct mmu_gather *tlb, struct mm_struct *mm, unsigned long s
 		struct page *table = pfn_to_page(mm->mem, pgtable_entry_pfn(e));
 		struct pgtable_page *t = page_table_of(mm->mem, table->pfn);
 		for (int i = 0; i < PTRS_PER_TABLE; i++)
-			if (t->ent[i].v & _PAGE_PRESENT)
+			if (pte_present(__pte(t->ent[i].v)))
 				report_check("bad-page",
 					     "free_pgtables: mm " + std::to_string(mm->id) + " pte table for " + report_hex(c) + " still maps pfn " +
 						     std::to_string(pgtable_entry_pfn(t->ent[i].v)),
@@ -567,6 +568,8 @@ int handle_mm_fault(struct mm_struct *mm, struct vm_area_struct *vma, unsigned l
 			return do_file_page(mm, vma, address, write, pmd, entry);
 		return do_swap_page(mm, vma, address, write, pmd, entry);
 	}
+	if (pte_numa(entry))
+		return do_numa_page(mm, vma, address, entry, pte, pmd);
 	spinlock_t *ptl = pte_lockptr(mm, pmd);
 	spin_lock(ptl);
 	const pte_t now = ptep_get(pte);

@@ -12,6 +12,7 @@
 #include "mm/memory.h"
 #include "mm/migrate.h"
 #include "mm/mmap.h"
+#include "mm/numa.h"
 #include "mm/page_alloc.h"
 #include "mm/swap.h"
 
@@ -114,7 +115,9 @@ int mpol_misplaced(struct page *page, struct vm_area_struct *vma, unsigned long 
 	const struct mempolicy *pol = &vma->vm_policy;
 	const int curnid = page_to_nid(page);
 	int polnid;
-	if (!pol->mof)
+	/* 3.8: with NUMA balancing on, a task without a policy has MPOL_F_MOF (migrate to
+	 * the faulting CPU's node); other policies only with MPOL_MF_LAZY's mark */
+	if (!pol->mof && !(pol->mode == MPOL_DEFAULT && vm_globals()->t.numa_balancing))
 		return -1;
 	cpu_work(kPolicyCycles);
 	switch (pol->mode) {
@@ -141,7 +144,7 @@ int check_migrate_misplaced_page(struct page *page, struct vm_area_struct *vma, 
 	const struct vm_tunables *t = &vm_globals()->t;
 	/* only a policy mbind set with MPOL_MF_LAZY migrates on fault: tested first, so
 	 * every other swap-in fault pays nothing for it */
-	if (!vma->vm_policy.mof || t->lazy_impl == LAZY_OFF)
+	if (!vma->vm_policy.mof || t->lazy_impl != LAZY_SWAPCACHE_UNMAP)
 		return -1;
 	/* 2012: only a write fault that may take the page for itself (can_reuse_swap_page) */
 	if (t->mof_gate == MOF_GATE_2012 && !(write && page_mapcount(page) + page_swapcount(page) <= 1))
@@ -295,7 +298,8 @@ int do_mbind(struct mm_struct *mm, unsigned long start, unsigned long len, enum 
 	q.flags = flags;
 	q.misplaced = false;
 	q.vma = nullptr;
-	if (flags & (MPOL_MF_STRICT | MPOL_MF_MOVE | MPOL_MF_MOVE_ALL)) {
+	const bool prot_numa = (flags & MPOL_MF_LAZY) && vm->t.lazy_impl == LAZY_PROT_NUMA;
+	if ((flags & (MPOL_MF_STRICT | MPOL_MF_MOVE | MPOL_MF_MOVE_ALL)) && !prot_numa) {
 		for (unsigned long a = start; a < end && !q.misplaced;) {
 			struct vm_area_struct *vma = find_vma(mm, a);
 			const unsigned long e = std::min(vma->vm_end, end);
@@ -309,6 +313,13 @@ int do_mbind(struct mm_struct *mm, unsigned long start, unsigned long len, enum 
 		err = -EIO;
 	if (!err)
 		err = mbind_range(mm, start, end, &pol);
+	/* prot_numa: no page moves now; the hinting faults move those the policy misplaces */
+	for (unsigned long a = start; !err && prot_numa && a < end;) {
+		struct vm_area_struct *vma = find_vma(mm, a);
+		const unsigned long e = std::min(vma->vm_end, end);
+		change_prot_numa(vma, a, e);
+		a = e;
+	}
 	vm->stats.mbind_isolated += q.pages.size();
 	if (!err && !q.pages.empty()) {
 		int nr_failed;

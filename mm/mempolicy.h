@@ -24,11 +24,10 @@
  *    (migrate_pages_unmap_only, mm/migrate.h) so that the first touch migrates them
  *    (knob lazy_impl); (4) put back what did not move; MPOL_MF_STRICT with a page that
  *    did not move is -EIO.
- *  - Knob lazy_impl: swapcache_unmap (the 2012 prototype above), or off (3.8:
- *    MPOL_MF_LAZY is defined but not in MPOL_MF_VALID, so mbind rejects it with
- *    -EINVAL). The third variant of the brief, prot_numa (later kernels' NUMA-hinting
- *    protection change), needs the NUMA hinting faults, which are not modelled yet: the
- *    workloads refuse it.
+ *  - Knob lazy_impl: swapcache_unmap (the 2012 prototype above); prot_numa (what was
+ *    merged in 3.9: the range's ptes become NUMA hinting ptes, and the hinting fault
+ *    migrates a page its policy wants elsewhere, mm/numa.h); or off (3.8: MPOL_MF_LAZY
+ *    is defined but not in MPOL_MF_VALID, so mbind rejects it with -EINVAL).
  *
  * Locking: a vma's policy changes under mmap_sem for writing (mbind); the fault paths
  * read it under mmap_sem for reading. Context: task context; mbind may sleep.
@@ -61,6 +60,7 @@ enum mpol_mode {
 /* How mbind's MPOL_MF_LAZY is implemented (knob lazy_impl). */
 enum lazy_impl {
 	LAZY_SWAPCACHE_UNMAP,	/* 2006/2012 prototype: unmap into the swap cache, migrate on fault */
+	LAZY_PROT_NUMA,		/* 3.9 on: mark the range for NUMA hinting faults (mm/numa.h) */
 	LAZY_OFF,		/* 3.8: rejected with -EINVAL */
 };
 

@@ -433,7 +433,7 @@ move_newpage:
 	return rc;
 }
 
-int migrate_pages(std::vector<struct page *> *from, new_page_t *get_new_page, void *priv)
+int migrate_pages(std::vector<struct page *> *from, new_page_t *get_new_page, void *priv, enum migrate_mode mode)
 {
 	KFUNC();
 	int nr_failed = 0;
@@ -444,7 +444,7 @@ int migrate_pages(std::vector<struct page *> *from, new_page_t *get_new_page, vo
 		for (size_t i = 0; i < from->size(); i++) {
 			struct page *page = (*from)[i];
 			cond_resched();
-			const int rc = unmap_and_move(get_new_page, priv, page, pass >= kForcePass);
+			const int rc = unmap_and_move(get_new_page, priv, page, mode == MIGRATE_SYNC && pass >= kForcePass);
 			if (rc == -ENOMEM) {
 				/* out of target frames: the rest stays for the caller */
 				again.insert(again.end(), from->begin() + static_cast<long>(i), from->end());

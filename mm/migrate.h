@@ -60,7 +60,12 @@ typedef struct page *new_page_t(struct page *page, void *priv);
  * still failing with -EAGAIN after 10 passes stay for the caller's putback_lru_pages.
  * Returns the number of pages not moved, or -ENOMEM when @get_new_page ran dry.
  */
-int migrate_pages(std::vector<struct page *> *from, new_page_t *get_new_page, void *priv);
+enum migrate_mode {
+	MIGRATE_SYNC,	/* from the fourth pass on, sleep for a busy page lock */
+	MIGRATE_ASYNC,	/* never sleep for it (NUMA balancing, from a fault) */
+};
+int migrate_pages(std::vector<struct page *> *from, new_page_t *get_new_page, void *priv,
+		  enum migrate_mode mode = MIGRATE_SYNC);
 
 /*
  * migrate_pages_unmap_only - lazy migration (mbind MPOL_MF_LAZY, 2006/2012 prototype):

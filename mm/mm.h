@@ -153,6 +153,11 @@ struct vm_tunables {
 	enum lazy_impl lazy_impl = LAZY_SWAPCACHE_UNMAP;
 	enum mof_gate mof_gate = MOF_GATE_2012;
 	bool mof_check = true;		/* migrate-on-fault skips mapped pages (off: planted bug) */
+	/* NUMA balancing (mm/numa.h, 3.8) */
+	bool numa_balancing = false;	/* hinting faults migrate pages to their toucher's node */
+	unsigned numa_scan_period_us = 1000;	/* one scan per mm per period */
+	unsigned long numa_scan_size = 256;	/* pages marked per scan (3.8: 256 MB) */
+	unsigned long numa_ratelimit = 32768;	/* pages migrated to a node per 100 ms (3.8: 128 MB) */
 };
 
 /* Why one unmap_and_move attempt did not move its page (metrics migrate_fail_*). */
@@ -195,6 +200,9 @@ struct vm_stats {
 	unsigned long compact_passes, compact_isolated, compact_free_isolated, compact_throttled;
 	/* NUMA policies and lazy migration (mm/mempolicy.h) */
 	unsigned long mbinds, mbind_isolated, lazy_unmapped, lazy_failed, mof_migrations, mof_fail;
+	/* NUMA balancing (mm/numa.h) */
+	unsigned long numa_scans, numa_pte_updates, numa_hint_faults, numa_hint_faults_local;
+	unsigned long numa_pages_migrated, numa_migrate_shared, numa_migrate_ratelimited;
 };
 
 struct vm_globals {

@@ -127,6 +127,10 @@ typedef struct pglist_data {
 	int die;			/* the topology die this node is */
 	struct zone node_zone;		/* ZONE_NORMAL only */
 	std::vector<int> zonelist;	/* node ids by distance, this node first */
+	/* NUMA balancing's migration rate limit (mm/numa.h): the current window's end and
+	 * the pages migrated to this node in it; host state of the task at its turn. */
+	unsigned long numabalancing_migrate_next_window;
+	unsigned long numabalancing_migrate_nr_pages;
 } pg_data_t;
 
 /*
@@ -191,6 +195,11 @@ struct mm_struct {
 	 * a page of an anonymous vma not in it reads 0. Copied at fork, moved by mremap,
 	 * dropped by munmap and by truncate's zap of a COW copy (mm/rmap.h, docs/MM.md). */
 	std::map<unsigned long, unsigned long> shadow;
+	/* NUMA balancing (mm/numa.h): when the next scan may start (cycles; a cmpxchg picks
+	 * the thread that does it) and where it goes on (the scanning thread, under
+	 * mmap_sem for reading). */
+	atomic_long_t numa_next_scan;
+	unsigned long numa_scan_offset;
 	/* Oracle: pages try_to_unmap is swapping out, page number -> pfn (anon_shadow.h). */
 	std::map<unsigned long, unsigned long> swapping_out;
 };

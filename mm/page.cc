@@ -69,6 +69,8 @@ void phys_mem_init(struct phys_mem *mem, smpemu::Machine *m, unsigned long pages
 		pg_data_t *pgdat = &mem->nodes[static_cast<size_t>(nid)];
 		pgdat->node_id = nid;
 		pgdat->die = dies[static_cast<size_t>(nid)];
+		pgdat->numabalancing_migrate_next_window = 0;
+		pgdat->numabalancing_migrate_nr_pages = 0;
 		struct zone *z = &pgdat->node_zone;
 		spin_lock_init_on(m, &z->lock, "zone_lock");
 		INIT_LIST_HEAD(&z->free_list);

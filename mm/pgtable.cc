@@ -85,6 +85,9 @@ struct mm_struct *mm_alloc(bool split_ptlock)
 	init_rwsem(&mm->mmap_sem, "mmap_sem");
 	atomic_init(&mm->mm_users, 1);
 	atomic_init(&mm->mm_count, 1);
+	/* on mm_count's line: a line of its own would renumber every later line */
+	atomic_long_init_on(&mm->numa_next_scan, mm->mm_count.line, 0);
+	mm->numa_scan_offset = 0;
 	cpumask_init_on(smpemu::this_machine(), &mm->cpu_vm_mask);
 	mm->pgd = pgtable_alloc(mm);
 	if (!mm->pgd) {
@@ -401,7 +404,7 @@ static void free_table_tree(struct mm_struct *mm, struct page *tp, int level, un
 			continue;
 		const unsigned long addr = base + (static_cast<unsigned long>(i) << shift[level]);
 		if (level == 1) {
-			if (e & _PAGE_PRESENT)
+			if (pte_present(__pte(e)))
 				report_check("bad-page", "free_page_tables: mm " + std::to_string(mm->id) +
 								 " still maps pfn " + std::to_string(pgtable_entry_pfn(e)) +
 								 " at " + report_hex(addr),

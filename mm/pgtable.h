@@ -121,6 +121,12 @@ static inline void ptep_set_wrprotect(struct mm_struct *mm, unsigned long addr, 
 {
 	pte_update(mm, addr, ptep, _PAGE_RW, 0UL, 0);
 }
+/* ptep_set_numa - make a present pte a NUMA hinting one atomically (no moment where it
+ * reads none: a store through a stale translation meanwhile still finds its page). */
+static inline void ptep_set_numa(struct mm_struct *mm, unsigned long addr, pgtable_slot_t *ptep)
+{
+	pte_update(mm, addr, ptep, _PAGE_PRESENT, _PAGE_NUMA, 0);
+}
 /* ptep_clear_flush - clear the pte at @addr of @vma and flush its translation from every
  * CPU before returning the old value: nobody keeps using the old page through it. */
 pte_t ptep_clear_flush(struct vm_area_struct *vma, unsigned long addr, pgtable_slot_t *ptep);

@@ -14,6 +14,7 @@
 #include "mm/fork.h"
 #include "mm/mempolicy.h"
 #include "mm/migrate.h"
+#include "mm/numa.h"
 #include "mm/page_alloc.h"
 #include "tests/mm_test_util.h"
 
@@ -368,6 +369,14 @@ TEST(MmNuma, LazyMigrateKnobsChangeWhatRuns) {
   EXPECT_TRUE(off.bugs.empty()) << bug_list(off);
   EXPECT_GT(m(off, "mbind_errors"), 0);
   EXPECT_EQ(m(off, "lazy_unmapped"), 0);
+  const RunResult hinted = lazy({{"lazy_impl", "prot_numa"}});  // 3.9: hinting faults, not the swap cache
+  EXPECT_TRUE(hinted.bugs.empty()) << bug_list(hinted);
+  EXPECT_EQ(m(hinted, "fraction_local"), 1.0);
+  EXPECT_EQ(m(hinted, "untouched_moved"), 0);
+  EXPECT_EQ(m(hinted, "lazy_unmapped"), 0);
+  EXPECT_EQ(m(hinted, "mof_migrations"), 0);
+  EXPECT_GT(m(hinted, "numa_pages_migrated"), 0);
+  EXPECT_GT(m(hinted, "numa_hint_faults"), 0);
   const RunResult shared = lazy({{"sharer", "on"}});
   EXPECT_TRUE(shared.bugs.empty()) << bug_list(shared);
   EXPECT_GT(m(shared, "forks"), 0);
@@ -396,5 +405,170 @@ TEST(MmNuma, LazyMigrateIsDeterministic) {
   EXPECT_EQ(a.stats.digest, b.stats.digest);
   EXPECT_EQ(a.metrics, b.metrics);
 }
+
+
+// ---- NUMA balancing (mm/numa.h) ---------------------------------------------------
+
+namespace numab {
+
+// A NUMA hinting pte: mapped for mm/, a fault for the MMU.
+TEST(MmNumaBalancing, HintingPtesFaultAndMigrateToTheToucher) {
+  MmBox b(kCpusTwoNodes, {{"numa_balancing", "on"}});
+  unsigned long marked = 0, v = 0;
+  bool numa = false, present = false;
+  int before = -1, after = -1;
+  completion ready;
+  init_completion_on(b.m.get(), &ready);
+  mm_struct* mm = nullptr;
+  b.m->spawn("owner", 0, [&] {
+    mm = anon_test_mm(b, 4, 40);
+    mm->mm_users.counter = 2;
+    before = nid_at(mm, A);
+    down_read(&mm->mmap_sem);
+    marked = change_prot_numa(find_vma(mm, A), A, A + 4 * PAGE_SIZE);
+    up_read(&mm->mmap_sem);
+    const pte_t p = __pte(peek_pte(mm, A));
+    numa = pte_numa(p);
+    present = pte_present(p);
+    complete(&ready);
+  });
+  b.m->spawn("node1", kNode1Cpu, [&] {
+    wait_for_completion(&ready);
+    ASSERT_EQ(user_access(mm, A, false, &v, nullptr), 0);
+    after = nid_at(mm, A);
+  });
+  b.m->run();
+  EXPECT_EQ(marked, 4u);
+  EXPECT_TRUE(numa);
+  EXPECT_TRUE(present);
+  EXPECT_EQ(before, 0);
+  EXPECT_EQ(after, 1);
+  EXPECT_EQ(v, 40u);  // data preserved
+  const vm_stats& s = b.env.vm().stats;
+  EXPECT_EQ(s.numa_hint_faults, 1u);
+  EXPECT_EQ(s.numa_pages_migrated, 1u);
+  EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
+}
+
+// Off: a hinting fault only clears the hint (the default policy has no MPOL_F_MOF).
+TEST(MmNumaBalancing, WithBalancingOffAHintMovesNothing) {
+  MmBox b(kCpusTwoNodes);
+  int after = -1;
+  b.m->spawn("t", kNode1Cpu, [&] {
+    mm_struct* mm = b.env.new_mm();
+    ASSERT_EQ(do_mmap(mm, A, PAGE_SIZE, PROT_READ | PROT_WRITE, kMapAnon, nullptr, 0), (long)A);
+    const nodemask_t n0 = node(0);
+    ASSERT_EQ(do_mbind(mm, A, PAGE_SIZE, MPOL_BIND, &n0, 0), 0);
+    unsigned long v = 3;
+    ASSERT_EQ(user_access(mm, A, true, &v, nullptr), 0);  // on node 0, touched from node 1
+    down_read(&mm->mmap_sem);
+    change_prot_numa(find_vma(mm, A), A, A + PAGE_SIZE);
+    up_read(&mm->mmap_sem);
+    ASSERT_EQ(user_access(mm, A, false, &v, nullptr), 0);
+    after = nid_at(mm, A);
+  });
+  b.m->run();
+  EXPECT_EQ(after, 0);
+  EXPECT_EQ(b.env.vm().stats.numa_hint_faults, 1u);
+  EXPECT_EQ(b.env.vm().stats.numa_pages_migrated, 0u);
+}
+
+// Shared pages are neither marked nor migrated; the rate limit caps migrations.
+TEST(MmNumaBalancing, SharedPagesStayAndTheRateLimitCaps) {
+  MmBox b(kCpusTwoNodes, {{"numa_balancing", "on"}, {"numa_ratelimit", "0"}});
+  unsigned long marked_shared = 0;
+  b.m->spawn("t", kNode1Cpu, [&] {
+    mm_struct* mm = b.env.new_mm();
+    ASSERT_EQ(do_mmap(mm, A, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, kMapAnon, nullptr, 0), (long)A);
+    const nodemask_t n0 = node(0);
+    ASSERT_EQ(do_mbind(mm, A, 4 * PAGE_SIZE, MPOL_BIND, &n0, 0), 0);
+    ASSERT_EQ(touch_range(mm, A, A + 4 * PAGE_SIZE, true), 0);
+    const nodemask_t none;
+    ASSERT_EQ(do_mbind(mm, A, 4 * PAGE_SIZE, MPOL_DEFAULT, &none, 0), 0);
+    mm_struct* child = dup_mm(mm);
+    down_read(&mm->mmap_sem);
+    marked_shared = change_prot_numa(find_vma(mm, A), A, A + 4 * PAGE_SIZE);
+    up_read(&mm->mmap_sem);
+    mmput(child);  // now the parent maps them alone
+    down_read(&mm->mmap_sem);
+    change_prot_numa(find_vma(mm, A), A, A + 4 * PAGE_SIZE);
+    up_read(&mm->mmap_sem);
+    ASSERT_EQ(touch_range(mm, A, A + 4 * PAGE_SIZE, false), 0);
+  });
+  b.m->run();
+  EXPECT_EQ(marked_shared, 0u);
+  const vm_stats& s = b.env.vm().stats;
+  EXPECT_EQ(s.numa_hint_faults, 4u);
+  EXPECT_EQ(s.numa_pages_migrated, 1u);  // numa_ratelimit=0: one page per 100 ms window
+  EXPECT_EQ(s.numa_migrate_ratelimited, 3u);
+  EXPECT_TRUE(b.m->bugs().empty()) << b.all_bugs();
+}
+
+// task_numa_work: once per period per mm, numa_scan_size pages a scan, wrapping around.
+TEST(MmNumaBalancing, TheScannerMarksScanSizePagesOncePerPeriod) {
+  MmBox b(1, {{"numa_balancing", "on"}, {"numa_scan_size", "3"}, {"numa_scan_period_us", "10"}});
+  std::vector<unsigned long> updates;
+  b.m->spawn("t", 0, [&] {
+    mm_struct* mm = anon_test_mm(b, 4, 1);
+    const vm_stats& s = b.env.vm().stats;
+    task_numa_work(mm);
+    updates.push_back(s.numa_pte_updates);
+    task_numa_work(mm);  // the period has not passed: nothing
+    updates.push_back(s.numa_pte_updates);
+    schedule_timeout_uninterruptible(1);  // a jiffy: far more than 10 us
+    task_numa_work(mm);  // pages 3, then wraps
+    updates.push_back(s.numa_pte_updates);
+  });
+  b.m->run();
+  EXPECT_EQ(updates, (std::vector<unsigned long>{3, 3, 4}));
+  EXPECT_EQ(b.env.vm().stats.numa_scans, 2u);
+}
+
+RunResult memset(std::map<std::string, std::string> set, std::uint64_t seed = 1, int cpus = 12) {
+  RunConfig cfg;
+  cfg.workload = "numa-memset";
+  cfg.params.cpus = cpus;
+  cfg.params.seed = seed;
+  cfg.set = std::move(set);
+  return run_once(cfg);
+}
+
+double metric(const RunResult& r, const char* k) {
+  const auto it = r.metrics.find(k);
+  return it == r.metrics.end() ? 0 : it->second;
+}
+
+// Seed 000's shape: with a mutex the hinting faults queue on the one anon_vma's lock
+// through the rmap walks; with the 3.8 rwsem that blocked time is gone.
+TEST(MmNumaBalancing, NumaMemsetBlocksOnTheAnonVmaMutexNotOnTheRwsem) {
+  const RunResult mutex = memset({{"anon_lock", "mutex"}}, 1, 32);
+  const RunResult rwsem = memset({{"anon_lock", "rwsem"}}, 1, 32);
+  EXPECT_TRUE(mutex.bugs.empty()) << bug_list(mutex);
+  EXPECT_TRUE(rwsem.bugs.empty()) << bug_list(rwsem);
+  EXPECT_GT(metric(mutex, "blocked.anon_vma"), 0.2);
+  EXPECT_GT(metric(mutex, "blocked.anon_vma.rmap_walk"), 0.1);
+  EXPECT_EQ(metric(rwsem, "blocked.anon_vma"), 0);
+  EXPECT_GT(metric(mutex, "numa_pages_migrated"), 0);
+  EXPECT_GT(metric(rwsem, "numa_pages_migrated"), 0);
+}
+
+TEST(MmNumaBalancing, NumaMemsetKnobsChangeWhatRuns) {
+  const RunResult base = memset({});
+  ASSERT_TRUE(base.bugs.empty()) << bug_list(base);
+  EXPECT_GT(metric(base, "numa_pages_migrated"), 0);
+  EXPECT_GT(metric(base, "fraction_local"), metric(memset({{"numa_balancing", "off"}}), "fraction_local"));
+  EXPECT_EQ(metric(memset({{"numa_balancing", "off"}}), "numa_hint_faults"), 0);
+  EXPECT_GT(metric(memset({{"loops", "40"}}), "numa_scans"), metric(base, "numa_scans"));
+  EXPECT_LT(metric(memset({{"numa_scan_period_us", "500"}}), "numa_scans"), metric(base, "numa_scans"));
+  EXPECT_LT(metric(memset({{"numa_scan_size", "16"}}), "numa_pte_updates"), metric(base, "numa_pte_updates"));
+  EXPECT_GT(metric(memset({{"numa_ratelimit", "0"}}), "numa_migrate_ratelimited"), 0);
+  EXPECT_GT(metric(memset({{"pages", "2048"}}), "anon_faults"), metric(base, "anon_faults"));
+  EXPECT_THROW(memset({}, 1, 4), ConfigError);
+  EXPECT_THROW(memset({{"pages", "4"}}), ConfigError);
+  const RunResult again = memset({});
+  EXPECT_EQ(again.stats.digest, base.stats.digest);
+}
+
+}  // namespace numab
 
 }  // namespace

@@ -51,6 +51,8 @@ struct MmBox {
     for (const KnobSpec& s : mm_knob_specs()) k[s.name] = s.default_value;
     for (const KnobSpec& s : migration_knob_specs()) k[s.name] = s.default_value;
     for (const KnobSpec& s : numa_knob_specs()) k[s.name] = s.default_value;
+    for (const KnobSpec& s : numa_balancing_knob_specs()) k[s.name] = s.default_value;
+    k["numa_balancing"] = "off";  // a test that wants it says so
     for (const auto& [name, v] : knobs) k[name] = v;
     env.setup(*m, Knobs(k, arch.empty() ? test_arch() : arch), frames);
   }
@@ -90,7 +92,7 @@ inline mm_struct* anon_test_mm(MmBox& b, unsigned long pages, unsigned long base
 /// The page `mm`'s pte at `addr` maps, or nullptr if it is not present (host-side peek).
 inline struct page* page_at(mm_struct* mm, unsigned long addr) {
   const pteval_t v = peek_pte(mm, addr);
-  if (!(v & _PAGE_PRESENT)) return nullptr;
+  if (!pte_present(__pte(v))) return nullptr;
   return pfn_to_page(mm->mem, pte_pfn(__pte(v)));
 }
 
@@ -98,7 +100,7 @@ inline struct page* page_at(mm_struct* mm, unsigned long addr) {
 inline int present_ptes(mm_struct* mm, unsigned long start, unsigned long end) {
   int n = 0;
   for (unsigned long a = start; a < end; a += PAGE_SIZE)
-    if (peek_pte(mm, a) & _PAGE_PRESENT) ++n;
+    if (pte_present(__pte(peek_pte(mm, a)))) ++n;
   return n;
 }
 

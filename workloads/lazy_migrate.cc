@@ -39,7 +39,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -57,9 +56,6 @@ namespace smpemu {
 namespace {
 
 constexpr unsigned long kBase = PerCpuMms::kBase;
-// A user memset of a 4 KiB page from the CPU's own node (assumed: 64 lines at a few
-// cycles each once streaming; docs/COSTS.md, "NUMA").
-constexpr Cycles kMemsetPageCycles = 400;
 
 class LazyMigrate final : public Workload {
  public:
@@ -73,16 +69,7 @@ class LazyMigrate final : public Workload {
     touch_write_ = k.str("touch") == "write";
     sharer_ = k.str("sharer") == "on";
     init_completion_on(&m, &bound_);
-    const int ncpus = m.ncpus();
-    if (pages_ < static_cast<unsigned long>(ncpus))
-      throw ConfigError("lazy-migrate: pages=" + std::to_string(pages_) + " gives some of the " +
-                        std::to_string(ncpus) + " CPUs no page: use at least one page per CPU");
-    std::set<int> dies;
-    for (int c = 0; c < ncpus; c++) dies.insert(cpu_to_die_on(&m, c));
-    if (dies.size() < 2)
-      throw ConfigError("lazy-migrate needs CPUs on two NUMA nodes at least; --cpus " + std::to_string(ncpus) +
-                        " on this machine has one (opteron48: more than 6 CPUs)");
-    const unsigned long nodes = dies.size();
+    const unsigned long nodes = numa_nodes_for(m, "lazy-migrate", pages_);
     // Node 0 holds the whole area and its page tables; each node may receive its share.
     const unsigned long tables = page_table_frames(kBase, pages_ * PAGE_SIZE);
     // (and the child's, with sharer=on: its tables, and the COW copies the workers make)
@@ -93,26 +80,8 @@ class LazyMigrate final : public Workload {
 
   void finish(Machine& m, Metrics& out, std::vector<BugReport>& bugs) override {
     env_.finish(m, out, bugs);
-    // Where each page is now: a host walk of the page tables (no sync points).
-    unsigned long touched = 0, local = 0, untouched_moved = 0;
-    if (mm_) {
-      const phys_mem& mem = env_.mem();
-      const unsigned long part = pages_ / static_cast<unsigned long>(m.ncpus());
-      for_each_pte_host(&mem, mm_, [&](unsigned long addr, pte_t pte) {
-        if (!pte_present(pte) || addr < kBase || addr >= kBase + pages_ * PAGE_SIZE) return;
-        const unsigned long i = (addr - kBase) >> PAGE_SHIFT;
-        const int owner = static_cast<int>(std::min(i / part, static_cast<unsigned long>(m.ncpus() - 1)));
-        const int nid = mem.pages[pte_pfn(pte)].nid;
-        if (is_touched(i, owner, part)) {
-          touched++;
-          if (nid == cpu_to_node(&mem, owner)) local++;
-        } else if (nid != 0) {
-          untouched_moved++;
-        }
-      });
-    }
-    out["fraction_local"] = touched ? static_cast<double>(local) / static_cast<double>(touched) : 0;
-    out["untouched_moved"] = static_cast<double>(untouched_moved);
+    out["fraction_local"] = fraction_local_;
+    out["untouched_moved"] = static_cast<double>(untouched_moved_);
     out["mbind_cycles"] = static_cast<double>(m.histogram("mbind").sum());
     out["mbind_errors"] = static_cast<double>(mbind_errors_);
     out["cycles_per_first_touch"] = mean_of(m.histogram("first_touch"));
@@ -135,6 +104,27 @@ class LazyMigrate final : public Workload {
     const unsigned long part = pages_ / static_cast<unsigned long>(m_->ncpus());
     *first = static_cast<unsigned long>(w) * part;
     *len = w == m_->ncpus() - 1 ? pages_ - *first : part;
+  }
+
+  // Where each page is once the workers are done (before the final loads, which may
+  // move pages too): a host walk of the page tables, no sync points.
+  void note_placement() {
+    unsigned long touched = 0, local = 0;
+    const phys_mem& mem = env_.mem();
+    const unsigned long part = pages_ / static_cast<unsigned long>(m_->ncpus());
+    for_each_pte_host(&mem, mm_, [&](unsigned long addr, pte_t pte) {
+      if (!pte_present(pte) || addr < kBase || addr >= kBase + pages_ * PAGE_SIZE) return;
+      const unsigned long i = (addr - kBase) >> PAGE_SHIFT;
+      const int owner = static_cast<int>(std::min(i / part, static_cast<unsigned long>(m_->ncpus() - 1)));
+      const int nid = mem.pages[pte_pfn(pte)].nid;
+      if (is_touched(i, owner, part)) {
+        touched++;
+        if (nid == cpu_to_node(&mem, owner)) local++;
+      } else if (nid != 0) {
+        untouched_moved_++;
+      }
+    });
+    fraction_local_ = touched ? static_cast<double>(local) / static_cast<double>(touched) : 0;
   }
 
   void do_mbinds() {
@@ -215,6 +205,7 @@ class LazyMigrate final : public Workload {
     worker(0);
     for (task_struct* t : workers) kthread_join(t);
     if (child) kthread_join(child);
+    note_placement();
     load_pages(mm_, kBase, pages_);  // the oracle checks every page's value
   }
 
@@ -225,7 +216,8 @@ class LazyMigrate final : public Workload {
   std::int64_t rounds_ = 0;
   std::string mode_;
   bool local_policy_ = false, touch_write_ = true, sharer_ = false;
-  unsigned long mbind_errors_ = 0;
+  unsigned long mbind_errors_ = 0, untouched_moved_ = 0;
+  double fraction_local_ = 0;
   completion bound_;
 };
 

@@ -100,9 +100,10 @@ std::vector<KnobSpec> migration_knob_specs() {
 
 std::vector<KnobSpec> numa_knob_specs() {
   return {
-      {"lazy_impl", "swapcache_unmap", {"swapcache_unmap", "off"}, 0, 0,
+      {"lazy_impl", "swapcache_unmap", {"swapcache_unmap", "prot_numa", "off"}, 0, 0,
        "mbind's MPOL_MF_LAZY: unmap pages into the swap cache and migrate them on first touch (2006/2012 "
-       "prototype), or off (3.8: MPOL_MF_LAZY is not in MPOL_MF_VALID, mbind fails with -EINVAL)"},
+       "prototype), mark them for NUMA hinting faults that migrate them (prot_numa, 3.9 on), or off (3.8: "
+       "MPOL_MF_LAZY is not in MPOL_MF_VALID, mbind fails with -EINVAL)"},
       {"mof_gate", "2012", {"2006", "2012"}, 0, 0,
        "which swap-cache faults may migrate a lazily unmapped page: 2006 every fault, 2012 only a write fault "
        "that may reuse the page"},
@@ -110,6 +111,31 @@ std::vector<KnobSpec> numa_knob_specs() {
        "migrate-on-fault leaves a page that another pte maps (on); off: planted bug, it moves it under the "
        "mapping"},
   };
+}
+
+std::vector<KnobSpec> numa_balancing_knob_specs() {
+  return {
+      {"numa_balancing", "on", {"on", "off"}, 0, 0,
+       "automatic NUMA balancing (3.8): hinting faults migrate pages to the node of the CPU touching them"},
+      {"numa_scan_period_us", "50", {}, 1, 10000000,
+       "microseconds between two scans of one mm (3.8: 1 s, 100 ms at least; scaled down with the memory, "
+       "the runs are short)"},
+      {"numa_scan_size", "256", {}, 1, 1 << 24, "pages one scan marks (3.8: 256 MB)"},
+      {"numa_ratelimit", "32768", {}, 0, 1 << 30, "pages migrated to one node per 100 ms at most (3.8: 128 MB)"},
+  };
+}
+
+unsigned long numa_nodes_for(const Machine& m, const std::string& who, unsigned long pages) {
+  const int ncpus = m.ncpus();
+  if (pages < static_cast<unsigned long>(ncpus))
+    throw ConfigError(who + ": pages=" + std::to_string(pages) + " gives some of the " + std::to_string(ncpus) +
+                      " CPUs no page: use at least one page per CPU");
+  std::set<int> dies;
+  for (int c = 0; c < ncpus; c++) dies.insert(cpu_to_die_on(&m, c));
+  if (dies.size() < 2)
+    throw ConfigError(who + " needs CPUs on two NUMA nodes at least; --cpus " + std::to_string(ncpus) +
+                      " on this machine has one (opteron48: more than 6 CPUs)");
+  return dies.size();
 }
 
 std::vector<KnobSpec> with_mm_knobs(std::vector<KnobSpec> own) {
@@ -155,9 +181,18 @@ static vm_tunables tunables_of(const Knobs& k) {
   if (has("adjust_lock")) t.adjust_lock = k.str("adjust_lock") == "on";
   if (has("skip_temp_stack")) t.skip_temp_stack = k.str("skip_temp_stack") == "on";
   if (has("anon_pin")) t.anon_pin = k.str("anon_pin") == "rcu_only" ? ANON_PIN_RCU_ONLY : ANON_PIN_REFCOUNT;
-  if (has("lazy_impl")) t.lazy_impl = k.str("lazy_impl") == "off" ? LAZY_OFF : LAZY_SWAPCACHE_UNMAP;
+  if (has("lazy_impl")) {
+    const std::string& li = k.str("lazy_impl");
+    t.lazy_impl = li == "off" ? LAZY_OFF : li == "prot_numa" ? LAZY_PROT_NUMA : LAZY_SWAPCACHE_UNMAP;
+  }
   if (has("mof_gate")) t.mof_gate = k.str("mof_gate") == "2006" ? MOF_GATE_2006 : MOF_GATE_2012;
   if (has("mof_check")) t.mof_check = k.str("mof_check") == "on";
+  if (has("numa_balancing")) {
+    t.numa_balancing = k.str("numa_balancing") == "on";
+    t.numa_scan_period_us = static_cast<unsigned>(k.integer("numa_scan_period_us"));
+    t.numa_scan_size = static_cast<unsigned long>(k.integer("numa_scan_size"));
+    t.numa_ratelimit = static_cast<unsigned long>(k.integer("numa_ratelimit"));
+  }
   return t;
 }
 
@@ -461,6 +496,15 @@ void MmEnv::metrics(Metrics& out) const {
     put("lazy_unmap_failed", s.lazy_failed);
     put("mof_migrations", s.mof_migrations);
     put("mof_failed", s.mof_fail);
+  }
+  if (mem_.vm->t.numa_balancing || s.numa_pte_updates) {
+    put("numa_scans", s.numa_scans);
+    put("numa_pte_updates", s.numa_pte_updates);
+    put("numa_hint_faults", s.numa_hint_faults);
+    put("numa_hint_faults_local", s.numa_hint_faults_local);
+    put("numa_pages_migrated", s.numa_pages_migrated);
+    put("numa_migrate_shared", s.numa_migrate_shared);
+    put("numa_migrate_ratelimited", s.numa_migrate_ratelimited);
   }
   if (mmu_->rcu_table_free) {
     put("tables_freed_now", s.tables_freed_now);

@@ -46,6 +46,15 @@ std::vector<KnobSpec> mm_knob_specs();
 std::vector<KnobSpec> migration_knob_specs();
 /// Knobs of workloads that use memory policies (mbind, lazy migration: mm/mempolicy.h).
 std::vector<KnobSpec> numa_knob_specs();
+/// Knobs of workloads that run NUMA balancing (mm/numa.h).
+std::vector<KnobSpec> numa_balancing_knob_specs();
+/// The NUMA nodes of `m` for a workload `who` that splits `pages` pages in one part per
+/// CPU and places them across nodes: throws ConfigError if a CPU would get no page or
+/// all CPUs sit on one node (nothing to place).
+unsigned long numa_nodes_for(const Machine& m, const std::string& who, unsigned long pages);
+/// A user memset of a 4 KiB page from the CPU's own node, cycles (assumed: 64 lines at a
+/// few cycles each once streaming; docs/COSTS.md, "NUMA"). Pass it to user_access.
+constexpr Cycles kMemsetPageCycles = 400;
 /// Appends the common mm knobs to a workload's own.
 std::vector<KnobSpec> with_mm_knobs(std::vector<KnobSpec> own);
 

@@ -92,7 +92,7 @@ class RmapStress final : public Workload {
       unsigned long val = (who << 40) | (static_cast<unsigned long>(round) << 20) | (i + 1);
       user_access(mm, kBase + i * PAGE_SIZE, true, &val, nullptr);
       const pteval_t pte = peek_pte(mm, kBase + i * PAGE_SIZE);  // host side: the copy, for the walkers
-      if (pte & _PAGE_PRESENT) targets_.push_back(pfn_to_page(mm->mem, pte_pfn(__pte(pte))));
+      if (pte_present(__pte(pte))) targets_.push_back(pfn_to_page(mm->mem, pte_pfn(__pte(pte))));
     }
     if (child_mremap_) {
       // something in the way, then grow: the window moves (its ptes under the anon_vma
