@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 #include <set>
@@ -308,10 +309,14 @@ std::string compare_to_text(const CompareResult& r) {
     s += fmt::format("  runs stopped at the host-time limit (--run-timeout), left out of the statistics: A {}, B {}\n",
                      r.host_limited_a, r.host_limited_b);
   if (!r.metrics.empty()) {
-    s += fmt::format("\n{:<28} {:>12} {:>10} {:>12} {:>10} {:>8} {:>10} {:>10}\n", "metric (mean over seeds)", "A",
-                     "sd", "B", "sd", "B/A", "p", "p(Holm)");
+    // The name column is 28 wide, or wider when a name needs it (the wait profile's
+    // blocked.CLASS.FUNCTION keys), so the numbers stay in columns.
+    std::size_t width = 28;
+    for (const auto& [name, c] : r.metrics) width = std::max(width, name.size());
+    s += fmt::format("\n{:<{}} {:>12} {:>10} {:>12} {:>10} {:>8} {:>10} {:>10}\n", "metric (mean over seeds)", width,
+                     "A", "sd", "B", "sd", "B/A", "p", "p(Holm)");
     for (const auto& [name, c] : r.metrics)
-      s += fmt::format("{:<28} {:>12.6g} {:>10.3g} {:>12.6g} {:>10.3g} {:>8} {:>10} {:>10}\n", name, c.a_mean,
+      s += fmt::format("{:<{}} {:>12.6g} {:>10.3g} {:>12.6g} {:>10.3g} {:>8} {:>10} {:>10}\n", name, width, c.a_mean,
                        c.a_stddev, c.b_mean, c.b_stddev, opt_text(c.ratio), p_text(c.test), holm_text(c.holm));
   }
   if (!r.histograms.empty()) {

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -135,7 +136,9 @@ std::string to_text(const RunResult& r, const std::string& repro) {
   if (r.coverage) s += fmt::format("coverage   {} conflicting-access pairs\n", r.coverage->size());
   if (!r.metrics.empty()) {
     s += "metrics\n";
-    for (const auto& [k, v] : r.metrics) s += fmt::format("  {:<28} {:.6g}\n", k, v);
+    std::size_t width = 28;  // wider when a name needs it (the wait profile's keys)
+    for (const auto& [k, v] : r.metrics) width = std::max(width, k.size());
+    for (const auto& [k, v] : r.metrics) s += fmt::format("  {:<{}} {:.6g}\n", k, width, v);
   }
   bool header = false;
   for (const auto& [name, h] : r.histograms) {
