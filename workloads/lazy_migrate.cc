@@ -92,18 +92,21 @@ class LazyMigrate final : public Workload {
  private:
   static unsigned long value(unsigned long who, unsigned long page) { return (who << 32) | (page + 1); }
 
-  // Whether page `i` of worker `w`'s part (of `part` pages) is one it touches.
-  bool is_touched(unsigned long i, int w, unsigned long part) const {
-    const unsigned long first = static_cast<unsigned long>(w) * part;
-    const unsigned long len = w == m_->ncpus() - 1 ? pages_ - first : part;
-    return i >= first && i - first < (len * touch_pct_ + 99) / 100;
-  }
-
   // The part of worker `w`: [first, first + len) pages.
   void part_of(int w, unsigned long* first, unsigned long* len) const {
     const unsigned long part = pages_ / static_cast<unsigned long>(m_->ncpus());
     *first = static_cast<unsigned long>(w) * part;
     *len = w == m_->ncpus() - 1 ? pages_ - *first : part;
+  }
+
+  // How many pages at the start of a part of `len` pages its worker touches.
+  unsigned long touched_of(unsigned long len) const { return (len * touch_pct_ + 99) / 100; }
+
+  // Whether page `i` of worker `w`'s part is one it touches.
+  bool is_touched(unsigned long i, int w) const {
+    unsigned long first, len;
+    part_of(w, &first, &len);
+    return i >= first && i - first < touched_of(len);
   }
 
   // Where each page is once the workers are done (before the final loads, which may
@@ -117,7 +120,7 @@ class LazyMigrate final : public Workload {
       const unsigned long i = (addr - kBase) >> PAGE_SHIFT;
       const int owner = static_cast<int>(std::min(i / part, static_cast<unsigned long>(m_->ncpus() - 1)));
       const int nid = mem.pages[pte_pfn(pte)].nid;
-      if (is_touched(i, owner, part)) {
+      if (is_touched(i, owner)) {
         touched++;
         if (nid == cpu_to_node(&mem, owner)) local++;
       } else if (nid != 0) {
@@ -156,7 +159,7 @@ class LazyMigrate final : public Workload {
   void worker(int w) {
     unsigned long first, len;
     part_of(w, &first, &len);
-    const unsigned long n = (len * touch_pct_ + 99) / 100;
+    const unsigned long n = touched_of(len);
     for (unsigned long i = first; i < first + n; i++) {
       unsigned long val = value(static_cast<unsigned long>(w) + 1, i);
       const Cycles t0 = local_clock();
